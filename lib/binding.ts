@@ -1,0 +1,40 @@
+// Loads the native addon and types it. `bindings` looks for a local build first (build/Release, then
+// build/Debug) and then for a prebuild made by `npm run prebuildify` (prebuilds/<platform>-<arch>/).
+import path from 'node:path';
+
+export type Handle = object & { readonly __brand?: 'interproc.handle' };
+/** [handle, buffer, fd, size, created] */
+export type SegmentTuple = [Handle, ArrayBuffer, number, number, boolean];
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+export interface NativeBinding {
+  shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
+  shmAnonymous(size: number): SegmentTuple;
+  shmFromFd(fd: number, readonly: boolean): SegmentTuple;
+  shmUnlink(name: string): boolean;
+  shmClose(handle: Handle, buffer: ArrayBuffer): void;
+  futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): WaitResult;
+  futexWake(handle: Handle, byteOffset: number, count: number): number;
+  futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
+    keepAlive: object): [Promise<WaitResult>, number];
+  blockingCancel(jobId: number): boolean;
+  blockingThreadCount(): number;
+  [name: string]: unknown;
+}
+
+function load(): NativeBinding {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bindings = require('bindings') as (opts: object) => NativeBinding;
+  return bindings({
+    bindings: 'interproc.node',
+    module_root: path.join(__dirname, '..'),
+    platformArch: `${process.platform}-${process.arch}`,
+    try: [
+      ['module_root', 'build', 'Release', 'bindings'],
+      ['module_root', 'build', 'Debug', 'bindings'],
+      ['module_root', 'prebuilds', 'platformArch', 'bindings'],
+    ],
+  });
+}
+
+export const native: NativeBinding = load();

@@ -1,0 +1,92 @@
+// Cross-process futex wait/wake on a 32-bit word of a SharedMemory mapping, shaped like Atomics.wait
+// and Atomics.notify (which only work between threads of one process). Data stays plain Atomics:
+// Atomics.load/store/add/compareExchange on the mapped buffer are real atomic instructions.
+import { native, type Handle, type WaitResult } from './binding';
+import { asAbortError, AbortError, closedError } from './errors';
+import { ownerOf, SharedMemory } from './shared-memory';
+import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from './validate';
+
+export type { WaitResult };
+
+export type FutexArray = Int32Array | Uint32Array;
+
+export interface WaitAsyncOptions {
+  signal?: AbortSignal;
+}
+
+function locate(array: unknown, index: unknown): [Handle, number] {
+  if (!(array instanceof Int32Array || array instanceof Uint32Array)) {
+    throw invalidType('array', 'an instance of Int32Array or Uint32Array', array);
+  }
+  validateInteger(index, 'index', 0);
+  if (index >= array.length) {
+    throw new OutOfRangeError(`The value of "index" is out of range. It must be < ${array.length}. Received ${index}`);
+  }
+  const shm = ownerOf(array.buffer);
+  if (shm === undefined) {
+    if (array.buffer.byteLength === 0 && array.length === 0) throw closedError('SharedMemory');
+    throw invalidType('array', 'a view of a SharedMemory buffer', array);
+  }
+  // Typed arrays over a mapping are always 4-byte aligned (the mapping is page-aligned and a
+  // 32-bit view's byteOffset is a multiple of 4), so the word address is aligned.
+  return [SharedMemory.handleOf(shm), array.byteOffset + index * 4];
+}
+
+function expectedBits(value: unknown): number {
+  if (typeof value !== 'number' && typeof value !== 'bigint') throw invalidType('value', 'of type number', value);
+  return Number(value) | 0;
+}
+
+/**
+ * Blocks the calling thread while `array[index] === value`, until woken by futex.wake (from any
+ * process) or until `timeout` ms pass. Returns 'not-equal' at once if the word differs.
+ */
+export function wait(array: FutexArray, index: number, value: number, timeout?: number): WaitResult {
+  const [handle, offset] = locate(array, index);
+  const expected = expectedBits(value);
+  return native.futexWait(handle, offset, expected, validateTimeout(timeout, 'timeout'));
+}
+
+/**
+ * Like wait, but returns a Promise and leaves the event loop free. The sleep happens on a native
+ * thread of this addon (never a libuv pool thread). Protocol note: change the word before waking,
+ * as every futex protocol does; a wake that does not change the word and arrives in the instant
+ * before the native thread sleeps is not seen.
+ */
+export function waitAsync(array: FutexArray, index: number, value: number, timeout?: number,
+  options: WaitAsyncOptions = {}): Promise<WaitResult> {
+  let handle: Handle, offset: number, expected: number, ms: number | undefined, signal: AbortSignal | undefined;
+  try {
+    [handle, offset] = locate(array, index);
+    expected = expectedBits(value);
+    ms = validateTimeout(timeout, 'timeout');
+    validateObject(options, 'options');
+    const s: unknown = options.signal;
+    validateAbortSignal(s, 'options.signal');
+    signal = s;
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  const [promise, id] = native.futexWaitAsync(handle, offset, expected, ms, array);
+  if (signal === undefined || id === 0) return promise;
+  const onAbort = () => native.blockingCancel(id);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return promise.then(
+    (r) => {
+      signal.removeEventListener('abort', onAbort);
+      return r;
+    },
+    (err) => {
+      signal.removeEventListener('abort', onAbort);
+      throw asAbortError(err, signal);
+    },
+  );
+}
+
+/** Wakes up to `count` waiters (default: all) sleeping on `array[index]`, in any process. */
+export function wake(array: FutexArray, index: number, count = Infinity): number {
+  const [handle, offset] = locate(array, index);
+  if (count !== Infinity) validateInteger(count, 'count', 0);
+  return native.futexWake(handle, offset, count);
+}

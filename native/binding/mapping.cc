@@ -1,0 +1,48 @@
+#include "mapping.hpp"
+
+#include "errors.hpp"
+
+namespace interproc::binding {
+
+void Mapping::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return;
+  closed_ = true;
+  for (BlockingJob* job : waiters_) job->cancel(CancelReason::Closed);
+  seg_.close();
+}
+
+bool Mapping::closed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closed_;
+}
+
+uint8_t* Mapping::at(size_t offset, size_t length) {
+  if (closed_ || offset > size_ || length > size_ - offset) return nullptr;
+  return static_cast<uint8_t*>(seg_.data()) + offset;
+}
+
+bool Mapping::addWaiter(BlockingJob* job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return false;
+  waiters_.insert(job);
+  return true;
+}
+
+void Mapping::removeWaiter(BlockingJob* job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waiters_.erase(job);
+}
+
+std::shared_ptr<Mapping> unwrapMapping(Napi::Env env, Napi::Value handle) {
+  if (!handle.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
+  return *handle.As<Napi::External<std::shared_ptr<Mapping>>>().Data();
+}
+
+std::shared_ptr<Mapping> unwrapOpenMapping(Napi::Env env, Napi::Value handle) {
+  auto m = unwrapMapping(env, handle);
+  if (m->closed()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
+  return m;
+}
+
+}  // namespace interproc::binding

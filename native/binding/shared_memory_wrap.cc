@@ -1,0 +1,144 @@
+// JS entry points for SharedMemory. Arguments were validated in lib/shared-memory.ts; the checks
+// here only keep bad calls from crashing the process.
+#include <napi.h>
+
+#include "addon_data.hpp"
+#include "errors.hpp"
+#include "mapping.hpp"
+#include "registry.hpp"
+
+namespace interproc::binding {
+namespace {
+
+using MappingRef = std::shared_ptr<Mapping>;
+
+// [handle, buffer, fd, size, created]: one ArrayBuffer per mapping, freed (unmapped) by its GC
+// finalizer unless close() came first.
+Napi::Value wrapSegment(Napi::Env env, Segment seg) {
+  auto mapping = std::make_shared<Mapping>(std::move(seg));
+  AddonData::of(env).track(mapping);
+  Segment& s = mapping->segment();
+  Napi::ArrayBuffer buffer;
+  if (s.size() == 0) {
+    buffer = Napi::ArrayBuffer::New(env, 0);
+  } else {
+    buffer = Napi::ArrayBuffer::New(
+        env, s.data(), s.size(),
+        [](Napi::Env, void*, MappingRef* hint) {
+          (*hint)->close();
+          delete hint;
+        },
+        new MappingRef(mapping));
+  }
+  auto handle = Napi::External<MappingRef>::New(env, new MappingRef(mapping),
+                                                [](Napi::Env, MappingRef* ref) { delete ref; });
+  Napi::Array out = Napi::Array::New(env, 5);
+  out.Set(0u, handle);
+  out.Set(1u, buffer);
+  out.Set(2u, Napi::Number::New(env, s.fd()));
+  out.Set(3u, Napi::Number::New(env, static_cast<double>(s.size())));
+  out.Set(4u, Napi::Boolean::New(env, s.created()));
+  return out;
+}
+
+std::string nameArg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw typeError(info.Env(), "name must be a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string why = Segment::validateName(name);
+  if (!why.empty()) {
+    Napi::Error e = Napi::TypeError::New(info.Env(), "invalid shared memory name '" + name + "': " + why);
+    e.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG_VALUE"));
+    throw e;
+  }
+  return name;
+}
+
+size_t sizeArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) throw typeError(env, "size must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) {
+    throw rangeError(env, "size must be a non-negative integer");
+  }
+  return static_cast<size_t>(d);
+}
+
+// shmOpen(name, how: 0 exclusive | 1 open | 2 open-or-create, size, mode, readonly)
+Napi::Value JS_shmOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = nameArg(info);
+  int how = info[1].ToNumber().Int32Value();
+  if (how < 0 || how > 2) throw rangeError(env, "bad open mode");
+  SegmentOptions opts;
+  opts.size = sizeArg(env, info[2]);
+  opts.mode = static_cast<mode_t>(info[3].ToNumber().Uint32Value() & 07777);
+  opts.readonly = info[4].ToBoolean();
+  auto r = Segment::open(name, static_cast<CreateMode>(how), opts);
+  if (!r) throw systemError(env, r.error(), name);
+  return wrapSegment(env, std::move(r.value()));
+}
+
+Napi::Value JS_shmAnonymous(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto r = Segment::anonymous(sizeArg(env, info[0]));
+  if (!r) throw systemError(env, r.error());
+  return wrapSegment(env, std::move(r.value()));
+}
+
+Napi::Value JS_shmFromFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw typeError(env, "fd must be a number");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd < 0) throw rangeError(env, "fd must be a non-negative integer");
+  auto r = Segment::fromFd(fd, info[1].ToBoolean());
+  if (!r) throw systemError(env, r.error());
+  return wrapSegment(env, std::move(r.value()));
+}
+
+// shmUnlink(name) -> true when removed, false when there was no such name
+Napi::Value JS_shmUnlink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = nameArg(info);
+  auto r = Segment::unlink(name);
+  if (!r) {
+    if (r.error().code == ENOENT) return Napi::Boolean::New(env, false);
+    throw systemError(env, r.error(), name);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// shmClose(handle, buffer): detach first, so no view can reach the memory, then unmap.
+Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MappingRef m = unwrapMapping(env, info[0]);
+  if (info[1].IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+    if (!ab.IsDetached()) ab.Detach();
+  }
+  m->close();
+  return env.Undefined();
+}
+
+Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(AddonData::of(info.Env()).pool->threadCount()));
+}
+
+// blockingCancel(jobId) -> true when the job was still pending
+Napi::Value JS_blockingCancel(const Napi::CallbackInfo& info) {
+  uint32_t id = info[0].ToNumber().Uint32Value();
+  return Napi::Boolean::New(info.Env(), id != 0 && AddonData::of(info.Env()).pool->cancel(id));
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
+  exports.Set("shmOpen", Napi::Function::New(env, JS_shmOpen, "shmOpen"));
+  exports.Set("shmAnonymous", Napi::Function::New(env, JS_shmAnonymous, "shmAnonymous"));
+  exports.Set("shmFromFd", Napi::Function::New(env, JS_shmFromFd, "shmFromFd"));
+  exports.Set("shmUnlink", Napi::Function::New(env, JS_shmUnlink, "shmUnlink"));
+  exports.Set("shmClose", Napi::Function::New(env, JS_shmClose, "shmClose"));
+  exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding

@@ -1,0 +1,135 @@
+#include "shared_memory.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <utility>
+
+namespace interproc {
+
+Segment::Segment(Segment&& o) noexcept
+    : data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      fd_(std::exchange(o.fd_, -1)),
+      created_(o.created_),
+      readonly_(o.readonly_) {}
+
+Segment& Segment::operator=(Segment&& o) noexcept {
+  if (this != &o) {
+    close();
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+    fd_ = std::exchange(o.fd_, -1);
+    created_ = o.created_;
+    readonly_ = o.readonly_;
+  }
+  return *this;
+}
+
+Segment::~Segment() { close(); }
+
+void Segment::close() {
+  if (data_ != nullptr) munmap(data_, size_);
+  if (fd_ >= 0) ::close(fd_);
+  data_ = nullptr;
+  size_ = 0;
+  fd_ = -1;
+}
+
+std::string Segment::validateName(const std::string& name) {
+  if (name.size() < 2 || name[0] != '/') return "must be '/' followed by at least one character";
+  if (name.find('/', 1) != std::string::npos) return "must not contain '/' after the leading one";
+  if (name.find('\0') != std::string::npos) return "must not contain NUL bytes";
+  if (name.size() - 1 > NAME_MAX) return "must be at most 255 bytes after the leading '/'";
+  if (name == "/." || name == "/..") return "must not be '.' or '..'";
+  return {};
+}
+
+Result<Segment> Segment::mapFd(int fd, bool readonly, bool created) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    SysError e = SysError::fromErrno("fstat");
+    ::close(fd);
+    return e;
+  }
+  Segment seg;
+  seg.fd_ = fd;
+  seg.size_ = static_cast<size_t>(st.st_size);
+  seg.created_ = created;
+  seg.readonly_ = readonly;
+  if (seg.size_ == 0) return seg;  // an empty object maps to an empty buffer, no mapping needed
+  // A read-only object is mapped private and writable: a write from JS then only touches this
+  // process's copy-on-write page instead of killing the process with SIGSEGV.
+  int prot = PROT_READ | PROT_WRITE;
+  int flags = readonly ? MAP_PRIVATE : MAP_SHARED;
+  void* p = mmap(nullptr, seg.size_, prot, flags, fd, 0);
+  if (p == MAP_FAILED) return SysError::fromErrno("mmap");  // seg's destructor closes fd
+  seg.data_ = p;
+  return seg;
+}
+
+Result<Segment> Segment::open(const std::string& name, CreateMode how, const SegmentOptions& opts) {
+  int oflag = opts.readonly ? O_RDONLY : O_RDWR;
+  if (how == CreateMode::Exclusive) oflag |= O_CREAT | O_EXCL;
+  bool created = false;
+  int fd = -1;
+  if (how == CreateMode::OpenOrCreate) {
+    // Try exclusive creation first so we know whether we created it (and must size it).
+    fd = shm_open(name.c_str(), oflag | O_CREAT | O_EXCL, opts.mode);
+    if (fd >= 0) {
+      created = true;
+    } else if (errno == EEXIST) {
+      fd = shm_open(name.c_str(), oflag, 0);
+    }
+  } else {
+    fd = shm_open(name.c_str(), oflag, opts.mode);
+    created = how == CreateMode::Exclusive;
+  }
+  if (fd < 0) return SysError::fromErrno("shm_open");
+  if (created) {
+    const char* failed = nullptr;
+    if (fchmod(fd, opts.mode) != 0) failed = "fchmod";
+    else if (ftruncate(fd, static_cast<off_t>(opts.size)) != 0) failed = "ftruncate";
+    if (failed != nullptr) {
+      SysError e = SysError::fromErrno(failed);
+      ::close(fd);
+      shm_unlink(name.c_str());  // do not leave a half-made object behind
+      return e;
+    }
+  }
+  Result<Segment> r = mapFd(fd, opts.readonly, created);
+  if (!r.ok() && created) shm_unlink(name.c_str());
+  return r;
+}
+
+Result<Segment> Segment::anonymous(size_t size) {
+  int fd = memfd_create("interproc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return SysError::fromErrno("memfd_create");
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    SysError e = SysError::fromErrno("ftruncate");
+    ::close(fd);
+    return e;
+  }
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    SysError e = SysError::fromErrno("fcntl");
+    ::close(fd);
+    return e;
+  }
+  return mapFd(fd, false, true);
+}
+
+Result<Segment> Segment::fromFd(int fd, bool readonly) {
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return SysError::fromErrno("fcntl");
+  return mapFd(dup, readonly, false);
+}
+
+Status Segment::unlink(const std::string& name) {
+  if (shm_unlink(name.c_str()) != 0) return SysError::fromErrno("shm_unlink");
+  return Ok{};
+}
+
+}  // namespace interproc
