@@ -118,24 +118,13 @@ Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(AddonData::of(info.Env()).pool->threadCount()));
-}
-
-// blockingCancel(jobId) -> true when the job was still pending
-Napi::Value JS_blockingCancel(const Napi::CallbackInfo& info) {
-  uint32_t id = info[0].ToNumber().Uint32Value();
-  return Napi::Boolean::New(info.Env(), id != 0 && AddonData::of(info.Env()).pool->cancel(id));
-}
-
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
+
   exports.Set("shmOpen", Napi::Function::New(env, JS_shmOpen, "shmOpen"));
   exports.Set("shmAnonymous", Napi::Function::New(env, JS_shmAnonymous, "shmAnonymous"));
   exports.Set("shmFromFd", Napi::Function::New(env, JS_shmFromFd, "shmFromFd"));
   exports.Set("shmUnlink", Napi::Function::New(env, JS_shmUnlink, "shmUnlink"));
   exports.Set("shmClose", Napi::Function::New(env, JS_shmClose, "shmClose"));
-  exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
 }
 
 Registrar registrar(init);

@@ -1,0 +1,28 @@
+// JS entry points of the blocking pool: cancel a pending job (AbortSignal), and a thread count for tests.
+#include <napi.h>
+
+#include "addon_data.hpp"
+#include "registry.hpp"
+
+namespace interproc::binding {
+namespace {
+
+// blockingCancel(jobId) -> true when the job was still pending
+Napi::Value JS_blockingCancel(const Napi::CallbackInfo& info) {
+  uint32_t id = info[0].ToNumber().Uint32Value();
+  return Napi::Boolean::New(info.Env(), id != 0 && AddonData::of(info.Env()).pool->cancel(id));
+}
+
+Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(AddonData::of(info.Env()).pool->threadCount()));
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
+  exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding
