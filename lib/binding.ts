@@ -7,7 +7,17 @@ export type Handle = object & { readonly __brand?: 'interproc.handle' };
 export type SegmentTuple = [Handle, ArrayBuffer, number, number, boolean];
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
+/** Readiness of an fd on this thread's event loop (libuv poll). events: 1 readable, 2 writable, 4 disconnect. */
+export interface FdWatcher {
+  start(events: number): void;
+  stop(): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
 export interface NativeBinding {
+  FdWatcher: new (fd: number, callback: (status: number, events: number) => void) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
   shmAnonymous(size: number): SegmentTuple;
   shmFromFd(fd: number, readonly: boolean): SegmentTuple;
