@@ -3,7 +3,7 @@
 // Atomics.load/store/add/compareExchange on the mapped buffer are real atomic instructions.
 import { native, type Handle, type WaitResult } from './binding';
 import { asAbortError, AbortError, closedError } from './errors';
-import { ownerOf, SharedMemory } from './shared-memory';
+import { ownerOf, SharedMemory, wasClosed } from './shared-memory';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from './validate';
 
 export type { WaitResult };
@@ -18,13 +18,13 @@ function locate(array: unknown, index: unknown): [Handle, number] {
   if (!(array instanceof Int32Array || array instanceof Uint32Array)) {
     throw invalidType('array', 'an instance of Int32Array or Uint32Array', array);
   }
+  if (wasClosed(array.buffer)) throw closedError('SharedMemory');
   validateInteger(index, 'index', 0);
   if (index >= array.length) {
     throw new OutOfRangeError(`The value of "index" is out of range. It must be < ${array.length}. Received ${index}`);
   }
   const shm = ownerOf(array.buffer);
   if (shm === undefined) {
-    if (array.buffer.byteLength === 0 && array.length === 0) throw closedError('SharedMemory');
     throw invalidType('array', 'a view of a SharedMemory buffer', array);
   }
   // Typed arrays over a mapping are always 4-byte aligned (the mapping is page-aligned and a

@@ -60,6 +60,8 @@ function readonlyOption(options: Record<string, unknown>): boolean {
 
 /** Maps a buffer of a SharedMemory back to it (used by futex and the synchronisation primitives). */
 const owners = new WeakMap<ArrayBuffer, SharedMemory>();
+/** Buffers of closed segments, so a stale view gets "closed" rather than a confusing range error. */
+const closedBuffers = new WeakSet<ArrayBuffer>();
 
 export class SharedMemory implements Disposable {
   #handle: Handle;
@@ -169,6 +171,7 @@ export class SharedMemory implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     owners.delete(this.#buffer);
+    closedBuffers.add(this.#buffer);
     native.shmClose(this.#handle, this.#buffer);
   }
 
@@ -186,6 +189,11 @@ export class SharedMemory implements Disposable {
 /** @internal Finds the SharedMemory whose buffer backs `buffer`, if any. */
 export function ownerOf(buffer: ArrayBufferLike): SharedMemory | undefined {
   return owners.get(buffer as ArrayBuffer);
+}
+
+/** @internal True when `buffer` belonged to a SharedMemory that is now closed. */
+export function wasClosed(buffer: ArrayBufferLike): boolean {
+  return closedBuffers.has(buffer as ArrayBuffer);
 }
 
 export { OutOfRangeError };
