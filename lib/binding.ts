@@ -33,6 +33,10 @@ export interface NativeBinding {
 }
 
 function load(): NativeBinding {
+  // INTERPROC_NATIVE=/path/to/interproc.node loads a specific build (the sanitizer run uses it).
+  const override = process.env.INTERPROC_NATIVE;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (override) return require(path.resolve(override)) as NativeBinding;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bindings = require('bindings') as (opts: object) => NativeBinding;
   return bindings({
