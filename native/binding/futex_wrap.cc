@@ -51,7 +51,7 @@ uint32_t expectedArg(Napi::Value v) { return static_cast<uint32_t>(v.ToNumber().
 // futexWait(handle, byteOffset, expected, timeoutMs?) -> 'ok' | 'not-equal' | 'timed-out'
 Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  MappingRef m = unwrapOpenMapping(env, info[0]);
+  const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
   auto r = futex::wait(word, expectedArg(info[2]), timeoutArg(info[3]));
   if (!r) throw systemError(env, r.error());
@@ -61,7 +61,7 @@ Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
 // futexWake(handle, byteOffset, count) -> number woken
 Napi::Value JS_futexWake(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  MappingRef m = unwrapOpenMapping(env, info[0]);
+  const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
   double c = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : INFINITY;
   int count = c >= INT_MAX ? INT_MAX : static_cast<int>(c);

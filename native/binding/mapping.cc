@@ -6,25 +6,20 @@ namespace interproc::binding {
 
 void Mapping::close() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return;
-  closed_ = true;
+  if (closed_.load()) return;
+  closed_.store(true, std::memory_order_release);
   for (BlockingJob* job : waiters_) job->cancel(CancelReason::Closed);
   seg_.close();
 }
 
-bool Mapping::closed() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return closed_;
-}
-
 uint8_t* Mapping::at(size_t offset, size_t length) {
-  if (closed_ || offset > size_ || length > size_ - offset) return nullptr;
+  if (closed() || offset > size_ || length > size_ - offset) return nullptr;
   return static_cast<uint8_t*>(seg_.data()) + offset;
 }
 
 bool Mapping::addWaiter(BlockingJob* job) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return false;
+  if (closed_.load()) return false;
   waiters_.insert(job);
   return true;
 }
@@ -34,13 +29,13 @@ void Mapping::removeWaiter(BlockingJob* job) {
   waiters_.erase(job);
 }
 
-std::shared_ptr<Mapping> unwrapMapping(Napi::Env env, Napi::Value handle) {
+const std::shared_ptr<Mapping>& unwrapMapping(Napi::Env env, Napi::Value handle) {
   if (!handle.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   return *handle.As<Napi::External<std::shared_ptr<Mapping>>>().Data();
 }
 
-std::shared_ptr<Mapping> unwrapOpenMapping(Napi::Env env, Napi::Value handle) {
-  auto m = unwrapMapping(env, handle);
+const std::shared_ptr<Mapping>& unwrapOpenMapping(Napi::Env env, Napi::Value handle) {
+  const auto& m = unwrapMapping(env, handle);
   if (m->closed()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
   return m;
 }

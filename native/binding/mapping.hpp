@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -20,7 +21,7 @@ class Mapping {
 
   // Unmaps now; cancels every async wait registered on this mapping first. Idempotent.
   void close();
-  bool closed();
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
   size_t size() const { return size_; }
   Segment& segment() { return seg_; }
 
@@ -37,12 +38,14 @@ class Mapping {
   size_t size_ = seg_.size();
   std::mutex mutex_;
   std::set<BlockingJob*> waiters_;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
 };
 
-// The JS side holds a mapping as an External; this unwraps it or throws a TypeError.
-std::shared_ptr<Mapping> unwrapMapping(Napi::Env env, Napi::Value handle);
+// The JS side holds a mapping as an External; these unwrap it or throw a TypeError. The raw forms
+// are for synchronous calls (the External keeps the mapping alive for the call's duration, and they
+// skip a shared_ptr copy on hot paths); take a shared reference for anything that outlives the call.
+const std::shared_ptr<Mapping>& unwrapMapping(Napi::Env env, Napi::Value handle);
 // Like unwrapMapping, but also throws ERR_INVALID_STATE when closed.
-std::shared_ptr<Mapping> unwrapOpenMapping(Napi::Env env, Napi::Value handle);
+const std::shared_ptr<Mapping>& unwrapOpenMapping(Napi::Env env, Napi::Value handle);
 
 }  // namespace interproc::binding
