@@ -113,6 +113,11 @@ function charts(stamp, groups) {
         const s = stats(r.runs);
         return { name: `${r.mechanism}${r.mode ? ` (${r.mode})` : ''}${r.payload != null ? ` ${size(r.payload)}` : ''}`, y: s.median, lo: s.min, hi: s.max, baseline: r.baseline };
       });
+      const seen = new Map();
+      for (const b of bars) seen.set(b.name, (seen.get(b.name) ?? 0) + 1);
+      bars.forEach((b, i) => {
+        if (seen.get(b.name) > 1) b.name += `, ${rows[i].placement}`;
+      });
       svg = barChart({ title: `${area}: ${m.label}${m.lowerIsBetter ? ' (lower is better)' : ' (higher is better)'}`, xLabel: m.label, bars });
     }
     const file = `${stamp}-${area}-${metric}.svg`;

@@ -48,7 +48,7 @@ function lineChart({ title, yLabel, series }) {
 
 // bars: [{ name, y, lo, hi, baseline }]; linear or log x axis, one bar each, error whiskers.
 function barChart({ title, xLabel, bars, log = true }) {
-  const W = 820, rowH = 22, L = 330, R = 90, T = 40, B = 40;
+  const W = 1000, rowH = 22, L = 470, R = 90, T = 40, B = 40;
   const H = T + B + bars.length * rowH;
   const vals = bars.flatMap((b) => [b.lo ?? b.y, b.hi ?? b.y]).filter((v) => v > 0);
   const v0 = log ? Math.log10(Math.min(...vals)) - 0.2 : 0, v1 = log ? Math.log10(Math.max(...vals)) + 0.1 : Math.max(...vals) * 1.05;
