@@ -14,22 +14,30 @@ export interface WaitAsyncOptions {
   signal?: AbortSignal;
 }
 
+/** Views already checked: the view's SharedMemory and its byte offset (a view's buffer never changes). */
+const checkedViews = new WeakMap<object, { shm: SharedMemory; byteOffset: number }>();
+
 function locate(array: unknown, index: unknown): [Handle, number] {
-  if (!(array instanceof Int32Array || array instanceof Uint32Array)) {
-    throw invalidType('array', 'an instance of Int32Array or Uint32Array', array);
+  let view = checkedViews.get(array as object);
+  if (view === undefined) {
+    if (!(array instanceof Int32Array || array instanceof Uint32Array)) {
+      throw invalidType('array', 'an instance of Int32Array or Uint32Array', array);
+    }
+    if (wasClosed(array.buffer)) throw closedError('SharedMemory');
+    const shm = ownerOf(array.buffer);
+    if (shm === undefined) throw invalidType('array', 'a view of a SharedMemory buffer', array);
+    // Typed arrays over a mapping are always 4-byte aligned (the mapping is page-aligned and a
+    // 32-bit view's byteOffset is a multiple of 4), so the word address is aligned.
+    view = { shm, byteOffset: array.byteOffset };
+    checkedViews.set(array, view);
   }
-  if (wasClosed(array.buffer)) throw closedError('SharedMemory');
-  validateInteger(index, 'index', 0);
-  if (index >= array.length) {
-    throw new OutOfRangeError(`The value of "index" is out of range. It must be < ${array.length}. Received ${index}`);
+  if (view.shm.closed) throw closedError('SharedMemory');
+  const length = (array as Int32Array).length;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= length) {
+    validateInteger(index, 'index', 0);
+    throw new OutOfRangeError(`The value of "index" is out of range. It must be < ${length}. Received ${index}`);
   }
-  const shm = ownerOf(array.buffer);
-  if (shm === undefined) {
-    throw invalidType('array', 'a view of a SharedMemory buffer', array);
-  }
-  // Typed arrays over a mapping are always 4-byte aligned (the mapping is page-aligned and a
-  // 32-bit view's byteOffset is a multiple of 4), so the word address is aligned.
-  return [SharedMemory.handleOf(shm), array.byteOffset + index * 4];
+  return [SharedMemory.handleOf(view.shm), view.byteOffset + index * 4];
 }
 
 function expectedBits(value: unknown): number {
