@@ -29,6 +29,7 @@ export interface NativeBinding {
     keepAlive: object): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
   blockingThreadCount(): number;
+  setWorker(isWorker: boolean): void;
   [name: string]: unknown;
 }
 
@@ -52,3 +53,5 @@ function load(): NativeBinding {
 }
 
 export const native: NativeBinding = load();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+native.setWorker(!(require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread);

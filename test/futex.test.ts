@@ -156,6 +156,33 @@ describe('cancellation and misuse', () => {
     await expect(futex.waitAsync(i, 0, 0, 10, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('an abort right after the call is never lost (200 times in a row, no timeout set)', async () => {
+    using shm = segment();
+    const i = new Int32Array(shm.buffer);
+    for (let k = 0; k < 200; k++) {
+      const ac = new AbortController();
+      const p = futex.waitAsync(i, 0, 0, undefined, { signal: ac.signal });
+      if (k % 2) await Promise.resolve();
+      ac.abort();
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    }
+  });
+
+  it('a worker blocked in futex.wait with no timeout can still be terminated', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(
+      `const { SharedMemory, futex } = require(${JSON.stringify(require.resolve('../dist'))});
+       const s = SharedMemory.anonymous({ size: 64 });
+       require('node:worker_threads').parentPort.postMessage('sleeping');
+       futex.wait(new Int32Array(s.buffer), 0, 0);`,
+      { eval: true },
+    );
+    await new Promise((r) => w.once('message', r));
+    await sleep(100);
+    const code = await Promise.race([w.terminate(), sleep(15_000).then(() => 'hung')]);
+    expect(code).toBe(1);
+  });
+
   it('close() during a pending waitAsync rejects it with ERR_INVALID_STATE', async () => {
     const shm = segment();
     const p = futex.waitAsync(new Int32Array(shm.buffer), 0, 0);

@@ -13,6 +13,20 @@ void AddonData::install(Napi::Env env) {
   napi_add_env_cleanup_hook(env, &AddonData::cleanup, data);
 }
 
+bool AddonData::terminating(Napi::Env env) {
+  if (noop.IsEmpty()) return false;
+  napi_value result = nullptr;
+  napi_status st = napi_call_function(env, env.Undefined(), noop.Value(), 0, nullptr, &result);
+  if (st == napi_ok) return false;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+  return true;
+}
+
 void AddonData::track(const std::shared_ptr<Mapping>& m) {
   std::lock_guard<std::mutex> lock(mappingsMutex);
   // Drop entries of mappings already gone, so the list stays as long as the live set.

@@ -18,6 +18,12 @@ struct AddonData {
   std::unique_ptr<BlockingPool> pool;
   std::mutex mappingsMutex;
   std::vector<std::weak_ptr<Mapping>> mappings;
+  // Set from JS at load (lib/binding.ts): blocking calls in a worker sleep in slices and give up
+  // when the worker is being terminated, since a raw futex sleep cannot be interrupted by it.
+  bool isWorker = false;
+  Napi::FunctionReference noop;
+  // True when JS can no longer run in this environment (worker.terminate(), process exit).
+  bool terminating(Napi::Env env);
 
   static void install(Napi::Env env);
   static AddonData& of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

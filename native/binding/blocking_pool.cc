@@ -1,6 +1,8 @@
 #include "blocking_pool.hpp"
 
 #include <chrono>
+#include <string>
+#include <system_error>
 
 #include "addon_data.hpp"
 
@@ -38,19 +40,23 @@ void BlockingPool::shutdown() {
 
 uint32_t BlockingPool::submit(std::unique_ptr<BlockingJob> job) {
   std::lock_guard<std::mutex> lock(mutex_);
+  // Every queued job needs a thread of its own (a job may block for as long as it likes): idle
+  // threads that were notified but have not yet woken still count in idle_, so compare with the queue.
+  // The thread is started before anything is recorded, so a failure to start one changes nothing.
+  if (queue_.size() + 1 > idle_) {
+    try {
+      threads_.emplace_back([this] { workerLoop(); });
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env_, std::string("EAGAIN: cannot start a waiter thread (") + e.what() + ")");
+    }
+  }
   if (pending_++ == 0) tsfn_.Ref(env_);
   uint32_t id = nextId_++;
   if (nextId_ == 0) nextId_ = 1;
   job->id_ = id;
   live_[id] = job.get();
   queue_.push_back(job.release());
-  // Every queued job needs a thread of its own (a job may block for as long as it likes): idle
-  // threads that were notified but have not yet woken still count in idle_, so compare with the queue.
-  if (queue_.size() > idle_) {
-    threads_.emplace_back([this] { workerLoop(); });
-  } else {
-    wake_.notify_one();
-  }
+  wake_.notify_one();
   return id;
 }
 
@@ -86,6 +92,7 @@ void BlockingPool::workerLoop() {
     lock.unlock();
     job->execute();
     lock.lock();
+    job->markFinished();
     live_.erase(job->id_);
     if (stopping_) {
       delete job;

@@ -39,6 +39,9 @@ class BlockingJob {
     interrupt();
   }
   CancelReason cancelReason() const { return static_cast<CancelReason>(reason_.load()); }
+  // True when execute() had returned before any cancel(): its result stands (a close() or abort that
+  // comes while the completion is queued for the JS thread must not turn a success into an error).
+  bool finishedFirst() const { return finishedFirst_.load(); }
   bool cancelled() const { return reason_.load() != static_cast<int>(CancelReason::None); }
   uint32_t id() const { return id_; }
 
@@ -48,7 +51,10 @@ class BlockingJob {
 
  private:
   friend class BlockingPool;
+  // Called by the pool right after execute() returned.
+  void markFinished() { finishedFirst_.store(reason_.load() == static_cast<int>(CancelReason::None)); }
   std::atomic<int> reason_{static_cast<int>(CancelReason::None)};
+  std::atomic<bool> finishedFirst_{false};
   uint32_t id_ = 0;
 };
 

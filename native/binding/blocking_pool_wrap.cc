@@ -17,7 +17,18 @@ Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(AddonData::of(info.Env()).pool->threadCount()));
 }
 
+// setWorker(isWorker): told by lib/binding.ts at load.
+Napi::Value JS_setWorker(const Napi::CallbackInfo& info) {
+  AddonData& data = AddonData::of(info.Env());
+  data.isWorker = info[0].ToBoolean();
+  if (data.noop.IsEmpty()) {
+    data.noop = Napi::Persistent(Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {}, "noop"));
+  }
+  return info.Env().Undefined();
+}
+
 void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setWorker", Napi::Function::New(env, JS_setWorker, "setWorker"));
   exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
   exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
 }

@@ -21,10 +21,31 @@ const char* describe(int code) {
     default: return nullptr;
   }
 }
+// errno -> its symbolic name. Our own table rather than glibc's strerrorname_np, which needs
+// glibc 2.32 and would keep a prebuild from loading on older distributions.
+const char* errnoName(int code) {
+  switch (code) {
+#define NAME(e) \
+  case e:       \
+    return #e;
+    NAME(EPERM) NAME(ENOENT) NAME(ESRCH) NAME(EINTR) NAME(EIO) NAME(ENXIO) NAME(E2BIG) NAME(EBADF)
+    NAME(ECHILD) NAME(EAGAIN) NAME(ENOMEM) NAME(EACCES) NAME(EFAULT) NAME(EBUSY) NAME(EEXIST) NAME(EXDEV)
+    NAME(ENODEV) NAME(ENOTDIR) NAME(EISDIR) NAME(EINVAL) NAME(ENFILE) NAME(EMFILE) NAME(ENOTTY) NAME(EFBIG)
+    NAME(ENOSPC) NAME(ESPIPE) NAME(EROFS) NAME(EMLINK) NAME(EPIPE) NAME(ERANGE) NAME(EDEADLK)
+    NAME(ENAMETOOLONG) NAME(ENOSYS) NAME(ENOTEMPTY) NAME(ELOOP) NAME(EOVERFLOW) NAME(ENOTSOCK)
+    NAME(EDESTADDRREQ) NAME(EMSGSIZE) NAME(EPROTOTYPE) NAME(ENOPROTOOPT) NAME(EPROTONOSUPPORT)
+    NAME(EOPNOTSUPP) NAME(EAFNOSUPPORT) NAME(EADDRINUSE) NAME(EADDRNOTAVAIL) NAME(ENETDOWN)
+    NAME(ENETUNREACH) NAME(ECONNABORTED) NAME(ECONNRESET) NAME(ENOBUFS) NAME(EISCONN) NAME(ENOTCONN)
+    NAME(ETIMEDOUT) NAME(ECONNREFUSED) NAME(EHOSTUNREACH) NAME(EALREADY) NAME(EINPROGRESS)
+    NAME(ECANCELED) NAME(EOWNERDEAD) NAME(ENOTRECOVERABLE)
+#undef NAME
+    default: return nullptr;
+  }
+}
 }  // namespace
 
 Napi::Error systemError(Napi::Env env, const SysError& e, const std::string& path) {
-  const char* name = strerrorname_np(e.code);
+  const char* name = errnoName(e.code);
   std::string code = name != nullptr ? name : "E" + std::to_string(e.code);
   std::string text;
   if (const char* d = describe(e.code)) {

@@ -32,6 +32,9 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     if (fd < 0) throw rangeError(env, "fd must be non-negative");
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+    // Everything that can throw comes before the uv handle exists, so a throw never leaks it.
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    context_ = std::make_unique<Napi::AsyncContext>(env, "interproc.FdWatcher");
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd);
     if (rc != 0) {
@@ -41,8 +44,6 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       throw systemError(env, e);
     }
     poll_->data = this;
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    context_ = std::make_unique<Napi::AsyncContext>(env, "interproc.FdWatcher");
     env_ = env;
     napi_add_env_cleanup_hook(env, &FdWatcher::onTeardown, this);
   }
@@ -86,8 +87,9 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   }
 
   Napi::Value start(const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) throw typeError(info.Env(), "events must be a number");
+    int events = info[0].As<Napi::Number>().Int32Value() & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
     if (poll_ == nullptr) throw codedError(info.Env(), "ERR_INVALID_STATE", "FdWatcher is closed");
-    int events = info[0].ToNumber().Int32Value() & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
     int rc = uv_poll_start(poll_, events, &FdWatcher::onPoll);
     if (rc != 0) throw systemError(info.Env(), SysError{-rc, "uv_poll_start"});
     if (!active_) {

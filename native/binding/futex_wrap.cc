@@ -6,6 +6,7 @@
 #include <atomic>
 #include <climits>
 #include <cmath>
+#include <algorithm>
 #include <optional>
 
 #include "../core/futex.hpp"
@@ -29,8 +30,8 @@ Napi::Value pendingResult(Napi::Env env, Napi::Promise p, uint32_t id) {
 const uint32_t* wordArg(Napi::Env env, const MappingRef& m, Napi::Value offsetValue) {
   if (!offsetValue.IsNumber()) throw typeError(env, "byte offset must be a number");
   double off = offsetValue.As<Napi::Number>().DoubleValue();
-  if (!(off >= 0) || off != std::floor(off) || std::fmod(off, 4) != 0) {
-    throw rangeError(env, "byte offset must be a non-negative multiple of 4");
+  if (!(off >= 0) || off > static_cast<double>(m->size()) || off != std::floor(off) || std::fmod(off, 4) != 0) {
+    throw rangeError(env, "byte offset must be a multiple of 4 inside the mapping");
   }
   uint8_t* p = m->at(static_cast<size_t>(off), 4);
   if (p == nullptr) throw rangeError(env, "byte offset is outside the mapping");
@@ -46,24 +47,48 @@ std::optional<int64_t> timeoutArg(Napi::Value v) {
   return static_cast<int64_t>(ms * 1e6);
 }
 
-uint32_t expectedArg(Napi::Value v) { return static_cast<uint32_t>(v.ToNumber().Int32Value()); }
+uint32_t expectedArg(Napi::Value v) {
+  if (!v.IsNumber()) throw typeError(v.Env(), "expected value must be a number");
+  return static_cast<uint32_t>(v.As<Napi::Number>().Int32Value());
+}
 
 // futexWait(handle, byteOffset, expected, timeoutMs?) -> 'ok' | 'not-equal' | 'timed-out'
 Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  uint32_t expected = expectedArg(info[2]);
+  std::optional<int64_t> timeout = timeoutArg(info[3]);
   const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
-  auto r = futex::wait(word, expectedArg(info[2]), timeoutArg(info[3]));
-  if (!r) throw systemError(env, r.error());
-  return Napi::String::New(env, futex::outcomeName(r.value()));
+  AddonData& data = AddonData::of(env);
+  if (!data.isWorker) {
+    auto r = futex::wait(word, expected, timeout);
+    if (!r) throw systemError(env, r.error());
+    return Napi::String::New(env, futex::outcomeName(r.value()));
+  }
+  // In a worker thread: sleep in slices so worker.terminate() (which cannot interrupt a futex sleep)
+  // is noticed. A word that changed between slices counts as woken.
+  constexpr int64_t kSliceNs = 50'000'000;
+  int64_t left = timeout ? *timeout : INT64_MAX;
+  bool first = true;
+  for (;;) {
+    int64_t slice = std::min(left, kSliceNs);
+    auto r = futex::wait(word, expected, slice);
+    if (!r) throw systemError(env, r.error());
+    futex::WaitOutcome o = r.value();
+    if (o == futex::WaitOutcome::NotEqual && !first) o = futex::WaitOutcome::Ok;
+    if (o != futex::WaitOutcome::TimedOut || left <= slice) return Napi::String::New(env, futex::outcomeName(o));
+    left -= slice;
+    first = false;
+    if (data.terminating(env)) return env.Undefined();
+  }
 }
 
 // futexWake(handle, byteOffset, count) -> number woken
 Napi::Value JS_futexWake(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  double c = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : INFINITY;
   const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
-  double c = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : INFINITY;
   int count = c >= INT_MAX ? INT_MAX : static_cast<int>(c);
   if (count < 0) throw rangeError(env, "count must be non-negative");
   auto r = futex::wake(word, count);
@@ -85,14 +110,25 @@ class FutexWaitJob : public BlockingJob {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void execute() override {
-    if (cancelled()) return;
-    result_ = futex::wait(word_, expected_, timeout_);
+    // Sleeps on the shared word and on this job's private cancel word at once, so an abort or a
+    // close() can never be lost in the instant before the sleep, and never wakes other waiters.
+    auto r = futex::waitOrCancel(word_, expected_, &cancelWord_, timeout_);
+    if (!r) {
+      result_ = r.error();
+      return;
+    }
+    switch (r.value()) {
+      case futex::CancellableOutcome::Ok: result_ = futex::WaitOutcome::Ok; break;
+      case futex::CancellableOutcome::NotEqual: result_ = futex::WaitOutcome::NotEqual; break;
+      case futex::CancellableOutcome::TimedOut: result_ = futex::WaitOutcome::TimedOut; break;
+      case futex::CancellableOutcome::Cancelled: break;  // complete() reports cancelReason()
+    }
   }
   void complete(Napi::Env env) override {
     keepAlive_.Reset();
-    if (cancelReason() == CancelReason::Aborted) {
+    if (cancelReason() == CancelReason::Aborted && !finishedFirst()) {
       deferred_.Reject(abortError(env).Value());
-    } else if (cancelled()) {
+    } else if (cancelled() && !finishedFirst()) {
       deferred_.Reject(codedError(env, "ERR_INVALID_STATE", "SharedMemory was closed during futex.waitAsync").Value());
     } else if (!result_) {
       deferred_.Reject(systemError(env, result_.error()).Value());
@@ -106,15 +142,14 @@ class FutexWaitJob : public BlockingJob {
   }
 
  protected:
-  void interrupt() override {
-    futex::wake(word_, INT_MAX);  // a spurious wake for other waiters of this word: allowed
-  }
+  void interrupt() override { futex::cancelWait(&cancelWord_); }
 
  private:
   MappingRef mapping_;
   const uint32_t* word_;
   uint32_t expected_;
   std::optional<int64_t> timeout_;
+  uint32_t cancelWord_ = 0;  // process-private futex: non-zero once cancelled
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference keepAlive_;
   Result<futex::WaitOutcome> result_{futex::WaitOutcome::TimedOut};
@@ -124,10 +159,11 @@ class FutexWaitJob : public BlockingJob {
 // (jobId 0 when settled at once); blockingCancel(jobId) aborts it.
 Napi::Value JS_futexWaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  MappingRef m = unwrapOpenMapping(env, info[0]);
-  const uint32_t* word = wordArg(env, m, info[1]);
+  // Convert every argument before checking state or taking pointers: a user valueOf() may run here.
   uint32_t expected = expectedArg(info[2]);
   std::optional<int64_t> timeout = timeoutArg(info[3]);
+  MappingRef m = unwrapOpenMapping(env, info[0]);
+  const uint32_t* word = wordArg(env, m, info[1]);
   // Settle at once what needs no thread: a differing value, or a zero timeout.
   const char* now = nullptr;
   if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) now = "not-equal";

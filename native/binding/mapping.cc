@@ -17,6 +17,13 @@ uint8_t* Mapping::at(size_t offset, size_t length) {
   return static_cast<uint8_t*>(seg_.data()) + offset;
 }
 
+void Mapping::closeKeepingMemory() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_.load()) return;
+  closed_.store(true, std::memory_order_release);
+  for (BlockingJob* job : waiters_) job->cancel(CancelReason::Closed);
+}
+
 bool Mapping::addWaiter(BlockingJob* job) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_.load()) return false;

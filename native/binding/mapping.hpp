@@ -21,6 +21,9 @@ class Mapping {
 
   // Unmaps now; cancels every async wait registered on this mapping first. Idempotent.
   void close();
+  // Marks the mapping closed and ends its waits, but leaves the memory mapped (for the GC finalizer
+  // of a buffer that now owns it).
+  void closeKeepingMemory();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   size_t size() const { return size_; }
   Segment& segment() { return seg_; }

@@ -14,7 +14,18 @@ using MappingRef = std::shared_ptr<Mapping>;
 
 // [handle, buffer, fd, size, created]: one ArrayBuffer per mapping, freed (unmapped) by its GC
 // finalizer unless close() came first.
-Napi::Value wrapSegment(Napi::Env env, Segment seg) {
+// The largest ArrayBuffer V8 in Node 20 makes (buffer.constants.MAX_LENGTH); a larger external one
+// would be refused with its finalizer called at once, so refuse it here, cleanly.
+constexpr size_t kMaxBufferLength = size_t{1} << 32;
+
+Napi::Value wrapSegment(Napi::Env env, Segment seg, const std::string& createdName = "") {
+  if (seg.size() > kMaxBufferLength) {
+    size_t size = seg.size();
+    seg.close();
+    if (!createdName.empty()) Segment::unlink(createdName);
+    throw rangeError(env, "a segment of " + std::to_string(size) +
+                              " bytes is larger than the largest ArrayBuffer (4 GiB); map it in parts from C");
+  }
   auto mapping = std::make_shared<Mapping>(std::move(seg));
   AddonData::of(env).track(mapping);
   Segment& s = mapping->segment();
@@ -74,7 +85,8 @@ Napi::Value JS_shmOpen(const Napi::CallbackInfo& info) {
   opts.readonly = info[4].ToBoolean();
   auto r = Segment::open(name, static_cast<CreateMode>(how), opts);
   if (!r) throw systemError(env, r.error(), name);
-  return wrapSegment(env, std::move(r.value()));
+  bool created = r.value().created();
+  return wrapSegment(env, std::move(r.value()), created ? name : "");
 }
 
 Napi::Value JS_shmAnonymous(const Napi::CallbackInfo& info) {
@@ -112,6 +124,12 @@ Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
   MappingRef m = unwrapMapping(env, info[0]);
   if (info[1].IsArrayBuffer()) {
     Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+    if (ab.IsDetached() && ab.ByteLength() == 0 && m->size() != 0) {
+      // Someone else detached it (ArrayBuffer.prototype.transfer moves the memory to a new buffer):
+      // unmapping now would leave that buffer over unmapped memory, so its GC finalizer unmaps.
+      m->closeKeepingMemory();
+      return env.Undefined();
+    }
     if (!ab.IsDetached()) ab.Detach();
   }
   m->close();

@@ -5,7 +5,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 
 namespace interproc::futex {
 
@@ -18,7 +21,8 @@ int64_t nowNs() {
 }  // namespace
 
 Result<WaitOutcome> wait(const uint32_t* word, uint32_t expected, std::optional<int64_t> timeout_ns) {
-  const int64_t deadline = timeout_ns ? nowNs() + (*timeout_ns < 0 ? 0 : *timeout_ns) : 0;
+  const int64_t deadline =
+      timeout_ns ? nowNs() + std::min<int64_t>(std::max<int64_t>(*timeout_ns, 0), INT64_MAX / 4) : 0;
   for (;;) {
     timespec ts{};
     timespec* tsp = nullptr;
@@ -38,6 +42,42 @@ Result<WaitOutcome> wait(const uint32_t* word, uint32_t expected, std::optional<
       default: return SysError::fromErrno("futex");
     }
   }
+}
+
+Result<CancellableOutcome> waitOrCancel(const uint32_t* word, uint32_t expected, const uint32_t* cancel,
+                                        std::optional<int64_t> timeout_ns) {
+  if (__atomic_load_n(cancel, __ATOMIC_ACQUIRE) != 0) return CancellableOutcome::Cancelled;
+  futex_waitv waiters[2] = {};
+  waiters[0].val = expected;
+  waiters[0].uaddr = reinterpret_cast<uintptr_t>(word);
+  waiters[0].flags = FUTEX_32;  // shared: other processes wake it
+  waiters[1].val = 0;
+  waiters[1].uaddr = reinterpret_cast<uintptr_t>(cancel);
+  waiters[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+  timespec deadline{};
+  if (timeout_ns) {
+    int64_t at = nowNs() + std::min<int64_t>(std::max<int64_t>(*timeout_ns, 0), INT64_MAX / 4);
+    deadline.tv_sec = at / 1'000'000'000;
+    deadline.tv_nsec = at % 1'000'000'000;
+  }
+  for (;;) {
+    long rc = syscall(SYS_futex_waitv, waiters, 2, 0, timeout_ns ? &deadline : nullptr, CLOCK_MONOTONIC);
+    if (rc == 0) return CancellableOutcome::Ok;
+    if (rc == 1) return CancellableOutcome::Cancelled;
+    switch (errno) {
+      case EAGAIN:  // one of the words differed: which one?
+        if (__atomic_load_n(cancel, __ATOMIC_ACQUIRE) != 0) return CancellableOutcome::Cancelled;
+        return CancellableOutcome::NotEqual;
+      case ETIMEDOUT: return CancellableOutcome::TimedOut;
+      case EINTR: continue;  // the deadline is absolute: retry as is
+      default: return SysError::fromErrno("futex_waitv");
+    }
+  }
+}
+
+void cancelWait(uint32_t* cancel) {
+  __atomic_store_n(cancel, 1, __ATOMIC_RELEASE);
+  syscall(SYS_futex, cancel, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT32_MAX, nullptr, nullptr, 0);
 }
 
 Result<int> wake(const uint32_t* word, int count) {

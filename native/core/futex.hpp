@@ -15,6 +15,15 @@ enum class WaitOutcome { Ok, NotEqual, TimedOut };
 // elapses; nullopt waits forever. EINTR is retried with the remaining time.
 Result<WaitOutcome> wait(const uint32_t* word, uint32_t expected, std::optional<int64_t> timeout_ns);
 
+// Like wait, but also returns (Cancelled) as soon as the process-private word *cancel is non-zero:
+// futex_waitv (Linux 5.16+) sleeps on both words at once, so a cancel that lands just before the
+// sleep is never lost (futex_waitv returns EAGAIN when *cancel already differs from 0).
+enum class CancellableOutcome { Ok, NotEqual, TimedOut, Cancelled };
+Result<CancellableOutcome> waitOrCancel(const uint32_t* word, uint32_t expected, const uint32_t* cancel,
+                                        std::optional<int64_t> timeout_ns);
+// Sets *cancel and wakes a waitOrCancel sleeping on it (process-private futex).
+void cancelWait(uint32_t* cancel);
+
 // Wakes up to `count` waiters (INT32_MAX for all); returns how many were woken.
 Result<int> wake(const uint32_t* word, int count);
 

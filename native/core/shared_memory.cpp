@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <utility>
 
@@ -71,38 +72,48 @@ Result<Segment> Segment::mapFd(int fd, bool readonly, bool created) {
   return seg;
 }
 
-Result<Segment> Segment::open(const std::string& name, CreateMode how, const SegmentOptions& opts) {
-  int oflag = opts.readonly ? O_RDONLY : O_RDWR;
-  if (how == CreateMode::Exclusive) oflag |= O_CREAT | O_EXCL;
-  bool created = false;
-  int fd = -1;
-  if (how == CreateMode::OpenOrCreate) {
-    // Try exclusive creation first so we know whether we created it (and must size it).
-    fd = shm_open(name.c_str(), oflag | O_CREAT | O_EXCL, opts.mode);
-    if (fd >= 0) {
-      created = true;
-    } else if (errno == EEXIST) {
-      fd = shm_open(name.c_str(), oflag, 0);
-    }
-  } else {
-    fd = shm_open(name.c_str(), oflag, opts.mode);
-    created = how == CreateMode::Exclusive;
-  }
+namespace {
+
+// Creates the object fully (mode, size) under a private temporary name and only then publishes it
+// under `name` with link(2) in /dev/shm (where glibc's shm_open keeps objects), so no other process
+// can ever open it half-made, e.g. with size 0 before ftruncate. Returns the fd, or EEXIST.
+Result<int> createPublished(const std::string& name, const SegmentOptions& opts) {
+  static std::atomic<uint32_t> counter{0};
+  std::string tmp = "/.interproc-tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  int fd = shm_open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL, opts.mode);
   if (fd < 0) return SysError::fromErrno("shm_open");
-  if (created) {
-    const char* failed = nullptr;
-    if (fchmod(fd, opts.mode) != 0) failed = "fchmod";
-    else if (ftruncate(fd, static_cast<off_t>(opts.size)) != 0) failed = "ftruncate";
-    if (failed != nullptr) {
-      SysError e = SysError::fromErrno(failed);
-      ::close(fd);
-      shm_unlink(name.c_str());  // do not leave a half-made object behind
-      return e;
-    }
+  const char* failed = nullptr;
+  if (fchmod(fd, opts.mode) != 0) failed = "fchmod";
+  else if (ftruncate(fd, static_cast<off_t>(opts.size)) != 0) failed = "ftruncate";
+  else if (link(("/dev/shm" + tmp).c_str(), ("/dev/shm" + name).c_str()) != 0) failed = errno == EEXIST ? "shm_open" : "link";
+  SysError e{errno, failed ? failed : ""};
+  shm_unlink(tmp.c_str());  // the published name (if any) keeps the object
+  if (failed != nullptr) {
+    ::close(fd);
+    return e;
   }
-  Result<Segment> r = mapFd(fd, opts.readonly, created);
-  if (!r.ok() && created) shm_unlink(name.c_str());
-  return r;
+  return fd;
+}
+
+}  // namespace
+
+Result<Segment> Segment::open(const std::string& name, CreateMode how, const SegmentOptions& opts) {
+  if (how == CreateMode::OpenOnly) {
+    int fd = shm_open(name.c_str(), opts.readonly ? O_RDONLY : O_RDWR, 0);
+    if (fd < 0) return SysError::fromErrno("shm_open");
+    return mapFd(fd, opts.readonly, false);
+  }
+  Result<int> made = createPublished(name, opts);
+  if (made) {
+    Result<Segment> r = mapFd(made.value(), false, true);
+    if (!r.ok()) shm_unlink(name.c_str());  // do not leave an object nobody got
+    return r;
+  }
+  if (how == CreateMode::Exclusive || made.error().code != EEXIST) return made.error();
+  // OpenOrCreate and it exists: open it. (If it vanished in between, say so rather than loop.)
+  int fd = shm_open(name.c_str(), O_RDWR, 0);
+  if (fd < 0) return SysError::fromErrno("shm_open");
+  return mapFd(fd, false, false);
 }
 
 Result<Segment> Segment::anonymous(size_t size) {
