@@ -44,7 +44,9 @@ uint32_t BlockingPool::submit(std::unique_ptr<BlockingJob> job) {
   job->id_ = id;
   live_[id] = job.get();
   queue_.push_back(job.release());
-  if (idle_ == 0) {
+  // Every queued job needs a thread of its own (a job may block for as long as it likes): idle
+  // threads that were notified but have not yet woken still count in idle_, so compare with the queue.
+  if (queue_.size() > idle_) {
     threads_.emplace_back([this] { workerLoop(); });
   } else {
     wake_.notify_one();
