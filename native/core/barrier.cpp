@@ -23,7 +23,12 @@ Barrier::Slot* Barrier::ownSlot() {
     if (robust::owner(m_->slots[i].w.word.load()) == tid) return &m_->slots[i];
   }
   for (uint32_t i = 0; i < parties(); ++i) {
-    if (m_->slots[i].w.word.load() == 0 && robust::take(&m_->slots[i].w, 0, tid)) return &m_->slots[i];
+    if (m_->slots[i].w.word.load() == 0 && robust::take(&m_->slots[i].w, 0, tid)) {
+      // Parties already asleep do not watch this slot yet: wake them to add it to their wait set.
+      m_->joins.fetch_add(1);
+      futex::wake(u32(&m_->joins), INT_MAX);
+      return &m_->slots[i];
+    }
   }
   return nullptr;
 }
@@ -70,8 +75,10 @@ Outcome Barrier::PassOp::attempt(bool) {
 }
 
 bool Barrier::PassOp::prepare(WaitSet& ws) {
+  uint32_t joins = b().m_->joins.load();  // read before the slots: a later join changes it
   ws.add(&b().m_->generation, g_);
   ws.add(&b().m_->broken, 0);
+  ws.add(&b().m_->joins, joins);
   const uint32_t tid = robust::selfTid();
   for (uint32_t i = 0; i < b().parties(); ++i) {
     auto& word = b().m_->slots[i].w.word;

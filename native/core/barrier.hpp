@@ -6,7 +6,7 @@
 // out or is cancelled also breaks it (its arrival cannot be taken back), as Python's Barrier does.
 //
 // Layout (64 + 64 * parties bytes, 8-aligned): SyncHeader (param = parties) | arrived u32 |
-// generation u32 | broken u32 | spare | parties x { RobustWord slot, 24 spare }.
+// generation u32 | broken u32 | joins u32 | spare | parties x { RobustWord slot, 24 spare }.
 #pragma once
 
 #include <cstddef>
@@ -67,7 +67,8 @@ class Barrier {
     std::atomic<uint32_t> arrived;
     std::atomic<uint32_t> generation;
     std::atomic<uint32_t> broken;
-    uint8_t spare[36];
+    std::atomic<uint32_t> joins;  // bumped when a party joins: waiters then add its slot to their set
+    uint8_t spare[32];
     Slot slots[1];  // parties of them
   };
   static_assert(sizeof(Slot) == 64 && offsetof(Layout, slots) == 64);

@@ -261,17 +261,18 @@ TEST_CASE("barrier: generations across processes; a killed party breaks it") {
   for (pid_t p : kids) CHECK(waitChild(p) == 0);
 
   Barrier::init(base, kParties);
-  pid_t victim = fork();
-  if (victim == 0) {
-    Barrier b(base);
-    b.wait(std::nullopt);  // waits for the others, which never come all
-    _exit(0);
-  }
   pid_t waiter = fork();
   if (waiter == 0) {
     Barrier b(base);
     auto r = b.wait(in(10 * kSec));  // must break when the victim dies, not time out
     _exit(r.ok() && r.value() == Outcome::Broken ? 0 : 1);
+  }
+  usleep(50'000);  // the waiter sleeps before the victim joins: it must still watch the victim
+  pid_t victim = fork();
+  if (victim == 0) {
+    Barrier b(base);
+    b.wait(std::nullopt);  // waits for the others, which never come all
+    _exit(0);
   }
   usleep(100'000);
   kill(victim, SIGKILL);

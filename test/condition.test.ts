@@ -1,0 +1,76 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Condition, Mutex, SharedMemory } from '../lib';
+import { killAll, runTask, within, type TaskChild } from './helpers/sync';
+import { leftoverShm, sleep, uniqueName } from './helpers/util';
+
+const made: string[] = [];
+const children: TaskChild[] = [];
+afterEach(() => {
+  killAll(children.splice(0));
+  for (const n of made.splice(0)) SharedMemory.unlink(n);
+});
+afterAll(() => {
+  expect(leftoverShm()).toEqual([]);
+});
+const D = 64;
+
+describe('Condition', () => {
+  for (const form of ['async', 'sync'] as const) {
+    it(`producer/consumer across processes (${form} consumer, async producer)`, async () => {
+      const name = uniqueName('cond');
+      made.push(name);
+      const shm = SharedMemory.create(name, { size: 8192 });
+      const i32 = new Int32Array(shm.buffer);
+      const m = Mutex.initAt(shm, 0);
+      const c = Condition.initAt(shm, 64);
+      const count = 300;
+      const consumer = runTask({ name, task: 'consume', count, form });
+      children.push(consumer);
+      let expected = 0;
+      for (let k = 1; k <= count; k++) {
+        const g = await m.lock();
+        while (i32[D + 6] !== 0) await c.wait(m, { timeout: 5000 });
+        i32[D + 6] = k;
+        expected += k;
+        c.notifyAll();
+        g.unlock();
+      }
+      expect(await within(consumer.done, 60_000, 'consumer')).toBe(expected);
+      shm.close();
+    }, 70_000);
+  }
+
+  it('wait re-locks after timeout and abort; notify counts; misuse', async () => {
+    const name = uniqueName('cond-named');
+    made.push(name);
+    const shm = SharedMemory.create(name, { size: 4096 });
+    const m = Mutex.initAt(shm, 0);
+    const c = Condition.initAt(shm, 64);
+    expect(c.notify()).toBe(0);
+    const g = m.lockSync();
+    const t0 = Date.now();
+    expect(await c.wait(g, { timeout: 40 })).toBe(false);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(35);
+    expect(m.isHeld).toBe(true);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 10);
+    await expect(c.wait(m, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(m.isHeld).toBe(true);
+    expect(c.waitSync(m, { timeout: 10 })).toBe(false);
+    expect(m.isHeld).toBe(true);
+    // a notify from "outside" wakes an async waiter
+    const waiting = c.wait(m, { timeout: 10_000 });
+    await sleep(20);
+    expect(m.isHeld).toBe(false); // released while waiting
+    expect(c.notify(1)).toBe(1);
+    expect(await within(waiting, 5000, 'notified waiter')).toBe(true);
+    expect(m.isHeld).toBe(true);
+    g.unlock();
+    // waiting without holding the mutex is EPERM, and leaves the mutex untouched
+    await expect(c.wait(m)).rejects.toMatchObject({ code: 'EPERM' });
+    expect(() => c.waitSync({} as any)).toThrow(TypeError);
+    expect(() => c.notify(-1)).toThrow(RangeError);
+    expect(() => Condition.openAt(shm, 0)).toThrow(expect.objectContaining({ code: 'ERR_SYNC_LAYOUT_MISMATCH' }));
+    shm.close();
+  });
+});
