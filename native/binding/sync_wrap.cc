@@ -70,44 +70,56 @@ size_t sizeOf(SyncKind kind, uint32_t param) {
 
 const char* kindLabel(SyncKind k) { return kindName(static_cast<uint8_t>(k)); }
 
-// The object's memory, after checking bounds and header. Throws on any mismatch.
-uint8_t* objectAt(Napi::Env env, const MappingRef& m, size_t offset, SyncKind kind) {
-  uint8_t* p = m->at(offset, sizeof(SyncHeader));
-  if (p == nullptr) throw rangeError(env, "byte offset is outside the SharedMemory");
+[[noreturn]] void layoutError(Napi::Env env, const uint8_t* p, size_t offset, SyncKind kind, HeaderCheck c) {
   std::string where = " at byte offset " + std::to_string(offset);
-  switch (checkHeader(p, kind)) {
-    case HeaderCheck::Ok: break;
-    case HeaderCheck::NoObject:
-      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", std::string("no initialised ") + kindLabel(kind) + where);
+  const auto* h = reinterpret_cast<const SyncHeader*>(p);
+  switch (c) {
     case HeaderCheck::WrongVersion:
       throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH",
-                       std::string(kindLabel(kind)) + where + " has layout version " +
-                           std::to_string(reinterpret_cast<SyncHeader*>(p)->version) + "; this build reads version " +
-                           std::to_string(kSyncLayoutVersion));
+                       std::string(kindLabel(kind)) + where + " has layout version " + std::to_string(h->version) +
+                           "; this build reads version " + std::to_string(kSyncLayoutVersion));
     case HeaderCheck::WrongKind:
       throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH",
-                       std::string("expected a ") + kindLabel(kind) + where + ", found a " +
-                           kindName(reinterpret_cast<SyncHeader*>(p)->kind));
+                       std::string("expected a ") + kindLabel(kind) + where + ", found a " + kindName(h->kind));
+    default:
+      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", std::string("no initialised ") + kindLabel(kind) + where);
   }
+}
+
+// The object's memory, after checking bounds and header. Throws on any mismatch. (Hot path: no
+// allocation unless it fails.)
+uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
+  uint8_t* p = m.at(offset, sizeof(SyncHeader));
+  if (p == nullptr) throw rangeError(env, "byte offset is outside the SharedMemory");
+  HeaderCheck c = checkHeader(p, kind);
+  if (c != HeaderCheck::Ok) layoutError(env, p, offset, kind, c);
   uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
-    throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", "corrupt Barrier" + where);
+    throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", "corrupt Barrier at byte offset " + std::to_string(offset));
   }
-  if (m->at(offset, sizeOf(kind, param)) == nullptr) throw rangeError(env, std::string(kindLabel(kind)) + where + " does not fit in the SharedMemory");
+  if (m.at(offset, sizeOf(kind, param)) == nullptr) {
+    throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) + " does not fit in the SharedMemory");
+  }
   return p;
 }
 
 struct Target {
-  MappingRef mapping;
+  Mapping* mapping;  // kept alive by the caller's handle argument for the duration of the call
   uint8_t* mem;
 };
 
+// The hot path: no shared_ptr copy and no lock (closing happens on this same JS thread).
 Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
   Napi::Env env = info.Env();
-  MappingRef m = unwrapOpenMapping(env, info[handleIndex]);
-  uint8_t* p = objectAt(env, m, offsetArg(env, info[handleIndex + 1]), kind);
-  return {std::move(m), p};
+  Napi::Value h = info[handleIndex];
+  if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
+  Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
+  if (m->at(0, 0) == nullptr) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
+  uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
+  return {m, p};
 }
+
+int intArg(const Napi::Value& v) { return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0; }
 
 SyncKind kindOfOp(Napi::Env env, int op) {
   switch (op) {
@@ -176,7 +188,7 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   requireRobust(env);
   Target t = target(info, 1, kind);
   if (t.mapping->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
-  abandonOnClose(t.mapping);
+  abandonOnClose(unwrapMapping(env, info[1]));
   return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
 }
 
@@ -199,7 +211,7 @@ Napi::Value outcomeValue(Napi::Env env, Outcome o, int op) {
 // syncTry(op, handle, offset) -> outcome code (Busy when held by this thread)
 Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = info[0].ToNumber().Int32Value();
+  int op = intArg(info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
   Outcome o = tryOnce(op, t.mem);
   if (o == Outcome::Deadlock) o = Outcome::Busy;
@@ -209,7 +221,7 @@ Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
 // syncAcquireSync(op, handle, offset, timeoutMs, arg) -> outcome code; blocks this thread.
 Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = info[0].ToNumber().Int32Value();
+  int op = intArg(info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
   Deadline d = deadlineAfter(timeoutArg(info[3]));
   auto acquire = makeOp(op, t.mem, info[4].IsNumber() ? info[4].ToNumber().Uint32Value() : 0);
@@ -221,12 +233,12 @@ Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
 // syncAcquireAsync(op, handle, offset, timeoutMs, arg, keepAlive) -> [Promise<code>, id]
 Napi::Value JS_syncAcquireAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = info[0].ToNumber().Int32Value();
+  int op = intArg(info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
   Deadline d = deadlineAfter(timeoutArg(info[3]));
   auto acquire = makeOp(op, t.mem, info[4].IsNumber() ? info[4].ToNumber().Uint32Value() : 0);
   Napi::Object keepAlive = info[5].IsObject() ? info[5].As<Napi::Object>() : Napi::Object::New(env);
-  return startAsyncAcquire(env, t.mapping, std::move(acquire), d, keepAlive, syscallOf(op));
+  return startAsyncAcquire(env, unwrapMapping(env, info[1]), std::move(acquire), d, keepAlive, syscallOf(op));
 }
 
 Napi::Value JS_syncCancel(const Napi::CallbackInfo& info) {
@@ -241,7 +253,7 @@ void check(Napi::Env env, const Status& s) {
 // syncRelease(op, handle, offset, n) -> number (woken, for notify) or undefined
 Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = info[0].ToNumber().Int32Value();
+  int op = intArg(info[0]);
   SyncKind kind;
   switch (op) {
     case kMutexUnlock: kind = SyncKind::Mutex; break;
