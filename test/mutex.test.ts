@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AbortError, Mutex, OwnerDeadError, SharedMemory, TimeoutError } from '../lib';
 import { native } from '../lib/binding';
@@ -168,6 +170,32 @@ describe('Mutex owner death and recovery (in this process)', () => {
     guard.unlock();
     expect(b.tryLock()).toBe(true);
     b.unlock();
+    shm.close();
+  });
+});
+
+describe('Mutex and worker threads', () => {
+  it('a worker thread that holds the lock and is terminated leaves it owner-dead for the main thread', async () => {
+    const { name, shm } = segment();
+    const m = Mutex.initAt(shm, 0);
+    const worker = new Worker(path.join(__dirname, 'fixtures', 'sync-worker.cjs'), { workerData: { name } });
+    const msg: any = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(msg).toEqual({ holding: true, held: true });
+    expect(m.isHeld).toBe(false); // held by the worker's thread, not ours
+    expect(m.tryLock()).toBe(false);
+    expect(() => m.unlock()).toThrow(expect.objectContaining({ code: 'EPERM' }));
+    const pending = m.lock({ timeout: 20_000 }).catch((e) => e);
+    await sleep(20);
+    await worker.terminate();
+    const err = await within(pending, 20_000, 'lock after worker termination');
+    expect(err).toBeInstanceOf(OwnerDeadError);
+    err.guard.markConsistent();
+    err.guard.unlock();
+    expect(m.tryLock()).toBe(true);
+    m.unlock();
     shm.close();
   });
 });
