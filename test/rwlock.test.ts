@@ -94,6 +94,7 @@ describe('RwLock', () => {
     expect(l.state.readers).toBe(1); // one slot per thread, recursion counted
     expect(l.tryLockWrite()).toBe(false);
     expect(() => l.lockWriteSync({ timeout: 10 })).toThrow(expect.objectContaining({ code: 'EDEADLK' }));
+    await expect(l.lockWrite()).rejects.toMatchObject({ code: 'EDEADLK' }); // no upgrades
     r1.unlock();
     r2.unlock();
     expect(() => l.unlockRead()).toThrow(expect.objectContaining({ code: 'EPERM' }));

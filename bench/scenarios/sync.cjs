@@ -162,7 +162,7 @@ async function main() {
     row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'await lock() + guard.unlock()', metric: 'ns_per_op', runs: r.async, placement: cpu0, note: 'uncontended: settled on the JS thread, no pool thread involved' });
     row({ area: 'sync', mechanism: 'interproc Semaphore', mode: 'tryAcquire() + release()', metric: 'ns_per_op', runs: r.sem, placement: cpu0, note: 'uncontended' });
     row({ area: 'sync', mechanism: 'interproc RwLock', mode: 'lockReadSync() + guard.unlock()', metric: 'ns_per_op', runs: r.rwr, placement: cpu0, note: 'uncontended' });
-    row({ area: 'sync', mechanism: 'interproc futex.wake, no waiter', mode: 'N-API call + futex syscall', metric: 'ns_per_op', runs: r.wake, placement: cpu0, baseline: true, note: 'reproduces the ANCHORS.md row (407 ns there)' });
+    row({ area: 'sync', mechanism: 'interproc futex.wake, no waiter', mode: 'N-API call + futex syscall', metric: 'ns_per_op', runs: r.wake, placement: cpu0, baseline: true, note: 'the ANCHORS.md row was 407 ns; compare with the C system-call floor of native/bench/sync_bench.cpp in the same run' });
     if (r.py.length) {
       row({ area: 'sync', mechanism: 'Python 3 multiprocessing.Lock', mode: 'acquire() + release()', metric: 'ns_per_op', runs: r.py, placement: cpu0, baseline: true, note: 'uncontended; a POSIX semaphore, not robust (ANCHORS.md: 45 ns)' });
     } else {
@@ -171,6 +171,41 @@ async function main() {
   } finally {
     shm.close();
     SharedMemory.unlink(name);
+  }
+
+  progress('fs.promises.stat latency with 0 and 64 pending lock() calls');
+  {
+    const fsp = require('node:fs/promises');
+    const fname = `/interproc-bench-sync-fs-${process.pid}`;
+    const fshm = SharedMemory.create(fname, { size: 4096 });
+    try {
+      const m = Mutex.initAt(fshm, 0);
+      const statUs = async () => {
+        const v = [];
+        for (let i = 0; i < 200; i++) {
+          const t0 = now();
+          await fsp.stat(__filename);
+          v.push((now() - t0) / 1000);
+        }
+        return stats(v).median;
+      };
+      const idle = [], busy = [];
+      for (let k = 0; k < reps; k++) {
+        idle.push(await statUs());
+        const g = m.lockSync(); // this thread holds it: the 64 lock() calls below all wait
+        const ac = new AbortController();
+        const pending = Array.from({ length: 64 }, () => m.lock({ signal: ac.signal }).catch(() => {}));
+        busy.push(await statUs());
+        ac.abort();
+        await Promise.all(pending);
+        g.unlock();
+      }
+      row({ area: 'sync', mechanism: 'fs.promises.stat', mode: 'no lock() pending', metric: 'rtt_us', runs: idle, placement: 'unpinned', baseline: true, note: 'median of 200 sequential stats per run' });
+      row({ area: 'sync', mechanism: 'fs.promises.stat', mode: '64 Mutex lock() calls pending', metric: 'rtt_us', runs: busy, placement: 'unpinned', note: 'waits sleep on addon threads, not the 4-thread libuv pool' });
+    } finally {
+      fshm.close();
+      SharedMemory.unlink(fname);
+    }
   }
 
   progress('hand-off latency between two processes (CPUs 0/1)');

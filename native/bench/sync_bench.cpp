@@ -1,7 +1,9 @@
 // Native benchmarks of the core synchronisation primitives: the floor for the JS figures of
 // bench/scenarios/sync.cjs, and glibc's robust process-shared pthread mutex as the C baseline.
 // Prints one JSON row per result (bench/lib/report.cjs format). Usage: sync_bench [--quick]
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -166,6 +168,18 @@ int main(int argc, char** argv) {
   row("interproc core Semaphore (C++)", "acquire+release, uncontended", "ns_per_op", sem, "CPU 0", false, "");
   row("interproc core RwLock (C++)", "read lock+unlock, uncontended", "ns_per_op", rwRead, "CPU 0", false, "scans 32 reader slots");
   row("interproc core RwLock (C++)", "write lock+unlock, uncontended", "ns_per_op", rwWrite, "CPU 0", false, "");
+
+  progress("system call floor");
+  std::vector<double> sys, wake;
+  auto* fw = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(mem) + 12288);
+  for (int r = 0; r < reps; ++r) {
+    sys.push_back(perOp(200'000, [&] { syscall(SYS_futex, fw, -1, 0, nullptr, nullptr, 0); }));
+    wake.push_back(perOp(200'000, [&] { syscall(SYS_futex, fw, FUTEX_WAKE, 1, nullptr, nullptr, 0); }));
+  }
+  row("bare system call (C)", "futex with an invalid op (EINVAL)", "ns_per_op", sys, "CPU 0", true,
+      "entry + exit cost of any system call on this VM in this run");
+  row("futex wake, no waiter (C)", "FUTEX_WAKE on a MAP_SHARED word", "ns_per_op", wake, "CPU 0", true,
+      "what an unlock with the waiters bit set adds");
 
   progress("hand-off latency between two processes");
   std::vector<double> hCore, hGlibc;

@@ -97,6 +97,12 @@ bool AsyncAcquire::step(Napi::Env env, bool waited) {
     }
     WaitSet ws;
     if (!op_->prepare(ws)) {
+      // Held by this thread, yet nothing to sleep on: only this thread could change that (an
+      // RwLock read lock being upgraded), so waiting would never end.
+      if (o == Outcome::Deadlock) {
+        settle(env, o);
+        return false;
+      }
       waited = true;
       continue;  // the state changed under us: try again at once
     }
@@ -142,8 +148,8 @@ void AsyncAcquire::afterSleep(Napi::Env env, CancelReason reason, const Result<W
 }
 
 void AsyncAcquire::settle(Napi::Env env, Outcome o) {
-  if (o == Outcome::NotRecoverable) {
-    fail(env, systemError(env, SysError{ENOTRECOVERABLE, syscall_}));
+  if (o == Outcome::NotRecoverable || o == Outcome::Deadlock) {
+    fail(env, systemError(env, SysError{o == Outcome::Deadlock ? EDEADLK : ENOTRECOVERABLE, syscall_}));
     return;
   }
   done();
