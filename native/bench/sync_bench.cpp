@@ -108,7 +108,7 @@ double handoff(void* lockMem, Shared* sh, int rounds, const std::function<Lock(v
   for (int i = 0; i < rounds; ++i) {
     sh->ready.store(i);
     while (sh->waiting.load() != i) {}
-    usleep(1000);  // B is asleep in the kernel by now
+    for (int64_t until = nowNs() + 1'000'000; nowNs() < until;) {}  // 1 ms spin (as the JS and Python sides): B is asleep by now
     sh->t0.store(nowNs());
     l.unlock();
     while (sh->done.load() != i) {}
