@@ -131,6 +131,28 @@ describe('Mutex across processes', () => {
   });
 });
 
+describe('Mutex guards', () => {
+  it('`using` releases the lock at the end of the scope, also when the scope throws', async () => {
+    const { shm } = segment();
+    const m = Mutex.initAt(shm, 0);
+    {
+      using g = await m.lock();
+      expect(g.released).toBe(false);
+      expect(m.isHeld).toBe(true);
+    }
+    expect(m.isHeld).toBe(false);
+    expect(() => {
+      using g = m.lockSync();
+      expect(g.ownerDied).toBe(false);
+      throw new Error('inside');
+    }).toThrow('inside');
+    expect(m.isHeld).toBe(false);
+    expect(m.tryLock()).toBe(true);
+    m.unlock();
+    shm.close();
+  });
+});
+
 describe('Mutex owner death and recovery (in this process)', () => {
   it('closing the memory while holding abandons the lock: OwnerDeadError, then ENOTRECOVERABLE without markConsistent', async () => {
     const name = uniqueName('mutex-named');

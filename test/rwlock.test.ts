@@ -113,6 +113,10 @@ describe('RwLock', () => {
     await expect(l.lockWrite({ timeout: -5 })).rejects.toThrow(RangeError);
     const w2 = l.lockWriteSync();
     await expect(l.lockRead({ timeout: 20 })).rejects.toBeInstanceOf(TimeoutError);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 10);
+    await expect(l.lockRead({ signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(l.state.readers).toBe(0);
     expect(l.tryLockWrite()).toBe(false); // still ours
     w2.unlock();
     shm.close();
