@@ -114,7 +114,13 @@ export class Mutex implements Disposable {
    */
   async lock(options?: WaitOptions): Promise<MutexGuard> {
     const { timeout, signal } = waitOptions(options);
-    const code = await acquireAsync(Op.MutexLock, this.#place.handle('Mutex'), this.#place.offset, timeout, 0, signal, this);
+    const handle = this.#place.handle('Mutex');
+    // Free lock: take it on this thread at once (no native promise, no waiter thread).
+    if (!signal?.aborted) {
+      const now = native.syncTry(Op.MutexLock, handle, this.#place.offset);
+      if (now !== Outcome.Busy) return this.#guard(now);
+    }
+    const code = await acquireAsync(Op.MutexLock, handle, this.#place.offset, timeout, 0, signal, this);
     if (code === Outcome.TimedOut) throw new TimeoutError('Mutex.lock', timeout);
     return this.#guard(code);
   }

@@ -100,7 +100,13 @@ export class RwLock implements Disposable {
 
   #async(op: Op, mode: 'read' | 'write', options: WaitOptions | undefined): Promise<RwLockGuard> {
     const { timeout, signal } = waitOptions(options);
-    return acquireAsync(op, this.#place.handle('RwLock'), this.#place.offset, timeout, 0, signal, this).then((code) => {
+    const handle = this.#place.handle('RwLock');
+    if (!signal?.aborted) {
+      // Free: take it on this thread at once (no native promise, no waiter thread).
+      const now = native.syncTry(op, handle, this.#place.offset);
+      if (now !== Outcome.Busy) return Promise.resolve().then(() => this.#guard(mode, now));
+    }
+    return acquireAsync(op, handle, this.#place.offset, timeout, 0, signal, this).then((code) => {
       if (code === Outcome.TimedOut) throw new TimeoutError(`RwLock.${op === Op.RwRead ? 'lockRead' : 'lockWrite'}`, timeout);
       return this.#guard(mode, code);
     });

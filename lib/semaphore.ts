@@ -102,7 +102,12 @@ export class Semaphore implements Disposable {
   /** Waits for a permit without blocking the event loop. */
   async acquire(options?: WaitOptions): Promise<SemaphorePermit> {
     const { timeout, signal } = waitOptions(options);
-    const code = await acquireAsync(Op.SemAcquire, this.#place.handle('Semaphore'), this.#place.offset, timeout, 0, signal, this);
+    const handle = this.#place.handle('Semaphore');
+    // A permit is free: take it on this thread at once (no native promise, no waiter thread).
+    if (!signal?.aborted && native.syncTry(Op.SemAcquire, handle, this.#place.offset) === Outcome.Acquired) {
+      return new SemaphorePermit(this);
+    }
+    const code = await acquireAsync(Op.SemAcquire, handle, this.#place.offset, timeout, 0, signal, this);
     if (code === Outcome.TimedOut) throw new TimeoutError('Semaphore.acquire', timeout);
     return new SemaphorePermit(this);
   }
