@@ -159,7 +159,7 @@ async function main() {
     const cpu0 = 'one process, unpinned';
     row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'lockSync() + guard.unlock()', metric: 'ns_per_op', runs: r.sync, placement: cpu0, note: 'uncontended; two N-API calls + a guard object' });
     row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'tryLock() + unlock()', metric: 'ns_per_op', runs: r.raw, placement: cpu0, note: 'uncontended; two N-API calls' });
-    row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'await lock() + guard.unlock()', metric: 'ns_per_op', runs: r.async, placement: cpu0, note: 'uncontended: settled on the JS thread, no pool thread involved' });
+    row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'await lock() + guard.unlock()', metric: 'ns_per_op', runs: r.async, placement: cpu0, note: 'uncontended: a free lock is taken on the JS thread at once, no native promise or pool thread' });
     row({ area: 'sync', mechanism: 'interproc Semaphore', mode: 'tryAcquire() + release()', metric: 'ns_per_op', runs: r.sem, placement: cpu0, note: 'uncontended' });
     row({ area: 'sync', mechanism: 'interproc RwLock', mode: 'lockReadSync() + guard.unlock()', metric: 'ns_per_op', runs: r.rwr, placement: cpu0, note: 'uncontended' });
     row({ area: 'sync', mechanism: 'interproc futex.wake, no waiter', mode: 'N-API call + futex syscall', metric: 'ns_per_op', runs: r.wake, placement: cpu0, baseline: true, note: 'the ANCHORS.md row was 407 ns; compare with the C system-call floor of native/bench/sync_bench.cpp in the same run' });
