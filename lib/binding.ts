@@ -29,7 +29,7 @@ export interface NativeBinding {
     keepAlive: object): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
   // Synchronisation primitives (native/binding/sync_wrap.cc); codes in lib/sync-common.ts.
-  syncInit(kind: number, handle: Handle, byteOffset: number, param: number): void;
+  syncInit(kind: number, handle: Handle, byteOffset: number, param: number, flags?: number): void;
   syncAttach(kind: number, handle: Handle, byteOffset: number): number;
   syncTry(op: number, handle: Handle, byteOffset: number): number;
   syncAcquireSync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number): number;

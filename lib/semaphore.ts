@@ -1,6 +1,7 @@
-// Semaphore: a process-shared counting semaphore. Permits are not owned: any thread of any process
-// may release, and a process that dies holding permits does not return them (as POSIX sem_t and
-// Python's multiprocessing.Semaphore). See docs/design.md.
+// Semaphore: a process-shared counting semaphore. By default permits are not owned: any thread of any
+// process may release, and a process that dies holding permits does not return them (as POSIX sem_t
+// and Python's multiprocessing.Semaphore). With { robust: true } permits are owned by the acquiring
+// thread and a dead holder's permits come back. See docs/design.md.
 import { native } from './binding';
 import { SharedMemory } from './shared-memory';
 import {
@@ -8,13 +9,19 @@ import {
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
 } from './sync-common';
 import { TimeoutError } from './sync-errors';
-import { validateInteger, validateObject } from './validate';
+import { validateBoolean, validateInteger, validateObject } from './validate';
 
 const MAX_VALUE = 0x7fffffff;
 
 export interface SemaphoreOptions {
   /** Initial number of permits (0 to 2^31 - 1); default 1. */
   value?: number;
+  /**
+   * Owned permits: only a thread holding permits may release them (EPERM otherwise), at most 32
+   * threads hold permits at once, and the permits of a holder that dies (SIGKILL included) return
+   * to the count at once. Takes Semaphore.robustByteLength bytes instead of Semaphore.byteLength.
+   */
+  robust?: boolean;
 }
 
 /** One acquired permit; `using` (or release()) gives it back once. */
@@ -38,16 +45,26 @@ export class SemaphorePermit implements Disposable {
   }
 }
 
-function initialValue(options: unknown): number {
-  if (options === undefined) return 1;
+function initialValue(options: unknown): [number, boolean] {
+  if (options === undefined) return [1, false];
   validateObject(options, 'options');
-  if (options.value === undefined) return 1;
+  let robust = false;
+  if (options.robust !== undefined) {
+    validateBoolean(options.robust, 'options.robust');
+    robust = options.robust;
+  }
+  if (options.value === undefined) return [1, robust];
   validateInteger(options.value, 'options.value', 0, MAX_VALUE);
-  return options.value;
+  return [options.value, robust];
 }
 
+const ROBUST_BYTES = 64 + 64 * 32;
+
 export class Semaphore implements Disposable {
+  /** Bytes of an ownerless Semaphore. */
   static readonly byteLength = 64;
+  /** Bytes of a robust Semaphore ({ robust: true }). */
+  static readonly robustByteLength = ROBUST_BYTES;
   static readonly alignment = 8;
   static readonly maxValue = MAX_VALUE;
   #place: Place;
@@ -57,9 +74,9 @@ export class Semaphore implements Disposable {
   }
 
   static initAt(shm: SharedMemory, byteOffset: number, options?: SemaphoreOptions): Semaphore {
-    const value = initialValue(options);
-    const [s, off] = placement(shm, byteOffset, Semaphore.byteLength);
-    native.syncInit(Kind.Semaphore, SharedMemory.handleOf(s), off, value);
+    const [value, robust] = initialValue(options);
+    const [s, off] = placement(shm, byteOffset, robust ? ROBUST_BYTES : Semaphore.byteLength);
+    native.syncInit(Kind.Semaphore, SharedMemory.handleOf(s), off, value, robust ? 1 : 0);
     return Semaphore.openAt(s, off);
   }
 
@@ -70,9 +87,9 @@ export class Semaphore implements Disposable {
   }
 
   static create(name: string, options?: SemaphoreOptions & NamedOptions): Semaphore {
-    const value = initialValue(options);
-    return new Semaphore(createNamed(name, options, Semaphore.byteLength, (p) => {
-      native.syncInit(Kind.Semaphore, p.handle('Semaphore'), 0, value);
+    const [value, robust] = initialValue(options);
+    return new Semaphore(createNamed(name, options, robust ? ROBUST_BYTES : Semaphore.byteLength, (p) => {
+      native.syncInit(Kind.Semaphore, p.handle('Semaphore'), 0, value, robust ? 1 : 0);
       native.syncAttach(Kind.Semaphore, p.handle('Semaphore'), 0);
     }));
   }
@@ -96,7 +113,15 @@ export class Semaphore implements Disposable {
   }
   /** Permits available now (a snapshot). */
   get value(): number {
-    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset);
+    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset).value;
+  }
+  /** True for a robust Semaphore (owned permits, returned when a holder dies). */
+  get robust(): boolean {
+    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset).robust;
+  }
+  /** Robust mode: permits the calling thread holds (0 in ownerless mode). */
+  get held(): number {
+    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset).held;
   }
 
   /** Waits for a permit without blocking the event loop. */
@@ -125,7 +150,10 @@ export class Semaphore implements Disposable {
     return native.syncTry(Op.SemAcquire, this.#place.handle('Semaphore'), this.#place.offset) === Outcome.Acquired;
   }
 
-  /** Adds `count` permits (default 1) and wakes as many waiters. EOVERFLOW beyond 2^31 - 1 permits. */
+  /**
+   * Adds `count` permits (default 1) and wakes as many waiters. EOVERFLOW beyond 2^31 - 1 permits.
+   * Robust mode: gives back permits the calling thread holds; EPERM if it holds fewer than `count`.
+   */
   release(count = 1): void {
     validateInteger(count, 'count', 0, MAX_VALUE);
     native.syncRelease(Rel.SemRelease, this.#place.handle('Semaphore'), this.#place.offset, count);

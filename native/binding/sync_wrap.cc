@@ -57,10 +57,10 @@ std::optional<int64_t> timeoutArg(Napi::Value v) {
   return static_cast<int64_t>(ms * 1e6);
 }
 
-size_t sizeOf(SyncKind kind, uint32_t param) {
+size_t sizeOf(SyncKind kind, uint32_t param, uint8_t flags) {
   switch (kind) {
     case SyncKind::Mutex: return Mutex::kSize;
-    case SyncKind::Semaphore: return Semaphore::kSize;
+    case SyncKind::Semaphore: return Semaphore::byteLength((flags & Semaphore::kRobustFlag) != 0);
     case SyncKind::Condition: return Condition::kSize;
     case SyncKind::Barrier: return Barrier::byteLength(param);
     case SyncKind::RwLock: return RwLock::kSize;
@@ -97,7 +97,7 @@ uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
     throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", "corrupt Barrier at byte offset " + std::to_string(offset));
   }
-  if (m.at(offset, sizeOf(kind, param)) == nullptr) {
+  if (m.at(offset, sizeOf(kind, param, reinterpret_cast<SyncHeader*>(p)->flags)) == nullptr) {
     throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) + " does not fit in the SharedMemory");
   }
   return p;
@@ -158,21 +158,22 @@ void requireRobust(Napi::Env env) {
   if (!s) throw systemError(env, s.error());
 }
 
-// syncInit(kind, handle, offset, param): writes a fresh object (all state lost).
+// syncInit(kind, handle, offset, param, flags): writes a fresh object (all state lost).
 Napi::Value JS_syncInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SyncKind kind = kindArg(env, info[0]);
   MappingRef m = unwrapOpenMapping(env, info[1]);
   size_t offset = offsetArg(env, info[2]);
   uint32_t param = info[3].ToNumber().Uint32Value();
+  uint8_t flags = static_cast<uint8_t>(info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0);
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) throw rangeError(env, "bad parties");
   if (kind == SyncKind::Semaphore && param > Semaphore::kMaxValue) throw rangeError(env, "bad semaphore value");
-  uint8_t* p = m->at(offset, sizeOf(kind, param));
+  uint8_t* p = m->at(offset, sizeOf(kind, param, flags));
   if (p == nullptr) throw rangeError(env, std::string(kindLabel(kind)) + " does not fit in the SharedMemory at that offset");
   if (m->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
   switch (kind) {
     case SyncKind::Mutex: Mutex::init(p); break;
-    case SyncKind::Semaphore: Semaphore::init(p, param); break;
+    case SyncKind::Semaphore: Semaphore::init(p, param, (flags & Semaphore::kRobustFlag) != 0); break;
     case SyncKind::Condition: Condition::init(p); break;
     case SyncKind::Barrier: Barrier::init(p, param); break;
     case SyncKind::RwLock: RwLock::init(p); break;
@@ -333,7 +334,14 @@ Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
       o.Set("self", robust::selfTid());
       return o;
     }
-    case SyncKind::Semaphore: return Napi::Number::New(env, Semaphore(t.mem).value());
+    case SyncKind::Semaphore: {
+      Semaphore s(t.mem);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("value", s.value());
+      o.Set("robust", s.robust());
+      o.Set("held", s.held());
+      return o;
+    }
     case SyncKind::Condition: return Napi::Number::New(env, Condition(t.mem).sequence());
     case SyncKind::Barrier: {
       Barrier b(t.mem);

@@ -13,7 +13,7 @@ struct SyncHeader {
   std::atomic<uint32_t> magic;  // kSyncMagic once initialised (written last)
   uint16_t version;             // kSyncLayoutVersion
   uint8_t kind;                 // SyncKind
-  uint8_t flags;                // reserved, 0
+  uint8_t flags;                // per kind (Semaphore: bit 0 = robust), else 0
   std::atomic<uint32_t> state;  // per kind (Mutex/RwLock: 1 = inconsistent after an owner death)
   uint32_t param;               // per kind (Barrier: parties; Semaphore: initial value)
 };
@@ -25,11 +25,11 @@ constexpr size_t kSyncAlign = 8;  // robust list pointers inside; 64 recommended
 
 enum class HeaderCheck { Ok, NoObject, WrongKind, WrongVersion };
 
-inline void writeHeader(void* mem, SyncKind kind, uint32_t param) {
+inline void writeHeader(void* mem, SyncKind kind, uint32_t param, uint8_t flags = 0) {
   auto* h = static_cast<SyncHeader*>(mem);
   h->version = kSyncLayoutVersion;
   h->kind = static_cast<uint8_t>(kind);
-  h->flags = 0;
+  h->flags = flags;
   h->state.store(0, std::memory_order_relaxed);
   h->param = param;
   h->magic.store(kSyncMagic, std::memory_order_release);

@@ -191,6 +191,42 @@ TEST_CASE("semaphore: bounds concurrency across processes") {
   CHECK(s.release(Semaphore::kMaxValue).error().code == EOVERFLOW);
 }
 
+TEST_CASE("robust semaphore: a killed holder's permits come back to a sleeping waiter") {
+  Segment seg = segment(8192);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Semaphore::init(base, 3, true);
+  auto* flag = reinterpret_cast<std::atomic<int>*>(base + 4096);
+  pid_t holder = fork();
+  if (holder == 0) {
+    Semaphore s(base);
+    if (s.tryAcquire() != Outcome::Acquired || s.tryAcquire() != Outcome::Acquired) _exit(1);
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) usleep(100);
+  Semaphore s(base);
+  CHECK(s.robust());
+  CHECK(s.release().error().code == EPERM);  // holds none
+  CHECK(s.tryAcquire() == Outcome::Acquired);
+  CHECK(s.value() == 0);
+  pid_t killer = fork();
+  if (killer == 0) {
+    usleep(50'000);
+    kill(holder, SIGKILL);
+    _exit(0);
+  }
+  auto r = s.acquire(in(10 * kSec));  // sleeping: woken by the kernel at the holder's death
+  CHECK(r.ok() && r.value() == Outcome::Acquired);
+  CHECK(s.held() == 2);
+  CHECK(s.value() == 1);
+  CHECK(s.release(2).ok());
+  CHECK(s.value() == 3);
+  CHECK(s.held() == 0);
+  waitChild(killer);
+  waitChild(holder);
+}
+
 TEST_CASE("condition: producer/consumer across processes") {
   Segment seg = segment(4096);
   auto* base = static_cast<uint8_t*>(seg.data());
@@ -414,6 +450,29 @@ TEST_CASE("threads (for TSan): mutex, semaphore and rwlock keep their invariants
   for (auto& t : ts) t.join();
   CHECK(plain == 20000);
   CHECK(plain2 == 20000);
+}
+
+TEST_CASE("threads (for TSan): robust semaphore permits stay bounded") {
+  alignas(64) static uint8_t mem[Semaphore::kRobustSize];
+  Semaphore::init(mem, 2, true);
+  std::atomic<int> inside{0}, maxInside{0};
+  std::vector<std::thread> ts;
+  for (int k = 0; k < 4; ++k) {
+    ts.emplace_back([&] {
+      Semaphore s(mem);
+      for (int i = 0; i < 3000; ++i) {
+        s.acquire(std::nullopt);
+        int n = inside.fetch_add(1) + 1;
+        int m = maxInside.load();
+        while (n > m && !maxInside.compare_exchange_weak(m, n)) {}
+        inside.fetch_sub(1);
+        s.release();
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK(maxInside.load() <= 2);
+  CHECK(Semaphore(mem).value() == 2);
 }
 
 TEST_MAIN()
