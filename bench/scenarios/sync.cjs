@@ -138,19 +138,21 @@ async function main() {
   const reps = repetitions;
   const rounds = reps === 3 ? 200 : 300;
   const name = `/interproc-bench-sync-u-${process.pid}`;
-  const shm = SharedMemory.create(name, { size: 8192 });
+  const shm = SharedMemory.create(name, { size: 16384 });
   try {
     const m = Mutex.initAt(shm, 0);
     const s = Semaphore.initAt(shm, 64, { value: 1 });
     const rw = RwLock.initAt(shm, 4096);
+    const sr = Semaphore.initAt(shm, 8192, { value: 1, robust: true });
     const word = new Int32Array(shm.buffer, 128, 1);
-    const r = { sync: [], raw: [], async: [], sem: [], rwr: [], wake: [], py: [] };
+    const r = { sync: [], raw: [], async: [], sem: [], semr: [], rwr: [], wake: [], py: [] };
     progress('uncontended lock+unlock from JS');
     for (let k = 0; k < reps; k++) {
       r.sync.push(perOp(200_000, () => m.lockSync().unlock()));
       r.raw.push(perOp(200_000, () => { m.tryLock(); m.unlock(); }));
       r.async.push(await perOpAsync(50_000, async () => (await m.lock()).unlock()));
       r.sem.push(perOp(200_000, () => { s.tryAcquire(); s.release(); }));
+      r.semr.push(perOp(200_000, () => { sr.tryAcquire(); sr.release(); }));
       r.rwr.push(perOp(200_000, () => rw.lockReadSync().unlock()));
       r.wake.push(perOp(200_000, () => futex.wake(word, 0)));
       const py = python(PY_LOCK, ['1000000']);
@@ -161,6 +163,7 @@ async function main() {
     row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'tryLock() + unlock()', metric: 'ns_per_op', runs: r.raw, placement: cpu0, note: 'uncontended; two N-API calls' });
     row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'await lock() + guard.unlock()', metric: 'ns_per_op', runs: r.async, placement: cpu0, note: 'uncontended: a free lock is taken on the JS thread at once, no native promise or pool thread' });
     row({ area: 'sync', mechanism: 'interproc Semaphore', mode: 'tryAcquire() + release()', metric: 'ns_per_op', runs: r.sem, placement: cpu0, note: 'uncontended' });
+    row({ area: 'sync', mechanism: 'interproc Semaphore, robust', mode: 'tryAcquire() + release()', metric: 'ns_per_op', runs: r.semr, placement: cpu0, note: 'uncontended; owned permits' });
     row({ area: 'sync', mechanism: 'interproc RwLock', mode: 'lockReadSync() + guard.unlock()', metric: 'ns_per_op', runs: r.rwr, placement: cpu0, note: 'uncontended' });
     row({ area: 'sync', mechanism: 'interproc futex.wake, no waiter', mode: 'N-API call + futex syscall', metric: 'ns_per_op', runs: r.wake, placement: cpu0, baseline: true, note: 'the ANCHORS.md row was 407 ns; compare with the C system-call floor of native/bench/sync_bench.cpp in the same run' });
     if (r.py.length) {

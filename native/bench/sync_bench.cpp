@@ -148,24 +148,28 @@ int main(int argc, char** argv) {
   pin(0);
 
   progress("uncontended lock+unlock");
-  std::vector<double> core, glibc, sem, rwRead, rwWrite;
+  std::vector<double> core, glibc, sem, semRobust, rwRead, rwWrite;
   Mutex::init(mem);
   Mutex m(mem);
   pthread_mutex_t* pm = robustPthreadMutex(static_cast<uint8_t*>(mem) + 4096);
   Semaphore::init(static_cast<uint8_t*>(mem) + 8192, 1);
   Semaphore s(static_cast<uint8_t*>(mem) + 8192);
+  Semaphore::init(static_cast<uint8_t*>(mem) + 20480, 1, true);
+  Semaphore sr(static_cast<uint8_t*>(mem) + 20480);
   RwLock::init(static_cast<uint8_t*>(mem) + 16384);
   RwLock rw(static_cast<uint8_t*>(mem) + 16384);
   for (int r = 0; r < reps; ++r) {
     core.push_back(perOp(ops, [&] { m.tryLock(); m.unlock(); }));
     glibc.push_back(perOp(ops, [&] { pthread_mutex_lock(pm); pthread_mutex_unlock(pm); }));
     sem.push_back(perOp(ops, [&] { s.tryAcquire(); s.release(); }));
+    semRobust.push_back(perOp(ops, [&] { sr.tryAcquire(); sr.release(); }));
     rwRead.push_back(perOp(ops, [&] { rw.tryRead(); rw.unlockRead(); }));
     rwWrite.push_back(perOp(ops, [&] { rw.tryWrite(); rw.unlockWrite(); }));
   }
   row("interproc core Mutex (C++)", "lock+unlock, uncontended", "ns_per_op", core, "CPU 0", false, "robust futex word on the thread's robust list; the floor for JS");
   row("glibc pthread_mutex (robust, pshared)", "lock+unlock, uncontended", "ns_per_op", glibc, "CPU 0", true, "PTHREAD_MUTEX_ROBUST + PTHREAD_PROCESS_SHARED");
   row("interproc core Semaphore (C++)", "acquire+release, uncontended", "ns_per_op", sem, "CPU 0", false, "");
+  row("interproc core Semaphore (C++), robust", "acquire+release, uncontended", "ns_per_op", semRobust, "CPU 0", false, "takes and frees a holder slot on the robust list each time");
   row("interproc core RwLock (C++)", "read lock+unlock, uncontended", "ns_per_op", rwRead, "CPU 0", false, "scans 32 reader slots");
   row("interproc core RwLock (C++)", "write lock+unlock, uncontended", "ns_per_op", rwWrite, "CPU 0", false, "");
 

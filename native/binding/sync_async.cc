@@ -83,7 +83,7 @@ class SleepJob : public BlockingJob {
 };
 
 bool AsyncAcquire::step(Napi::Env env, bool waited) {
-  for (int spins = 0;; ++spins) {
+  for (;;) {
     Outcome o = op_->attempt(waited);
     // Deadlock here means this JS thread holds the lock itself: wait for it to let go.
     if (o != Outcome::Busy && o != Outcome::Deadlock) {
