@@ -27,6 +27,11 @@ export interface WaitOptions {
 export interface WaitSyncOptions {
   /** Milliseconds to wait at most; default: no limit. */
   timeout?: number;
+  /**
+   * Checked once before blocking (AbortError if already aborted): nothing can fire while this
+   * thread is blocked, so use `timeout` (or the async form) to bound the wait.
+   */
+  signal?: AbortSignal;
 }
 
 export interface NamedOptions {

@@ -235,6 +235,8 @@ describe('Mutex misuse', () => {
     const m = Mutex.initAt(shm, 0);
     expect(() => m.lockSync({ timeout: -1 })).toThrow(RangeError);
     expect(() => m.lockSync('x' as any)).toThrow(TypeError);
+    expect(() => m.lockSync({ signal: AbortSignal.abort() })).toThrow(AbortError);
+    expect(m.isHeld).toBe(false);
     await expect(m.lock({ signal: 'no' as any })).rejects.toThrow(TypeError);
     expect(() => m.unlock()).toThrow(expect.objectContaining({ code: 'EPERM', syscall: 'mutex_unlock' }));
     expect(() => m.markConsistent()).toThrow(expect.objectContaining({ code: 'EPERM' }));
