@@ -250,6 +250,10 @@ describe('Mutex misuse', () => {
     new Uint16Array(shm.buffer)[2] = 0; // version field
     expect(() => Mutex.openAt(shm, 0)).toThrow(/layout version 0/);
     expect(() => Mutex.create(name)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    const ro = SharedMemory.open(name, { readonly: true });
+    expect(() => Mutex.initAt(ro, 128)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    expect(() => Mutex.openAt(ro, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE', message: 'SharedMemory is read-only' }));
+    ro.close();
     expect(() => Mutex.open(uniqueName('none'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     shm.close();
     expect(() => m.tryLock()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));

@@ -187,9 +187,11 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SyncKind kind = kindArg(env, info[0]);
   requireRobust(env);
+  MappingRef ref = unwrapOpenMapping(env, info[1]);
+  // Before the header check: a read-only mapping is a private copy, so no lock in it could be shared.
+  if (ref->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
   Target t = target(info, 1, kind);
-  if (t.mapping->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
-  abandonOnClose(unwrapMapping(env, info[1]));
+  abandonOnClose(ref);
   return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
 }
 
