@@ -56,6 +56,20 @@ describe('Barrier', () => {
     }, 30_000);
   }
 
+  it('a party that leaves (close) breaks the barrier for the one still waiting', async () => {
+    const { name, shm } = segment();
+    const b = Barrier.initAt(shm, 1024, { parties: 2 });
+    const other = runTask({ name, task: 'barrierOnceThenLeave' });
+    children.push(other);
+    const first = await within(b.wait({ timeout: 20_000 }), 20_000, 'first generation');
+    const r = await within(other.done, 20_000, 'other party');
+    expect(first !== r.serial).toBe(true); // exactly one serial party
+    await expect(within(b.wait({ timeout: 20_000 }), 20_000, 'second generation')).rejects.toBeInstanceOf(BrokenBarrierError);
+    b.reset();
+    expect(b.broken).toBe(false);
+    shm.close();
+  });
+
   it('a timed-out wait breaks it; reset makes it usable; misuse', async () => {
     const { shm } = segment();
     const b = Barrier.initAt(shm, 1024, { parties: 2 });

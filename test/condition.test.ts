@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Condition, Mutex, SharedMemory } from '../lib';
+import { Condition, Mutex, OwnerDeadError, SharedMemory } from '../lib';
 import { killAll, runTask, within, type TaskChild } from './helpers/sync';
-import { leftoverShm, sleep, uniqueName } from './helpers/util';
+import { exited, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
 
 const made: string[] = [];
 const children: TaskChild[] = [];
@@ -39,6 +39,35 @@ describe('Condition', () => {
       shm.close();
     }, 70_000);
   }
+
+  it('a mutex holder killed while a waiter is notified: wait() rejects with OwnerDeadError holding the lock', async () => {
+    const name = uniqueName('cond-dead');
+    made.push(name);
+    const shm = SharedMemory.create(name, { size: 8192 });
+    const i32 = new Int32Array(shm.buffer);
+    const m = Mutex.initAt(shm, 0);
+    const c = Condition.initAt(shm, 64);
+    m.lockSync();
+    const waiting = c.wait(m, { timeout: 20_000 }).then(() => 'returned', (e) => e);
+    // While we wait (mutex released), another process takes the mutex and dies holding it.
+    const holder = runTask({ name, task: 'hold', form: 'sync' });
+    children.push(holder);
+    await within(nextMessage(holder.proc, (msg) => msg && msg.holding), 20_000, 'holder');
+    c.notify(1); // our wait ends and its re-lock blocks behind the holder
+    await sleep(20);
+    const gone = exited(holder.proc);
+    holder.proc.kill('SIGKILL');
+    await gone;
+    const err = await within(waiting, 20_000, 'wait after the holder died');
+    expect(err).toBeInstanceOf(OwnerDeadError);
+    expect(m.isHeld).toBe(true);
+    i32[D + 2] = i32[D + 1]; // repair
+    err.guard.markConsistent();
+    err.guard.unlock();
+    expect(m.tryLock()).toBe(true);
+    m.unlock();
+    shm.close();
+  });
 
   it('wait re-locks after timeout and abort; notify counts; misuse', async () => {
     const name = uniqueName('cond-named');
