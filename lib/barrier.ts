@@ -128,6 +128,7 @@ export class Barrier implements Disposable {
   /** Like wait(), blocking this thread. */
   waitSync(options?: WaitSyncOptions): boolean {
     const timeout = waitSyncOptions(options);
+    if (this.#pending) throw new RangeError('Barrier.waitSync: this Barrier object already has a wait pending (one party per thread)');
     const [code, generation] = this.#arrive();
     if (code === Outcome.Acquired) return true;
     const r = native.syncAcquireSync(Op.BarrierPass, this.#place.handle('Barrier'), this.#place.offset, timeout, generation);

@@ -88,6 +88,12 @@ describe('Barrier', () => {
     expect(() => Barrier.initAt(shm, 0, { parties: 1000 })).toThrow(RangeError);
     expect(() => Barrier.initAt(shm, 8192 - 64, { parties: 2 })).toThrow(RangeError);
     expect(() => Barrier.initAt(shm, 0, {} as any)).toThrow(TypeError);
+    const pending = b.wait({ timeout: 5000 }).catch((e) => e);
+    await expect(b.wait()).rejects.toThrow(RangeError); // one wait per party at a time
+    expect(() => b.waitSync()).toThrow(RangeError);
+    b.abort();
+    expect(await pending).toBeInstanceOf(BrokenBarrierError);
+    b.reset();
     const one = Barrier.initAt(shm, 2048, { parties: 1 });
     expect(await one.wait()).toBe(true);
     expect(one.waitSync()).toBe(true);
