@@ -28,6 +28,18 @@ export interface NativeBinding {
   futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
     keepAlive: object): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
+  // Synchronisation primitives (native/binding/sync_wrap.cc); codes in lib/sync-common.ts.
+  syncInit(kind: number, handle: Handle, byteOffset: number, param: number, flags?: number): void;
+  syncAttach(kind: number, handle: Handle, byteOffset: number): number;
+  syncTry(op: number, handle: Handle, byteOffset: number): number;
+  syncAcquireSync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number): number;
+  syncAcquireAsync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number,
+    keepAlive: object): [Promise<number>, number];
+  syncCancel(id: number): boolean;
+  syncRelease(op: number, handle: Handle, byteOffset: number, n?: number): number | undefined;
+  syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
+  syncArrive(handle: Handle, byteOffset: number): [number, number];
+  syncInfo(kind: number, handle: Handle, byteOffset: number): any;
   blockingThreadCount(): number;
   setWorker(isWorker: boolean): void;
   [name: string]: unknown;

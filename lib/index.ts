@@ -4,3 +4,12 @@ export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from './shared-m
 export * as futex from './futex';
 export type { WaitResult, FutexArray, WaitAsyncOptions } from './futex';
 export { AbortError, InterprocError } from './errors';
+export { Mutex, MutexGuard } from './mutex';
+export { Semaphore, SemaphorePermit } from './semaphore';
+export type { SemaphoreOptions } from './semaphore';
+export { Condition } from './condition';
+export { Barrier } from './barrier';
+export type { BarrierOptions } from './barrier';
+export { RwLock, RwLockGuard } from './rwlock';
+export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync-common';
+export { OwnerDeadError, BrokenBarrierError, TimeoutError } from './sync-errors';

@@ -1,0 +1,57 @@
+// The 16-byte header at the start of every synchronisation object in shared memory, so that opening
+// the wrong offset, the wrong kind or an older layout fails clearly instead of corrupting memory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace interproc {
+
+enum class SyncKind : uint8_t { Mutex = 1, Semaphore = 2, Condition = 3, Barrier = 4, RwLock = 5 };
+
+struct SyncHeader {
+  std::atomic<uint32_t> magic;  // kSyncMagic once initialised (written last)
+  uint16_t version;             // kSyncLayoutVersion
+  uint8_t kind;                 // SyncKind
+  uint8_t flags;                // per kind (Semaphore: bit 0 = robust), else 0
+  std::atomic<uint32_t> state;  // per kind (Mutex/RwLock: 1 = inconsistent after an owner death)
+  uint32_t param;               // per kind (Barrier: parties; Semaphore: initial value)
+};
+static_assert(sizeof(SyncHeader) == 16);
+
+constexpr uint32_t kSyncMagic = 0x59535049;  // bytes "IPSY"
+constexpr uint16_t kSyncLayoutVersion = 1;
+constexpr size_t kSyncAlign = 8;  // robust list pointers inside; 64 recommended (a cache line)
+
+enum class HeaderCheck { Ok, NoObject, WrongKind, WrongVersion };
+
+inline void writeHeader(void* mem, SyncKind kind, uint32_t param, uint8_t flags = 0) {
+  auto* h = static_cast<SyncHeader*>(mem);
+  h->version = kSyncLayoutVersion;
+  h->kind = static_cast<uint8_t>(kind);
+  h->flags = flags;
+  h->state.store(0, std::memory_order_relaxed);
+  h->param = param;
+  h->magic.store(kSyncMagic, std::memory_order_release);
+}
+
+inline HeaderCheck checkHeader(const void* mem, SyncKind kind) {
+  auto* h = static_cast<const SyncHeader*>(mem);
+  if (h->magic.load(std::memory_order_acquire) != kSyncMagic) return HeaderCheck::NoObject;
+  if (h->version != kSyncLayoutVersion) return HeaderCheck::WrongVersion;
+  if (h->kind != static_cast<uint8_t>(kind)) return HeaderCheck::WrongKind;
+  return HeaderCheck::Ok;
+}
+
+inline const char* kindName(uint8_t kind) {
+  switch (kind) {
+    case 1: return "Mutex";
+    case 2: return "Semaphore";
+    case 3: return "Condition";
+    case 4: return "Barrier";
+    case 5: return "RwLock";
+    default: return "unknown object";
+  }
+}
+
+}  // namespace interproc
