@@ -28,6 +28,19 @@ export interface NativeBinding {
   futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
     keepAlive: object): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
+  // sockets (native/binding/socket_wrap.cc); kind 0 stream | 1 seqpacket | 2 datagram, family 0 path | 1 abstract | 2 TCP
+  sockListen(kind: number, family: number, name: string, port: number, backlog: number, mode: number, replaceStale: boolean): number;
+  sockConnect(kind: number, family: number, name: string, port: number): [fd: number, pending: boolean];
+  sockConnectResult(fd: number, address?: string): void;
+  sockAccept(fd: number): number;
+  sockPeerCred(fd: number): [pid: number, uid: number, gid: number];
+  sockLocalAddress(fd: number): [family: number, name: string, port: number];
+  sockRecv(fd: number, buffer: Uint8Array, offset: number, length: number, maxFds: number, flags: number,
+    out: Int32Array, addrOut?: Uint8Array): number;
+  sockSend(fd: number, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array): number;
+  sockRecvOutLength: number;
+  dupFd(fd: number): number;
+  closeFd(fd: number): void;
   blockingThreadCount(): number;
   [name: string]: unknown;
 }

@@ -229,6 +229,14 @@ Napi::Value JS_closeFd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// dupFd(fd) -> a close-on-exec duplicate (EBADF when fd is not open)
+Napi::Value JS_dupFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto r = duplicateFd(fdArg(env, info[0]));
+  if (!r) throw systemError(env, r.error());
+  return Napi::Number::New(env, r.value());
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("sockListen", Napi::Function::New(env, JS_sockListen, "sockListen"));
   exports.Set("sockConnect", Napi::Function::New(env, JS_sockConnect, "sockConnect"));
@@ -238,6 +246,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("sockLocalAddress", Napi::Function::New(env, JS_sockLocalAddress, "sockLocalAddress"));
   exports.Set("sockRecv", Napi::Function::New(env, JS_sockRecv, "sockRecv"));
   exports.Set("sockSend", Napi::Function::New(env, JS_sockSend, "sockSend"));
+  exports.Set("dupFd", Napi::Function::New(env, JS_dupFd, "dupFd"));
   exports.Set("closeFd", Napi::Function::New(env, JS_closeFd, "closeFd"));
   exports.Set("sockRecvOutLength", Napi::Number::New(env, static_cast<double>(kOutLength)));
 }

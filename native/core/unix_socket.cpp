@@ -270,6 +270,12 @@ Result<ssize_t> sendMessage(int fd, const iovec* iov, size_t iovCount, const int
   return n;
 }
 
+Result<int> duplicateFd(int fd) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return SysError::fromErrno("fcntl");
+  return d;
+}
+
 SocketAddress decodeAddress(const RawAddress& raw) {
   SocketAddress a;
   int family = domainOf(raw);

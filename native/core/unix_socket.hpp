@@ -96,6 +96,9 @@ Result<SocketAddress> localAddress(int fd);
 // A RawAddress decoded; Inet addresses are not expected here (datagram is AF_UNIX only).
 SocketAddress decodeAddress(const RawAddress& raw);
 
+// F_DUPFD_CLOEXEC: a send keeps its own copy of the caller's fds until the kernel has taken them.
+Result<int> duplicateFd(int fd);
+
 // Maximum fds in one message (the kernel's SCM_MAX_FD).
 constexpr size_t kMaxFdsPerMessage = 253;
 
