@@ -82,6 +82,8 @@ const kFail = Symbol('fail');
 const kResume = Symbol('resume');
 const kPausedState = Symbol('pausedState');
 const NO_FDS: number[] = [];
+const SLAB_SIZE = 64 * 1024;
+const COALESCE_MAX = 4096;
 
 // One read buffer for the whole thread: every read copies what it keeps before returning.
 let scratch = Buffer.allocUnsafe(256 * 1024);
@@ -193,6 +195,10 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #needDrain = false;
   #retryTimer: NodeJS.Timeout | null = null;
   #retryDelay = 1;
+  #slab: Buffer | null = null;
+  #slabEntry: Pending | null = null;
+  #slabStart = 0;
+  #slabUsed = 0;
   // receiving
   #decoder: FrameDecoder | null = null;
   #fdQueue: number[] = [];
@@ -285,8 +291,13 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         throw err;
       }
     }
-    const entry: Pending = { chunks: this.#packet ? [payload] : [encodeHeader(size, fds.length), payload], bytes, fds: dups };
-    this.#queue.push(entry);
+    let entry: Pending;
+    if (!this.#packet && bytes <= COALESCE_MAX) {
+      entry = this.#coalesce(payload, fds.length, dups);
+    } else {
+      entry = { chunks: this.#packet ? [payload] : [encodeHeader(size, fds.length), payload], bytes, fds: dups };
+      this.#queue.push(entry);
+    }
     this.#queuedBytes += bytes;
     if (this.#packet && this.#queue.length - this.#head === 1 && !this.#waitWritable && this.#retryTimer === null) {
       this.#sendNow(entry);
@@ -716,7 +727,40 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
     this.#queueEmptied();
   }
 
+  // Small frames are copied into one slab so a batch is one contiguous write: many frames per
+  // sendmsg without an iovec (and a typed-array conversion) per frame.
+  #coalesce(payload: Uint8Array, fdCount: number, dups: number[] | undefined): Pending {
+    const bytes = payload.byteLength + HEADER_SIZE;
+    const q = this.#queue;
+    let slab = this.#slab;
+    let entry = this.#slabEntry;
+    const canAppend = entry !== null && dups === undefined && q.length > 0 && q[q.length - 1] === entry &&
+      this.#slabUsed + bytes <= (slab as Buffer).length;
+    if (!canAppend) {
+      if (slab === null || (entry !== null && q.includes(entry))) slab = Buffer.allocUnsafe(SLAB_SIZE);
+      this.#slab = slab;
+      this.#slabStart = 0;
+      this.#slabUsed = 0;
+      entry = { chunks: [slab.subarray(0, 0)], bytes: 0, fds: dups };
+      this.#slabEntry = entry;
+      q.push(entry);
+    }
+    const s = slab as Buffer;
+    const e = entry as Pending;
+    let at = this.#slabUsed;
+    s.writeUInt32BE(payload.byteLength, at);
+    s.writeUInt16BE(fdCount, at + 4);
+    s.writeUInt16BE(0, at + 6);
+    s.set(payload, at + HEADER_SIZE);
+    at += bytes;
+    this.#slabUsed = at;
+    e.chunks[0] = s.subarray(this.#slabStart, at);
+    e.bytes += bytes;
+    return e;
+  }
+
   #queueEmptied(): void {
+    this.#slabEntry = null; // everything was sent: the slab may be reused from its start
     this.#queue = [];
     this.#head = 0;
     this.#headSent = 0;
@@ -724,7 +768,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
       this.#needDrain = false;
       this.emit('drain');
     }
-    if (this.#state === 'closing') this.#teardown(null, true);
+    if (this.#state === 'closing' && this.#head === this.#queue.length) this.#teardown(null, true);
   }
 
   #waitFor(event: 'drain', options: ReceiveOptions): Promise<void> {
