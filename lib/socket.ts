@@ -126,7 +126,14 @@ function settingsFrom(options: ChannelOptions, tcp: boolean): Settings {
   return { kind, tcp, codec, maxMessageSize, maxFds, highWaterMark, maxQueuedBytes, maxBufferedMessages };
 }
 
-function pollError(status: number): Error {
+// libuv reports a socket error (POLLERR) as UV_EBADF; the socket's own pending error (SO_ERROR)
+// says what really happened (ECONNREFUSED, ECONNRESET, ...).
+function pollError(status: number, fd: number, where?: string): Error {
+  try {
+    native.sockConnectResult(fd, where);
+  } catch (err) {
+    return err as Error;
+  }
   const code = getSystemErrorName(status);
   return Object.assign(new Error(`${code}: socket poll failed`), { code, errno: status, syscall: 'uv_poll' });
 }
@@ -454,7 +461,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #onPoll(status: number, events: number): void {
     if (this.#state === 'closed') return;
     if (status < 0) {
-      this.#teardown(pollError(status), false);
+      this.#teardown(pollError(status, this.#fd), false);
       return;
     }
     if (events & 2) {
@@ -1013,7 +1020,7 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
   #onReadable(status: number): void {
     if (this.#closed) return;
     if (status < 0) {
-      if (this.listenerCount('error') > 0) this.emit('error', pollError(status));
+      if (this.listenerCount('error') > 0) this.emit('error', pollError(status, this.#fd));
       return;
     }
     if (this.#settings.kind === 'datagram') this.#readDatagrams();
@@ -1180,7 +1187,7 @@ function writable(fd: number, ms: number | undefined, signal: AbortSignal | unde
       else resolve();
     };
     const watcher = new native.FdWatcher(fd, (status) => {
-      if (status < 0) return finish(pollError(status));
+      if (status < 0) return finish(pollError(status, fd, where));
       try {
         native.sockConnectResult(fd, where);
         finish(null);
