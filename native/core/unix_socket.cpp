@@ -239,6 +239,9 @@ Result<ssize_t> receiveMessage(int fd, void* buffer, size_t length, const Receiv
       info.credentials = PeerCredentials{cred.pid, cred.uid, cred.gid};
     }
   }
+  // The control buffer also has room for credentials, so a few more fds than asked may fit: more
+  // than maxFds is "too many" all the same (the caller closes them).
+  if (info.fds.size() > maxFds) info.fdsTruncated = true;
   return n;
 }
 
