@@ -929,6 +929,8 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher.close();
+    // Datagram channels send through the server's fd: end them before the fd number can be reused.
+    if (this.#settings.kind === 'datagram') for (const ch of this.#channels) ch.destroy();
     native.closeFd(this.#fd);
     if (this.#address.family === 0) {
       // Remove the file only if it is still ours (not replaced by another server meanwhile).
@@ -1146,6 +1148,7 @@ export async function listen<T = Buffer>(address: SocketAddress, options: Listen
     return new Server<T>(INTERNAL, fd, settings, actual, allowUids, allowGids);
   } catch (err) {
     native.closeFd(fd);
+    if (resolved.family === 0) unlinkSync(resolved.name);
     throw err;
   }
 }
