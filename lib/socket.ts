@@ -165,6 +165,9 @@ interface Pending {
   chunks: Uint8Array[];
   bytes: number;
   fds: number[] | undefined; // our duplicates, closed once the kernel has taken them
+  slab?: Buffer; // small frames: bytes [start, start + bytes) of a shared slab instead of chunks
+  start?: number;
+  done?: boolean; // fully taken by the kernel
 }
 
 interface ChannelInit {
@@ -668,6 +671,13 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         const e = q[j];
         if (j > this.#head && e.fds) break; // fds ride on the first byte of a sendmsg
         let skip = j === this.#head ? this.#headSent : 0;
+        if (e.slab !== undefined) {
+          const from = (e.start as number) + skip;
+          const to = (e.start as number) + e.bytes;
+          chunks.push(e.slab.subarray(from, to));
+          bytes += to - from;
+          continue;
+        }
         for (const c of e.chunks) {
           if (skip >= c.length) {
             skip -= c.length;
@@ -695,6 +705,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
           n -= rest;
           this.#queuedBytes -= rest;
           this.#headSent = 0;
+          e.done = true;
           this.#head++;
         } else {
           this.#headSent += n;
@@ -737,31 +748,33 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   // Small frames are copied into one slab so a batch is one contiguous write: many frames per
   // sendmsg without an iovec (and a typed-array conversion) per frame.
   #coalesce(payload: Uint8Array, fdCount: number, dups: number[] | undefined): Pending {
-    const bytes = payload.byteLength + HEADER_SIZE;
+    const length = payload.byteLength;
+    const bytes = length + HEADER_SIZE;
     const q = this.#queue;
-    let slab = this.#slab;
-    let entry = this.#slabEntry;
-    const canAppend = entry !== null && dups === undefined && q.length > 0 && q[q.length - 1] === entry &&
-      this.#slabUsed + bytes <= (slab as Buffer).length;
-    if (!canAppend) {
-      if (slab === null || (entry !== null && q.includes(entry))) slab = Buffer.allocUnsafe(SLAB_SIZE);
-      this.#slab = slab;
-      this.#slabStart = 0;
-      this.#slabUsed = 0;
-      entry = { chunks: [slab.subarray(0, 0)], bytes: 0, fds: dups };
-      this.#slabEntry = entry;
-      q.push(entry);
+    let e = this.#slabEntry;
+    if (e === null || e.done || dups !== undefined || q[q.length - 1] !== e || this.#slabUsed + bytes > SLAB_SIZE) {
+      if (this.#slab !== null && (e === null || e.done)) {
+        this.#slabUsed = 0; // everything in the slab was sent: reuse it from the start
+      } else if (this.#slab === null || this.#slabUsed + bytes > SLAB_SIZE) {
+        this.#slab = Buffer.allocUnsafe(SLAB_SIZE);
+        this.#slabUsed = 0;
+      }
+      e = { chunks: [], bytes: 0, fds: dups, slab: this.#slab, start: this.#slabUsed };
+      this.#slabEntry = e;
+      q.push(e);
     }
-    const s = slab as Buffer;
-    const e = entry as Pending;
-    let at = this.#slabUsed;
-    s.writeUInt32BE(payload.byteLength, at);
-    s.writeUInt16BE(fdCount, at + 4);
-    s.writeUInt16BE(0, at + 6);
+    const s = this.#slab as Buffer;
+    const at = this.#slabUsed;
+    s[at] = length >>> 24;
+    s[at + 1] = (length >>> 16) & 0xff;
+    s[at + 2] = (length >>> 8) & 0xff;
+    s[at + 3] = length & 0xff;
+    s[at + 4] = fdCount >>> 8;
+    s[at + 5] = fdCount & 0xff;
+    s[at + 6] = 0;
+    s[at + 7] = 0;
     s.set(payload, at + HEADER_SIZE);
-    at += bytes;
-    this.#slabUsed = at;
-    e.chunks[0] = s.subarray(this.#slabStart, at);
+    this.#slabUsed = at + bytes;
     e.bytes += bytes;
     return e;
   }
