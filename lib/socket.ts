@@ -205,6 +205,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #needDrain = false;
   #retryTimer: NodeJS.Timeout | null = null;
   #retryDelay = 1;
+  #sentThisTurn = false;
   #slab: Buffer | null = null;
   #slabEntry: Pending | null = null;
   #slabStart = 0;
@@ -309,7 +310,11 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
       this.#queue.push(entry);
     }
     this.#queuedBytes += bytes;
-    if (this.#packet && this.#queue.length - this.#head === 1 && !this.#waitWritable && this.#retryTimer === null) {
+    if (this.#packet && !this.#sentThisTurn && this.#queue.length - this.#head === 1 && !this.#waitWritable && this.#retryTimer === null) {
+      // The first packet of a turn goes out at once (lowest latency; EMSGSIZE throws here). Later ones
+      // in the same turn are batched: the receiver then wakes once for many instead of once for each.
+      this.#sentThisTurn = true;
+      queueMicrotask(() => (this.#sentThisTurn = false));
       this.#sendNow(entry);
     } else if (!this.#flushScheduled && !this.#waitWritable && this.#retryTimer === null) {
       // Sends made in one turn of the loop go out together in one sendmsg (many frames, one syscall).
