@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +159,37 @@ describe('channels between separate processes', () => {
       expect(texts).toEqual(['m', 'm', 'm']); // ends cleanly when the peer closes
       break;
     }
+  });
+});
+
+describe('worker threads', () => {
+  it('a worker that exits with channels open leaves no fd and no socket behind', async () => {
+    const s = await server(sock('worker'));
+    const name = abstractName('worker');
+    await sleep(20);
+    const before = openFds();
+    const w = new Worker(`
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { connect, listen } = require(workerData.dist);
+      (async () => {
+        const ch = await connect(workerData.address);
+        ch.send('from a worker', { fds: [0] });
+        await listen({ abstract: workerData.name });
+        parentPort.postMessage('ready');
+      })();`, { eval: true, workerData: { dist: path.join(__dirname, '..', 'dist'), address: s.address, name } });
+    expect((await once(w, 'message'))[0]).toBe('ready');
+    const ch = (await s[Symbol.asyncIterator]().next()).value as Channel;
+    const m = await ch.receive({ timeout: 10_000 });
+    expect(m.data.toString()).toBe('from a worker');
+    expect(m.fds).toHaveLength(1);
+    closeSync(m.fds[0]);
+    expect(readFileSync('/proc/net/unix', 'utf8')).toContain(`@${name}`);
+    const closed = once(ch, 'close');
+    await w.terminate(); // no close() in the worker: the environment's cleanup closes its sockets
+    await closed;
+    await sleep(50);
+    expect(readFileSync('/proc/net/unix', 'utf8')).not.toContain(`@${name}`);
+    expect(openFds()).toBe(before);
   });
 });
 

@@ -13,6 +13,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "../core/unix_socket.hpp"
@@ -21,6 +24,41 @@
 
 namespace interproc::binding {
 namespace {
+
+// Sockets (and send-side fd duplicates) made for an environment are closed when it goes away (a
+// worker thread that exits with channels open), like Node closes its own handles. Received fds
+// handed to the user are the user's and are not tracked.
+std::mutex gTrackedMutex;
+std::map<napi_env, std::set<int>> gTracked;
+
+void closeTracked(void* arg) {
+  std::set<int> fds;
+  {
+    std::lock_guard<std::mutex> lock(gTrackedMutex);
+    auto it = gTracked.find(static_cast<napi_env>(arg));
+    if (it == gTracked.end()) return;
+    fds.swap(it->second);
+    gTracked.erase(it);
+  }
+  for (int fd : fds) ::close(fd);
+}
+
+int track(Napi::Env env, int fd) {
+  std::lock_guard<std::mutex> lock(gTrackedMutex);
+  auto it = gTracked.find(env);
+  if (it == gTracked.end()) {
+    it = gTracked.emplace(env, std::set<int>{}).first;
+    napi_add_env_cleanup_hook(env, closeTracked, env);
+  }
+  it->second.insert(fd);
+  return fd;
+}
+
+void untrack(Napi::Env env, int fd) {
+  std::lock_guard<std::mutex> lock(gTrackedMutex);
+  auto it = gTracked.find(env);
+  if (it != gTracked.end()) it->second.erase(fd);
+}
 
 constexpr size_t kFdSlot = 5;
 constexpr size_t kAddrLenSlot = kFdSlot + kMaxFdsPerMessage;  // 258
@@ -78,7 +116,7 @@ Napi::Value JS_sockListen(const Napi::CallbackInfo& info) {
   opts.replaceStale = info[6].ToBoolean();
   auto r = listenSocket(kind, addr, opts);
   if (!r) throw systemError(env, r.error(), describe(addr));
-  return Napi::Number::New(env, r.value());
+  return Napi::Number::New(env, track(env, r.value()));
 }
 
 // sockConnect(kind, family, name, port) -> [fd, pending]
@@ -89,7 +127,7 @@ Napi::Value JS_sockConnect(const Napi::CallbackInfo& info) {
   auto r = connectSocket(kind, addr);
   if (!r) throw systemError(env, r.error(), describe(addr));
   Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Napi::Number::New(env, r.value().fd));
+  out.Set(0u, Napi::Number::New(env, track(env, r.value().fd)));
   out.Set(1u, Napi::Boolean::New(env, r.value().pending));
   return out;
 }
@@ -107,7 +145,7 @@ Napi::Value JS_sockAccept(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto r = acceptConnection(fdArg(env, info[0]));
   if (!r) throw systemError(env, r.error());
-  return Napi::Number::New(env, r.value());
+  return Napi::Number::New(env, r.value() >= 0 ? track(env, r.value()) : -1);
 }
 
 // sockPeerCred(fd) -> [pid, uid, gid]
@@ -225,7 +263,9 @@ Napi::Value JS_sockSend(const Napi::CallbackInfo& info) {
 // closeFd(fd): closes a socket or a received fd nobody took.
 Napi::Value JS_closeFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ::close(fdArg(env, info[0]));
+  int fd = fdArg(env, info[0]);
+  untrack(env, fd);
+  ::close(fd);
   return env.Undefined();
 }
 
@@ -234,7 +274,7 @@ Napi::Value JS_dupFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto r = duplicateFd(fdArg(env, info[0]));
   if (!r) throw systemError(env, r.error());
-  return Napi::Number::New(env, r.value());
+  return Napi::Number::New(env, track(env, r.value()));
 }
 
 void init(Napi::Env env, Napi::Object exports) {
