@@ -407,6 +407,28 @@ describe('faults: only the faulty connection ends, the server keeps serving, no 
     await noLeak();
   });
 
+  it('10 000 fuzzed frames with one corrupt header: the frames before it arrive, then that connection ends', async () => {
+    const c = await child();
+    const accepted = nextChannelOnce(s);
+    const err = clientError(s);
+    void c.call('rawFrames', { ...address, count: 10_000, seed: 99, corruptAt: 6000 }).catch(() => {});
+    const ch = await accepted;
+    let i = 0;
+    let bad = 0;
+    await expect((async () => {
+      for await (const m of ch) {
+        for (let k = 0; k < m.data.length; k++) if (m.data[k] !== ((i + k) & 0xff)) bad++;
+        i++;
+      }
+    })()).rejects.toMatchObject({ code: 'ERR_INVALID_FRAME' });
+    expect(i).toBe(6000);
+    expect(bad).toBe(0);
+    expect(await err).toMatchObject({ code: 'ERR_INVALID_FRAME' });
+    await stillServing();
+    await c.stop();
+    await noLeak();
+  });
+
   it('a peer that never reads: send() says so, memory stays bounded, drain comes when it reads', async () => {
     const c = await child();
     const accepted = nextChannelOnce(s, true);
