@@ -518,6 +518,13 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         this.#teardown(err as Error, false);
         return;
       }
+      // The kernel hands over fds with the first byte of the sendmsg that carried them, and a frame with
+      // fds starts its sendmsg, so after a read only the unfinished frame can own waiting fds. More
+      // means a peer is piling up fds no frame claims: stop it before it exhausts our descriptors.
+      if (this.#fdQueue.length > this.#s.maxFds) {
+        this.#teardown(new InterprocError('ERR_TOO_MANY_FDS', `The peer sent ${this.#fdQueue.length} fds that no frame claims`), false);
+        return;
+      }
     }
   }
 

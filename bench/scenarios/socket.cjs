@@ -75,7 +75,7 @@ async function peer(mech, name) {
     if (type === TYPE.echo) send(m);
     else if (type === TYPE.start) {
       const { count, window, ackEvery, size } = JSON.parse(m.subarray(1).toString());
-      const data = Buffer.alloc(size, 1);
+      const data = Buffer.alloc(size, 0x61);
       data[0] = TYPE.data;
       let sent = 0;
       let acked = 0;
@@ -151,7 +151,7 @@ async function start(mech) {
 }
 
 function roundTrips(t, size, count) {
-  const data = Buffer.alloc(size, 2);
+  const data = Buffer.alloc(size, 0x62);
   data[0] = TYPE.echo;
   return new Promise((resolve) => {
     let left = count;
@@ -181,27 +181,47 @@ function throughput(t, size, count) {
   });
 }
 
+// Measurement counts sized from a calibration run, so each measurement takes about `seconds`
+// whatever the mechanism (child_process IPC json at 64 KiB is ~100x slower than the rest).
+function countFor(rate, seconds, min, max, multiple = 1) {
+  return Math.max(min, Math.min(max, Math.round((rate * seconds) / multiple) * multiple));
+}
+
 async function main() {
   try {
     execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
   } catch {
     progress('taskset failed: running unpinned');
   }
-  const scale = quick ? 0.5 : 1;
-  for (const mech of MECHANISMS) {
-    progress(`${mech.mechanism} ${mech.mode}`);
-    const t = await start(mech);
-    for (const size of SIZES) {
-      const rttCount = Math.round((size >= 65536 ? 500 : 2000) * scale);
-      const tputCount = Math.round((size >= 65536 ? 4000 : size >= 4096 ? 40000 : 100000) * scale / 64) * 64;
-      const rtt = [];
-      const rate = [];
-      await roundTrips(t, size, 200); // warm-up
-      await throughput(t, size, 1024);
-      for (let r = 0; r < repetitions; r++) {
-        rtt.push(await roundTrips(t, size, rttCount));
-        rate.push(await throughput(t, size, tputCount));
+  const seconds = quick ? 0.15 : 0.3;
+  // Every peer runs for the whole scenario and the mechanisms take turns inside each repetition, so
+  // load from other processes on this shared machine falls on all of them alike.
+  const transports = [];
+  for (const mech of MECHANISMS) transports.push(await start(mech));
+  progress(`${MECHANISMS.length} peers started (parent CPU 0, peers CPU 1)`);
+  for (const size of SIZES) {
+    const plan = [];
+    for (const t of transports) {
+      await roundTrips(t, size, 50); // warm-up and calibration
+      const rttEstimate = await roundTrips(t, size, 100);
+      const rateEstimate = await throughput(t, size, 512);
+      const ackEvery = (size >= 65536 ? 16 : 256) / 4;
+      plan.push({
+        rttCount: countFor(1e6 / rttEstimate, seconds, 50, 5000),
+        tputCount: countFor(rateEstimate, seconds, 4 * ackEvery, 400_000, ackEvery),
+        rtt: [], rate: [],
+      });
+    }
+    for (let r = 0; r < repetitions; r++) {
+      for (let k = 0; k < transports.length; k++) {
+        plan[k].rtt.push(await roundTrips(transports[k], size, plan[k].rttCount));
+        plan[k].rate.push(await throughput(transports[k], size, plan[k].tputCount));
       }
+      progress(`${size} B: repetition ${r + 1}/${repetitions}`);
+    }
+    for (let k = 0; k < transports.length; k++) {
+      const mech = MECHANISMS[k];
+      const { rtt, rate, rttCount, tputCount } = plan[k];
       const common = {
         area: 'socket', mechanism: mech.mechanism, mode: mech.mode, payload: size, placement: 'pinned CPUs 0/1',
         baseline: mech.baseline,
@@ -211,11 +231,11 @@ async function main() {
       row({ ...common, metric: 'MB_per_s', runs: rate.map((v) => (v * size) / 1e6), note: 'from msgs_per_s' });
       const s1 = stats(rtt);
       const s2 = stats(rate);
-      progress(`  ${size} B: rtt ${s1.median.toFixed(1)} us [${s1.min.toFixed(1)}-${s1.max.toFixed(1)}], ` +
+      progress(`  ${mech.mechanism} ${mech.mode} ${size} B: rtt ${s1.median.toFixed(1)} us [${s1.min.toFixed(1)}-${s1.max.toFixed(1)}], ` +
         `${Math.round(s2.median)} msgs/s [${Math.round(s2.min)}-${Math.round(s2.max)}]`);
     }
-    await t.close();
   }
+  for (const t of transports) await t.close();
 }
 
 if (process.argv[2] === '--peer') {
