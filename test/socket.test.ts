@@ -472,6 +472,16 @@ describe('faults: only the faulty connection ends, the server keeps serving, no 
     await noLeak();
   });
 
+  it('fds that no frame claims (a hostile client piling them up)', async () => {
+    const err = clientError(s);
+    const py = spawn('python3', [path.join(FIXTURES, 'fd-flood.py'), address.path, '200'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup.push(() => { if (py.exitCode === null) py.kill('SIGKILL'); });
+    expect(await err).toMatchObject({ code: 'ERR_TOO_MANY_FDS' });
+    await once(py, 'exit');
+    await stillServing();
+    await noLeak();
+  });
+
   for (const kind of ['stream', 'seqpacket'] as const) {
     it(`too many fds in one message (${kind})`, async () => {
       const target = kind === 'stream' ? s : await server(sock('fds'), { kind, maxFds: 8 });
