@@ -10,8 +10,9 @@ const { once } = require('node:events');
 const { row, progress, stats, repetitions, quick } = require('../lib/report.cjs');
 const { listen, connect } = require(path.join(__dirname, '..', '..', 'dist'));
 
-const SIZES = [64, 4096, 65536];
-const MECHANISMS = [
+// SOCKET_BENCH_SIZES=64,4096 and SOCKET_BENCH_ONLY=stream,net narrow a run (for investigating one row).
+const SIZES = (process.env.SOCKET_BENCH_SIZES || '64,4096,65536').split(',').map(Number);
+const ALL_MECHANISMS = [
   { id: 'stream', mechanism: 'interproc channel (Unix stream)', mode: 'stream', baseline: false },
   { id: 'seqpacket', mechanism: 'interproc channel (Unix seqpacket)', mode: 'seqpacket', baseline: false },
   { id: 'datagram', mechanism: 'interproc channel (Unix datagram)', mode: 'datagram', baseline: false },
@@ -19,6 +20,8 @@ const MECHANISMS = [
   { id: 'ipc-json', mechanism: 'Node child_process IPC', mode: "serialization 'json'", baseline: true },
   { id: 'ipc-advanced', mechanism: 'Node child_process IPC', mode: "serialization 'advanced'", baseline: true },
 ];
+const only = process.env.SOCKET_BENCH_ONLY ? process.env.SOCKET_BENCH_ONLY.split(',') : null;
+const MECHANISMS = ALL_MECHANISMS.filter((m) => only === null || only.includes(m.id));
 const TYPE = { hello: 72, echo: 69, start: 83, ack: 65, data: 68 }; // H E S A D
 
 // ---- transports: send(bytes: Buffer) and onMessage(cb(Buffer)) on both sides ----------------
