@@ -403,8 +403,10 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
    * Stops receiving (unread messages are dropped and their fds closed), sends what is queued, then
    * closes. Resolves when closed. Idempotent. destroy() closes at once.
    */
-  close(): Promise<void> {
+  close(options: { timeout?: number } = {}): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
+    validateObject(options, 'options');
+    const ms = validateTimeout(options.timeout, 'options.timeout');
     const p = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     if (this.#state === 'open') {
       this.#state = 'closing';
@@ -412,6 +414,14 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
       this.#paused = true;
       this.#updateWatch();
       if (this.#queue.length === this.#head) this.#teardown(null, true);
+    }
+    if (ms !== undefined && this.#state === 'closing') {
+      // A peer that never reads must not hold the close forever: after `timeout` the rest is dropped.
+      const timer = setTimeout(() => {
+        const unsent = this.#queue.length - this.#head;
+        this.#teardown(new InterprocError('ERR_CHANNEL_CLOSED', `Closed after ${ms} ms with ${unsent} queued messages not sent`), true);
+      }, ms);
+      p.then(() => clearTimeout(timer));
     }
     return p;
   }
@@ -949,8 +959,13 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
     return this.#channels.size;
   }
 
-  /** Stops listening (removing its socket file), then closes every channel it accepted. */
-  async close(): Promise<void> {
+  /**
+   * Stops listening (removing its socket file), then closes every channel it accepted; a channel that
+   * cannot send what it has queued within `timeout` ms (default 5000) is closed anyway, its loss reported.
+   */
+  async close(options: { timeout?: number } = {}): Promise<void> {
+    validateObject(options, 'options');
+    const timeout = validateTimeout(options.timeout ?? 5000, 'options.timeout');
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher.close();
@@ -967,7 +982,7 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
     }
     for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
     const pending = this.#pending.splice(0);
-    await Promise.all([...this.#channels, ...pending].map((c) => c.close()));
+    await Promise.all([...this.#channels, ...pending].map((c) => c.close({ timeout })));
     process.nextTick(() => this.emit('close'));
   }
 

@@ -318,6 +318,23 @@ describe('misuse and bad input', () => {
   });
 });
 
+describe('close', () => {
+  it('close({ timeout }) does not wait forever for a peer that never reads, and reports the loss', async () => {
+    const s = await server(sock('close-timeout'), { maxBufferedMessages: 1 });
+    const ch = await connect(s.address);
+    const chunk = Buffer.alloc(64 * 1024);
+    while (ch.send(chunk));
+    await sleep(50);
+    expect(ch.queuedBytes).toBeGreaterThan(0); // the kernel buffers are full: this stays queued
+    const started = Date.now();
+    await ch.close({ timeout: 100 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(ch.closed).toBe(true);
+    expect(ch.errored).toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+    expect(ch.errored?.message).toMatch(/queued messages not sent/);
+  });
+});
+
 describe('faults: only the faulty connection ends, the server keeps serving, no fd leaks', () => {
   let s: Server;
   let good: Child;
