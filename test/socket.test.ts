@@ -60,7 +60,8 @@ describe('channels between separate processes', () => {
       expect(first.data.toString()).toBe('hello from child');
       expect(ch.peer).toEqual({ pid: c.proc.pid, uid: process.getuid!(), gid: process.getgid!() });
       ch.send('hello from parent');
-      expect(await c.call('receive', { chan: id })).toMatchObject({ text: 'hello from parent', fdCount: 0 });
+      // (a datagram client learns the server's credentials from its first reply)
+      expect(await c.call('receive', { chan: id })).toMatchObject({ text: 'hello from parent', fdCount: 0, peer: { pid: process.pid } });
       // Kernel boundaries (packet kinds) and frames (stream) both keep messages apart.
       await c.call('send', { chan: id, text: 'x', count: 3 });
       for (let i = 0; i < 3; i++) expect((await ch.receive({ timeout: 10_000 })).data.toString()).toBe('x');
