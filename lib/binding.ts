@@ -39,6 +39,9 @@ export interface NativeBinding {
     out: Int32Array, addrOut?: Uint8Array): number;
   sockSend(fd: number, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array): number;
   sockRecvOutLength: number;
+  sockRecvMany(fd: number, buffer: Uint8Array, slotSize: number, count: number, maxFds: number, flags: number,
+    out: Int32Array, addrOut?: Uint8Array): number;
+  sockRecvManyOutLength: number;
   dupFd(fd: number): number;
   closeFd(fd: number): void;
   blockingThreadCount(): number;

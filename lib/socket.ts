@@ -148,6 +148,29 @@ function takeFds(): number[] {
   return Array.from(OUT.subarray(OUT_FDS, OUT_FDS + count));
 }
 
+/** Batch receive of packet kinds (sockRecvMany): per-message records, then the fds. */
+const MANY = new Int32Array(native.sockRecvManyOutLength);
+const MANY_RECORD = 8;
+const MANY_FD_BASE = MANY_RECORD * 64;
+const MANY_ADDR = Buffer.alloc(64 * 128);
+
+/** Messages per recvmmsg for a given maximum size: the batch buffer stays within 4 MiB. */
+function batchFor(maxMessageSize: number): number {
+  return Math.max(1, Math.min(64, Math.floor((4 * MIB) / maxMessageSize)));
+}
+
+function manyFds(i: number): number[] {
+  const count = MANY[i * MANY_RECORD + 2];
+  if (count === 0) return NO_FDS;
+  const start = MANY_FD_BASE + MANY[i * MANY_RECORD + 3];
+  return Array.from(MANY.subarray(start, start + count));
+}
+
+function manyCredentials(i: number): PeerCredentials | null {
+  const r = i * MANY_RECORD;
+  return MANY[r + 1] & 4 ? { pid: MANY[r + 4], uid: MANY[r + 5] >>> 0, gid: MANY[r + 6] >>> 0 } : null;
+}
+
 function takeCredentials(): PeerCredentials | null {
   return OUT[0] & 4 ? { pid: OUT[1], uid: OUT[2] >>> 0, gid: OUT[3] >>> 0 } : null;
 }
@@ -558,37 +581,51 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
 
   #readPackets(): void {
     const cap = this.#s.maxMessageSize;
-    const buf = scratchOf(cap);
-    for (let i = 0; i < 64 && !this.#paused && this.#state !== 'closed'; i++) {
+    const batch = batchFor(cap);
+    const buf = scratchOf(cap * batch);
+    for (let round = 0; round < 8 && !this.#paused && this.#state !== 'closed'; round++) {
       let n: number;
       try {
-        n = native.sockRecv(this.#fd, buf, 0, cap, this.#s.maxFds, 1, OUT);
+        // One recvmmsg takes every message already queued (up to `batch`): one syscall and one
+        // N-API call for many messages.
+        n = native.sockRecvMany(this.#fd, buf, cap, batch, this.#s.maxFds, 0, MANY);
       } catch (err) {
         this.#teardown(err as Error, false);
         return;
       }
-      if (n === -1) return;
-      const fds = takeFds();
-      if (n === 0 && this.#s.kind === 'seqpacket' && fds.length === 0) {
-        this.#onEnd();
-        return;
+      if (n === 0) return;
+      for (let i = 0; i < n; i++) {
+        // Messages already taken from the kernel are delivered even if the inbox fills meanwhile
+        // (at most one batch over maxBufferedMessages); #deliver drops them only after close().
+        const fds = manyFds(i);
+        const length = MANY[i * MANY_RECORD];
+        if (length === 0 && this.#s.kind === 'seqpacket' && fds.length === 0) {
+          for (let k = i + 1; k < n; k++) closeFds(manyFds(k));
+          this.#onEnd();
+          return;
+        }
+        const creds = manyCredentials(i);
+        if (creds && this.#peer === null) this.#peer = creds;
+        if (!this.#acceptPacket(buf, i * cap, length, fds, MANY[i * MANY_RECORD + 1])) {
+          for (let k = i + 1; k < n; k++) closeFds(manyFds(k));
+          return;
+        }
       }
-      const creds = takeCredentials();
-      if (creds && this.#peer === null) this.#peer = creds;
-      if (!this.#acceptPacket(buf, n, fds)) return;
+      if (n < batch) return;
     }
   }
 
   // Checks and delivers one received packet; false when the channel ended because of it.
-  #acceptPacket(buf: Buffer, n: number, fds: number[]): boolean {
+  #acceptPacket(buf: Buffer, offset: number, n: number, fds: number[], bits: number): boolean {
     let err: Error | null = null;
-    if (OUT[0] & 2) err = new InterprocError('ERR_TOO_MANY_FDS', `The peer sent more than maxFds (${this.#s.maxFds}) fds in one message`);
-    else if (OUT[0] & 1 || n > this.#s.maxMessageSize) {
+    if (bits & 2) err = new InterprocError('ERR_TOO_MANY_FDS', `The peer sent more than maxFds (${this.#s.maxFds}) fds in one message`);
+    else if (bits & 1 || n > this.#s.maxMessageSize) {
       err = new InterprocError('ERR_MESSAGE_TOO_LARGE', `A message of ${n} bytes exceeds maxMessageSize (${this.#s.maxMessageSize})`);
     }
     if (err === null) {
       try {
-        const payload = this.#s.codec === 'v8' ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
+        const view = buf.subarray(offset, offset + n);
+        const payload = this.#s.codec === 'v8' ? view : Buffer.from(view);
         this.#deliver(this.#decode(payload, fds), fds);
         return true;
       } catch (e) {
@@ -602,12 +639,12 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   }
 
   /** @internal a datagram from the hub (server side of a datagram channel) */
-  [kDeliverPacket](buf: Buffer, n: number, fds: number[]): boolean {
-    if (this.#state === 'closed') {
+  [kDeliverPacket](buf: Buffer, offset: number, n: number, fds: number[], bits: number): boolean {
+    if (this.#state !== 'open') {
       closeFds(fds);
       return true;
     }
-    this.#acceptPacket(buf, n, fds);
+    this.#acceptPacket(buf, offset, n, fds, bits);
     return !this.#paused;
   }
 
@@ -1107,45 +1144,56 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
 
   #readDatagrams(): void {
     const cap = this.#settings.maxMessageSize;
-    const buf = scratchOf(cap);
-    for (let i = 0; i < 64 && !this.#closed && !this.#paused; i++) {
+    const batch = batchFor(cap);
+    const buf = scratchOf(cap * batch);
+    for (let round = 0; round < 8 && !this.#closed && !this.#paused; round++) {
       let n: number;
       try {
-        n = native.sockRecv(this.#fd, buf, 0, cap, this.#settings.maxFds, 3, OUT, ADDR);
+        n = native.sockRecvMany(this.#fd, buf, cap, batch, this.#settings.maxFds, 2, MANY, MANY_ADDR);
       } catch (err) {
         if (this.listenerCount('error') > 0) this.emit('error', err);
         return;
       }
-      if (n === -1) return;
-      const fds = takeFds();
-      const addrLen = OUT[OUT_ADDR_LEN];
-      const key = ADDR.toString('latin1', 0, addrLen);
-      let ch = this.#peers.get(key);
-      if (ch === undefined) {
-        const peer = takeCredentials();
-        if (!this.#allowed(peer)) {
+      if (n === 0) return;
+      for (let i = 0; i < n; i++) {
+        const fds = manyFds(i);
+        const r = i * MANY_RECORD;
+        if (this.#closed) {
           closeFds(fds);
-          this.#reject(peer);
           continue;
         }
-        const created = new Channel<T>(INTERNAL, {
-          fd: this.#fd, settings: this.#settings, peer, remote: null, to: Buffer.from(ADDR.subarray(0, addrLen)), hub: this as Server<any>,
-          onUnhandledError: this.#unhandled,
-        });
-        ch = created;
-        this.#peers.set(key, created);
-        this.#channels.add(created);
-        created.once('close', () => {
-          this.#channels.delete(created);
-          if (this.#peers.get(key) === created) this.#peers.delete(key);
-          this.#resume();
-        });
-        const more = created[kDeliverPacket](buf, n, fds);
-        this.#offer(created);
-        if (!more) this.#pause();
-        continue;
+        const addrLen = MANY[r + 7];
+        const key = MANY_ADDR.toString('latin1', i * 128, i * 128 + addrLen);
+        let ch = this.#peers.get(key);
+        let created: Channel<T> | null = null;
+        if (ch === undefined) {
+          const peer = manyCredentials(i);
+          if (!this.#allowed(peer)) {
+            closeFds(fds);
+            this.#reject(peer);
+            continue;
+          }
+          const fresh = new Channel<T>(INTERNAL, {
+            fd: this.#fd, settings: this.#settings, peer, remote: null,
+            to: Buffer.from(MANY_ADDR.subarray(i * 128, i * 128 + addrLen)), hub: this as Server<any>,
+            onUnhandledError: this.#unhandled,
+          });
+          created = fresh;
+          ch = fresh;
+          this.#peers.set(key, fresh);
+          this.#channels.add(fresh);
+          fresh.once('close', () => {
+            this.#channels.delete(fresh);
+            if (this.#peers.get(key) === fresh) this.#peers.delete(key);
+            this.#resume();
+          });
+        }
+        // A channel whose inbox is full pauses the whole socket (rest of this batch still delivered: the
+        // messages are already out of the kernel, so they are queued rather than dropped).
+        if (!ch[kDeliverPacket](buf, i * cap, MANY[r], fds, MANY[r + 1])) this.#pause();
+        if (created !== null) this.#offer(created);
       }
-      if (!ch[kDeliverPacket](buf, n, fds)) this.#pause();
+      if (n < batch) return;
     }
   }
 }

@@ -222,6 +222,67 @@ Napi::Value JS_sockRecv(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(r.value()));
 }
 
+// sockRecvMany(fd, buffer, slotSize, count, maxFds, flags: 2 wantAddress, out: Int32Array, addrOut?: Uint8Array)
+//   -> messages received (0: none ready). Packet kinds only. Per message i, out[i*8 ..]:
+//   [length, bits (1 truncated | 2 fds truncated | 4 credentials), fdCount, fdStart, pid, uid, gid, addrLength];
+//   fds from out[kManyFdBase + fdStart]; the sender address of message i at addrOut[i * 128].
+constexpr size_t kManyRecord = 8;
+constexpr size_t kManyMax = 64;
+constexpr size_t kManyFdBase = kManyRecord * kManyMax;
+constexpr size_t kManyAddr = 128;
+
+Napi::Value JS_sockRecvMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fdArg(env, info[0]);
+  if (!info[1].IsTypedArray() || !info[6].IsTypedArray()) throw typeError(env, "buffer and out must be typed arrays");
+  Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
+  double slot = info[2].ToNumber().DoubleValue();
+  double count = info[3].ToNumber().DoubleValue();
+  if (!(slot >= 1 && count >= 1 && count <= kManyMax && slot * count <= static_cast<double>(buf.ByteLength()))) {
+    throw rangeError(env, "slotSize * count must fit the buffer (count <= 64)");
+  }
+  Napi::Int32Array out = info[6].As<Napi::Int32Array>();
+  if (out.ElementLength() < kManyFdBase + kMaxFdsPerMessage) throw rangeError(env, "out is too short");
+  ReceiveOptions opts;
+  opts.maxFds = static_cast<size_t>(std::max(0, info[4].ToNumber().Int32Value()));
+  opts.packet = true;
+  opts.wantAddress = (info[5].ToNumber().Int32Value() & 2) != 0;
+  Napi::Uint8Array addrOut;
+  if (opts.wantAddress) {
+    if (!info[7].IsTypedArray()) throw typeError(env, "addrOut must be a Uint8Array");
+    addrOut = info[7].As<Napi::Uint8Array>();
+    if (addrOut.ByteLength() < kManyAddr * static_cast<size_t>(count)) throw rangeError(env, "addrOut is too short");
+  }
+  thread_local std::vector<ReceiveInfo> infos;
+  thread_local std::vector<size_t> lengths;
+  auto r = receiveMessages(fd, buf.Data(), static_cast<size_t>(slot), static_cast<size_t>(count), opts, infos, lengths);
+  if (!r) throw systemError(env, r.error());
+  int32_t* o = out.Data();
+  size_t fdCapacity = out.ElementLength() - kManyFdBase;
+  size_t fdUsed = 0;
+  for (size_t i = 0; i < r.value(); ++i) {
+    ReceiveInfo& ri = infos[i];
+    int32_t* rec = o + i * kManyRecord;
+    bool overflow = ri.fds.size() > fdCapacity - fdUsed;
+    rec[0] = static_cast<int32_t>(std::min<size_t>(lengths[i], INT32_MAX));
+    rec[1] = (ri.truncated ? 1 : 0) | (ri.fdsTruncated || overflow ? 2 : 0) | (ri.hasCredentials ? 4 : 0);
+    rec[3] = static_cast<int32_t>(fdUsed);
+    size_t taken = 0;
+    for (int received : ri.fds) {
+      if (!overflow) o[kManyFdBase + fdUsed + taken++] = received;
+      else ::close(received);  // no room to hand it over: never leak it
+    }
+    rec[2] = static_cast<int32_t>(taken);
+    fdUsed += taken;
+    rec[4] = ri.credentials.pid;
+    rec[5] = static_cast<int32_t>(ri.credentials.uid);
+    rec[6] = static_cast<int32_t>(ri.credentials.gid);
+    rec[7] = opts.wantAddress ? static_cast<int32_t>(ri.from.length) : 0;
+    if (opts.wantAddress) std::memcpy(addrOut.Data() + i * kManyAddr, &ri.from.storage, std::min<size_t>(ri.from.length, kManyAddr));
+  }
+  return Napi::Number::New(env, static_cast<double>(r.value()));
+}
+
 // sockSend(fd, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array raw sockaddr) -> bytes sent, or -1 (queue full)
 Napi::Value JS_sockSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -285,6 +346,8 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("sockPeerCred", Napi::Function::New(env, JS_sockPeerCred, "sockPeerCred"));
   exports.Set("sockLocalAddress", Napi::Function::New(env, JS_sockLocalAddress, "sockLocalAddress"));
   exports.Set("sockRecv", Napi::Function::New(env, JS_sockRecv, "sockRecv"));
+  exports.Set("sockRecvMany", Napi::Function::New(env, JS_sockRecvMany, "sockRecvMany"));
+  exports.Set("sockRecvManyOutLength", Napi::Number::New(env, static_cast<double>(kManyFdBase + 16 * kMaxFdsPerMessage)));
   exports.Set("sockSend", Napi::Function::New(env, JS_sockSend, "sockSend"));
   exports.Set("dupFd", Napi::Function::New(env, JS_dupFd, "dupFd"));
   exports.Set("closeFd", Napi::Function::New(env, JS_closeFd, "closeFd"));

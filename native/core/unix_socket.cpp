@@ -245,6 +245,74 @@ Result<ssize_t> receiveMessage(int fd, void* buffer, size_t length, const Receiv
   return n;
 }
 
+namespace {
+// Collects SCM_RIGHTS and SCM_CREDENTIALS of one received message.
+void parseControl(msghdr& msg, size_t maxFds, ReceiveInfo& info) {
+  info.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  info.fdsTruncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == SCM_RIGHTS) {
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < n; ++i) {
+        int received;
+        std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        info.fds.push_back(received);
+      }
+    } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      ucred cred;
+      std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+      info.hasCredentials = true;
+      info.credentials = PeerCredentials{cred.pid, cred.uid, cred.gid};
+    }
+  }
+  if (info.fds.size() > maxFds) info.fdsTruncated = true;
+}
+}  // namespace
+
+Result<size_t> receiveMessages(int fd, void* buffer, size_t slotSize, size_t count, const ReceiveOptions& opts,
+                               std::vector<ReceiveInfo>& infos, std::vector<size_t>& lengths) {
+  size_t maxFds = opts.maxFds > kMaxFdsPerMessage ? kMaxFdsPerMessage : opts.maxFds;
+  size_t controlSize = (maxFds > 0 ? CMSG_SPACE(sizeof(int) * maxFds) : 0) + CMSG_SPACE(sizeof(ucred));
+  // One control area per message, as cmsghdr-aligned storage.
+  // Reused per thread: a batch call allocates nothing once warm.
+  thread_local std::vector<cmsghdr> control;
+  thread_local std::vector<iovec> iov;
+  thread_local std::vector<mmsghdr> msgs;
+  size_t stride = (controlSize + sizeof(cmsghdr) - 1) / sizeof(cmsghdr);
+  if (control.size() < stride * count) control.resize(stride * count);
+  if (iov.size() < count) iov.resize(count);
+  if (msgs.size() < count) msgs.resize(count);
+  infos.assign(count, ReceiveInfo{});
+  for (size_t i = 0; i < count; ++i) {
+    iov[i] = iovec{static_cast<uint8_t*>(buffer) + i * slotSize, slotSize};
+    msghdr& m = msgs[i].msg_hdr;
+    m = msghdr{};
+    m.msg_iov = &iov[i];
+    m.msg_iovlen = 1;
+    m.msg_control = control.data() + i * stride;
+    m.msg_controllen = controlSize;
+    if (opts.wantAddress) {
+      m.msg_name = &infos[i].from.storage;
+      m.msg_namelen = sizeof(infos[i].from.storage);
+    }
+  }
+  int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(count), MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (opts.packet ? MSG_TRUNC : 0), nullptr);
+  if (n < 0) {
+    infos.clear();
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return static_cast<size_t>(0);
+    return SysError::fromErrno("recvmmsg");
+  }
+  infos.resize(static_cast<size_t>(n));
+  lengths.assign(static_cast<size_t>(n), 0);
+  for (int i = 0; i < n; ++i) {
+    lengths[i] = msgs[i].msg_len;
+    if (opts.wantAddress) infos[i].from.length = msgs[i].msg_hdr.msg_namelen;
+    parseControl(msgs[i].msg_hdr, maxFds, infos[i]);
+  }
+  return static_cast<size_t>(n);
+}
+
 Result<ssize_t> sendMessage(int fd, const iovec* iov, size_t iovCount, const int* fds, size_t fdCount,
                             const RawAddress* to) {
   if (fdCount > kMaxFdsPerMessage) return SysError{EINVAL, "sendmsg"};

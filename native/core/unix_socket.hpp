@@ -85,6 +85,12 @@ struct ReceiveOptions {
 // When fdsTruncated is set, the fds that did arrive are still in info.fds (the caller closes them).
 Result<ssize_t> receiveMessage(int fd, void* buffer, size_t length, const ReceiveOptions& opts, ReceiveInfo& info);
 
+// Packet kinds: up to `count` messages in one recvmmsg, message i into buffer + i * slotSize (read
+// with MSG_TRUNC, so lengths[i] is the full length even when truncated). Value: messages received,
+// 0 when none is ready. infos and lengths get one entry per message.
+Result<size_t> receiveMessages(int fd, void* buffer, size_t slotSize, size_t count, const ReceiveOptions& opts,
+                               std::vector<ReceiveInfo>& infos, std::vector<size_t>& lengths);
+
 // sendmsg with MSG_DONTWAIT | MSG_NOSIGNAL. fds (may be empty) ride with the first byte. `to` is
 // for answering a datagram peer (nullptr otherwise). Value: bytes sent (a stream may take part of
 // the data), -1 when the socket or the peer's queue is full (EAGAIN).
