@@ -42,6 +42,7 @@ export interface NativeBinding {
   sockRecvMany(fd: number, buffer: Uint8Array, slotSize: number, count: number, maxFds: number, flags: number,
     out: Int32Array, addrOut?: Uint8Array): number;
   sockRecvManyOutLength: number;
+  sockSendMany(fd: number, datas: Uint8Array[], fdsList?: (number[] | undefined)[], to?: Uint8Array): number;
   dupFd(fd: number): number;
   closeFd(fd: number): void;
   blockingThreadCount(): number;

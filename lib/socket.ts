@@ -779,9 +779,22 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #flushPackets(): void {
     const q = this.#queue;
     while (this.#head < q.length) {
-      const e = q[this.#head];
-      const n = native.sockSend(this.#fd, e.chunks[0], e.fds, this.#to);
-      if (n === -1) {
+      const count = Math.min(64, q.length - this.#head);
+      let n: number;
+      if (count === 1) {
+        const e = q[this.#head];
+        n = native.sockSend(this.#fd, e.chunks[0], e.fds, this.#to) === -1 ? 0 : 1;
+      } else {
+        // One sendmmsg for up to 64 queued messages (each with its own fds).
+        const datas: Uint8Array[] = [];
+        const fdsList: (number[] | undefined)[] = [];
+        for (let k = this.#head; k < this.#head + count; k++) {
+          datas.push(q[k].chunks[0]);
+          fdsList.push(q[k].fds);
+        }
+        n = native.sockSendMany(this.#fd, datas, fdsList, this.#to);
+      }
+      if (n === 0) {
         if (this.#hub) {
           // An unconnected datagram socket cannot poll for room in one peer's queue: retry with backoff.
           this.#retryTimer = setTimeout(() => {
@@ -796,10 +809,12 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         return;
       }
       this.#retryDelay = 1;
-      closeFds(e.fds);
-      e.fds = undefined;
-      this.#head++;
-      this.#queuedBytes -= e.bytes;
+      for (let k = 0; k < n; k++) {
+        const e = q[this.#head++];
+        closeFds(e.fds); // the kernel holds its own references now
+        e.fds = undefined;
+        this.#queuedBytes -= e.bytes;
+      }
     }
     this.#queueEmptied();
   }

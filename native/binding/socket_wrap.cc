@@ -321,6 +321,48 @@ Napi::Value JS_sockSend(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(r.value()));
 }
 
+// sockSendMany(fd, datas: Uint8Array[], fdsList?: (number[] | undefined)[], to?: Uint8Array) -> messages sent
+// (0: the queue is full). Packet kinds only; at most 64 messages.
+Napi::Value JS_sockSendMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fdArg(env, info[0]);
+  if (!info[1].IsArray()) throw typeError(env, "datas must be an array");
+  Napi::Array datas = info[1].As<Napi::Array>();
+  uint32_t count = datas.Length();
+  if (count == 0 || count > 64) throw rangeError(env, "1 to 64 messages per call");
+  bool hasFds = info[2].IsArray();
+  Napi::Array fdsList = hasFds ? info[2].As<Napi::Array>() : Napi::Array();
+  std::vector<OutMessage> msgs(count);
+  std::vector<std::vector<int>> fds(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value v = datas.Get(i);
+    if (!v.IsTypedArray()) throw typeError(env, "data must be a Uint8Array");
+    Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+    msgs[i].data = iovec{a.Data(), a.ByteLength()};
+    if (hasFds && i < fdsList.Length()) {
+      Napi::Value list = fdsList.Get(i);
+      if (list.IsArray()) {
+        Napi::Array l = list.As<Napi::Array>();
+        if (l.Length() > kMaxFdsPerMessage) throw rangeError(env, "at most 253 fds per message");
+        for (uint32_t k = 0; k < l.Length(); ++k) fds[i].push_back(fdArg(env, l.Get(k), "fds[i]"));
+        msgs[i].fds = fds[i].data();
+        msgs[i].fdCount = fds[i].size();
+      }
+    }
+  }
+  RawAddress to;
+  bool hasTo = info[3].IsTypedArray();
+  if (hasTo) {
+    Napi::Uint8Array a = info[3].As<Napi::Uint8Array>();
+    if (a.ByteLength() > sizeof(to.storage) || a.ByteLength() < sizeof(sa_family_t)) throw rangeError(env, "bad address");
+    std::memcpy(&to.storage, a.Data(), a.ByteLength());
+    to.length = static_cast<socklen_t>(a.ByteLength());
+  }
+  auto r = sendMessages(fd, msgs.data(), msgs.size(), hasTo ? &to : nullptr);
+  if (!r) throw systemError(env, r.error());
+  return Napi::Number::New(env, static_cast<double>(r.value()));
+}
+
 // closeFd(fd): closes a socket or a received fd nobody took.
 Napi::Value JS_closeFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -348,6 +390,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("sockRecv", Napi::Function::New(env, JS_sockRecv, "sockRecv"));
   exports.Set("sockRecvMany", Napi::Function::New(env, JS_sockRecvMany, "sockRecvMany"));
   exports.Set("sockRecvManyOutLength", Napi::Number::New(env, static_cast<double>(kManyFdBase + 16 * kMaxFdsPerMessage)));
+  exports.Set("sockSendMany", Napi::Function::New(env, JS_sockSendMany, "sockSendMany"));
   exports.Set("sockSend", Napi::Function::New(env, JS_sockSend, "sockSend"));
   exports.Set("dupFd", Napi::Function::New(env, JS_dupFd, "dupFd"));
   exports.Set("closeFd", Napi::Function::New(env, JS_closeFd, "closeFd"));

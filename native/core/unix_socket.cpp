@@ -347,6 +347,47 @@ Result<int> duplicateFd(int fd) {
   return d;
 }
 
+Result<size_t> sendMessages(int fd, const OutMessage* messages, size_t count, const RawAddress* to) {
+  thread_local std::vector<mmsghdr> msgs;
+  thread_local std::vector<cmsghdr> control;
+  thread_local std::vector<iovec> iov;
+  size_t stride = (CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage) + sizeof(cmsghdr) - 1) / sizeof(cmsghdr);
+  if (msgs.size() < count) msgs.resize(count);
+  if (iov.size() < count) iov.resize(count);
+  size_t withFds = 0;
+  for (size_t i = 0; i < count; ++i) if (messages[i].fdCount > 0) ++withFds;
+  if (control.size() < stride * withFds) control.resize(stride * withFds);
+  size_t slot = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const OutMessage& m = messages[i];
+    if (m.fdCount > kMaxFdsPerMessage) return SysError{EINVAL, "sendmmsg"};
+    iov[i] = m.data;
+    msghdr& h = msgs[i].msg_hdr;
+    h = msghdr{};
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+    if (to != nullptr) {
+      h.msg_name = const_cast<sockaddr_storage*>(&to->storage);
+      h.msg_namelen = to->length;
+    }
+    if (m.fdCount > 0) {
+      h.msg_control = control.data() + stride * slot++;
+      h.msg_controllen = CMSG_SPACE(sizeof(int) * m.fdCount);
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * m.fdCount);
+      std::memcpy(CMSG_DATA(c), m.fds, sizeof(int) * m.fdCount);
+    }
+  }
+  int n = sendmmsg(fd, msgs.data(), static_cast<unsigned>(count), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return static_cast<size_t>(0);
+    return SysError::fromErrno("sendmmsg");
+  }
+  return static_cast<size_t>(n);
+}
+
 SocketAddress decodeAddress(const RawAddress& raw) {
   SocketAddress a;
   int family = domainOf(raw);

@@ -97,6 +97,16 @@ Result<size_t> receiveMessages(int fd, void* buffer, size_t slotSize, size_t cou
 Result<ssize_t> sendMessage(int fd, const iovec* iov, size_t iovCount, const int* fds, size_t fdCount,
                             const RawAddress* to);
 
+// Packet kinds: sendmmsg of several messages, each with its own fds. Value: messages sent (the
+// first `value` of them), 0 when the queue is full (EAGAIN) before the first. An error after the
+// first message is reported by the next call.
+struct OutMessage {
+  iovec data;
+  const int* fds = nullptr;
+  size_t fdCount = 0;
+};
+Result<size_t> sendMessages(int fd, const OutMessage* messages, size_t count, const RawAddress* to);
+
 // getsockname as a SocketAddress (the port chosen for port 0; the autobind name of a datagram client).
 Result<SocketAddress> localAddress(int fd);
 // A RawAddress decoded; Inet addresses are not expected here (datagram is AF_UNIX only).
