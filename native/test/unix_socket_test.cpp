@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "check.hpp"
 
@@ -113,6 +114,44 @@ TEST_CASE("SCM_RIGHTS: received fds are close-on-exec and refer to the same file
   ReceiveInfo info3;
   auto r3 = receiveMessage(pair[1], buf, sizeof(buf), opts, info3);
   CHECK(r3.ok() && r3.value() == -1);
+  close(pipeFds[0]);
+  close(pipeFds[1]);
+  close(pair[0]);
+  close(pair[1]);
+}
+
+TEST_CASE("sendmmsg / recvmmsg batches keep boundaries, fds per message and report truncation") {
+  int pair[2];
+  CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+  int pipeFds[2];
+  CHECK(pipe(pipeFds) == 0);
+  const char* texts[] = {"a", "bb", "ccc", "dddddddddddddddddddd"};
+  OutMessage out[4];
+  for (int i = 0; i < 4; ++i) out[i].data = iovec{const_cast<char*>(texts[i]), std::strlen(texts[i])};
+  out[1].fds = &pipeFds[0];
+  out[1].fdCount = 1;
+  auto sent = sendMessages(pair[0], out, 4, nullptr);
+  CHECK(sent.ok() && sent.value() == 4);
+  char buf[4 * 8];
+  std::vector<ReceiveInfo> infos;
+  std::vector<size_t> lengths;
+  ReceiveOptions opts;
+  opts.maxFds = 4;
+  opts.packet = true;
+  auto got = receiveMessages(pair[1], buf, 8, 4, opts, infos, lengths);
+  CHECK(got.ok() && got.value() == 4);
+  if (got.ok() && got.value() == 4) {
+    CHECK(lengths[0] == 1 && std::memcmp(buf, "a", 1) == 0);
+    CHECK(lengths[1] == 2 && std::memcmp(buf + 8, "bb", 2) == 0 && infos[1].fds.size() == 1);
+    CHECK(lengths[2] == 3 && infos[2].fds.empty());
+    CHECK(lengths[3] == 20 && infos[3].truncated);  // 20 bytes in an 8-byte slot: full length, flagged
+    for (int f : infos[1].fds) {
+      CHECK((fcntl(f, F_GETFD) & FD_CLOEXEC) != 0);
+      close(f);
+    }
+  }
+  auto none = receiveMessages(pair[1], buf, 8, 4, opts, infos, lengths);
+  CHECK(none.ok() && none.value() == 0);
   close(pipeFds[0]);
   close(pipeFds[1]);
   close(pair[0]);
