@@ -558,6 +558,9 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         this.#teardown(new InterprocError('ERR_TOO_MANY_FDS', `The peer sent ${this.#fdQueue.length} fds that no frame claims`), false);
         return;
       }
+      // A short read drained the socket: skip the read that would only say EAGAIN (a system call is
+      // microseconds here); the level-triggered poll calls again when more arrives.
+      if (n < (direct ? body[2] : scratch.length) && OUT[4] === 0) return;
     }
   }
 
