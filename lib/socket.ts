@@ -74,11 +74,8 @@ const KIND_CODE: Record<SocketKind, number> = { stream: 0, seqpacket: 1, datagra
 const MIB = 1024 * 1024;
 const OUT = new Int32Array(native.sockRecvOutLength);
 const OUT_FDS = 5;
-const OUT_ADDR_LEN = native.sockRecvOutLength - 1;
-const ADDR = Buffer.alloc(128);
 const INTERNAL = Symbol('interproc.internal');
 const kDeliverPacket = Symbol('deliverPacket');
-const kFail = Symbol('fail');
 const kResume = Symbol('resume');
 const kPausedState = Symbol('pausedState');
 const NO_FDS: number[] = [];
@@ -171,9 +168,6 @@ function manyCredentials(i: number): PeerCredentials | null {
   return MANY[r + 1] & 4 ? { pid: MANY[r + 4], uid: MANY[r + 5] >>> 0, gid: MANY[r + 6] >>> 0 } : null;
 }
 
-function takeCredentials(): PeerCredentials | null {
-  return OUT[0] & 4 ? { pid: OUT[1], uid: OUT[2] >>> 0, gid: OUT[3] >>> 0 } : null;
-}
 
 function channelClosed(): InterprocError {
   return new InterprocError('ERR_CHANNEL_CLOSED', 'The channel is closed');
@@ -649,11 +643,6 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
     }
     this.#acceptPacket(buf, offset, n, fds, bits);
     return !this.#paused;
-  }
-
-  /** @internal */
-  [kFail](err: Error): void {
-    this.#teardown(err, false);
   }
 
   #deliver(data: T, fds: number[]): void {
