@@ -163,6 +163,30 @@ describe('channels between separate processes', () => {
   });
 });
 
+describe('ref() / unref()', () => {
+  const script = (unref: boolean) => `
+    const { listen, connect } = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
+    (async () => {
+      const s = await listen({ abstract: 'interproc-ref-' + process.pid });
+      s.on('connection', (ch) => { if (${unref}) ch.unref(); });
+      const c = await connect(s.address);
+      if (${unref}) { s.unref(); c.unref(); }
+      console.log('up');
+    })();`;
+
+  it('an unref\'d server and channels let the process exit; ref\'d ones keep it alive', async () => {
+    const quiet = spawn(process.execPath, ['-e', script(true)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [code] = await once(quiet, 'exit');
+    expect(code).toBe(0); // exited on its own: nothing held the loop
+    const busy = spawn(process.execPath, ['-e', script(false)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(busy.stdout, 'data');
+    await sleep(300);
+    expect(busy.exitCode).toBeNull(); // still running: the sockets hold the loop
+    busy.kill();
+    await once(busy, 'exit');
+  });
+});
+
 describe('worker threads', () => {
   it('a worker that exits with channels open leaves no fd and no socket behind', async () => {
     const s = await server(sock('worker'));
