@@ -289,6 +289,15 @@ describe('socket files', () => {
     expect(peer).toMatchObject({ pid: c.proc.pid, uid });
     await expect(c.call('receive', { chan: id, timeout: 5000 })).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
     expect(deny.connections).toBe(0);
+    // datagram: no connection to refuse, so each datagram of a disallowed sender is dropped and reported
+    const dgram = await server(sock('deny-dgram'), { kind: 'datagram', allowUids: [uid + 12345] });
+    const dropped = once(dgram, 'rejected');
+    const d = await c.call<{ id: number }>('connect', { address: dgram.address, options: { kind: 'datagram' } });
+    await c.call('send', { chan: d.id, text: 'let me in' });
+    const [derr, dpeer] = await dropped;
+    expect(derr).toMatchObject({ code: 'ERR_PEER_NOT_ALLOWED' });
+    expect(dpeer).toMatchObject({ pid: c.proc.pid, uid });
+    expect(dgram.connections).toBe(0);
     const allow = await server(sock('allow'), { allowGids: [process.getgid!()] });
     const accepted = nextChannel(allow);
     await c.call('connect', { address: allow.address });
