@@ -40,6 +40,23 @@ export interface NativeBinding {
   syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
   syncArrive(handle: Handle, byteOffset: number): [number, number];
   syncInfo(kind: number, handle: Handle, byteOffset: number): any;
+  // sockets (native/binding/socket_wrap.cc); kind 0 stream | 1 seqpacket | 2 datagram, family 0 path | 1 abstract | 2 TCP
+  sockListen(kind: number, family: number, name: string, port: number, backlog: number, mode: number, replaceStale: boolean): number;
+  sockConnect(kind: number, family: number, name: string, port: number): [fd: number, pending: boolean];
+  sockConnectResult(fd: number, address?: string): void;
+  sockAccept(fd: number): number;
+  sockPeerCred(fd: number): [pid: number, uid: number, gid: number];
+  sockLocalAddress(fd: number): [family: number, name: string, port: number];
+  sockRecv(fd: number, buffer: Uint8Array, offset: number, length: number, maxFds: number, flags: number,
+    out: Int32Array, addrOut?: Uint8Array): number;
+  sockSend(fd: number, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array): number;
+  sockRecvOutLength: number;
+  sockRecvMany(fd: number, buffer: Uint8Array, slotSize: number, count: number, maxFds: number, flags: number,
+    out: Int32Array, addrOut?: Uint8Array): number;
+  sockRecvManyOutLength: number;
+  sockSendMany(fd: number, datas: Uint8Array[], fdsList?: (number[] | undefined)[], to?: Uint8Array): number;
+  dupFd(fd: number): number;
+  closeFd(fd: number): void;
   blockingThreadCount(): number;
   setWorker(isWorker: boolean): void;
   [name: string]: unknown;

@@ -13,3 +13,7 @@ export type { BarrierOptions } from './barrier';
 export { RwLock, RwLockGuard } from './rwlock';
 export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync-common';
 export { OwnerDeadError, BrokenBarrierError, TimeoutError } from './sync-errors';
+export { listen, connect, Channel, Server } from './socket';
+export type {
+  SocketAddress, SocketKind, Codec, Message, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions, ReceiveOptions,
+} from './socket';
