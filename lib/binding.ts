@@ -29,6 +29,18 @@ export interface NativeBinding {
     keepAlive: object): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
   blockingThreadCount(): number;
+  // mailboxes (native/binding/mailbox_wrap.cc)
+  mailboxLayout(): import('./ring').RingLayout;
+  mailboxSize(members: number, ringSize: number): number;
+  mailboxInit(handle: Handle, members: number, ringSize: number): void;
+  /** [members, ringSize, ringsOffset, ringStride]; throws ERR_MAILBOX_INCOMPATIBLE */
+  mailboxCheck(handle: Handle): [number, number, number, number];
+  processStartTime(pid: number): number;
+  doorbellCreate(): number;
+  doorbellRing(fd: number): void;
+  doorbellDrain(fd: number): boolean;
+  doorbellFetch(pid: number, fd: number): number;
+  doorbellClose(fd: number): void;
   [name: string]: unknown;
 }
 

@@ -1,0 +1,154 @@
+// JS entry points for mailboxes: the segment layout (so lib/ring.ts uses the offsets of
+// native/core/ring.hpp and nothing else), group initialisation and checks, process identity, and the
+// eventfd doorbells. The message hot path runs in JS over the mapping; these are called only to set
+// up, to sleep, or to wake a sleeper.
+#include <napi.h>
+
+#include <cmath>
+#include <cstddef>
+
+#include "../core/doorbell.hpp"
+#include "../core/process_identity.hpp"
+#include "../core/ring.hpp"
+#include "errors.hpp"
+#include "mapping.hpp"
+#include "registry.hpp"
+
+namespace interproc::binding {
+namespace {
+
+using namespace interproc::ring;
+
+uint32_t u32Arg(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsNumber()) throw typeError(env, std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 4294967295.0 || d != std::floor(d)) throw rangeError(env, std::string(what) + " is out of range");
+  return static_cast<uint32_t>(d);
+}
+
+int fdArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) throw typeError(env, "fd must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 2147483647.0 || d != std::floor(d)) throw rangeError(env, "fd is out of range");
+  return static_cast<int>(d);
+}
+
+Napi::Value JS_mailboxLayout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  set("magic", kMagic);
+  set("version", kLayoutVersion);
+  set("recordHeader", kRecordHeader);
+  set("padMarker", kPadMarker);
+  set("minCapacity", kMinCapacity);
+  set("maxCapacity", kMaxCapacity);
+  set("maxMembers", kMaxMembers);
+  set("groupHeaderSize", sizeof(GroupHeader));
+  set("memberSlotSize", sizeof(MemberSlot));
+  set("ringHeaderSize", sizeof(RingHeader));
+  set("slotGen", offsetof(MemberSlot, gen));
+  set("slotPid", offsetof(MemberSlot, pid));
+  set("slotStartLo", offsetof(MemberSlot, startLo));
+  set("slotStartHi", offsetof(MemberSlot, startHi));
+  set("slotEventfd", offsetof(MemberSlot, eventfd));
+  set("slotBell", offsetof(MemberSlot, bell));
+  set("ringTail", offsetof(RingHeader, tail));
+  set("ringHead", offsetof(RingHeader, head));
+  set("ringConsumerSleep", offsetof(RingHeader, consumerSleep));
+  set("ringProducerSleep", offsetof(RingHeader, producerSleep));
+  set("ringCapacity", offsetof(RingHeader, capacity));
+  return o;
+}
+
+// mailboxSize(members, capacity) -> total bytes of the segment
+Napi::Value JS_mailboxSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  GroupLayout l = layoutFor(u32Arg(env, info[0], "members"), u32Arg(env, info[1], "capacity"));
+  if (l.totalSize == 0) throw rangeError(env, "members or ring capacity out of range");
+  return Napi::Number::New(env, static_cast<double>(l.totalSize));
+}
+
+// mailboxInit(handle, members, capacity): lays out a freshly created (zeroed) segment.
+Napi::Value JS_mailboxInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  GroupLayout l = layoutFor(u32Arg(env, info[1], "members"), u32Arg(env, info[2], "capacity"));
+  if (l.totalSize == 0) throw rangeError(env, "members or ring capacity out of range");
+  uint8_t* base = m->at(0, l.totalSize);
+  if (base == nullptr) throw rangeError(env, "the segment is smaller than the mailbox group");
+  initGroup(base, l);
+  return env.Undefined();
+}
+
+// mailboxCheck(handle) -> [members, capacity, ringsOffset, ringStride]; ERR_MAILBOX_INCOMPATIBLE otherwise
+Napi::Value JS_mailboxCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  GroupLayout l;
+  const char* why = checkGroup(m->at(0, 0), m->size(), &l);
+  if (why != nullptr) throw codedError(env, "ERR_MAILBOX_INCOMPATIBLE", why);
+  Napi::Array out = Napi::Array::New(env, 4);
+  out.Set(0u, Napi::Number::New(env, l.members));
+  out.Set(1u, Napi::Number::New(env, l.capacity));
+  out.Set(2u, Napi::Number::New(env, l.ringsOffset));
+  out.Set(3u, Napi::Number::New(env, static_cast<double>(l.ringStride)));
+  return out;
+}
+
+Napi::Value JS_processStartTime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t pid = u32Arg(env, info[0], "pid");
+  return Napi::Number::New(env, static_cast<double>(process_identity::startTime(static_cast<pid_t>(pid))));
+}
+
+Napi::Value JS_doorbellCreate(const Napi::CallbackInfo& info) {
+  auto r = doorbell::create();
+  if (!r) throw systemError(info.Env(), r.error());
+  return Napi::Number::New(info.Env(), r.value());
+}
+
+Napi::Value JS_doorbellRing(const Napi::CallbackInfo& info) {
+  auto r = doorbell::ring(fdArg(info.Env(), info[0]));
+  if (!r) throw systemError(info.Env(), r.error());
+  return info.Env().Undefined();
+}
+
+Napi::Value JS_doorbellDrain(const Napi::CallbackInfo& info) {
+  auto r = doorbell::drain(fdArg(info.Env(), info[0]));
+  if (!r) throw systemError(info.Env(), r.error());
+  return Napi::Boolean::New(info.Env(), r.value());
+}
+
+// doorbellFetch(pid, fd) -> local duplicate of the peer's doorbell
+Napi::Value JS_doorbellFetch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t pid = u32Arg(env, info[0], "pid");
+  auto r = doorbell::fetch(static_cast<pid_t>(pid), fdArg(env, info[1]));
+  if (!r) throw systemError(env, r.error());
+  return Napi::Number::New(env, r.value());
+}
+
+Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
+  auto r = doorbell::close(fdArg(info.Env(), info[0]));
+  if (!r) throw systemError(info.Env(), r.error());
+  return info.Env().Undefined();
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("mailboxLayout", Napi::Function::New(env, JS_mailboxLayout, "mailboxLayout"));
+  exports.Set("mailboxSize", Napi::Function::New(env, JS_mailboxSize, "mailboxSize"));
+  exports.Set("mailboxInit", Napi::Function::New(env, JS_mailboxInit, "mailboxInit"));
+  exports.Set("mailboxCheck", Napi::Function::New(env, JS_mailboxCheck, "mailboxCheck"));
+  exports.Set("processStartTime", Napi::Function::New(env, JS_processStartTime, "processStartTime"));
+  exports.Set("doorbellCreate", Napi::Function::New(env, JS_doorbellCreate, "doorbellCreate"));
+  exports.Set("doorbellRing", Napi::Function::New(env, JS_doorbellRing, "doorbellRing"));
+  exports.Set("doorbellDrain", Napi::Function::New(env, JS_doorbellDrain, "doorbellDrain"));
+  exports.Set("doorbellFetch", Napi::Function::New(env, JS_doorbellFetch, "doorbellFetch"));
+  exports.Set("doorbellClose", Napi::Function::New(env, JS_doorbellClose, "doorbellClose"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding
