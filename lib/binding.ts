@@ -41,6 +41,9 @@ export interface NativeBinding {
   doorbellDrain(fd: number): boolean;
   doorbellFetch(pid: number, fd: number): number;
   doorbellClose(fd: number): void;
+  /** benchmark only: the C++ hot path with batching (bench/scenarios/mailbox-hotpath.cjs) */
+  ringWriteBatch(handle: Handle, ringOffset: number, messages: Uint8Array[]): number;
+  ringReadBatch(handle: Handle, ringOffset: number, out: Uint8Array): number;
   [name: string]: unknown;
 }
 

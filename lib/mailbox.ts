@@ -116,6 +116,8 @@ function spinOption(v: unknown, name: string): number {
   return v;
 }
 
+const sliceBytes = Uint8Array.prototype.slice;
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -513,8 +515,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       };
       return { from, data, release, [Symbol.dispose]: release };
     }
-    const data = Buffer.allocUnsafe(length);
-    this.#buf.copy(data, 0, at, at + length);
+    // Small messages: TypedArray slice (one allocation + copy, species keeps it a Buffer) beats
+    // allocUnsafe + copy by ~40 ns; large ones: allocUnsafe skips zero-filling.
+    let data: Buffer;
+    if (length <= 2048) data = sliceBytes.call(this.#buf, at, at + length) as Buffer;
+    else {
+      data = Buffer.allocUnsafe(length);
+      this.#buf.copy(data, 0, at, at + length);
+    }
     const sleeping = ring.release();
     if (sleeping !== 0) this.#wake(from, sleeping);
     return { from, data };

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 
 #include "../core/doorbell.hpp"
 #include "../core/process_identity.hpp"
@@ -135,7 +136,62 @@ Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
+RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
+  uint32_t off = u32Arg(env, offsetValue, "ring offset");
+  auto* h = reinterpret_cast<RingHeader*>(off % kCacheLine == 0 ? m->at(off, sizeof(RingHeader)) : nullptr);
+  if (h == nullptr || !isPowerOfTwo(h->capacity) || h->capacity < kMinCapacity ||
+      m->at(off, sizeof(RingHeader) + uint64_t(h->capacity)) == nullptr) {
+    throw rangeError(env, "no ring at that offset");
+  }
+  return h;
+}
+
+// The C++ hot path with batching, kept for the benchmark that compares it with the JS hot path
+// (bench/scenarios/mailbox-hotpath.cjs). Not used by lib/: the JS path won (docs/design.md).
+// ringWriteBatch(handle, ringOffset, Uint8Array[]) -> messages written (stops at the first that does not fit)
+Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  RingHeader* h = ringAt(env, m, info[1]);
+  if (!info[2].IsArray()) throw typeError(env, "messages must be an array");
+  Napi::Array list = info[2].As<Napi::Array>();
+  Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  uint32_t n = list.Length(), i = 0;
+  for (; i < n; ++i) {
+    Napi::Value v = list[i];
+    if (!v.IsTypedArray()) throw typeError(env, "messages must be Uint8Arrays");
+    auto a = v.As<Napi::Uint8Array>();
+    if (!p.tryWrite(a.Data(), static_cast<uint32_t>(a.ByteLength()))) break;
+  }
+  return Napi::Number::New(env, i);
+}
+
+// ringReadBatch(handle, ringOffset, out: Uint8Array) -> messages copied into out as [u32 length][payload, padded to 4]
+Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  RingHeader* h = ringAt(env, m, info[1]);
+  if (!info[2].IsTypedArray()) throw typeError(env, "out must be a Uint8Array");
+  auto out = info[2].As<Napi::Uint8Array>();
+  Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  size_t used = 0, count = 0;
+  for (;;) {
+    uint32_t len = 0;
+    const uint8_t* p = c.peek(&len);
+    if (p == nullptr || used + 4 + len + 3 > out.ByteLength()) break;
+    std::memcpy(out.Data() + used, &len, 4);
+    std::memcpy(out.Data() + used + 4, p, len);
+    used += (4 + len + 3) & ~size_t(3);
+    ++count;
+    c.release();
+  }
+  return Napi::Number::New(env, static_cast<double>(count));
+}
+
 void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ringWriteBatch", Napi::Function::New(env, JS_ringWriteBatch, "ringWriteBatch"));
+  exports.Set("ringReadBatch", Napi::Function::New(env, JS_ringReadBatch, "ringReadBatch"));
   exports.Set("mailboxLayout", Napi::Function::New(env, JS_mailboxLayout, "mailboxLayout"));
   exports.Set("mailboxSize", Napi::Function::New(env, JS_mailboxSize, "mailboxSize"));
   exports.Set("mailboxInit", Napi::Function::New(env, JS_mailboxInit, "mailboxInit"));
