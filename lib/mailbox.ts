@@ -147,6 +147,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #peerBells = new Map<number, { gen: number; fd: number }>();
   #warned = false;
   #closed = false;
+  #corked = 0;
+  readonly #dirty = new Set<number>(); // rings with records written while corked, not yet published
 
   private constructor(shm: SharedMemory, id: number | undefined, options: MailboxGroupOptions) {
     this.#shm = shm;
@@ -305,6 +307,22 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       () => this.#goneError(to, false), timeout, spin, 'sendSync');
   }
 
+  /**
+   * Batches sends, like net.Socket#cork: until the matching uncork(), messages are written into the
+   * rings but not published, so a burst costs one publication (and at most one wake-up) per ring
+   * instead of one per message. A ring that fills up is published at once. Calls nest.
+   */
+  cork(): void {
+    this.#check();
+    this.#corked++;
+  }
+
+  /** Publishes what was sent since cork() (when the last nested cork is undone). */
+  uncork(): void {
+    if (this.#closed || this.#corked === 0 || --this.#corked > 0) return;
+    for (const to of [...this.#dirty]) this.#publish(to);
+  }
+
   // ---- receiving ----
 
   /** The next message from `from` (or from any member, fairly), or undefined when none is waiting. */
@@ -364,6 +382,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
    */
   close(): void {
     if (this.#closed) return;
+    for (const to of [...this.#dirty]) this.#publish(to); // complete messages still go out
     this.#closed = true;
     const err = closedError('MailboxGroup');
     for (const w of [...this.#waiters]) this.#finish(w, err);
@@ -480,10 +499,22 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   }
 
   #write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
-    const sleeping = ring.tryWrite(bytes, len);
-    if (sleeping === false) return false;
-    if (sleeping !== 0) this.#wake(to, sleeping);
+    const corked = this.#corked > 0;
+    const sleeping = ring.tryWrite(bytes, len, !corked);
+    if (sleeping === false) {
+      // Full while corked: what is written must become visible, or the receiver could never make room.
+      if (corked && ring.unpublished) this.#publish(to);
+      return false;
+    }
+    if (corked) this.#dirty.add(to);
+    else if (sleeping !== 0) this.#wake(to, sleeping);
     return true;
+  }
+
+  #publish(to: number): void {
+    this.#dirty.delete(to);
+    const sleeping = this.#out[to]!.publish();
+    if (sleeping !== 0) this.#wake(to, sleeping);
   }
 
   #attemptFor(from: number | undefined, view: boolean): Message | MessageView | undefined {
@@ -813,6 +844,13 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
 
   trySend(data: MessageData): boolean {
     return this.#group.trySend(this.#peer, data);
+  }
+  /** See MailboxGroup#cork. */
+  cork(): void {
+    this.#group.cork();
+  }
+  uncork(): void {
+    this.#group.uncork();
   }
   send(data: MessageData, options?: SendOptions): Promise<void> {
     return this.#group.send(this.#peer, data, options);

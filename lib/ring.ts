@@ -53,6 +53,7 @@ export class RingProducer {
   readonly #cap: number;
   readonly max: number;
   #tail: number;
+  #published: number; // the tail last stored to the segment
   #head: number; // cached consumer index: the consumer's line is read only when this says "full"
 
   constructor(u32: Uint32Array, buf: Buffer, offset: number) {
@@ -68,14 +69,15 @@ export class RingProducer {
     // A (re)joining producer continues where the slot's previous holder published: an unpublished
     // half-written record of a dead predecessor is simply overwritten.
     this.#tail = Atomics.load(u32, this.#tailIdx);
+    this.#published = this.#tail;
     this.#head = Atomics.load(u32, this.#headIdx);
   }
 
   /**
-   * Copies one message in and publishes it. Returns false when there is no room now; otherwise
-   * the consumer's sleep flag, cleared (0 when nobody sleeps: then no wake-up is due).
+   * Copies one message in and (unless `publish` is false: corked) publishes it. Returns false when
+   * there is no room now; otherwise what publish() returns (0 when corked).
    */
-  tryWrite(data: Uint8Array | string, len: number): number | false {
+  tryWrite(data: Uint8Array | string, len: number, publish = true): number | false {
     const cap = this.#cap;
     const rec = HEADER + ((len + 7) & ~7);
     const pos = this.#tail & (cap - 1);
@@ -96,7 +98,21 @@ export class RingProducer {
     else this.#buf.set(data, at + HEADER);
     this.#u32[at >> 2] = len;
     this.#tail = (tail + rec) >>> 0;
-    // Publishing the index is the only store that makes the record visible: a producer killed
+    return publish ? this.publish() : 0;
+  }
+
+  /** True when records were written but not yet published (corked). */
+  get unpublished(): boolean {
+    return this.#tail !== this.#published;
+  }
+
+  /**
+   * Makes every record written so far visible. Returns the consumer's sleep flag, cleared (0 when
+   * nobody sleeps: then no wake-up is due).
+   */
+  publish(): number {
+    this.#published = this.#tail;
+    // Publishing the index is the only store that makes a record visible: a producer killed
     // anywhere before it leaves nothing for the consumer to see (no torn message).
     Atomics.store(this.#u32, this.#tailIdx, this.#tail);
     // Sequentially consistent store then load: either we see the consumer's "about to sleep" flag,

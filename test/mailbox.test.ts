@@ -335,6 +335,31 @@ describe('Mailbox: misuse and bad arguments', () => {
     expect(b.tryReceive(0)).toBeUndefined();
   });
 
+  it('cork() holds messages back until uncork(), except when a ring fills up', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
+    const b = keep(MailboxGroup.join(n));
+    a.cork();
+    a.cork(); // nested
+    expect(a.trySend(1, 'one')).toBe(true);
+    expect(b.tryReceive(0)).toBeUndefined(); // written, not published
+    a.uncork();
+    expect(b.tryReceive(0)).toBeUndefined(); // still one cork left
+    a.uncork();
+    expect(b.tryReceive(0)?.data.toString()).toBe('one');
+    a.cork();
+    let sent = 0;
+    while (a.trySend(1, Buffer.alloc(100))) sent++;
+    expect(sent).toBeGreaterThan(30);
+    // the ring filled up: everything written so far was published
+    let got = 0;
+    while (b.tryReceive(0)) got++;
+    expect(got).toBe(sent);
+    expect(a.trySend(1, 'last')).toBe(true);
+    a.close(); // publishes what is complete
+    expect(b.tryReceive(0)?.data.toString()).toBe('last');
+  });
+
   it('refuses segments that are not mailbox groups, or of the wrong kind', () => {
     const n = name();
     const shm = keep(SharedMemory.create(n, { size: 4096 }));

@@ -104,7 +104,7 @@ async function mbPong() {
 
 // ---- mailbox throughput: send creates and streams, recv counts and acknowledges the end ----
 async function mbSend() {
-  const { name, size, count, reps, spin, view } = args;
+  const { name, size, count, reps, spin, view, cork } = args;
   const mb = Mailbox.create(name, { ringSize: 1 << 20, spin });
   const peerPid = await waitPeer(mb);
   const msg = Buffer.alloc(size, 7);
@@ -114,7 +114,16 @@ async function mbSend() {
     const n = r < 0 ? Math.min(count, 10000) : count;
     const c0 = cpuSelf() + cpuOf(peerPid);
     const t0 = now();
-    for (let i = 0; i < n; i++) if (!mb.trySend(msg)) await mb.send(msg);
+    if (cork) {
+      // batches of `cork` messages, one publication each (like net's cork/uncork)
+      for (let i = 0; i < n;) {
+        mb.cork();
+        for (const end = Math.min(n, i + cork); i < end; i++) if (!mb.trySend(msg)) await mb.send(msg);
+        mb.uncork();
+      }
+    } else {
+      for (let i = 0; i < n; i++) if (!mb.trySend(msg)) await mb.send(msg);
+    }
     await mb.receive(); // the receiver's acknowledgement of the last message
     const t1 = now();
     const c1 = cpuSelf() + cpuOf(peerPid);

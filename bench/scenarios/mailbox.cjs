@@ -91,9 +91,11 @@ async function main() {
 
   // ---- throughput ----
   for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
-    for (const [mode, spin, view] of [['async', 0, false], ['adaptive', 50, false], ['adaptive, zero-copy view', 50, true]]) {
+    const modes = [['async', 0, false, 0], ['async, corked 256', 0, false, 256], ['adaptive', 50, false, 0],
+      ['adaptive, corked 256', 50, false, 256], ['adaptive, zero-copy view', 50, true, 0]];
+    for (const [mode, spin, view, cork] of modes) {
       progress(`mailbox throughput ${size} B, ${mode}`);
-      const res = await mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps, spin, view });
+      const res = await mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps, spin, view, cork });
       const base = { mechanism: 'interproc Mailbox', mode, payload: size, note: '1 MiB ring; trySend, await send only when full' };
       emit(base, res, 'msgs_per_s');
       if (size > 64) row({ area: 'mailbox', placement: PINNED, ...base, metric: 'MB_per_s', runs: res.runs.map((v) => (v * size) / 1e6) });

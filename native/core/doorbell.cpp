@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace interproc::doorbell {
 
@@ -43,6 +45,15 @@ Result<int> fetch(pid_t pid, int fd) {
   int saved = errno;
   ::close(pidfd);
   if (local < 0) return SysError{saved, "pidfd_getfd"};
+  // The fd number comes from a shared segment that any member can write: only ever ring an
+  // eventfd, never write into whatever file, pipe or socket a bad number points at.
+  char path[64], target[64] = {};
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", local);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0 || std::strcmp(target, "anon_inode:[eventfd]") != 0) {
+    ::close(local);
+    return SysError{EBADF, "pidfd_getfd"};
+  }
   return local;  // pidfd_getfd sets close-on-exec on the new descriptor
 }
 

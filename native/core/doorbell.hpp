@@ -18,6 +18,7 @@ Status ring(int fd);
 // Resets the counter; returns true if it was non-zero.
 Result<bool> drain(int fd);
 // A duplicate, in this process, of descriptor `fd` of process `pid` (pidfd_open + pidfd_getfd).
+// EBADF when that descriptor is not an eventfd (the number came from shared memory: never trusted).
 Result<int> fetch(pid_t pid, int fd);
 Status close(int fd);
 
