@@ -13,6 +13,8 @@ const { row, progress, repetitions, quick } = require('../lib/report.cjs');
 const PEER = path.join(__dirname, '..', 'lib', 'mailbox-peer.cjs');
 const PINNED = 'pinned CPUs 0/1';
 const scale = quick ? 0.3 : 1;
+// --only=rtt or --only=tput runs one half (to repeat it when the machine is noisy)
+const only = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7);
 let seq = 0;
 
 function run(cpu, role, args) {
@@ -59,9 +61,14 @@ async function ipc(args) {
   return run(0, 'ipc-parent', { ...args, childCpu: 1 }).done;
 }
 
+// The measured row and its CPU time per message (both processes together). A round trip is two
+// messages, so its CPU row is halved and named '<mode>, ping-pong' to keep it apart from throughput.
 function emit(base, res, metric) {
   row({ area: 'mailbox', placement: PINNED, ...base, metric, runs: res.runs });
-  row({ area: 'mailbox', placement: PINNED, ...base, metric: 'cpu_us_per_msg', runs: res.cpu, note: `${base.note ?? ''} both processes`.trim() });
+  const pingPong = metric === 'rtt_us';
+  row({ area: 'mailbox', placement: PINNED, ...base, mode: pingPong ? `${base.mode}, ping-pong` : base.mode,
+    metric: 'cpu_us_per_msg', runs: res.cpu.map((c) => (pingPong ? c / 2 : c)),
+    note: `${base.note ?? ''}${base.note ? '; ' : ''}CPU of both processes per message`.trim() });
 }
 
 async function main() {
@@ -69,7 +76,7 @@ async function main() {
   const it = (n) => Math.max(200, Math.round(n * scale));
 
   // ---- round trips, 64 B ----
-  const rtt = [
+  const rtt = only === 'tput' ? [] : [
     ['async', 'eventfd doorbell into the event loop; no polling', 3000],
     ['adaptive', 'polls 50 µs before sleeping (spin option)', 20000],
     ['sync', 'receiveSync: futex sleep/wake, blocks the thread', 3000],
@@ -80,6 +87,11 @@ async function main() {
     const res = await mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps, spin: 50 });
     emit({ mechanism: 'interproc Mailbox', mode, payload: 64, note }, res, 'rtt_us');
   }
+  if (only !== 'tput') await rttBaselines(reps, it);
+  if (only !== 'rtt') await throughputs(reps, it);
+}
+
+async function rttBaselines(reps, it) {
   progress('Node net over Unix socket, round trip 64 B');
   emit({ mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
     await netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps }), 'rtt_us');
@@ -88,8 +100,9 @@ async function main() {
     emit({ mechanism: 'Node child_process IPC', mode: serialization, payload: 64, baseline: true },
       await ipc({ kind: 'rtt', serialization, size: 64, iterations: it(2000), reps }), 'rtt_us');
   }
+}
 
-  // ---- throughput ----
+async function throughputs(reps, it) {
   for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
     const modes = [['async', 0, false, 0], ['async, corked 256', 0, false, 256], ['adaptive', 50, false, 0],
       ['adaptive, corked 256', 50, false, 256], ['adaptive, zero-copy view', 50, true, 0]];

@@ -155,9 +155,10 @@ void pingPong(const char* modeName, Wait w, int iterations, int reps, const char
     }
   }
   waitpid(pid, nullptr, 0);
-  for (int r = 0; r < reps; ++r) cpu[r] = (cpu[r] + s.childCpu()[r]) / iterations;
+  for (int r = 0; r < reps; ++r) cpu[r] = (cpu[r] + s.childCpu()[r]) / (2.0 * iterations);  // 2 messages per round trip
   row("C++ ring (native/core/ring.hpp)", modeName, 64, "rtt_us", rtt, note);
-  row("C++ ring (native/core/ring.hpp)", modeName, 64, "cpu_us_per_msg", cpu, "both processes");
+  row("C++ ring (native/core/ring.hpp)", (std::string(modeName) + ", ping-pong").c_str(), 64, "cpu_us_per_msg", cpu,
+      "CPU of both processes per message");
 }
 
 // eventfd + epoll_wait ping-pong: what a libuv poll handle does to wake an event loop.
@@ -209,9 +210,10 @@ void eventfdFloor(int iterations, int reps) {
     }
   }
   waitpid(pid, nullptr, 0);
-  for (int r = 0; r < reps; ++r) cpu[r] = (cpu[r] + s.childCpu()[r]) / iterations;
+  for (int r = 0; r < reps; ++r) cpu[r] = (cpu[r] + s.childCpu()[r]) / (2.0 * iterations);
   row("C eventfd + epoll_wait", "event-loop wake-up floor", 8, "rtt_us", rtt, "no payload: the doorbell alone");
-  row("C eventfd + epoll_wait", "event-loop wake-up floor", 8, "cpu_us_per_msg", cpu, "both processes");
+  row("C eventfd + epoll_wait", "event-loop wake-up floor, ping-pong", 8, "cpu_us_per_msg", cpu,
+      "CPU of both processes per wake-up");
 }
 
 void throughput(uint32_t size, int count, int reps) {
