@@ -506,8 +506,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       if (corked && ring.unpublished) this.#publish(to);
       return false;
     }
-    if (corked) this.#dirty.add(to);
-    else if (sleeping !== 0) this.#wake(to, sleeping);
+    if (sleeping !== 0) this.#wake(to, sleeping);
+    if (corked && ring.unpublished) this.#dirty.add(to);
     return true;
   }
 

@@ -74,8 +74,9 @@ export class RingProducer {
   }
 
   /**
-   * Copies one message in and (unless `publish` is false: corked) publishes it. Returns false when
-   * there is no room now; otherwise what publish() returns (0 when corked).
+   * Copies one message in and (unless `publish` is false: corked, and less than a quarter of the
+   * ring is pending) publishes it. Returns false when there is no room now; otherwise what
+   * publish() returns (0 when it did not publish).
    */
   tryWrite(data: Uint8Array | string, len: number, publish = true): number | false {
     const cap = this.#cap;
@@ -98,7 +99,8 @@ export class RingProducer {
     else this.#buf.set(data, at + HEADER);
     this.#u32[at >> 2] = len;
     this.#tail = (tail + rec) >>> 0;
-    return publish ? this.publish() : 0;
+    // Corked: still publish once a quarter of the ring is pending, so large messages stay pipelined.
+    return publish || ((this.#tail - this.#published) >>> 0) >= cap >>> 2 ? this.publish() : 0;
   }
 
   /** True when records were written but not yet published (corked). */
