@@ -477,6 +477,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   }
 
   #outRing(to: unknown): RingProducer {
+    // Fast path for a valid id; anything else goes through the full check for its error message.
+    if (typeof to === 'number' && to !== this.#id) {
+      const ring = this.#out[to];
+      if (ring !== undefined) return ring;
+    }
     validateInteger(to, 'to', 0, this.#members - 1);
     if (to === this.#id) throw new ArgValueError(`The argument 'to' must not be this member's own id. Received ${to}`);
     return this.#out[to]!;
@@ -484,6 +489,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   #fromArg(from: unknown): number | undefined {
     if (from === undefined) return undefined;
+    if (typeof from === 'number' && from !== this.#id && this.#in[from] !== undefined) return from;
     validateInteger(from, 'from', 0, this.#members - 1);
     if (from === this.#id) throw new ArgValueError(`The argument 'from' must not be this member's own id. Received ${from}`);
     return from;
