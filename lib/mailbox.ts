@@ -117,6 +117,7 @@ function spinOption(v: unknown, name: string): number {
 }
 
 const sliceBytes = Uint8Array.prototype.slice;
+const kReceiveData = Symbol('receiveData');
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -387,6 +388,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     const err = closedError('MailboxGroup');
     for (const w of [...this.#waiters]) this.#finish(w, err);
     this.#idle();
+    this.#stopLiveness();
     this.#watcher?.close();
     this.#watcher = undefined;
     if (this.#efd >= 0) native.doorbellClose(this.#efd);
@@ -523,11 +525,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (sleeping !== 0) this.#wake(to, sleeping);
   }
 
-  #attemptFor(from: number | undefined, view: boolean): Message | MessageView | undefined {
+  #attemptFor(from: number | undefined, view: boolean, dataOnly = false): Message | MessageView | Buffer | undefined {
     if (from !== undefined) {
       const ring = this.#in[from]!;
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
-      return ring.peek() ? this.#take(from, ring, view) : undefined;
+      return ring.peek() ? this.#take(from, ring, view, dataOnly) : undefined;
     }
     const n = this.#members;
     for (let k = 0, p = this.#next; k < n; k++, p = p + 1 === n ? 0 : p + 1) {
@@ -539,7 +541,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     return undefined;
   }
 
-  #take(from: number, ring: RingConsumer, view: boolean): Message | MessageView {
+  #take(from: number, ring: RingConsumer, view: boolean, dataOnly = false): Message | MessageView | Buffer {
     const { at, length } = ring;
     if (view) {
       const data = Buffer.from(this.#buf.buffer, at, length);
@@ -562,7 +564,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     }
     const sleeping = ring.release();
     if (sleeping !== 0) this.#wake(from, sleeping);
-    return { from, data };
+    return dataOnly ? data : { from, data };
   }
 
   #armIn(from: number | undefined, kind: number): void {
@@ -636,25 +638,30 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     return [timeout, signal, spin];
   }
 
-  #receive(from: unknown, options: ReceiveOptions, view: boolean): Promise<Message | MessageView> {
+  /** @internal Mailbox#receive: resolves with the Buffer alone (no wrapper object, no extra promise). */
+  [kReceiveData](from: number, options: ReceiveOptions): Promise<Buffer> {
+    return this.#receive(from, options, false, true) as Promise<Buffer>;
+  }
+
+  #receive(from: unknown, options: ReceiveOptions, view: boolean, dataOnly = false): Promise<Message | MessageView | Buffer> {
     let f: number | undefined, timeout: number | undefined, signal: AbortSignal | undefined, spin: number;
-    let first: Message | MessageView | undefined;
+    let first: Message | MessageView | Buffer | undefined;
     try {
       this.#check();
       f = this.#fromArg(from);
       [timeout, signal, spin] = this.#waitOptions(options);
-      first = this.#attemptFor(f, view);
+      first = this.#attemptFor(f, view, dataOnly);
     } catch (err) {
       return Promise.reject(err);
     }
     if (first !== undefined) return Promise.resolve(first);
-    const attempt = () => this.#attemptFor(f, view);
+    const attempt = () => this.#attemptFor(f, view, dataOnly);
     if (spin > 0) {
       const r = this.#spinFor(attempt, spin);
       if (r !== undefined) return Promise.resolve(r as Message);
     }
     return this.#waitAsync(attempt, (k) => this.#armIn(f, k), () => (f === undefined ? undefined : this.#goneError(f, true)),
-      timeout, signal, view ? 'receiveView' : 'receive') as Promise<Message | MessageView>;
+      timeout, signal, view ? 'receiveView' : 'receive') as Promise<Message | MessageView | Buffer>;
   }
 
   /**
@@ -763,7 +770,12 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   #sleep(bell: number): void {
     if (this.#liveness === undefined) {
-      this.#liveness = setInterval(() => this.#pump(true), LIVENESS_MS);
+      // One unref'd interval while operations wait; it stops itself on the first idle tick, so a
+      // steady conversation does not create a timer per message.
+      this.#liveness = setInterval(() => {
+        if (this.#waiters.size > 0) this.#pump(true);
+        else this.#stopLiveness();
+      }, LIVENESS_MS);
       this.#liveness.unref();
     }
     if (this.#kind === EVENTFD) {
@@ -792,12 +804,15 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     });
   }
 
-  /** No operation pending: nothing may keep the process alive. */
-  #idle(): void {
+  #stopLiveness(): void {
     if (this.#liveness !== undefined) {
       clearInterval(this.#liveness);
       this.#liveness = undefined;
     }
+  }
+
+  /** No operation pending: nothing may keep the process alive. */
+  #idle(): void {
     // The poll handle stays started (restarting costs two epoll_ctl calls per message) but unref'd.
     this.#watcher?.unref();
   }
@@ -870,8 +885,8 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
   tryReceiveView(): MessageView | undefined {
     return this.#group.tryReceiveView(this.#peer);
   }
-  async receive(options?: ReceiveOptions): Promise<Buffer> {
-    return (await this.#group.receive(this.#peer, options)).data;
+  receive(options: ReceiveOptions = {}): Promise<Buffer> {
+    return this.#group[kReceiveData](this.#peer, options);
   }
   receiveView(options?: ReceiveOptions): Promise<MessageView> {
     return this.#group.receiveView(this.#peer, options);
