@@ -529,16 +529,32 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (from !== undefined) {
       const ring = this.#in[from]!;
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
-      return ring.peek() ? this.#take(from, ring, view, dataOnly) : undefined;
+      return this.#peek(from, ring) ? this.#take(from, ring, view, dataOnly) : undefined;
     }
     const n = this.#members;
     for (let k = 0, p = this.#next; k < n; k++, p = p + 1 === n ? 0 : p + 1) {
       const ring = this.#in[p];
-      if (ring === undefined || ring.pending || !ring.peek()) continue;
+      if (ring === undefined || ring.pending || ring.broken !== undefined) continue;
+      if (!this.#peek(p, ring)) continue;
       this.#next = p + 1 === n ? 0 : p + 1;
-      return this.#take(p, ring, view);
+      return this.#take(p, ring, view, dataOnly);
     }
     return undefined;
+  }
+
+  /**
+   * ring.peek(), except that a ring whose framing is impossible (another process wrote garbage) is
+   * marked broken: receiving from that sender keeps failing with ERR_MAILBOX_CORRUPT, receiving
+   * from any member skips it, so one bad peer costs only its own messages.
+   */
+  #peek(from: number, ring: RingConsumer): boolean {
+    if (ring.broken !== undefined) throw ring.broken;
+    try {
+      return ring.peek();
+    } catch (err) {
+      ring.broken = Object.assign(err as Error, { member: from });
+      throw err;
+    }
   }
 
   #take(from: number, ring: RingConsumer, view: boolean, dataOnly = false): Message | MessageView | Buffer {

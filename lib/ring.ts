@@ -151,6 +151,8 @@ export class RingConsumer {
   #head: number;
   #tail: number; // cached producer index
   #pending = 0; // bytes of the record handed out by peek() and not yet released
+  /** Set by the owner when this ring's framing turned out impossible; it is then never read again. */
+  broken: Error | undefined;
   /** After peek(): where the payload starts in the segment, and its length. */
   at = 0;
   length = 0;

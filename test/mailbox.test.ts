@@ -360,6 +360,31 @@ describe('Mailbox: misuse and bad arguments', () => {
     expect(b.tryReceive(0)?.data.toString()).toBe('last');
   });
 
+  it('a sender that corrupts its ring costs only its own messages', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    const bad = keep(MailboxGroup.join(n, { id: 1 }));
+    const good = keep(MailboxGroup.join(n, { id: 2 }));
+    bad.trySend(0, 'fine');
+    good.trySend(0, 'one');
+    good.trySend(0, 'two');
+    expect(a.tryReceive(1)?.data.toString()).toBe('fine');
+    // member 1 "publishes" far more than it wrote, with a garbage length where a record should be
+    const raw = keep(SharedMemory.open(n));
+    const words = new Uint32Array(raw.buffer);
+    const ringsOffset = 64 + 3 * 64; // header + 3 member slots (docs/design.md)
+    const stride = 256 + 4096; // ring header + data
+    const ring10 = ringsOffset + (1 * 2 + 0) * stride; // ring (from 1, to 0): index from * (N - 1) + to
+    const tail = words[ring10 / 4];
+    words[(ring10 + 256 + (tail % 4096)) / 4] = 4000;
+    Atomics.store(words, ring10 / 4, tail + 4096);
+    expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT' }));
+    const got = [a.tryReceive(), a.tryReceive()].map((m) => m?.data.toString());
+    expect(got).toEqual(['one', 'two']); // receive-from-any skips the broken sender
+    expect(a.tryReceive()).toBeUndefined();
+  });
+
   it('refuses segments that are not mailbox groups, or of the wrong kind', () => {
     const n = name();
     const shm = keep(SharedMemory.create(n, { size: 4096 }));
