@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, MailboxGroup, SharedMemory } from '../lib';
 import { exited, forkFixture, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
@@ -261,6 +262,22 @@ describe('Mailbox: crashes and rejoining', () => {
     expect(() => MailboxGroup.join(n, { id: 0 })).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_MEMBER_TAKEN', member: 0 }));
     expect(() => MailboxGroup.join(n)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_FULL' }));
     expect(g.memberInfo(1).state).toBe('alive');
+  });
+});
+
+describe('Mailbox: the job-queue example', () => {
+  it('dispatches jobs to separate worker programs and collects every result', async () => {
+    const script = path.join(__dirname, '..', 'examples', 'mailbox-job-queue', 'dispatcher.cjs');
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, [script, '2', '6'], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }));
+    });
+    expect(stderr).toBe('');
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(new Set(lines.map((l) => Number(/^job (\d+)/.exec(l)?.[1])))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
+    expect(lines.some((l) => l.includes('worker 1')) && lines.some((l) => l.includes('worker 2'))).toBe(true);
+    expect(lines[0]).toMatch(/fib\(\d+\) = \d+/);
   });
 });
 
