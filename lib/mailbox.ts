@@ -690,16 +690,19 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (r !== undefined) return r;
     if (spin > 0 && (r = this.#spinFor(attempt, spin)) !== undefined) return r;
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    let checkPeers = false; // a /proc read: only after a quiet slice, not before every sleep
     try {
       for (;;) {
         const bell = Atomics.load(this.#u32, this.#bellIdx);
         arm(FUTEX);
         if ((r = attempt()) !== undefined) return r;
-        const gone = dead();
-        if (gone !== undefined) throw gone;
+        if (checkPeers) {
+          const gone = dead();
+          if (gone !== undefined) throw gone;
+        }
         const left = deadline - performance.now();
         if (left <= 0) throw timeoutError(op, timeout!);
-        native.futexWait(this.#handle, this.#bellOffset, bell, Math.min(left, LIVENESS_MS));
+        checkPeers = native.futexWait(this.#handle, this.#bellOffset, bell, Math.min(left, LIVENESS_MS)) === 'timed-out';
         arm(0);
         if ((r = attempt()) !== undefined) return r;
       }
