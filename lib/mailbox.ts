@@ -216,22 +216,18 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     validateObject(options, 'options');
     doorbellOption(options.doorbell);
     spinOption(options.spin, 'options.spin');
-    const shm = SharedMemory.open(full);
-    try {
-      // The creator publishes the header last; give a concurrent creator a moment to finish.
-      for (let i = 0; ; i++) {
-        try {
-          native.mailboxCheck(SharedMemory.handleOf(shm));
-          break;
-        } catch (err) {
-          if (i >= 50 || !/not initialised/.test((err as Error).message)) throw err;
-          sleepMs(2);
-        }
+    // A creator makes the object, sizes it, then publishes the header last: a join that races
+    // with it sees an empty or uninitialised segment for a moment, so it re-opens for a while.
+    for (let attempt = 0; ; attempt++) {
+      const shm = SharedMemory.open(full);
+      try {
+        native.mailboxCheck(SharedMemory.handleOf(shm));
+        return new MailboxGroup(shm, (options as MailboxGroupJoinOptions).id, options as MailboxGroupJoinOptions);
+      } catch (err) {
+        shm.close();
+        if (attempt >= 50 || !/not initialised|too small/.test((err as Error).message)) throw err;
+        sleepMs(2);
       }
-      return new MailboxGroup(shm, (options as MailboxGroupJoinOptions).id, options as MailboxGroupJoinOptions);
-    } catch (err) {
-      shm.close();
-      throw err;
     }
   }
 

@@ -1,8 +1,10 @@
 // Mailboxes between two separate Node processes, pinned to CPUs 0 and 1, against the baselines a
 // user would otherwise pick, all in this one run: Node net over a Unix socket (length-prefixed
 // frames, corked batches) and child_process IPC (json, advanced). Round trip of 64 B in each wait
-// mode, throughput at 64 B and 64 KiB, and CPU time per message (both processes together).
-//   node bench/scenarios/mailbox.cjs [--quick]
+// mode, throughput at 64 B and 64 KiB, and CPU time per message (both processes together). The C
+// floors of native/bench/ring_bench.cpp (eventfd + epoll, the C++ ring) run interleaved with them,
+// one repetition of every mechanism in turn, so that the ratios hold on a noisy shared machine.
+//   node bench/scenarios/mailbox.cjs [--quick] [--only=rtt|tput]
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -63,67 +65,127 @@ async function ipc(args) {
 
 // The measured row and its CPU time per message (both processes together). A round trip is two
 // messages, so its CPU row is halved and named '<mode>, ping-pong' to keep it apart from throughput.
-function emit(base, res, metric) {
+function emit(fullBase, res, metric) {
+  const { cpuPerMessage, ...base } = fullBase; // cpuPerMessage: the floor's CPU row is already per message
   row({ area: 'mailbox', placement: PINNED, ...base, metric, runs: res.runs });
   const pingPong = metric === 'rtt_us';
+  if (res.cpu.length === 0) return;
   row({ area: 'mailbox', placement: PINNED, ...base, mode: pingPong ? `${base.mode}, ping-pong` : base.mode,
-    metric: 'cpu_us_per_msg', runs: res.cpu.map((c) => (pingPong ? c / 2 : c)),
+    metric: 'cpu_us_per_msg', runs: res.cpu.map((c) => (pingPong && !cpuPerMessage ? c / 2 : c)),
     note: `${base.note ?? ''}${base.note ? '; ' : ''}CPU of both processes per message`.trim() });
+}
+
+// The C floors from native/bench/ring_bench.cpp (built by `npm run test:native`), one measurement
+// per call so they interleave with the Node rows; skipped with a line when the binary is missing.
+const RING_BENCH = path.join(__dirname, '..', '..', 'build-native', 'ring_bench');
+function ringBench(only) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(RING_BENCH, [`--only=${only}`, '--reps=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('exit', () => {
+      const rows = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const main = rows.find((r) => r.metric !== 'cpu_us_per_msg');
+      const cpu = rows.find((r) => r.metric === 'cpu_us_per_msg');
+      resolve({ runs: main ? main.runs : [], cpu: cpu ? cpu.runs : [], row: main });
+    });
+  });
+}
+
+// Every case runs once per repetition, the cases in turn (A B C A B C ...), so that a noisy
+// minute on a shared machine hits every mechanism alike and the ratios within a run hold.
+async function interleave(cases, reps) {
+  const acc = cases.map(() => ({ runs: [], cpu: [] }));
+  for (let r = 0; r < reps; r++) {
+    for (const [i, c] of cases.entries()) {
+      progress(`${c.label} (${r + 1}/${reps})`);
+      const res = await c.run();
+      acc[i].runs.push(...res.runs);
+      acc[i].cpu.push(...res.cpu);
+    }
+  }
+  for (const [i, c] of cases.entries()) if (acc[i].runs.length) emit(c.base, acc[i], c.metric);
 }
 
 async function main() {
   const reps = repetitions;
   const it = (n) => Math.max(200, Math.round(n * scale));
+  const floors = fs.existsSync(RING_BENCH);
+  if (!floors) progress(`no ${RING_BENCH}: run \`npm run test:native\` to include the C floors`);
+  const floorNote = 'interleaved with the Node rows of bench/scenarios/mailbox.cjs';
 
   // ---- round trips, 64 B ----
-  const rtt = only === 'tput' ? [] : [
-    ['async', 'eventfd doorbell into the event loop; no polling', 3000],
-    ['adaptive', 'polls 50 µs before sleeping (spin option)', 20000],
-    ['sync', 'receiveSync: futex sleep/wake, blocks the thread', 3000],
-    ['spin', 'tryReceive busy loop', 100000],
-  ];
-  for (const [mode, note, n] of rtt) {
-    progress(`mailbox round trip 64 B, ${mode}`);
-    const res = await mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps, spin: 50 });
-    emit({ mechanism: 'interproc Mailbox', mode, payload: 64, note }, res, 'rtt_us');
-  }
-  if (only !== 'tput') await rttBaselines(reps, it);
-  if (only !== 'rtt') await throughputs(reps, it);
-}
-
-async function rttBaselines(reps, it) {
-  progress('Node net over Unix socket, round trip 64 B');
-  emit({ mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
-    await netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps }), 'rtt_us');
-  for (const serialization of ['json', 'advanced']) {
-    progress(`child_process IPC ${serialization}, round trip 64 B`);
-    emit({ mechanism: 'Node child_process IPC', mode: serialization, payload: 64, baseline: true },
-      await ipc({ kind: 'rtt', serialization, size: 64, iterations: it(2000), reps }), 'rtt_us');
-  }
-}
-
-async function throughputs(reps, it) {
-  for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
-    const modes = [['async', 0, false, 0], ['async, corked 256', 0, false, 256], ['adaptive', 50, false, 0],
-      ['adaptive, corked 256', 50, false, 256], ['adaptive, zero-copy view', 50, true, 0]];
-    for (const [mode, spin, view, cork] of modes) {
-      progress(`mailbox throughput ${size} B, ${mode}`);
-      const res = await mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps, spin, view, cork });
-      const base = { mechanism: 'interproc Mailbox', mode, payload: size, note: '1 MiB ring; trySend, await send only when full' };
-      emit(base, res, 'msgs_per_s');
-      if (size > 64) row({ area: 'mailbox', placement: PINNED, ...base, metric: 'MB_per_s', runs: res.runs.map((v) => (v * size) / 1e6) });
+  if (only !== 'tput') {
+    const cases = [];
+    for (const [mode, note, n] of [
+      ['async', 'eventfd doorbell into the event loop; no polling', 3000],
+      ['adaptive', 'polls 50 µs before sleeping (spin option)', 20000],
+      ['sync', 'receiveSync: futex sleep/wake, blocks the thread', 3000],
+      ['spin', 'tryReceive busy loop', 100000],
+    ]) {
+      cases.push({ label: `mailbox round trip 64 B, ${mode}`, metric: 'rtt_us',
+        base: { mechanism: 'interproc Mailbox', mode, payload: 64, note },
+        run: () => mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps: 1, spin: 50 }) });
     }
-    progress(`Node net throughput ${size} B`);
-    const net = await netPair({ kind: 'tput', size, count: it(count), reps, batch: 256 });
-    const nb = { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames, cork/uncork 256 per batch', payload: size, baseline: true };
-    emit(nb, net, 'msgs_per_s');
-    if (size > 64) row({ area: 'mailbox', placement: PINNED, ...nb, metric: 'MB_per_s', runs: net.runs.map((v) => (v * size) / 1e6) });
+    cases.push({ label: 'Node net round trip 64 B', metric: 'rtt_us',
+      base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
+      run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }) });
     for (const serialization of ['json', 'advanced']) {
-      progress(`child_process IPC ${serialization} throughput ${size} B`);
-      const res = await ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 2 : count / 4), reps });
-      const ib = { mechanism: 'Node child_process IPC', mode: serialization, payload: size, baseline: true, note: 'window 1024, acks every 256' };
-      emit(ib, res, 'msgs_per_s');
-      if (size > 64) row({ area: 'mailbox', placement: PINNED, ...ib, metric: 'MB_per_s', runs: res.runs.map((v) => (v * size) / 1e6) });
+      cases.push({ label: `child_process IPC ${serialization} round trip 64 B`, metric: 'rtt_us',
+        base: { mechanism: 'Node child_process IPC', mode: serialization, payload: 64, baseline: true },
+        run: () => ipc({ kind: 'rtt', serialization, size: 64, iterations: it(2000), reps: 1 }) });
+    }
+    if (floors) {
+      for (const [only, mechanism, mode, payload] of [['eventfd', 'C eventfd + epoll_wait', 'event-loop wake-up floor', 8],
+        ['futex', 'C++ ring (native/core/ring.hpp)', 'futex', 64], ['hybrid', 'C++ ring (native/core/ring.hpp)', 'hybrid', 64],
+        ['spin', 'C++ ring (native/core/ring.hpp)', 'spin', 64]]) {
+        cases.push({ label: `C floor: ${mechanism} ${mode}`, metric: 'rtt_us',
+          base: { mechanism, mode, payload, baseline: true, note: floorNote, cpuPerMessage: true },
+          run: () => ringBench(only) });
+      }
+    }
+    await interleave(cases, reps);
+  }
+
+  // ---- throughput ----
+  if (only !== 'rtt') {
+    for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
+      const cases = [];
+      const modes = [['async', 0, false, 0], ['async, corked 256', 0, false, 256], ['adaptive', 50, false, 0],
+        ['adaptive, corked 256', 50, false, 256], ['adaptive, zero-copy view', 50, true, 0]];
+      for (const [mode, spin, view, cork] of modes) {
+        cases.push({ label: `mailbox throughput ${size} B, ${mode}`, metric: 'msgs_per_s',
+          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: '1 MiB ring; trySend, await send only when full' },
+          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork }) });
+      }
+      cases.push({ label: `Node net throughput ${size} B`, metric: 'msgs_per_s',
+        base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames, cork/uncork 256 per batch', payload: size, baseline: true },
+        run: () => netPair({ kind: 'tput', size, count: it(count), reps: 1, batch: 256 }) });
+      for (const serialization of ['json', 'advanced']) {
+        cases.push({ label: `child_process IPC ${serialization} throughput ${size} B`, metric: 'msgs_per_s',
+          base: { mechanism: 'Node child_process IPC', mode: serialization, payload: size, baseline: true, note: 'window 1024, acks every 256' },
+          run: () => ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 2 : count / 4), reps: 1 }) });
+      }
+      if (floors) {
+        cases.push({ label: `C floor: C++ ring throughput ${size} B`, metric: 'msgs_per_s',
+          base: { mechanism: 'C++ ring (native/core/ring.hpp)', mode: 'spin', payload: size, baseline: true, note: floorNote },
+          run: () => ringBench(size > 64 ? 'tput64k' : 'tput64') });
+      }
+      const acc = cases.map(() => ({ runs: [], cpu: [] }));
+      for (let r = 0; r < reps; r++) {
+        for (const [i, c] of cases.entries()) {
+          progress(`${c.label} (${r + 1}/${reps})`);
+          const res = await c.run();
+          acc[i].runs.push(...res.runs);
+          acc[i].cpu.push(...res.cpu);
+        }
+      }
+      for (const [i, c] of cases.entries()) {
+        if (!acc[i].runs.length) continue;
+        emit(c.base, acc[i], 'msgs_per_s');
+        if (size > 64) row({ area: 'mailbox', placement: PINNED, ...c.base, metric: 'MB_per_s', runs: acc[i].runs.map((v) => (v * size) / 1e6) });
+      }
     }
   }
 }

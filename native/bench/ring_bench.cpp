@@ -3,7 +3,7 @@
 // sleeping on a futex (hybrid), or sleeping at once (futex); the eventfd + epoll round trip (the
 // cheapest way to wake another process's event loop); throughput at 64 B and 64 KiB.
 // Prints one JSON row per result (bench/lib/report.cjs contract).
-//   build-native/ring_bench [--quick]
+//   build-native/ring_bench [--quick] [--reps=N] [--only=spin|hybrid|futex|eventfd|tput64|tput64k]
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -16,6 +16,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -261,14 +262,25 @@ void throughput(uint32_t size, int count, int reps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  int reps = quick ? 3 : 5;
+  // --quick: fewer iterations; --reps=N; --only=spin|hybrid|futex|eventfd|tput64|tput64k (one
+  // measurement, so bench/scenarios/mailbox.cjs can interleave the floors with its Node rows)
+  bool quick = false;
+  int reps = -1;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a.rfind("--reps=", 0) == 0) reps = std::max(1, std::atoi(a.c_str() + 7));
+    else if (a.rfind("--only=", 0) == 0) only = a.substr(7);
+  }
+  if (reps < 0) reps = quick ? 3 : 5;
   int k = quick ? 3 : 1;
-  pingPong("spin", Wait::Spin, 200000 / k, reps, "consumer polls the ring");
-  pingPong("hybrid", Wait::Hybrid, 200000 / k, reps, "20000 polls, then announce + futex sleep");
-  pingPong("futex", Wait::Futex, 5000 / k, reps, "announce + futex sleep at once; wake only a sleeper");
-  eventfdFloor(5000 / k, reps);
-  throughput(64, 2000000 / k, reps);
-  throughput(65536, 20000 / k, reps);
+  auto want = [&](const char* name) { return only.empty() || only == name; };
+  if (want("spin")) pingPong("spin", Wait::Spin, 200000 / k, reps, "consumer polls the ring");
+  if (want("hybrid")) pingPong("hybrid", Wait::Hybrid, 200000 / k, reps, "20000 polls, then announce + futex sleep");
+  if (want("futex")) pingPong("futex", Wait::Futex, 5000 / k, reps, "announce + futex sleep at once; wake only a sleeper");
+  if (want("eventfd")) eventfdFloor(5000 / k, reps);
+  if (want("tput64")) throughput(64, 2000000 / k, reps);
+  if (want("tput64k")) throughput(65536, 20000 / k, reps);
   return 0;
 }
