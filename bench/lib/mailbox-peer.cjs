@@ -37,6 +37,19 @@ async function openMailbox(name, opts) {
   }
 }
 
+// Busy-polls tryReceive; gives up (exit 1) if the other side is gone, so a crashed partner never
+// leaves a spinning process behind.
+function spinReceive(mb) {
+  for (let i = 1; ; i++) {
+    const m = mb.tryReceive();
+    if (m !== undefined) return m;
+    if ((i & 0xfffff) === 0 && mb.peer.state !== 'alive') {
+      console.error(`peer ${mb.peer.state}: giving up`);
+      process.exit(1);
+    }
+  }
+}
+
 async function waitPeer(mb) {
   while (mb.peer.state !== 'alive') await sleep(5);
   return mb.peer.pid;
@@ -54,7 +67,7 @@ async function mbPing() {
     ? async () => { await mb.send(msg); await mb.receive(); }
     : mode === 'sync'
       ? () => { mb.sendSync(msg); mb.receiveSync(); }
-      : () => { mb.trySend(msg); while (mb.tryReceive() === undefined); };
+      : () => { mb.trySend(msg); spinReceive(mb); };
   const isAsync = mode === 'async' || mode === 'adaptive';
   const runs = [];
   const cpu = [];
@@ -81,20 +94,19 @@ async function mbPong() {
   const mb = await openMailbox(name, { spin: mode === 'adaptive' ? spin : 0 });
   if (mode === 'async' || mode === 'adaptive') {
     for (;;) {
-      const m = await mb.receive();
+      const m = await mb.receive({ timeout: 60_000 });
       if (m.length === 0) break;
       mb.trySend(m);
     }
   } else if (mode === 'sync') {
     for (;;) {
-      const m = mb.receiveSync();
+      const m = mb.receiveSync({ timeout: 60_000 });
       if (m.length === 0) break;
       mb.sendSync(m);
     }
   } else {
     for (;;) {
-      let m;
-      while ((m = mb.tryReceive()) === undefined);
+      const m = spinReceive(mb);
       if (m.length === 0) break;
       mb.trySend(m);
     }

@@ -38,8 +38,13 @@ async function mailboxPair(pingRole, pongRole, args) {
   try {
     const ping = run(0, pingRole, { ...args, name: n });
     const pong = run(1, pongRole, { ...args, name: n });
-    const [res] = await Promise.all([ping.done, pong.done]);
-    return res;
+    try {
+      const [res] = await Promise.all([ping.done, pong.done]);
+      return res;
+    } catch (err) {
+      for (const side of [ping, pong]) if (side.child.exitCode === null) side.child.kill('SIGKILL'); // never leave one behind
+      throw err;
+    }
   } finally {
     try { fs.rmSync(`/dev/shm${n}`); } catch {}
   }
