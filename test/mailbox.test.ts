@@ -255,6 +255,25 @@ describe('Mailbox: crashes and rejoining', () => {
     }
   });
 
+  it('a send waiting on a full ring to a member that dies rejects; a free slot just queues', async () => {
+    const n = name();
+    const g = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    while (g.trySend(2, 'for whoever joins member 2')); // nobody holds member 2: messages wait for it
+    const c = child({ role: 'stream', name: n, id: 1, to: 0, count: 0, seed: 0, stay: true });
+    await nextMessage(c, (m) => m.joined !== undefined);
+    while (g.trySend(1, 'x'));
+    const pending = g.send(1, 'y');
+    const settled = pending.then(() => 'sent', (e) => e);
+    await sleep(100);
+    expect(await Promise.race([settled, sleep(10).then(() => 'waiting')])).toBe('waiting');
+    const gone = exited(c);
+    c.kill('SIGKILL');
+    await gone;
+    expect(await settled).toMatchObject({ code: 'ERR_MAILBOX_PEER_DEAD', member: 1 });
+    expect(g.memberInfo(2).state).toBe('free');
+    await expect(g.send(2, 'for whoever joins member 2', { timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' }); // waits, does not fail
+  });
+
   it('refuses a slot held by a live process, and a full group', async () => {
     const n = name();
     const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
