@@ -170,7 +170,7 @@ async function main() {
       for (const serialization of ['json', 'advanced']) {
         cases.push({ label: `child_process IPC ${serialization} throughput ${size} B`, metric: 'msgs_per_s',
           base: { mechanism: 'Node child_process IPC', mode: serialization, payload: size, baseline: true, note: 'window 1024, acks every 256' },
-          run: () => ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 2 : count / 4), reps: 1 }) });
+          run: () => ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 4 : count / 8), reps: 1 }) });
       }
       if (floors) {
         cases.push({ label: `C floor: C++ ring throughput ${size} B`, metric: 'msgs_per_s',
