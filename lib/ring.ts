@@ -123,16 +123,6 @@ export class RingProducer {
     return Atomics.exchange(this.#u32, this.#sleepIdx, 0);
   }
 
-  /** True when a message of `len` bytes would fit now. */
-  fits(len: number): boolean {
-    const rec = HEADER + ((len + 7) & ~7);
-    const cap = this.#cap;
-    const toEnd = cap - (this.#tail & (cap - 1));
-    const need = rec <= toEnd ? rec : toEnd + rec;
-    this.#head = Atomics.load(this.#u32, this.#headIdx);
-    return cap - ((this.#tail - this.#head) >>> 0) >= need;
-  }
-
   /** Announces that the producer is about to sleep until space frees (kind 1 futex, 2 eventfd), or clears it (0). */
   setSleep(kind: number): void {
     Atomics.store(this.#u32, this.#ownSleepIdx, kind);
