@@ -59,6 +59,21 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   blockingThreadCount(): number;
   setWorker(isWorker: boolean): void;
+  // mailboxes (native/binding/mailbox_wrap.cc)
+  mailboxLayout(): import('./ring').RingLayout;
+  mailboxSize(members: number, ringSize: number): number;
+  mailboxInit(handle: Handle, members: number, ringSize: number): void;
+  /** [members, ringSize, ringsOffset, ringStride]; throws ERR_MAILBOX_INCOMPATIBLE */
+  mailboxCheck(handle: Handle): [number, number, number, number];
+  processStartTime(pid: number): number;
+  doorbellCreate(): number;
+  doorbellRing(fd: number): void;
+  doorbellDrain(fd: number): boolean;
+  doorbellFetch(pid: number, fd: number): number;
+  doorbellClose(fd: number): void;
+  /** benchmark only: the C++ hot path with batching (bench/scenarios/mailbox-hotpath.cjs) */
+  ringWriteBatch(handle: Handle, ringOffset: number, messages: Uint8Array[]): number;
+  ringReadBatch(handle: Handle, ringOffset: number, out: Uint8Array): number;
   [name: string]: unknown;
 }
 

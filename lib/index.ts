@@ -15,5 +15,11 @@ export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync-common';
 export { OwnerDeadError, BrokenBarrierError, TimeoutError } from './sync-errors';
 export { listen, connect, Channel, Server } from './socket';
 export type {
-  SocketAddress, SocketKind, Codec, Message, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions, ReceiveOptions,
+  SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,
+  ReceiveOptions as ChannelReceiveOptions,
 } from './socket';
+export { Mailbox, MailboxGroup } from './mailbox';
+export type {
+  Doorbell, MailboxGroupCreateOptions, MailboxGroupJoinOptions, MailboxGroupOptions, MemberInfo, MemberState,
+  Message as MailboxMessage, MessageData, MessageView, ReceiveOptions as MailboxReceiveOptions, SendOptions, SyncOptions,
+} from './mailbox';

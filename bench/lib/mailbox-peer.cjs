@@ -1,0 +1,334 @@
+// The two sides of the mailbox benchmarks and of their baselines (Node net over a Unix socket,
+// child_process IPC). Spawned pinned by bench/scenarios/mailbox.cjs:
+//   node mailbox-peer.cjs <role> <json args>
+// The measuring side ("ping" / "send") prints one JSON line with its results on stdout.
+'use strict';
+const net = require('node:net');
+const fs = require('node:fs');
+const { Mailbox } = require('../../dist');
+
+const [role, argJson] = process.argv.slice(2);
+const args = JSON.parse(argJson || '{}');
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const now = () => performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TICK_US = 1e6 / 100; // USER_HZ
+
+// CPU time of another process (µs, 10 ms resolution) from /proc/<pid>/stat fields 14 + 15.
+function cpuOf(pid) {
+  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_US;
+}
+function cpuSelf() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+async function openMailbox(name, opts) {
+  for (let i = 0; ; i++) {
+    try {
+      return Mailbox.open(name, opts);
+    } catch (err) {
+      if (err.code !== 'ENOENT' && !/not initialised/.test(err.message)) throw err;
+      if (i > 2000) throw err;
+      await sleep(5);
+    }
+  }
+}
+
+// Busy-polls tryReceive; gives up (exit 1) if the other side is gone, so a crashed partner never
+// leaves a spinning process behind.
+function spinReceive(mb) {
+  for (let i = 1; ; i++) {
+    const m = mb.tryReceive();
+    if (m !== undefined) return m;
+    if ((i & 0xfffff) === 0 && mb.peer.state !== 'alive') {
+      console.error(`peer ${mb.peer.state}: giving up`);
+      process.exit(1);
+    }
+  }
+}
+
+async function waitPeer(mb) {
+  while (mb.peer.state !== 'alive') await sleep(5);
+  return mb.peer.pid;
+}
+
+// ---- mailbox round trips: ping creates, pong echoes ----
+// modes: async (await receive, eventfd doorbell), adaptive (receive with spin µs), sync (receiveSync,
+// futex), spin (tryReceive busy loop)
+async function mbPing() {
+  const { name, mode, size, iterations, reps, spin } = args;
+  const mb = Mailbox.create(name, { ringSize: 1 << 16, spin: mode === 'adaptive' ? spin : 0 });
+  const peerPid = await waitPeer(mb);
+  const msg = Buffer.alloc(size, 7);
+  const once = mode === 'async' || mode === 'adaptive'
+    ? async () => { await mb.send(msg); await mb.receive(); }
+    : mode === 'sync'
+      ? () => { mb.sendSync(msg); mb.receiveSync(); }
+      : () => { mb.trySend(msg); spinReceive(mb); };
+  const isAsync = mode === 'async' || mode === 'adaptive';
+  const runs = [];
+  const cpu = [];
+  for (let r = -1; r < reps; r++) {
+    const n = r < 0 ? Math.min(1000, iterations) : iterations;
+    const c0 = cpuSelf() + cpuOf(peerPid);
+    const t0 = now();
+    if (isAsync) for (let i = 0; i < n; i++) await once();
+    else for (let i = 0; i < n; i++) once();
+    const t1 = now();
+    const c1 = cpuSelf() + cpuOf(peerPid);
+    if (r < 0) continue; // warm-up
+    runs.push(((t1 - t0) * 1000) / n);
+    cpu.push((c1 - c0) / n);
+  }
+  mb.sendSync(Buffer.alloc(0)); // stop
+  await sleep(20);
+  mb.close();
+  out({ runs, cpu });
+}
+
+async function mbPong() {
+  const { name, mode, spin } = args;
+  const mb = await openMailbox(name, { spin: mode === 'adaptive' ? spin : 0 });
+  if (mode === 'async' || mode === 'adaptive') {
+    for (;;) {
+      const m = await mb.receive({ timeout: 60_000 });
+      if (m.length === 0) break;
+      mb.trySend(m);
+    }
+  } else if (mode === 'sync') {
+    for (;;) {
+      const m = mb.receiveSync({ timeout: 60_000 });
+      if (m.length === 0) break;
+      mb.sendSync(m);
+    }
+  } else {
+    for (;;) {
+      const m = spinReceive(mb);
+      if (m.length === 0) break;
+      mb.trySend(m);
+    }
+  }
+  mb.close();
+}
+
+// ---- mailbox throughput: send creates and streams, recv counts and acknowledges the end ----
+async function mbSend() {
+  const { name, size, count, reps, spin, view, cork } = args;
+  const mb = Mailbox.create(name, { ringSize: 1 << 20, spin });
+  const peerPid = await waitPeer(mb);
+  const msg = Buffer.alloc(size, 7);
+  const runs = [];
+  const cpu = [];
+  for (let r = -1; r < reps; r++) {
+    const n = r < 0 ? Math.min(count, 10000) : count;
+    const c0 = cpuSelf() + cpuOf(peerPid);
+    const t0 = now();
+    if (cork) {
+      // batches of `cork` messages, one publication each (like net's cork/uncork)
+      for (let i = 0; i < n;) {
+        mb.cork();
+        for (const end = Math.min(n, i + cork); i < end; i++) if (!mb.trySend(msg)) await mb.send(msg);
+        mb.uncork();
+      }
+    } else {
+      for (let i = 0; i < n; i++) if (!mb.trySend(msg)) await mb.send(msg);
+    }
+    await mb.receive(); // the receiver's acknowledgement of the last message
+    const t1 = now();
+    const c1 = cpuSelf() + cpuOf(peerPid);
+    if (r >= 0) {
+      runs.push(n / ((t1 - t0) / 1000));
+      cpu.push((c1 - c0) / n);
+    }
+  }
+  await mb.send(Buffer.from('stop'));
+  await sleep(20);
+  mb.close();
+  out({ runs, cpu, view });
+}
+
+async function mbRecv() {
+  const { name, count, spin, view, reps } = args;
+  const mb = await openMailbox(name, { spin });
+  for (let r = -1; r < reps; r++) {
+    const n = r < 0 ? Math.min(count, 10000) : count;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      if (view) {
+        const v = mb.tryReceiveView() ?? (await mb.receiveView());
+        bytes += v.data[0];
+        v.release();
+      } else {
+        const m = mb.tryReceive() ?? (await mb.receive());
+        bytes += m[0];
+      }
+    }
+    if (!mb.trySend(Buffer.from('a'))) await mb.send(Buffer.from('a'));
+  }
+  await mb.receive();
+  mb.close();
+}
+
+// ---- Node net over a Unix socket: length-prefixed frames ----
+function frames(onFrame) {
+  let pending = Buffer.alloc(0);
+  return (chunk) => {
+    let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32LE(off);
+      if (buf.length - off - 4 < len) break;
+      onFrame(buf.subarray(off + 4, off + 4 + len));
+      off += 4 + len;
+    }
+    pending = buf.subarray(off);
+  };
+}
+function frame(payload) {
+  const f = Buffer.allocUnsafe(4 + payload.length);
+  f.writeUInt32LE(payload.length, 0);
+  payload.copy(f, 4);
+  return f;
+}
+
+// net-server: echo (rtt) or count and ack (tput)
+function netServer() {
+  const { path, kind, count } = args;
+  const server = net.createServer((sock) => {
+    let seen = 0;
+    sock.on('data', frames((p) => {
+      if (kind === 'rtt') {
+        if (p.length === 0) return sock.end();
+        sock.write(frame(p));
+      } else if (++seen === count) {
+        seen = 0;
+        sock.write(frame(Buffer.from('a')));
+      }
+    }));
+    sock.on('close', () => server.close());
+  });
+  server.listen(path, () => process.send?.('ready'));
+}
+
+async function netClient() {
+  const { path, kind, size, iterations, count, reps, batch } = args;
+  const sock = net.connect(path);
+  await new Promise((r) => sock.once('connect', r));
+  const peerPid = args.peerPid;
+  let resolveNext;
+  sock.on('data', frames(() => resolveNext()));
+  const next = () => new Promise((r) => (resolveNext = r));
+  const msg = Buffer.alloc(size, 7);
+  const runs = [];
+  const cpu = [];
+  for (let r = -1; r < reps; r++) {
+    const c0 = cpuSelf() + cpuOf(peerPid);
+    const t0 = now();
+    let n;
+    if (kind === 'rtt') {
+      n = r < 0 ? 500 : iterations;
+      for (let i = 0; i < n; i++) {
+        const p = next();
+        sock.write(frame(msg));
+        await p;
+      }
+    } else {
+      n = count;
+      const done = next();
+      const f = frame(msg);
+      for (let i = 0; i < n; i += batch) {
+        sock.cork();
+        let ok = true;
+        for (let k = 0; k < batch && i + k < n; k++) ok = sock.write(f);
+        sock.uncork();
+        if (!ok) await new Promise((res) => sock.once('drain', res));
+      }
+      await done;
+    }
+    const t1 = now();
+    const c1 = cpuSelf() + cpuOf(peerPid);
+    if (r < 0) continue;
+    runs.push(kind === 'rtt' ? ((t1 - t0) * 1000) / n : n / ((t1 - t0) / 1000));
+    cpu.push((c1 - c0) / n);
+  }
+  if (kind === 'rtt') sock.end(frame(Buffer.alloc(0)));
+  else sock.end();
+  out({ runs, cpu });
+}
+
+// ---- child_process IPC (the measuring side is the parent; the child echoes or counts) ----
+async function ipcParent() {
+  const { fork } = require('node:child_process');
+  const { kind, size, iterations, count, reps, serialization } = args;
+  const child = fork(__filename, ['ipc-child', JSON.stringify({ kind, count })], { serialization, stdio: 'inherit' });
+  const payload = serialization === 'json' ? 'x'.repeat(size) : Buffer.alloc(size, 7);
+  // acknowledgements are counted, so none is lost when two arrive before the next await
+  let acks = 0;
+  let wake = null;
+  child.on('message', () => {
+    acks++;
+    if (wake) wake();
+  });
+  const next = async () => {
+    while (acks === 0) await new Promise((r) => (wake = r));
+    wake = null;
+    acks--;
+  };
+  await new Promise((r) => child.once('spawn', r));
+  // fork() children inherit the parent's CPU; put the child on the other core
+  if (args.childCpu !== undefined) require('node:child_process').execFileSync('taskset', ['-pc', String(args.childCpu), String(child.pid)]);
+  const runs = [];
+  const cpu = [];
+  for (let r = -1; r < reps; r++) {
+    const c0 = cpuSelf() + cpuOf(child.pid);
+    const t0 = now();
+    let n;
+    if (kind === 'rtt') {
+      n = r < 0 ? 300 : iterations;
+      for (let i = 0; i < n; i++) {
+        const p = next();
+        child.send(payload);
+        await p;
+      }
+    } else {
+      n = Math.ceil(count / 256) * 256; // the child acknowledges whole blocks of 256
+      // a window of 256 messages in flight, acknowledged every 256 (child acks in blocks)
+      let acked = 0;
+      let sent = 0;
+      while (acked < n) {
+        while (sent < n && sent - acked < 1024) {
+          child.send(payload);
+          sent++;
+        }
+        await next();
+        acked += 256;
+      }
+    }
+    const t1 = now();
+    const c1 = cpuSelf() + cpuOf(child.pid);
+    if (r < 0) continue;
+    runs.push(kind === 'rtt' ? ((t1 - t0) * 1000) / n : n / ((t1 - t0) / 1000));
+    cpu.push((c1 - c0) / n);
+  }
+  child.kill();
+  out({ runs, cpu });
+}
+
+function ipcChild() {
+  const { kind } = args;
+  let seen = 0;
+  process.on('message', (m) => {
+    if (kind === 'rtt') process.send(m);
+    else if (++seen % 256 === 0) process.send(1);
+  });
+}
+
+const roles = { 'mb-ping': mbPing, 'mb-pong': mbPong, 'mb-send': mbSend, 'mb-recv': mbRecv,
+  'net-server': netServer, 'net-client': netClient, 'ipc-parent': ipcParent, 'ipc-child': ipcChild };
+Promise.resolve(roles[role]()).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

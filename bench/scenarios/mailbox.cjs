@@ -1,0 +1,201 @@
+// Mailboxes between two separate Node processes, pinned to CPUs 0 and 1, against the baselines a
+// user would otherwise pick, all in this one run: Node net over a Unix socket (length-prefixed
+// frames, corked batches) and child_process IPC (json, advanced). Round trip of 64 B in each wait
+// mode, throughput at 64 B and 64 KiB, and CPU time per message (both processes together). The C
+// floors of native/bench/ring_bench.cpp (eventfd + epoll, the C++ ring) run interleaved with them,
+// one repetition of every mechanism in turn, so that the ratios hold on a noisy shared machine.
+//   node bench/scenarios/mailbox.cjs [--quick] [--only=rtt|tput]
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { row, progress, repetitions, quick } = require('../lib/report.cjs');
+
+const PEER = path.join(__dirname, '..', 'lib', 'mailbox-peer.cjs');
+const PINNED = 'pinned CPUs 0/1';
+const scale = quick ? 0.3 : 1;
+// --only=rtt or --only=tput runs one half (to repeat it when the machine is noisy)
+const only = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7);
+let seq = 0;
+
+function run(cpu, role, args) {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, PEER, role, JSON.stringify(args)],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'].slice(0, role === 'net-server' ? 4 : 3) });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const done = new Promise((resolve, reject) => {
+    child.on('exit', (code) => (code === 0 ? resolve(stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()) : null)
+      : reject(new Error(`${role} exited with ${code}`))));
+  });
+  return { child, done };
+}
+
+const name = () => `/interproc-bench-mbox-${process.pid}-${seq++}`;
+
+async function mailboxPair(pingRole, pongRole, args) {
+  const n = name();
+  try {
+    const ping = run(0, pingRole, { ...args, name: n });
+    const pong = run(1, pongRole, { ...args, name: n });
+    try {
+      const [res] = await Promise.all([ping.done, pong.done]);
+      return res;
+    } catch (err) {
+      for (const side of [ping, pong]) if (side.child.exitCode === null) side.child.kill('SIGKILL'); // never leave one behind
+      throw err;
+    }
+  } finally {
+    try { fs.rmSync(`/dev/shm${n}`); } catch {}
+  }
+}
+
+async function netPair(args) {
+  const sockPath = path.join(os.tmpdir(), `interproc-bench-${process.pid}-${seq++}.sock`);
+  const server = run(1, 'net-server', { ...args, path: sockPath });
+  await new Promise((r) => server.child.once('message', r));
+  try {
+    const client = run(0, 'net-client', { ...args, path: sockPath, peerPid: server.child.pid });
+    const res = await client.done;
+    await server.done;
+    return res;
+  } finally {
+    try { fs.rmSync(sockPath); } catch {}
+  }
+}
+
+async function ipc(args) {
+  return run(0, 'ipc-parent', { ...args, childCpu: 1 }).done;
+}
+
+// The measured row and its CPU time per message (both processes together). A round trip is two
+// messages, so its CPU row is halved and named '<mode>, ping-pong' to keep it apart from throughput.
+function emit(fullBase, res, metric) {
+  const { cpuPerMessage, ...base } = fullBase; // cpuPerMessage: the floor's CPU row is already per message
+  row({ area: 'mailbox', placement: PINNED, ...base, metric, runs: res.runs });
+  const pingPong = metric === 'rtt_us';
+  if (res.cpu.length === 0) return;
+  row({ area: 'mailbox', placement: PINNED, ...base, mode: pingPong ? `${base.mode}, ping-pong` : base.mode,
+    metric: 'cpu_us_per_msg', runs: res.cpu.map((c) => (pingPong && !cpuPerMessage ? c / 2 : c)),
+    note: `${base.note ?? ''}${base.note ? '; ' : ''}CPU of both processes per message`.trim() });
+}
+
+// The C floors from native/bench/ring_bench.cpp (built by `npm run test:native`), one measurement
+// per call so they interleave with the Node rows; skipped with a line when the binary is missing.
+const RING_BENCH = path.join(__dirname, '..', '..', 'build-native', 'ring_bench');
+function ringBench(only) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(RING_BENCH, [`--only=${only}`, '--reps=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('exit', () => {
+      const rows = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const main = rows.find((r) => r.metric !== 'cpu_us_per_msg');
+      const cpu = rows.find((r) => r.metric === 'cpu_us_per_msg');
+      resolve({ runs: main ? main.runs : [], cpu: cpu ? cpu.runs : [], row: main });
+    });
+  });
+}
+
+// Every case runs once per repetition, the cases in turn (A B C A B C ...), so that a noisy
+// minute on a shared machine hits every mechanism alike and the ratios within a run hold.
+async function interleave(cases, reps) {
+  const acc = cases.map(() => ({ runs: [], cpu: [] }));
+  for (let r = 0; r < reps; r++) {
+    for (const [i, c] of cases.entries()) {
+      progress(`${c.label} (${r + 1}/${reps})`);
+      const res = await c.run();
+      acc[i].runs.push(...res.runs);
+      acc[i].cpu.push(...res.cpu);
+    }
+  }
+  for (const [i, c] of cases.entries()) if (acc[i].runs.length) emit(c.base, acc[i], c.metric);
+}
+
+async function main() {
+  const reps = repetitions;
+  const it = (n) => Math.max(200, Math.round(n * scale));
+  const floors = fs.existsSync(RING_BENCH);
+  if (!floors) progress(`no ${RING_BENCH}: run \`npm run test:native\` to include the C floors`);
+  const floorNote = 'interleaved with the Node rows of bench/scenarios/mailbox.cjs';
+
+  // ---- round trips, 64 B ----
+  if (only !== 'tput') {
+    const cases = [];
+    for (const [mode, note, n] of [
+      ['async', 'eventfd doorbell into the event loop; no polling', 3000],
+      ['adaptive', 'polls 50 µs before sleeping (spin option)', 20000],
+      ['sync', 'receiveSync: futex sleep/wake, blocks the thread', 3000],
+      ['spin', 'tryReceive busy loop', 100000],
+    ]) {
+      cases.push({ label: `mailbox round trip 64 B, ${mode}`, metric: 'rtt_us',
+        base: { mechanism: 'interproc Mailbox', mode, payload: 64, note },
+        run: () => mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps: 1, spin: 50 }) });
+    }
+    cases.push({ label: 'Node net round trip 64 B', metric: 'rtt_us',
+      base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
+      run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }) });
+    for (const serialization of ['json', 'advanced']) {
+      cases.push({ label: `child_process IPC ${serialization} round trip 64 B`, metric: 'rtt_us',
+        base: { mechanism: 'Node child_process IPC', mode: serialization, payload: 64, baseline: true },
+        run: () => ipc({ kind: 'rtt', serialization, size: 64, iterations: it(2000), reps: 1 }) });
+    }
+    if (floors) {
+      for (const [only, mechanism, mode, payload] of [['eventfd', 'C eventfd + epoll_wait', 'event-loop wake-up floor', 8],
+        ['futex', 'C++ ring (native/core/ring.hpp)', 'futex', 64], ['hybrid', 'C++ ring (native/core/ring.hpp)', 'hybrid', 64],
+        ['spin', 'C++ ring (native/core/ring.hpp)', 'spin', 64]]) {
+        cases.push({ label: `C floor: ${mechanism} ${mode}`, metric: 'rtt_us',
+          base: { mechanism, mode, payload, baseline: true, note: floorNote, cpuPerMessage: true },
+          run: () => ringBench(only) });
+      }
+    }
+    await interleave(cases, reps);
+  }
+
+  // ---- throughput ----
+  if (only !== 'rtt') {
+    for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
+      const cases = [];
+      const modes = [['async', 0, false, 0], ['async, corked 256', 0, false, 256], ['adaptive', 50, false, 0],
+        ['adaptive, corked 256', 50, false, 256], ['adaptive, zero-copy view', 50, true, 0]];
+      for (const [mode, spin, view, cork] of modes) {
+        cases.push({ label: `mailbox throughput ${size} B, ${mode}`, metric: 'msgs_per_s',
+          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: '1 MiB ring; trySend, await send only when full' },
+          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork }) });
+      }
+      cases.push({ label: `Node net throughput ${size} B`, metric: 'msgs_per_s',
+        base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames, cork/uncork 256 per batch', payload: size, baseline: true },
+        run: () => netPair({ kind: 'tput', size, count: it(count), reps: 1, batch: 256 }) });
+      for (const serialization of ['json', 'advanced']) {
+        cases.push({ label: `child_process IPC ${serialization} throughput ${size} B`, metric: 'msgs_per_s',
+          base: { mechanism: 'Node child_process IPC', mode: serialization, payload: size, baseline: true, note: 'window 1024, acks every 256' },
+          run: () => ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 4 : count / 8), reps: 1 }) });
+      }
+      if (floors) {
+        cases.push({ label: `C floor: C++ ring throughput ${size} B`, metric: 'msgs_per_s',
+          base: { mechanism: 'C++ ring (native/core/ring.hpp)', mode: 'spin', payload: size, baseline: true, note: floorNote },
+          run: () => ringBench(size > 64 ? 'tput64k' : 'tput64') });
+      }
+      const acc = cases.map(() => ({ runs: [], cpu: [] }));
+      for (let r = 0; r < reps; r++) {
+        for (const [i, c] of cases.entries()) {
+          progress(`${c.label} (${r + 1}/${reps})`);
+          const res = await c.run();
+          acc[i].runs.push(...res.runs);
+          acc[i].cpu.push(...res.cpu);
+        }
+      }
+      for (const [i, c] of cases.entries()) {
+        if (!acc[i].runs.length) continue;
+        emit(c.base, acc[i], 'msgs_per_s');
+        if (size > 64) row({ area: 'mailbox', placement: PINNED, ...c.base, metric: 'MB_per_s', runs: acc[i].runs.map((v) => (v * size) / 1e6) });
+      }
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+// A worker program of the job-queue example: joins the group named on its command line, takes
+// jobs from the dispatcher (member 0), answers each with a result.
+//   node examples/mailbox-job-queue/worker.cjs /interproc-jobs-<pid>
+'use strict';
+const { MailboxGroup } = require('../..');
+
+const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+
+async function main() {
+  const group = MailboxGroup.join(process.argv[2]); // the first free (or dead) slot
+  try {
+    for (;;) {
+      const { data } = await group.receive(0); // rejects if the dispatcher dies
+      if (data.length === 0) break;
+      const { job, n } = JSON.parse(data.toString());
+      await group.send(0, JSON.stringify({ job, n, result: fib(n), pid: process.pid }));
+    }
+  } finally {
+    group.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`worker ${process.pid}:`, err.message);
+  process.exitCode = 1;
+});

@@ -1,0 +1,435 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Mailbox, MailboxGroup, SharedMemory } from '../lib';
+import { exited, forkFixture, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { checkMessage, sizeFor, exchange } = require('./fixtures/mailbox-messages.cjs');
+
+const made: string[] = [];
+const children: ChildProcess[] = [];
+const open: { close(): void }[] = [];
+function name(tag = 'mbox'): string {
+  const n = uniqueName(tag);
+  made.push(n);
+  return n;
+}
+function child(args: Record<string, unknown>): ChildProcess {
+  const c = forkFixture('mailbox-child.cjs', [JSON.stringify(args)]);
+  children.push(c);
+  return c;
+}
+function keep<T extends { close(): void }>(x: T): T {
+  open.push(x);
+  return x;
+}
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    if (c.exitCode === null && c.signalCode === null) {
+      const done = exited(c);
+      c.kill('SIGKILL');
+      await done;
+    }
+  }
+  for (const x of open.splice(0)) x.close();
+  for (const n of made.splice(0)) SharedMemory.unlink(n);
+});
+afterAll(() => {
+  expect(leftoverShm()).toEqual([]);
+});
+
+async function receiveChecked(g: MailboxGroup, from: number, tag: number, seq: number, size: number) {
+  const m = g.tryReceive(from) ?? (await g.receive(from, { timeout: 20000 }));
+  const why = checkMessage(m.data, tag, seq, size);
+  if (why) throw new Error(why);
+}
+
+describe('Mailbox: two processes', () => {
+  it('round-trips messages with an async echo child, without blocking either event loop', async () => {
+    const n = name();
+    const mb = keep(Mailbox.create(n, { ringSize: 4096 }));
+    const c = child({ role: 'echo', name: n });
+    await nextMessage(c, (m) => m.joined !== undefined);
+    expect(mb.peer.state).toBe('alive');
+    expect(mb.peer.pid).toBe(c.pid);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    for (let i = 0; i < 200; i++) {
+      await mb.send(`message ${i}`);
+      expect((await mb.receive({ timeout: 10000 })).toString()).toBe(`message ${i}`);
+      if (i % 50 === 0) await sleep(10); // let the echo side fall asleep: exercises the doorbell
+    }
+    clearInterval(timer);
+    const done = nextMessage<{ ticks: number }>(c, (m) => m.done);
+    await mb.send(new Uint8Array(0));
+    expect((await done).ticks).toBeGreaterThan(0);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('works with sync blocking calls on the other side and the futex doorbell', async () => {
+    for (const [sync, doorbell] of [[true, 'eventfd'], [false, 'futex']] as const) {
+      const n = name();
+      const mb = keep(Mailbox.create(n, { ringSize: 8192, doorbell }));
+      const c = child({ role: 'echo', name: n, sync, doorbell });
+      await nextMessage(c, (m) => m.joined !== undefined);
+      for (let i = 0; i < 100; i++) {
+        const data = Buffer.alloc(i * 7 + 1, i); // never empty: that is the echo's stop signal
+        await mb.send(data);
+        const back = i % 2 ? mb.receiveSync({ timeout: 10000 }) : await mb.receive({ timeout: 10000 });
+        expect(back.equals(data)).toBe(true);
+        if (i % 25 === 0) await sleep(5);
+      }
+      mb.sendSync(Buffer.alloc(0));
+      await nextMessage(c, (m) => m.done);
+    }
+  });
+
+  it('delivers 1 000 000 messages of random sizes 0..64 KiB in order, none lost, duplicated or corrupt', async () => {
+    const n = name();
+    const count = 1_000_000;
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 1 << 18 }));
+    const c = child({ role: 'stream', name: n, id: 1, to: 0, count, seed: 42 });
+    let bytes = 0;
+    for (let seq = 0; seq < count; seq++) {
+      const size = sizeFor(42, seq);
+      if (seq % 2) {
+        await receiveChecked(g, 1, 0, seq, size); // an owned copy
+      } else {
+        const v = g.tryReceiveView(1) ?? (await g.receiveView(1, { timeout: 20000 })); // in place
+        const why = checkMessage(v.data, 0, seq, size);
+        v.release();
+        if (why) throw new Error(why);
+      }
+      bytes += size;
+    }
+    expect(bytes).toBeGreaterThan(count * 1000);
+    expect(g.tryReceive(1)).toBeUndefined();
+    expect((await exited(c)).code).toBe(0);
+  }, 240_000);
+
+  it('wraps around at every offset of the ring, with and without padding records', async () => {
+    const n = name();
+    const cap = 4096;
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: cap }));
+    const max = g.maxMessageSize;
+    expect(max).toBe(cap / 2 - 8);
+    // Build a list of sizes that puts a record at every 8-byte offset, once fitting exactly up to
+    // the end of the ring and once too big for the space left (so a padding record precedes it).
+    const rec = (s: number) => 8 + ((s + 7) & ~7);
+    const list: number[] = [];
+    let tail = 0;
+    const starts = new Set<number>();
+    let pads = 0;
+    const push = (s: number) => {
+      const pos = tail % cap;
+      if (rec(s) > cap - pos) {
+        tail += cap - pos;
+        pads++;
+      }
+      starts.add(tail % cap);
+      tail += rec(s);
+      list.push(s);
+    };
+    const moveTo = (o: number) => {
+      for (let pos = tail % cap; pos !== o; pos = tail % cap) {
+        const gap = o > pos ? o - pos : cap - pos; // to o, or first exactly to the end
+        push(Math.min(gap, rec(max)) - 8); // never needs padding
+      }
+    };
+    for (let o = 0; o < cap; o += 8) {
+      moveTo(o);
+      if (cap - o - 8 <= max) push(cap - o - 8); // exactly to the end
+      moveTo(o);
+      push(Math.min(max, cap - o)); // does not fit before the end when cap - o <= max
+    }
+    expect(starts.size).toBe(cap / 8);
+    expect(pads).toBeGreaterThan(200);
+    const c = child({ role: 'sizes', name: n, id: 1, to: 0, list });
+    for (let seq = 0; seq < list.length; seq++) await receiveChecked(g, 1, 0, seq, list[seq]);
+    expect((await exited(c)).code).toBe(0);
+  }, 60_000);
+
+  it('applies back-pressure on a full ring: send waits until the receiver makes room', async () => {
+    const n = name();
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
+    const c = child({ role: 'fill', name: n, id: 1, to: 0, size: 100 });
+    const { full } = await nextMessage<{ full: number }>(c, (m) => m.full !== undefined);
+    expect(full).toBe(Math.floor(4096 / 112)); // 112-byte records
+    const after = nextMessage<{ sentAfterMs: number }>(c, (m) => m.sentAfterMs !== undefined);
+    await sleep(100);
+    expect(g.tryReceive(1)?.data[0]).toBe(1); // frees one record: the waiting send goes through
+    expect((await after).sentAfterMs).toBeGreaterThanOrEqual(90);
+    for (let i = 1; i < full; i++) expect(g.tryReceive(1)?.data[0]).toBe(1);
+    expect((await g.receive(1, { timeout: 5000 })).data[0]).toBe(2);
+    expect(g.tryReceive(1)).toBeUndefined();
+  });
+});
+
+describe('MailboxGroup: many members', () => {
+  it('a 4-member group sends all-to-all, fairly and in order per sender', async () => {
+    const n = name();
+    const members = 4;
+    const count = 3000;
+    const g = keep(MailboxGroup.create(n, { members, ringSize: 1 << 14 }));
+    const kids = [1, 2, 3].map((id) => child({ role: 'allToAll', name: n, id, members, count }));
+    const results = await Promise.all([
+      exchange(g, members, count),
+      ...kids.map((k) => nextMessage<{ result: unknown }>(k, (m) => m.result || m.error).then((m) => m.result ?? m)),
+    ]);
+    for (const [id, r] of results.entries()) {
+      expect(r, `member ${id}`).toMatchObject({ received: count * 3, errors: [] });
+      expect((r as { perSender: number[] }).perSender.filter((x, i) => i !== id)).toEqual([count, count, count]);
+    }
+  }, 60_000);
+
+  it('receive() from any member is fair: a busy sender cannot starve another', async () => {
+    const n = name();
+    const g = keep(MailboxGroup.create(n, { members: 3, ringSize: 1 << 16 }));
+    // Two members fill their rings to us completely before we read anything.
+    const a = child({ role: 'fill', name: n, id: 1, to: 0, size: 8 });
+    const b = child({ role: 'fill', name: n, id: 2, to: 0, size: 8 });
+    await nextMessage(a, (m) => m.full !== undefined);
+    await nextMessage(b, (m) => m.full !== undefined);
+    const order: number[] = [];
+    for (let i = 0; i < 20; i++) order.push(g.tryReceive()!.from);
+    // Round robin: strictly alternating senders.
+    for (let i = 1; i < order.length; i++) expect(order[i]).not.toBe(order[i - 1]);
+  });
+});
+
+describe('Mailbox: crashes and rejoining', () => {
+  it('a producer SIGKILLed mid-stream 20 times never delivers a torn message; the consumer gets the death; the slot is rejoined', async () => {
+    const n = name();
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 1 << 18 }));
+    let total = 0;
+    for (let k = 0; k < 20; k++) {
+      const c = child({ role: 'stream', name: n, id: 1, to: 0, count: 1e12, seed: k, incarnation: k });
+      const { pid } = await nextMessage<{ pid: number }>(c, (m) => m.joined !== undefined);
+      expect(g.memberInfo(1)).toEqual({ id: 1, pid, state: 'alive' });
+      const killAfter = 200 + ((k * 137) % 800);
+      let seq = 0;
+      let death: { code?: string; member?: number } | undefined;
+      const gone = exited(c);
+      for (;;) {
+        if (seq === killAfter) c.kill('SIGKILL');
+        let m;
+        try {
+          m = g.tryReceive(1) ?? (await g.receive(1, { timeout: 20000 }));
+        } catch (err) {
+          death = err as typeof death;
+          break;
+        }
+        const why = checkMessage(m.data, k, seq, sizeFor(k, seq));
+        if (why) throw new Error(`incarnation ${k}: ${why}`);
+        seq++;
+      }
+      expect(death?.code).toBe('ERR_MAILBOX_PEER_DEAD');
+      expect(death?.member).toBe(1);
+      expect(seq).toBeGreaterThanOrEqual(killAfter);
+      expect((await gone).signal).toBe('SIGKILL');
+      expect(g.memberInfo(1).state).toBe('dead');
+      total += seq;
+    }
+    expect(total).toBeGreaterThan(20 * 200);
+  }, 120_000);
+
+  it('a member that leaves is reported as closed, and a new process can take its slot', async () => {
+    const n = name();
+    const mb = keep(Mailbox.create(n, { ringSize: 1 << 18 }));
+    expect(mb.peer.state).toBe('free');
+    const first = child({ role: 'stream', name: n, id: 1, to: 0, count: 3, seed: 1 });
+    await exited(first);
+    expect(mb.peer.state).toBe('left');
+    // Messages completed before leaving are still delivered, then the end is reported.
+    const got: Buffer[] = [];
+    for await (const m of mb) got.push(m);
+    expect(got.length).toBe(3);
+    await expect(mb.receive()).rejects.toMatchObject({ code: 'ERR_MAILBOX_PEER_CLOSED' });
+    expect(() => mb.receiveSync({ timeout: 5000 })).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_PEER_CLOSED', member: 1 }));
+    const second = child({ role: 'stream', name: n, id: 1, to: 0, count: 5, seed: 2, incarnation: 9, stay: true });
+    const { pid } = await nextMessage<{ pid: number }>(second, (m) => m.joined === 1);
+    expect(mb.peer).toEqual({ id: 1, pid, state: 'alive' });
+    for (let seq = 0; seq < 5; seq++) {
+      const m = await mb.receive({ timeout: 10000 });
+      expect(checkMessage(m, 9, seq, sizeFor(2, seq))).toBeUndefined();
+    }
+  });
+
+  it('a send waiting on a full ring to a member that dies rejects; a free slot just queues', async () => {
+    const n = name();
+    const g = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    while (g.trySend(2, 'for whoever joins member 2')); // nobody holds member 2: messages wait for it
+    const c = child({ role: 'stream', name: n, id: 1, to: 0, count: 0, seed: 0, stay: true });
+    await nextMessage(c, (m) => m.joined !== undefined);
+    while (g.trySend(1, 'x'));
+    const pending = g.send(1, 'y');
+    const settled = pending.then(() => 'sent', (e) => e);
+    await sleep(100);
+    expect(await Promise.race([settled, sleep(10).then(() => 'waiting')])).toBe('waiting');
+    const gone = exited(c);
+    c.kill('SIGKILL');
+    await gone;
+    expect(await settled).toMatchObject({ code: 'ERR_MAILBOX_PEER_DEAD', member: 1 });
+    expect(g.memberInfo(2).state).toBe('free');
+    await expect(g.send(2, 'for whoever joins member 2', { timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' }); // waits, does not fail
+  });
+
+  it('refuses a slot held by a live process, and a full group', async () => {
+    const n = name();
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
+    const c = child({ role: 'stream', name: n, id: 1, to: 0, count: 0, seed: 0, stay: true });
+    await nextMessage(c, (m) => m.joined !== undefined);
+    expect(() => MailboxGroup.join(n, { id: 0 })).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_MEMBER_TAKEN', member: 0 }));
+    expect(() => MailboxGroup.join(n)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_FULL' }));
+    expect(g.memberInfo(1).state).toBe('alive');
+  });
+});
+
+describe('Mailbox: the job-queue example', () => {
+  it('dispatches jobs to separate worker programs and collects every result', async () => {
+    const script = path.join(__dirname, '..', 'examples', 'mailbox-job-queue', 'dispatcher.cjs');
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, [script, '2', '6'], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }));
+    });
+    expect(stderr).toBe('');
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(new Set(lines.map((l) => Number(/^job (\d+)/.exec(l)?.[1])))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
+    expect(lines.some((l) => l.includes('worker 1')) && lines.some((l) => l.includes('worker 2'))).toBe(true);
+    expect(lines[0]).toMatch(/fib\(\d+\) = \d+/);
+  });
+});
+
+describe('Mailbox: misuse and bad arguments', () => {
+  it('rejects bad arguments with Node-style errors and changes nothing', () => {
+    const n = name();
+    expect(() => MailboxGroup.create(n, { members: 1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => MailboxGroup.create(n, { members: 65 })).toThrow(RangeError);
+    expect(() => MailboxGroup.create(n, { members: 2, ringSize: 5000 })).toThrow(/power of two/);
+    expect(() => MailboxGroup.create(n, { members: 2, ringSize: 1024 })).toThrow(RangeError);
+    expect(() => MailboxGroup.create(n, { members: 2, doorbell: 'pipe' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => MailboxGroup.create(n, { members: 2, spin: -1 })).toThrow(RangeError);
+    expect(() => MailboxGroup.create(n, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => MailboxGroup.create('a/b', { members: 2 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(leftoverShm()).toEqual([]); // nothing was created
+
+    const g = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    expect(() => MailboxGroup.create(n, { members: 2 })).toThrow(expect.objectContaining({ code: 'EEXIST', syscall: 'shm_open' }));
+    expect(() => g.trySend(3, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => g.trySend(0, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => g.trySend(1.5, 'x')).toThrow(RangeError);
+    expect(() => g.trySend('1' as never, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => g.trySend(1, 42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => g.trySend(1, Buffer.alloc(g.maxMessageSize + 1))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => g.tryReceive(0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => g.receiveSync(1, { timeout: -1 })).toThrow(RangeError);
+    expect(g.trySend(1, Buffer.alloc(g.maxMessageSize))).toBe(true); // the largest message fits
+    expect(g.trySend(1, new Float64Array([1, 2]))).toBe(true); // any view of bytes
+  });
+
+  it('times out, aborts, and rejects pending operations on close', async () => {
+    const n = name();
+    const g = MailboxGroup.create(n, { members: 2, ringSize: 4096 });
+    const t0 = performance.now();
+    await expect(g.receive(1, { timeout: 60 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+    expect(() => g.receiveSync(1, { timeout: 30 })).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
+    const ac = new AbortController();
+    const aborted = g.receive(undefined, { signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await expect(g.receive(1, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    while (g.trySend(1, 'fill')); // full: a send now waits
+    const pendingSend = g.send(1, 'more');
+    const pendingReceive = g.receive();
+    g.close();
+    await expect(pendingSend).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(pendingReceive).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(() => g.trySend(1, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    await expect(g.receive()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    g.close(); // idempotent
+    expect(g.closed).toBe(true);
+  });
+
+  it('guards a message view until it is released', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
+    const b = keep(MailboxGroup.join(n)); // the same process may hold two members
+    expect(b.id).toBe(1);
+    a.trySend(1, 'one');
+    a.trySend(1, 'two');
+    const v = b.tryReceiveView(0)!;
+    expect(v.data.toString()).toBe('one');
+    expect(() => b.tryReceive(0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    expect(b.tryReceive()).toBeUndefined(); // receive-from-any skips a sender with a view out
+    v.release();
+    v.release(); // idempotent
+    {
+      using w = b.tryReceiveView(0)!;
+      expect(w.data.toString()).toBe('two');
+    }
+    expect(b.tryReceive(0)).toBeUndefined();
+  });
+
+  it('cork() holds messages back until uncork(), except when a ring fills up', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
+    const b = keep(MailboxGroup.join(n));
+    a.cork();
+    a.cork(); // nested
+    expect(a.trySend(1, 'one')).toBe(true);
+    expect(b.tryReceive(0)).toBeUndefined(); // written, not published
+    a.uncork();
+    expect(b.tryReceive(0)).toBeUndefined(); // still one cork left
+    a.uncork();
+    expect(b.tryReceive(0)?.data.toString()).toBe('one');
+    a.cork();
+    let sent = 0;
+    while (a.trySend(1, Buffer.alloc(100))) sent++;
+    expect(sent).toBeGreaterThan(30);
+    // the ring filled up: everything written so far was published
+    let got = 0;
+    while (b.tryReceive(0)) got++;
+    expect(got).toBe(sent);
+    expect(a.trySend(1, 'last')).toBe(true);
+    a.close(); // publishes what is complete
+    expect(b.tryReceive(0)?.data.toString()).toBe('last');
+  });
+
+  it('a sender that corrupts its ring costs only its own messages', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    const bad = keep(MailboxGroup.join(n, { id: 1 }));
+    const good = keep(MailboxGroup.join(n, { id: 2 }));
+    bad.trySend(0, 'fine');
+    good.trySend(0, 'one');
+    good.trySend(0, 'two');
+    expect(a.tryReceive(1)?.data.toString()).toBe('fine');
+    // member 1 "publishes" far more than it wrote, with a garbage length where a record should be
+    const raw = keep(SharedMemory.open(n));
+    const words = new Uint32Array(raw.buffer);
+    const ringsOffset = 64 + 3 * 64; // header + 3 member slots (docs/design.md)
+    const stride = 256 + 4096; // ring header + data
+    const ring10 = ringsOffset + (1 * 2 + 0) * stride; // ring (from 1, to 0): index from * (N - 1) + to
+    const tail = words[ring10 / 4];
+    words[(ring10 + 256 + (tail % 4096)) / 4] = 4000;
+    Atomics.store(words, ring10 / 4, tail + 4096);
+    expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT' }));
+    const got = [a.tryReceive(), a.tryReceive()].map((m) => m?.data.toString());
+    expect(got).toEqual(['one', 'two']); // receive-from-any skips the broken sender
+    expect(a.tryReceive()).toBeUndefined();
+  });
+
+  it('refuses segments that are not mailbox groups, or of the wrong kind', () => {
+    const n = name();
+    const shm = keep(SharedMemory.create(n, { size: 4096 }));
+    new Uint32Array(shm.buffer)[10] = 1; // "ready", but no magic
+    expect(() => MailboxGroup.join(n)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_INCOMPATIBLE' }));
+    const m = name();
+    keep(MailboxGroup.create(m, { members: 3, ringSize: 4096 }));
+    expect(() => Mailbox.open(m)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_INCOMPATIBLE' }));
+    expect(() => MailboxGroup.join(name())).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
