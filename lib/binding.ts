@@ -20,6 +20,9 @@ export interface NativeBinding {
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
   shmAnonymous(size: number): SegmentTuple;
+  /** [...SegmentTuple, temporary name] */
+  shmCreateHidden(size: number, mode: number): [...SegmentTuple, string];
+  shmPublish(tmpName: string, name: string): void;
   shmFromFd(fd: number, readonly: boolean): SegmentTuple;
   shmUnlink(name: string): boolean;
   shmClose(handle: Handle, buffer: ArrayBuffer): void;

@@ -199,15 +199,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     doorbellOption(options.doorbell);
     spinOption(options.spin, 'options.spin');
     const size = native.mailboxSize(members, ringSize) as number;
-    const shm = SharedMemory.create(full, { size, mode: options.mode });
-    try {
+    // The creator initialises the segment and takes its member slot before the name appears, so a
+    // process joining at once can never take the creator's slot or see an uninitialised group.
+    let group: MailboxGroup | undefined;
+    SharedMemory.createInitialized(full, { size, mode: options.mode }, (shm) => {
       native.mailboxInit(SharedMemory.handleOf(shm), members, ringSize);
-      return new MailboxGroup(shm, options.id ?? 0, options);
-    } catch (err) {
-      shm.close();
-      SharedMemory.unlink(full);
-      throw err;
-    }
+      group = new MailboxGroup(shm, options.id ?? 0, options);
+    }, () => group?.close());
+    return group!;
   }
 
   /** Opens an existing group and joins it (see options.id). */

@@ -98,6 +98,37 @@ export class SharedMemory implements Disposable {
   }
 
   /**
+   * @internal Creates a named segment that appears under `name` only after `init(shm)` has returned,
+   * so no other process can ever open it half-initialised (a lock's header, a mailbox's slots). It is
+   * built under a temporary name and published with link(2); EEXIST if `name` exists by then, after
+   * calling `abandon()` (if given) to undo what `init` built.
+   */
+  static createInitialized(name: string, options: CreateOptions, init: (shm: SharedMemory) => void,
+    abandon?: () => void): SharedMemory {
+    const full = normalizeName(name);
+    validateObject(options, 'options');
+    const size = validateSize(options.size);
+    const mode = validateMode(options.mode);
+    const [handle, buffer, fd, bytes, created, tmp] = native.shmCreateHidden(size, mode);
+    const shm = new SharedMemory([handle, buffer, fd, bytes, created], full, false);
+    let initialised = false;
+    let published = false;
+    try {
+      init(shm);
+      initialised = true;
+      native.shmPublish(tmp, full); // removes the temporary name, also when it fails
+      published = true;
+    } finally {
+      if (!published) {
+        if (initialised) abandon?.(); // undo what init built on the segment, while it is still mapped
+        shm.close();
+        native.shmUnlink(tmp);
+      }
+    }
+    return shm;
+  }
+
+  /**
    * Opens the named segment, creating it with `size` if it does not exist. An existing segment keeps
    * its own size; `created` tells which happened.
    */

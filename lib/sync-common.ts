@@ -105,16 +105,13 @@ export function placement(shm: unknown, byteOffset: unknown, size: number): [Sha
 export function createNamed(name: string, options: unknown, size: number, init: (place: Place) => void): Place {
   if (options !== undefined) validateObject(options, 'options');
   const mode = (options as NamedOptions | undefined)?.mode;
-  const shm = SharedMemory.create(name, mode === undefined ? { size } : { size, mode });
-  const place = new Place(shm, 0, true);
-  try {
+  // The name appears only once the object is initialised, so a racing open() never finds it blank.
+  let place: Place | undefined;
+  SharedMemory.createInitialized(name, mode === undefined ? { size } : { size, mode }, (shm) => {
+    place = new Place(shm, 0, true);
     init(place);
-  } catch (err) {
-    shm.close();
-    if (shm.name !== null) SharedMemory.unlink(shm.name);
-    throw err;
-  }
-  return place;
+  });
+  return place!;
 }
 
 export function openNamed(name: string, attach: (place: Place) => void): Place {

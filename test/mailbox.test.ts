@@ -285,6 +285,20 @@ describe('Mailbox: crashes and rejoining', () => {
   });
 });
 
+describe('Mailbox: creation races', () => {
+  it('a process opening the instant the name appears never takes the creator\'s side (20 rounds)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const n = name('eager');
+      const c = child({ role: 'eagerOpen', name: n });
+      await nextMessage(c, (m) => m.looping);
+      const mb = keep(Mailbox.create(n, { ringSize: 4096 }));
+      expect(mb.id).toBe(0);
+      const r = await nextMessage<{ side: number; code?: string }>(c, (m) => m.side !== undefined);
+      expect(r).toEqual({ side: 1 });
+    }
+  });
+});
+
 describe('Mailbox: the job-queue example', () => {
   it('dispatches jobs to separate worker programs and collects every result', async () => {
     const script = path.join(__dirname, '..', 'examples', 'mailbox-job-queue', 'dispatcher.cjs');

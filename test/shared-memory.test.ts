@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SharedMemory } from '../lib';
 import { Child } from './helpers/child';
@@ -166,6 +166,26 @@ describe('SharedMemory semantics', () => {
       for (let i = 0; i < 100; i++) SharedMemory.unlink(`${prefix}-${i}`);
     }
     expect(readdirSync('/dev/shm').filter((f) => f.startsWith('.interproc-tmp'))).toEqual([]);
+  });
+
+  it('createInitialized: the name appears only after init, and failures leave nothing behind', () => {
+    const n = name('init');
+    let visibleDuringInit: boolean | undefined;
+    using shm = SharedMemory.createInitialized(n, { size: 4096 }, (s) => {
+      new Uint8Array(s.buffer)[0] = 42;
+      visibleDuringInit = existsSync(`/dev/shm${n}`);
+    });
+    expect(visibleDuringInit).toBe(false);
+    using again = SharedMemory.open(n);
+    expect(new Uint8Array(again.buffer)[0]).toBe(42);
+    expect(() => SharedMemory.createInitialized(n, { size: 10 }, () => {})).toThrow(expect.objectContaining({ code: 'EEXIST', path: n }));
+    const n2 = uniqueName('initfail');
+    expect(() => SharedMemory.createInitialized(n2, { size: 10 }, () => {
+      throw new Error('init failed');
+    })).toThrow('init failed');
+    expect(existsSync(`/dev/shm${n2}`)).toBe(false);
+    expect(readdirSync('/dev/shm').filter((f) => f.startsWith('.interproc-tmp'))).toEqual([]);
+    expect(shm.name).toBe(n);
   });
 
   it('fromFd of a closed descriptor is EBADF', () => {

@@ -89,6 +89,42 @@ Napi::Value JS_shmOpen(const Napi::CallbackInfo& info) {
   return wrapSegment(env, std::move(r.value()), created ? name : "");
 }
 
+// shmCreateHidden(size, mode) -> [handle, buffer, fd, size, created, tmpName]
+Napi::Value JS_shmCreateHidden(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SegmentOptions opts;
+  opts.size = sizeArg(env, info[0]);
+  opts.mode = static_cast<mode_t>(info[1].ToNumber().Uint32Value() & 07777);
+  std::string tmp;
+  auto r = Segment::createHidden(opts, &tmp);
+  if (!r) throw systemError(env, r.error());
+  Napi::Array out = wrapSegment(env, std::move(r.value()), tmp).As<Napi::Array>();
+  out.Set(5u, Napi::String::New(env, tmp));
+  return out;
+}
+
+// shmPublish(tmpName, name): throws EEXIST (path: name) when the name exists; the temporary name is
+// removed either way.
+Napi::Value JS_shmPublish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw typeError(env, "tmpName must be a string");
+  std::string tmp = info[0].As<Napi::String>().Utf8Value();
+  if (tmp.rfind("/.interproc-tmp-", 0) != 0 || !Segment::validateName(tmp).empty()) {
+    throw typeError(env, "not a temporary segment name");
+  }
+  Napi::CallbackInfo const& args = info;
+  std::string name = [&] {
+    if (!args[1].IsString()) throw typeError(env, "name must be a string");
+    std::string n = args[1].As<Napi::String>().Utf8Value();
+    std::string why = Segment::validateName(n);
+    if (!why.empty()) throw typeError(env, "invalid shared memory name '" + n + "': " + why);
+    return n;
+  }();
+  auto r = Segment::publish(tmp, name);
+  if (!r) throw systemError(env, r.error(), name);
+  return env.Undefined();
+}
+
 Napi::Value JS_shmAnonymous(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto r = Segment::anonymous(sizeArg(env, info[0]));
@@ -139,6 +175,8 @@ Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
 void init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("shmOpen", Napi::Function::New(env, JS_shmOpen, "shmOpen"));
+  exports.Set("shmCreateHidden", Napi::Function::New(env, JS_shmCreateHidden, "shmCreateHidden"));
+  exports.Set("shmPublish", Napi::Function::New(env, JS_shmPublish, "shmPublish"));
   exports.Set("shmAnonymous", Napi::Function::New(env, JS_shmAnonymous, "shmAnonymous"));
   exports.Set("shmFromFd", Napi::Function::New(env, JS_shmFromFd, "shmFromFd"));
   exports.Set("shmUnlink", Napi::Function::New(env, JS_shmUnlink, "shmUnlink"));

@@ -74,28 +74,60 @@ Result<Segment> Segment::mapFd(int fd, bool readonly, bool created) {
 
 namespace {
 
-// Creates the object fully (mode, size) under a private temporary name and only then publishes it
-// under `name` with link(2) in /dev/shm (where glibc's shm_open keeps objects), so no other process
-// can ever open it half-made, e.g. with size 0 before ftruncate. Returns the fd, or EEXIST.
-Result<int> createPublished(const std::string& name, const SegmentOptions& opts) {
-  static std::atomic<uint32_t> counter{0};
-  std::string tmp = "/.interproc-tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+// Creates the object fully (mode, size) under a private temporary name in /dev/shm, where glibc's
+// shm_open keeps objects. Returns the fd; the caller publishes or unlinks the temporary name.
+Result<int> createUnder(const std::string& tmp, const SegmentOptions& opts) {
   int fd = shm_open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL, opts.mode);
   if (fd < 0) return SysError::fromErrno("shm_open");
   const char* failed = nullptr;
   if (fchmod(fd, opts.mode) != 0) failed = "fchmod";
   else if (ftruncate(fd, static_cast<off_t>(opts.size)) != 0) failed = "ftruncate";
-  else if (link(("/dev/shm" + tmp).c_str(), ("/dev/shm" + name).c_str()) != 0) failed = errno == EEXIST ? "shm_open" : "link";
-  SysError e{errno, failed ? failed : ""};
-  shm_unlink(tmp.c_str());  // the published name (if any) keeps the object
   if (failed != nullptr) {
+    SysError e = SysError::fromErrno(failed);
     ::close(fd);
+    shm_unlink(tmp.c_str());
     return e;
   }
   return fd;
 }
 
+std::string temporaryName() {
+  static std::atomic<uint32_t> counter{0};
+  return "/.interproc-tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+// Creates the object under a temporary name and only then publishes it under `name`, so no other
+// process can ever open it half-made (e.g. with size 0 before ftruncate). Returns the fd, or EEXIST.
+Result<int> createPublished(const std::string& name, const SegmentOptions& opts) {
+  std::string tmp = temporaryName();
+  Result<int> fd = createUnder(tmp, opts);
+  if (!fd) return fd;
+  Status published = Segment::publish(tmp, name);
+  if (!published) {
+    ::close(fd.value());
+    return published.error();
+  }
+  return fd;
+}
+
 }  // namespace
+
+Result<Segment> Segment::createHidden(const SegmentOptions& opts, std::string* tmpName) {
+  *tmpName = temporaryName();
+  Result<int> fd = createUnder(*tmpName, opts);
+  if (!fd) return fd.error();
+  Result<Segment> r = mapFd(fd.value(), false, true);
+  if (!r.ok()) shm_unlink(tmpName->c_str());
+  return r;
+}
+
+Status Segment::publish(const std::string& tmpName, const std::string& name) {
+  int rc = link(("/dev/shm" + tmpName).c_str(), ("/dev/shm" + name).c_str());
+  SysError e{errno, errno == EEXIST ? "shm_open" : "link"};
+  shm_unlink(tmpName.c_str());  // the published name (if any) keeps the object
+  if (rc != 0) return e;
+  return Ok{};
+}
 
 Result<Segment> Segment::open(const std::string& name, CreateMode how, const SegmentOptions& opts) {
   if (how == CreateMode::OpenOnly) {

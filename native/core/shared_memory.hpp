@@ -37,6 +37,13 @@ class Segment {
   // Maps an existing fd (for example one received from another process). The fd is duplicated
   // (close-on-exec); the caller keeps its own.
   static Result<Segment> fromFd(int fd, bool readonly);
+  // Creates and maps a new object under a private temporary name (returned in *tmpName), not yet
+  // visible under any name a user would open. Initialise it, then publish() it: so nobody can ever
+  // open a named object before its creator has set it up (a lock's header, a mailbox's slots).
+  static Result<Segment> createHidden(const SegmentOptions& opts, std::string* tmpName);
+  // Gives the hidden object its real name (link(2) in /dev/shm: EEXIST if the name exists) and
+  // removes the temporary name, whatever the outcome.
+  static Status publish(const std::string& tmpName, const std::string& name);
   // Removes a name from the system; mappings stay valid until closed.
   static Status unlink(const std::string& name);
 
