@@ -96,9 +96,15 @@ function charts(stamp, groups) {
   for (const [key, rows] of groups) {
     const [area, metric] = key.split('|');
     const m = METRIC[metric] ?? { label: metric };
-    const payloads = new Set(rows.map((r) => r.payload).filter((p) => p != null));
+    // A line against payload only when some series has several payloads; otherwise bars.
+    const perSeries = new Map();
+    for (const r of rows) {
+      if (r.payload == null) continue;
+      const k = `${r.mechanism}|${r.mode}`;
+      perSeries.set(k, (perSeries.get(k) ?? new Set()).add(r.payload));
+    }
     let svg;
-    if (payloads.size > 1) {
+    if ([...perSeries.values()].some((p) => p.size > 1)) {
       const bySeries = new Map();
       for (const r of rows) {
         if (r.payload == null) continue;
@@ -129,6 +135,12 @@ function charts(stamp, groups) {
 
 async function main() {
   fs.mkdirSync(outDir, { recursive: true });
+  // --from FILE: no measuring; remake the tables and charts from a results JSON (e.g. latest.json).
+  const fromArg = args.indexOf('--from');
+  if (fromArg >= 0) {
+    const saved = JSON.parse(fs.readFileSync(args[fromArg + 1], 'utf8'));
+    return report(saved.env, saved.rows);
+  }
   const scenarioDir = path.join(__dirname, 'scenarios');
   const scenarios = fs.readdirSync(scenarioDir).filter((f) => f.endsWith('.cjs')).sort()
     .filter((f) => !only || only.some((o) => f.startsWith(o)));
@@ -144,15 +156,19 @@ async function main() {
   for (const b of nativeBenches) rows.push(...(await runOne(`${++k}/${total} native ${b}`, path.join(root, 'build-native', b), quick ? ['--quick'] : [])));
   for (const s of scenarios) rows.push(...(await runOne(`${++k}/${total} ${s}`, process.execPath, ['--expose-gc', path.join(scenarioDir, s), ...(quick ? ['--quick'] : [])])));
 
-  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
   const env = { date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, kernel: os.release(), node: process.version, quick };
+  report(env, rows);
+}
+
+function report(env, rows) {
+  const stamp = env.date.replace(/[:]/g, '-').replace(/\..*/, '');
   const groups = new Map();
   for (const r of rows) {
     const key = `${r.area}|${r.metric}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(r);
   }
-  let md = `# interproc benchmark results\n\n${env.date} · ${env.cpu} · ${env.cpus} CPUs · Linux ${env.kernel} · Node ${env.node}${quick ? ' · quick mode' : ''}\n\n`;
+  let md = `# interproc benchmark results\n\n${env.date} · ${env.cpu} · ${env.cpus} CPUs · Linux ${env.kernel} · Node ${env.node}${env.quick ? ' · quick mode' : ''}\n\n`;
   md += 'Each figure is the median of the repetitions with their min–max; every row was measured in this run.\n';
   const chartFiles = charts(stamp, groups);
   for (const [key, rs] of groups) {

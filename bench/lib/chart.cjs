@@ -15,7 +15,7 @@ function logTicks(min, max) {
 
 // series: [{ name, points: [{x, y, lo, hi}] }]; x = payload bytes. Log-log axes.
 function lineChart({ title, yLabel, series }) {
-  const W = 760, H = 420, L = 70, R = 250, T = 40, B = 50;
+  const W = 1100, H = 440, L = 70, R = 480, T = 40, B = 50;
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const ys = series.flatMap((s) => s.points.flatMap((p) => [p.lo ?? p.y, p.hi ?? p.y])).filter((v) => v > 0);
   const x0 = Math.log2(Math.min(...xs)), x1 = Math.log2(Math.max(...xs)) || x0 + 1;
