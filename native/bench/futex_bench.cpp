@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "../core/futex.hpp"
 #include "../core/shared_memory.hpp"
 
@@ -21,18 +22,8 @@ using namespace interproc;
 
 namespace {
 
-double nowUs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof(set), &set);
-}
+using bench::pin;
+using bench::nowUs;
 
 enum class Mode { Futex, Spin, Hybrid };
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "../core/futex.hpp"
 #include "../core/ring.hpp"
 #include "../core/shared_memory.hpp"
@@ -30,23 +31,14 @@ using namespace interproc::ring;
 
 namespace {
 
-double nowUs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+using bench::pin;
+using bench::nowUs;
+
 double cpuUs() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_sec * 1e6 + u.ru_stime.tv_usec;
 }
-void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof set, &set);
-}
-
 std::string join(const std::vector<double>& v) {
   std::string s;
   for (double x : v) s += (s.empty() ? "" : ",") + std::to_string(x);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "../core/mutex.hpp"
 #include "../core/rwlock.hpp"
 #include "../core/semaphore.hpp"
@@ -26,17 +27,12 @@ using namespace interproc;
 
 namespace {
 
+using bench::pin;
+
 int64_t nowNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof(set), &set);
 }
 
 void row(const char* mechanism, const char* mode, const char* metric, const std::vector<double>& runs,

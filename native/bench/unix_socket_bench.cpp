@@ -13,24 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "../core/unix_socket.hpp"
 
 using namespace interproc;
 
 namespace {
 
-double nowUs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof(set), &set);
-}
+using bench::pin;
+using bench::nowUs;
 
 void waitFor(int fd, short events) {
   pollfd p{fd, events, 0};
