@@ -6,6 +6,7 @@ import { SharedMemory } from './shared-memory';
 import {
   acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  SyncObject,
 } from './sync-common';
 import { BrokenBarrierError, TimeoutError } from './sync-errors';
 import { validateInteger, validateObject } from './validate';
@@ -23,7 +24,7 @@ function partiesOf(options: unknown): number {
   return options.parties;
 }
 
-export class Barrier implements Disposable {
+export class Barrier extends SyncObject {
   /** Bytes a Barrier of `parties` takes: 64 + 64 per party. */
   static byteLength(parties: number): number {
     validateInteger(parties, 'parties', 1, MAX_PARTIES);
@@ -31,12 +32,11 @@ export class Barrier implements Disposable {
   }
   static readonly alignment = 8;
   static readonly maxParties = MAX_PARTIES;
-  #place: Place;
   #parties: number;
   #pending = false;
 
   private constructor(place: Place, parties: number) {
-    this.#place = place;
+    super(place);
     this.#parties = parties;
   }
 
@@ -69,32 +69,19 @@ export class Barrier implements Disposable {
     return new Barrier(place, parties);
   }
 
-  static unlink(name: string): boolean {
-    return SharedMemory.unlink(name);
-  }
-
-  get shm(): SharedMemory {
-    return this.#place.shm;
-  }
-  get byteOffset(): number {
-    return this.#place.offset;
-  }
-  get closed(): boolean {
-    return this.#place.closed;
-  }
   get parties(): number {
     return this.#parties;
   }
   /** How many times the barrier has tripped (wraps at 2^32). */
   get generation(): number {
-    return native.syncInfo(Kind.Barrier, this.#place.handle('Barrier'), this.#place.offset).generation;
+    return native.syncInfo(Kind.Barrier, this.place.handle('Barrier'), this.place.offset).generation;
   }
   get broken(): boolean {
-    return native.syncInfo(Kind.Barrier, this.#place.handle('Barrier'), this.#place.offset).broken;
+    return native.syncInfo(Kind.Barrier, this.place.handle('Barrier'), this.place.offset).broken;
   }
 
   #arrive(): [number, number] {
-    const [code, generation] = native.syncArrive(this.#place.handle('Barrier'), this.#place.offset);
+    const [code, generation] = native.syncArrive(this.place.handle('Barrier'), this.place.offset);
     if (code === Outcome.Broken) throw new BrokenBarrierError();
     return [code, generation];
   }
@@ -117,7 +104,7 @@ export class Barrier implements Disposable {
     if (code === Outcome.Acquired) return true;
     this.#pending = true;
     try {
-      const r = await acquireAsync(Op.BarrierPass, this.#place.handle('Barrier'), this.#place.offset, timeout, generation,
+      const r = await acquireAsync(Op.BarrierPass, this.place.handle('Barrier'), this.place.offset, timeout, generation,
         signal, this);
       return this.#settle(r, 'Barrier.wait', timeout);
     } finally {
@@ -131,31 +118,29 @@ export class Barrier implements Disposable {
     if (this.#pending) throw new RangeError('Barrier.waitSync: this Barrier object already has a wait pending (one party per thread)');
     const [code, generation] = this.#arrive();
     if (code === Outcome.Acquired) return true;
-    const r = native.syncAcquireSync(Op.BarrierPass, this.#place.handle('Barrier'), this.#place.offset, timeout, generation);
+    const r = native.syncAcquireSync(Op.BarrierPass, this.place.handle('Barrier'), this.place.offset, timeout, generation);
     return this.#settle(r, 'Barrier.waitSync', timeout);
   }
 
   /** Breaks the barrier on purpose: every waiter gets a BrokenBarrierError. */
   abort(): void {
-    native.syncRelease(Rel.BarrierBreak, this.#place.handle('Barrier'), this.#place.offset);
+    native.syncRelease(Rel.BarrierBreak, this.place.handle('Barrier'), this.place.offset);
   }
 
   /** Makes a broken barrier usable again (frees the slots of dead or departed parties). Call it when no party waits. */
   reset(): void {
-    native.syncRelease(Rel.BarrierReset, this.#place.handle('Barrier'), this.#place.offset);
+    native.syncRelease(Rel.BarrierReset, this.place.handle('Barrier'), this.place.offset);
   }
 
   /**
    * Leaves the party set (this thread's slot is marked gone, which breaks the barrier for anyone
    * still waiting for it) and stops using the object. A named Barrier closes its segment.
    */
-  close(): void {
-    if (this.#place.closed) return;
-    native.syncRelease(Rel.BarrierLeave, this.#place.handle('Barrier'), this.#place.offset);
-    this.#place.close();
+  /** Leaves the barrier (a party that leaves breaks it for the others, see docs/api.md), then closes. */
+  override close(): void {
+    if (this.place.closed) return;
+    native.syncRelease(Rel.BarrierLeave, this.place.handle('Barrier'), this.place.offset);
+    super.close();
   }
 
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }

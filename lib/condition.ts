@@ -6,6 +6,7 @@ import { SharedMemory } from './shared-memory';
 import {
   acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  SyncObject,
 } from './sync-common';
 import { invalidType, validateInteger } from './validate';
 import { OwnerDeadError } from './sync-errors';
@@ -16,13 +17,12 @@ function mutexOf(value: unknown): Mutex {
   throw invalidType('mutex', 'an instance of Mutex or MutexGuard', value);
 }
 
-export class Condition implements Disposable {
+export class Condition extends SyncObject {
   static readonly byteLength = 64;
   static readonly alignment = 8;
-  #place: Place;
 
   private constructor(place: Place) {
-    this.#place = place;
+    super(place);
   }
 
   static initAt(shm: SharedMemory, byteOffset: number): Condition {
@@ -48,20 +48,6 @@ export class Condition implements Disposable {
     return new Condition(openNamed(name, (p) => native.syncAttach(Kind.Condition, p.handle('Condition'), 0)));
   }
 
-  static unlink(name: string): boolean {
-    return SharedMemory.unlink(name);
-  }
-
-  get shm(): SharedMemory {
-    return this.#place.shm;
-  }
-  get byteOffset(): number {
-    return this.#place.offset;
-  }
-  get closed(): boolean {
-    return this.#place.closed;
-  }
-
   /**
    * Atomically unlocks `mutex` (held by this thread) and waits for a notify, without blocking the
    * event loop; then locks `mutex` again, always (also after a timeout or an abort, before the
@@ -71,13 +57,13 @@ export class Condition implements Disposable {
   async wait(mutex: Mutex | MutexGuard, options?: WaitOptions): Promise<boolean> {
     const m = mutexOf(mutex);
     const { timeout, signal } = waitOptions(options);
-    const handle = this.#place.handle('Condition');
-    const seen: number = native.syncInfo(Kind.Condition, handle, this.#place.offset);
+    const handle = this.place.handle('Condition');
+    const seen: number = native.syncInfo(Kind.Condition, handle, this.place.offset);
     m.unlock();
     let code: Outcome | undefined;
     let failure: unknown;
     try {
-      code = await acquireAsync(Op.CondWait, handle, this.#place.offset, timeout, seen, signal, this);
+      code = await acquireAsync(Op.CondWait, handle, this.place.offset, timeout, seen, signal, this);
     } catch (err) {
       failure = err;
     }
@@ -90,13 +76,13 @@ export class Condition implements Disposable {
   waitSync(mutex: Mutex | MutexGuard, options?: WaitSyncOptions): boolean {
     const m = mutexOf(mutex);
     const timeout = waitSyncOptions(options);
-    const handle = this.#place.handle('Condition');
-    const seen: number = native.syncInfo(Kind.Condition, handle, this.#place.offset);
+    const handle = this.place.handle('Condition');
+    const seen: number = native.syncInfo(Kind.Condition, handle, this.place.offset);
     m.unlock();
     let code: Outcome | undefined;
     let failure: unknown;
     try {
-      code = native.syncAcquireSync(Op.CondWait, handle, this.#place.offset, timeout, seen);
+      code = native.syncAcquireSync(Op.CondWait, handle, this.place.offset, timeout, seen);
     } catch (err) {
       failure = err;
     }
@@ -108,20 +94,13 @@ export class Condition implements Disposable {
   /** Wakes up to `count` waiters (default 1) in any process; returns how many were woken. */
   notify(count = 1): number {
     validateInteger(count, 'count', 0);
-    return native.syncRelease(Rel.CondNotify, this.#place.handle('Condition'), this.#place.offset, count) as number;
+    return native.syncRelease(Rel.CondNotify, this.place.handle('Condition'), this.place.offset, count) as number;
   }
 
   /** Wakes every waiter; returns how many were woken. */
   notifyAll(): number {
-    return native.syncRelease(Rel.CondNotify, this.#place.handle('Condition'), this.#place.offset, 0x7fffffff) as number;
+    return native.syncRelease(Rel.CondNotify, this.place.handle('Condition'), this.place.offset, 0x7fffffff) as number;
   }
 
-  close(): void {
-    this.#place.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }
 

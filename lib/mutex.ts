@@ -6,6 +6,7 @@ import { SharedMemory } from './shared-memory';
 import {
   acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  SyncObject,
 } from './sync-common';
 import { OwnerDeadError, TimeoutError } from './sync-errors';
 
@@ -39,15 +40,14 @@ export class MutexGuard implements Disposable {
   }
 }
 
-export class Mutex implements Disposable {
+export class Mutex extends SyncObject {
   /** Bytes a Mutex takes in a SharedMemory. */
   static readonly byteLength = 64;
   /** Required alignment of its byte offset (64 is best: one cache line). */
   static readonly alignment = 8;
-  #place: Place;
 
   private constructor(place: Place) {
-    this.#place = place;
+    super(place);
   }
 
   /** Initialises a new Mutex at `byteOffset` of `shm` (overwrites whatever was there). */
@@ -77,27 +77,13 @@ export class Mutex implements Disposable {
     return new Mutex(openNamed(name, (p) => native.syncAttach(Kind.Mutex, p.handle('Mutex'), 0)));
   }
 
-  /** Removes a named Mutex's name (as SharedMemory.unlink). */
-  static unlink(name: string): boolean {
-    return SharedMemory.unlink(name);
-  }
-
-  get shm(): SharedMemory {
-    return this.#place.shm;
-  }
-  get byteOffset(): number {
-    return this.#place.offset;
-  }
-  get closed(): boolean {
-    return this.#place.closed;
-  }
   /** Kernel thread id of the holder (0 when free). A snapshot, for diagnostics. */
   get owner(): number {
-    return native.syncInfo(Kind.Mutex, this.#place.handle('Mutex'), this.#place.offset).owner;
+    return native.syncInfo(Kind.Mutex, this.place.handle('Mutex'), this.place.offset).owner;
   }
   /** True when the calling thread holds it. */
   get isHeld(): boolean {
-    const i = native.syncInfo(Kind.Mutex, this.#place.handle('Mutex'), this.#place.offset);
+    const i = native.syncInfo(Kind.Mutex, this.place.handle('Mutex'), this.place.offset);
     return i.owner === i.self;
   }
 
@@ -114,13 +100,13 @@ export class Mutex implements Disposable {
    */
   async lock(options?: WaitOptions): Promise<MutexGuard> {
     const { timeout, signal } = waitOptions(options);
-    const handle = this.#place.handle('Mutex');
+    const handle = this.place.handle('Mutex');
     // Free lock: take it on this thread at once (no native promise, no waiter thread).
     if (!signal?.aborted) {
-      const now = native.syncTry(Op.MutexLock, handle, this.#place.offset);
+      const now = native.syncTry(Op.MutexLock, handle, this.place.offset);
       if (now !== Outcome.Busy) return this.#guard(now);
     }
-    const code = await acquireAsync(Op.MutexLock, handle, this.#place.offset, timeout, 0, signal, this);
+    const code = await acquireAsync(Op.MutexLock, handle, this.place.offset, timeout, 0, signal, this);
     if (code === Outcome.TimedOut) throw new TimeoutError('Mutex.lock', timeout);
     return this.#guard(code);
   }
@@ -128,14 +114,14 @@ export class Mutex implements Disposable {
   /** Blocks this thread until the lock is free (for worker threads and scripts). EDEADLK if this thread holds it. */
   lockSync(options?: WaitSyncOptions): MutexGuard {
     const timeout = waitSyncOptions(options);
-    const code = native.syncAcquireSync(Op.MutexLock, this.#place.handle('Mutex'), this.#place.offset, timeout, 0);
+    const code = native.syncAcquireSync(Op.MutexLock, this.place.handle('Mutex'), this.place.offset, timeout, 0);
     if (code === Outcome.TimedOut) throw new TimeoutError('Mutex.lockSync', timeout);
     return this.#guard(code);
   }
 
   /** Takes the lock if it is free: true when taken (unlock with unlock()). Throws OwnerDeadError as lock() does. */
   tryLock(): boolean {
-    const code = native.syncTry(Op.MutexLock, this.#place.handle('Mutex'), this.#place.offset);
+    const code = native.syncTry(Op.MutexLock, this.place.handle('Mutex'), this.place.offset);
     if (code === Outcome.Busy) return false;
     this.#guard(code);
     return true;
@@ -143,23 +129,17 @@ export class Mutex implements Disposable {
 
   /** Releases the lock; EPERM unless the calling thread holds it. */
   unlock(): void {
-    native.syncRelease(Rel.MutexUnlock, this.#place.handle('Mutex'), this.#place.offset);
+    native.syncRelease(Rel.MutexUnlock, this.place.handle('Mutex'), this.place.offset);
   }
 
   /** After an OwnerDeadError: the data is repaired. EPERM unless held by this thread; EINVAL if consistent. */
   markConsistent(): void {
-    native.syncMarkConsistent(Kind.Mutex, this.#place.handle('Mutex'), this.#place.offset);
+    native.syncMarkConsistent(Kind.Mutex, this.place.handle('Mutex'), this.place.offset);
   }
 
   /**
    * Stops using this Mutex. A named Mutex closes its segment; if this thread still holds the lock,
    * closing abandons it (the next locker gets OwnerDeadError, as if this process had died).
    */
-  close(): void {
-    this.#place.close();
-  }
 
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }

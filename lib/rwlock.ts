@@ -5,6 +5,7 @@ import { SharedMemory } from './shared-memory';
 import {
   acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  SyncObject,
 } from './sync-common';
 import { OwnerDeadError, TimeoutError } from './sync-errors';
 
@@ -38,15 +39,14 @@ export class RwLockGuard implements Disposable {
   }
 }
 
-export class RwLock implements Disposable {
+export class RwLock extends SyncObject {
   /** Bytes an RwLock takes: 64 + 64 per reader slot (32 concurrently reading threads). */
   static readonly byteLength = 64 + 64 * 32;
   static readonly alignment = 8;
   static readonly maxReaders = 32;
-  #place: Place;
 
   private constructor(place: Place) {
-    this.#place = place;
+    super(place);
   }
 
   static initAt(shm: SharedMemory, byteOffset: number): RwLock {
@@ -72,22 +72,9 @@ export class RwLock implements Disposable {
     return new RwLock(openNamed(name, (p) => native.syncAttach(Kind.RwLock, p.handle('RwLock'), 0)));
   }
 
-  static unlink(name: string): boolean {
-    return SharedMemory.unlink(name);
-  }
-
-  get shm(): SharedMemory {
-    return this.#place.shm;
-  }
-  get byteOffset(): number {
-    return this.#place.offset;
-  }
-  get closed(): boolean {
-    return this.#place.closed;
-  }
   /** Reader slots in use and the writer's thread id (0 if none): a snapshot, for diagnostics. */
   get state(): { readers: number; writer: number } {
-    const i = native.syncInfo(Kind.RwLock, this.#place.handle('RwLock'), this.#place.offset);
+    const i = native.syncInfo(Kind.RwLock, this.place.handle('RwLock'), this.place.offset);
     return { readers: i.readers, writer: i.writer };
   }
 
@@ -100,13 +87,13 @@ export class RwLock implements Disposable {
 
   #async(op: Op, mode: 'read' | 'write', options: WaitOptions | undefined): Promise<RwLockGuard> {
     const { timeout, signal } = waitOptions(options);
-    const handle = this.#place.handle('RwLock');
+    const handle = this.place.handle('RwLock');
     if (!signal?.aborted) {
       // Free: take it on this thread at once (no native promise, no waiter thread).
-      const now = native.syncTry(op, handle, this.#place.offset);
+      const now = native.syncTry(op, handle, this.place.offset);
       if (now !== Outcome.Busy) return Promise.resolve().then(() => this.#guard(mode, now));
     }
-    return acquireAsync(op, handle, this.#place.offset, timeout, 0, signal, this).then((code) => {
+    return acquireAsync(op, handle, this.place.offset, timeout, 0, signal, this).then((code) => {
       if (code === Outcome.TimedOut) throw new TimeoutError(`RwLock.${op === Op.RwRead ? 'lockRead' : 'lockWrite'}`, timeout);
       return this.#guard(mode, code);
     });
@@ -114,13 +101,13 @@ export class RwLock implements Disposable {
 
   #sync(op: Op, mode: 'read' | 'write', options: WaitSyncOptions | undefined): RwLockGuard {
     const timeout = waitSyncOptions(options);
-    const code = native.syncAcquireSync(op, this.#place.handle('RwLock'), this.#place.offset, timeout, 0);
+    const code = native.syncAcquireSync(op, this.place.handle('RwLock'), this.place.offset, timeout, 0);
     if (code === Outcome.TimedOut) throw new TimeoutError(`RwLock.${op === Op.RwRead ? 'lockReadSync' : 'lockWriteSync'}`, timeout);
     return this.#guard(mode, code);
   }
 
   #try(op: Op, mode: 'read' | 'write'): boolean {
-    const code = native.syncTry(op, this.#place.handle('RwLock'), this.#place.offset);
+    const code = native.syncTry(op, this.place.handle('RwLock'), this.place.offset);
     if (code === Outcome.Busy) return false;
     this.#guard(mode, code);
     return true;
@@ -148,22 +135,15 @@ export class RwLock implements Disposable {
   }
   /** EPERM unless this thread holds a read lock. */
   unlockRead(): void {
-    native.syncRelease(Rel.RwUnlockRead, this.#place.handle('RwLock'), this.#place.offset);
+    native.syncRelease(Rel.RwUnlockRead, this.place.handle('RwLock'), this.place.offset);
   }
   /** EPERM unless this thread holds the write lock. */
   unlockWrite(): void {
-    native.syncRelease(Rel.RwUnlockWrite, this.#place.handle('RwLock'), this.#place.offset);
+    native.syncRelease(Rel.RwUnlockWrite, this.place.handle('RwLock'), this.place.offset);
   }
   /** After an OwnerDeadError on a write lock: the data is repaired. */
   markConsistent(): void {
-    native.syncMarkConsistent(Kind.RwLock, this.#place.handle('RwLock'), this.#place.offset);
+    native.syncMarkConsistent(Kind.RwLock, this.place.handle('RwLock'), this.place.offset);
   }
 
-  close(): void {
-    this.#place.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }

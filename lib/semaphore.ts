@@ -7,6 +7,7 @@ import { SharedMemory } from './shared-memory';
 import {
   acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  SyncObject,
 } from './sync-common';
 import { TimeoutError } from './sync-errors';
 import { validateBoolean, validateInteger, validateObject } from './validate';
@@ -60,17 +61,16 @@ function initialValue(options: unknown): [number, boolean] {
 
 const ROBUST_BYTES = 64 + 64 * 32;
 
-export class Semaphore implements Disposable {
+export class Semaphore extends SyncObject {
   /** Bytes of an ownerless Semaphore. */
   static readonly byteLength = 64;
   /** Bytes of a robust Semaphore ({ robust: true }). */
   static readonly robustByteLength = ROBUST_BYTES;
   static readonly alignment = 8;
   static readonly maxValue = MAX_VALUE;
-  #place: Place;
 
   private constructor(place: Place) {
-    this.#place = place;
+    super(place);
   }
 
   static initAt(shm: SharedMemory, byteOffset: number, options?: SemaphoreOptions): Semaphore {
@@ -98,41 +98,28 @@ export class Semaphore implements Disposable {
     return new Semaphore(openNamed(name, (p) => native.syncAttach(Kind.Semaphore, p.handle('Semaphore'), 0)));
   }
 
-  static unlink(name: string): boolean {
-    return SharedMemory.unlink(name);
-  }
-
-  get shm(): SharedMemory {
-    return this.#place.shm;
-  }
-  get byteOffset(): number {
-    return this.#place.offset;
-  }
-  get closed(): boolean {
-    return this.#place.closed;
-  }
   /** Permits available now (a snapshot). */
   get value(): number {
-    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset).value;
+    return native.syncInfo(Kind.Semaphore, this.place.handle('Semaphore'), this.place.offset).value;
   }
   /** True for a robust Semaphore (owned permits, returned when a holder dies). */
   get robust(): boolean {
-    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset).robust;
+    return native.syncInfo(Kind.Semaphore, this.place.handle('Semaphore'), this.place.offset).robust;
   }
   /** Robust mode: permits the calling thread holds (0 in ownerless mode). */
   get held(): number {
-    return native.syncInfo(Kind.Semaphore, this.#place.handle('Semaphore'), this.#place.offset).held;
+    return native.syncInfo(Kind.Semaphore, this.place.handle('Semaphore'), this.place.offset).held;
   }
 
   /** Waits for a permit without blocking the event loop. */
   async acquire(options?: WaitOptions): Promise<SemaphorePermit> {
     const { timeout, signal } = waitOptions(options);
-    const handle = this.#place.handle('Semaphore');
+    const handle = this.place.handle('Semaphore');
     // A permit is free: take it on this thread at once (no native promise, no waiter thread).
-    if (!signal?.aborted && native.syncTry(Op.SemAcquire, handle, this.#place.offset) === Outcome.Acquired) {
+    if (!signal?.aborted && native.syncTry(Op.SemAcquire, handle, this.place.offset) === Outcome.Acquired) {
       return new SemaphorePermit(this);
     }
-    const code = await acquireAsync(Op.SemAcquire, handle, this.#place.offset, timeout, 0, signal, this);
+    const code = await acquireAsync(Op.SemAcquire, handle, this.place.offset, timeout, 0, signal, this);
     if (code === Outcome.TimedOut) throw new TimeoutError('Semaphore.acquire', timeout);
     return new SemaphorePermit(this);
   }
@@ -140,14 +127,14 @@ export class Semaphore implements Disposable {
   /** Blocks this thread until a permit is available. */
   acquireSync(options?: WaitSyncOptions): SemaphorePermit {
     const timeout = waitSyncOptions(options);
-    const code = native.syncAcquireSync(Op.SemAcquire, this.#place.handle('Semaphore'), this.#place.offset, timeout, 0);
+    const code = native.syncAcquireSync(Op.SemAcquire, this.place.handle('Semaphore'), this.place.offset, timeout, 0);
     if (code === Outcome.TimedOut) throw new TimeoutError('Semaphore.acquireSync', timeout);
     return new SemaphorePermit(this);
   }
 
   /** Takes a permit if one is available: true when taken (give it back with release()). */
   tryAcquire(): boolean {
-    return native.syncTry(Op.SemAcquire, this.#place.handle('Semaphore'), this.#place.offset) === Outcome.Acquired;
+    return native.syncTry(Op.SemAcquire, this.place.handle('Semaphore'), this.place.offset) === Outcome.Acquired;
   }
 
   /**
@@ -156,14 +143,7 @@ export class Semaphore implements Disposable {
    */
   release(count = 1): void {
     validateInteger(count, 'count', 0, MAX_VALUE);
-    native.syncRelease(Rel.SemRelease, this.#place.handle('Semaphore'), this.#place.offset, count);
+    native.syncRelease(Rel.SemRelease, this.place.handle('Semaphore'), this.place.offset, count);
   }
 
-  close(): void {
-    this.#place.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }

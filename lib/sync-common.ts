@@ -87,6 +87,46 @@ export class Place {
   }
 }
 
+/**
+ * What every synchronisation object shares: the place it lives in (a SharedMemory and a byte offset),
+ * close() (detaches this handle; a named object's own segment is unmapped), `using`, and unlink of a
+ * named object's name.
+ */
+export abstract class SyncObject implements Disposable {
+  readonly #place: Place;
+
+  protected constructor(place: Place) {
+    this.#place = place;
+  }
+
+  protected get place(): Place {
+    return this.#place;
+  }
+
+  /** Removes a named object's name (as SharedMemory.unlink): true if it existed. */
+  static unlink(name: string): boolean {
+    return SharedMemory.unlink(name);
+  }
+
+  get shm(): SharedMemory {
+    return this.#place.shm;
+  }
+  get byteOffset(): number {
+    return this.#place.offset;
+  }
+  get closed(): boolean {
+    return this.#place.closed;
+  }
+
+  close(): void {
+    this.#place.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
 /** Checks (shm, byteOffset) for an object of `size` bytes. */
 export function placement(shm: unknown, byteOffset: unknown, size: number): [SharedMemory, number] {
   if (!(shm instanceof SharedMemory)) throw invalidType('shm', 'an instance of SharedMemory', shm);
