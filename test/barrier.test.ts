@@ -1,22 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Barrier, BrokenBarrierError, SharedMemory, TimeoutError } from '../lib';
-import { killAll, runTask, within, type TaskChild } from './helpers/sync';
-import { exited, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
+import { describe, expect, it } from 'vitest';
+import { Barrier, BrokenBarrierError, TimeoutError } from '../lib';
+import { runTask, syncScope, within } from './helpers/sync';
+import { exited, nextMessage, sleep } from './helpers/util';
 
-const made: string[] = [];
-const children: TaskChild[] = [];
-function segment(): { name: string; shm: SharedMemory } {
-  const name = uniqueName('barrier');
-  made.push(name);
-  return { name, shm: SharedMemory.create(name, { size: 8192 }) };
-}
-afterEach(() => {
-  killAll(children.splice(0));
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { children, segment } = syncScope('barrier');
 
 describe('Barrier', () => {
   it('4 processes pass 300 generations together; one serial party per generation', async () => {

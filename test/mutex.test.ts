@@ -1,27 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortError, Mutex, OwnerDeadError, SharedMemory, TimeoutError } from '../lib';
 import { native } from '../lib/binding';
-import { killAll, runTask, within, type TaskChild } from './helpers/sync';
-import { exited, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
+import { runTask, syncScope, within } from './helpers/sync';
+import { exited, nextMessage, sleep, uniqueName } from './helpers/util';
 
-const made: string[] = [];
-const children: TaskChild[] = [];
-function segment(): { name: string; shm: SharedMemory; i32: Int32Array } {
-  const name = uniqueName('mutex');
-  made.push(name);
-  const shm = SharedMemory.create(name, { size: 8192 });
-  return { name, shm, i32: new Int32Array(shm.buffer) };
-}
-afterEach(() => {
-  killAll(children.splice(0));
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { made, children, segment } = syncScope('mutex');
 const D = 64;
 
 describe('Mutex across processes', () => {

@@ -1,23 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { OwnerDeadError, RwLock, SharedMemory, TimeoutError } from '../lib';
-import { killAll, runTask, within, type TaskChild } from './helpers/sync';
-import { exited, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
+import { describe, expect, it } from 'vitest';
+import { OwnerDeadError, RwLock, TimeoutError } from '../lib';
+import { runTask, syncScope, within } from './helpers/sync';
+import { exited, nextMessage, sleep } from './helpers/util';
 
-const made: string[] = [];
-const children: TaskChild[] = [];
-function segment(): { name: string; shm: SharedMemory; i32: Int32Array } {
-  const name = uniqueName('rwlock');
-  made.push(name);
-  const shm = SharedMemory.create(name, { size: 8192 });
-  return { name, shm, i32: new Int32Array(shm.buffer) };
-}
-afterEach(() => {
-  killAll(children.splice(0));
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { children, segment } = syncScope('rwlock');
 const D = 64;
 
 describe('RwLock', () => {

@@ -1,17 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortError, Semaphore, SharedMemory, TimeoutError } from '../lib';
-import { killAll, runTask, within, type TaskChild } from './helpers/sync';
-import { exited, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
+import { runTask, syncScope, within } from './helpers/sync';
+import { exited, nextMessage, sleep, uniqueName } from './helpers/util';
 
-const made: string[] = [];
-const children: TaskChild[] = [];
-afterEach(() => {
-  killAll(children.splice(0));
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { made, children } = syncScope('sem');
 const D = 64;
 
 describe('Semaphore', () => {

@@ -1,6 +1,8 @@
 // Helpers for the synchronisation tests: a child running one task of test/fixtures/sync-child.cjs.
 import type { ChildProcess } from 'node:child_process';
-import { forkFixture, nextMessage } from './util';
+import { afterAll, afterEach, expect } from 'vitest';
+import { SharedMemory } from '../../lib';
+import { forkFixture, leftoverShm, nextMessage, uniqueName } from './util';
 
 export interface TaskChild {
   proc: ChildProcess;
@@ -34,4 +36,31 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export function killAll(children: TaskChild[]): void {
   for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+}
+
+/**
+ * The set-up every synchronisation test file shares: segments made with segment() and children pushed
+ * on `children` are cleaned up after each test, and the file must leave nothing in /dev/shm.
+ */
+export function syncScope(tag: string): {
+  made: string[];
+  children: TaskChild[];
+  segment(): { name: string; shm: SharedMemory; i32: Int32Array };
+} {
+  const made: string[] = [];
+  const children: TaskChild[] = [];
+  afterEach(() => {
+    killAll(children.splice(0));
+    for (const n of made.splice(0)) SharedMemory.unlink(n);
+  });
+  afterAll(() => {
+    expect(leftoverShm()).toEqual([]);
+  });
+  function segment() {
+    const name = uniqueName(tag);
+    made.push(name);
+    const shm = SharedMemory.create(name, { size: 8192 });
+    return { name, shm, i32: new Int32Array(shm.buffer) };
+  }
+  return { made, children, segment };
 }
