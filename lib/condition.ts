@@ -9,7 +9,6 @@ import {
   SyncObject,
 } from './sync-common';
 import { invalidType, validateInteger } from './validate';
-import { OwnerDeadError } from './sync-errors';
 
 function mutexOf(value: unknown): Mutex {
   if (value instanceof Mutex) return value;

@@ -31,3 +31,27 @@ export function asAbortError(err: unknown, signal: AbortSignal | undefined): unk
   }
   return err;
 }
+
+/**
+ * Starts a native wait that returns [promise, jobId] (jobId 0: already settled) and ties it to an
+ * AbortSignal: an abort cancels the native job (which then rejects with ABORT_ERR, reported as an
+ * AbortError carrying the signal's reason), and the listener is removed when the wait settles.
+ */
+export function abortableNative<T>(signal: AbortSignal | undefined, start: () => [Promise<T>, number],
+  cancel: (jobId: number) => unknown): Promise<T> {
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  const [promise, id] = start();
+  if (signal === undefined || id === 0) return promise;
+  const onAbort = () => cancel(id);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return promise.then(
+    (r) => {
+      signal.removeEventListener('abort', onAbort);
+      return r;
+    },
+    (err) => {
+      signal.removeEventListener('abort', onAbort);
+      throw asAbortError(err, signal);
+    },
+  );
+}

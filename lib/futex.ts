@@ -2,7 +2,7 @@
 // and Atomics.notify (which only work between threads of one process). Data stays plain Atomics:
 // Atomics.load/store/add/compareExchange on the mapped buffer are real atomic instructions.
 import { native, type Handle, type WaitResult } from './binding';
-import { asAbortError, AbortError, closedError } from './errors';
+import { abortableNative, closedError } from './errors';
 import { ownerOf, SharedMemory, wasClosed } from './shared-memory';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from './validate';
 
@@ -75,21 +75,7 @@ export function waitAsync(array: FutexArray, index: number, value: number, timeo
   } catch (err) {
     return Promise.reject(err);
   }
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  const [promise, id] = native.futexWaitAsync(handle, offset, expected, ms, array);
-  if (signal === undefined || id === 0) return promise;
-  const onAbort = () => native.blockingCancel(id);
-  signal.addEventListener('abort', onAbort, { once: true });
-  return promise.then(
-    (r) => {
-      signal.removeEventListener('abort', onAbort);
-      return r;
-    },
-    (err) => {
-      signal.removeEventListener('abort', onAbort);
-      throw asAbortError(err, signal);
-    },
-  );
+  return abortableNative(signal, () => native.futexWaitAsync(handle, offset, expected, ms, array), native.blockingCancel);
 }
 
 /** Wakes up to `count` waiters (default: all) sleeping on `array[index]`, in any process. */

@@ -225,7 +225,6 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #sentThisTurn = false;
   #slab: Buffer | null = null;
   #slabEntry: Pending | null = null;
-  #slabStart = 0;
   #slabUsed = 0;
   // receiving
   #decoder: FrameDecoder | null = null;

@@ -1,7 +1,7 @@
 // What the five synchronisation classes share: where an object lives (a SharedMemory and a byte
 // offset, or a small named segment of its own), option checks, and the async wait with AbortSignal.
 import { native, type Handle } from './binding';
-import { asAbortError, AbortError, closedError } from './errors';
+import { abortableNative, AbortError, closedError } from './errors';
 import { SharedMemory } from './shared-memory';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from './validate';
 
@@ -172,19 +172,5 @@ export function openNamed(name: string, attach: (place: Place) => void): Place {
  */
 export function acquireAsync(op: Op, handle: Handle, offset: number, timeout: number | undefined, arg: number,
   signal: AbortSignal | undefined, keepAlive: object): Promise<Outcome> {
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  const [promise, id] = native.syncAcquireAsync(op, handle, offset, timeout, arg, keepAlive);
-  if (signal === undefined || id === 0) return promise;
-  const onAbort = () => native.syncCancel(id);
-  signal.addEventListener('abort', onAbort, { once: true });
-  return promise.then(
-    (r) => {
-      signal.removeEventListener('abort', onAbort);
-      return r;
-    },
-    (err) => {
-      signal.removeEventListener('abort', onAbort);
-      throw asAbortError(err, signal);
-    },
-  );
+  return abortableNative(signal, () => native.syncAcquireAsync(op, handle, offset, timeout, arg, keepAlive), native.syncCancel);
 }
