@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstring>
 
+#include "exclusive_word.hpp"
 #include "futex.hpp"
 
 namespace interproc {
@@ -14,38 +15,11 @@ void Mutex::init(void* mem) {
 }
 
 Outcome Mutex::tryLock(bool waited) {
-  const uint32_t tid = robust::selfTid();
-  uint32_t w = m_->lock.word.load(std::memory_order_relaxed);
-  for (;;) {
-    if (w == 0) {
-      // After a sleep, keep the waiters bit: other sleepers may remain behind us.
-      if (robust::take(&m_->lock, 0, tid | (waited ? robust::kWaiters : 0))) return Outcome::Acquired;
-    } else if (w == robust::kNotRecoverable) {
-      return Outcome::NotRecoverable;
-    } else if (robust::ownerDied(w)) {
-      if (robust::take(&m_->lock, w, tid | (w & robust::kWaiters))) {
-        m_->header.state.store(1, std::memory_order_relaxed);
-        return Outcome::OwnerDead;
-      }
-    } else if (robust::owner(w) == tid) {
-      return Outcome::Deadlock;
-    } else {
-      return Outcome::Busy;
-    }
-    w = m_->lock.word.load(std::memory_order_relaxed);
-  }
+  return exclusive::tryTake(m_->lock, m_->header, waited);
 }
 
 bool Mutex::LockOp::prepare(WaitSet& ws) {
-  auto& word = m().m_->lock.word;
-  uint32_t w = word.load(std::memory_order_relaxed);
-  if (w == 0 || w == robust::kNotRecoverable || robust::ownerDied(w)) return false;
-  if (!(w & robust::kWaiters)) {
-    if (!word.compare_exchange_strong(w, w | robust::kWaiters)) return false;
-    w |= robust::kWaiters;
-  }
-  ws.add(&word, w);
-  return true;
+  return exclusive::prepareSleep(m().m_->lock, ws);
 }
 
 void Mutex::LockOp::giveUp() {

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstring>
 
+#include "exclusive_word.hpp"
 #include "futex.hpp"
 
 namespace interproc {
@@ -93,37 +94,11 @@ bool RwLock::ReadOp::prepare(WaitSet& ws) {
 }
 
 Outcome RwLock::tryWriterWord(bool waited) {
-  const uint32_t tid = robust::selfTid();
-  uint32_t w = m_->writer.word.load(std::memory_order_relaxed);
-  for (;;) {
-    if (w == 0) {
-      if (robust::take(&m_->writer, 0, tid | (waited ? robust::kWaiters : 0))) return Outcome::Acquired;
-    } else if (w == robust::kNotRecoverable) {
-      return Outcome::NotRecoverable;
-    } else if (robust::ownerDied(w)) {
-      if (robust::take(&m_->writer, w, tid | (w & robust::kWaiters))) {
-        m_->header.state.store(1);
-        return Outcome::OwnerDead;
-      }
-    } else if (robust::owner(w) == tid) {
-      return Outcome::Deadlock;
-    } else {
-      return Outcome::Busy;
-    }
-    w = m_->writer.word.load(std::memory_order_relaxed);
-  }
+  return exclusive::tryTake(m_->writer, m_->header, waited);
 }
 
 bool RwLock::prepareWriterWord(WaitSet& ws) {
-  auto& word = m_->writer.word;
-  uint32_t w = word.load();
-  if (w == 0 || w == robust::kNotRecoverable || robust::ownerDied(w)) return false;
-  if (!(w & robust::kWaiters)) {
-    if (!word.compare_exchange_strong(w, w | robust::kWaiters)) return false;
-    w |= robust::kWaiters;
-  }
-  ws.add(&word, w);
-  return true;
+  return exclusive::prepareSleep(m_->writer, ws);
 }
 
 Outcome RwLock::readersGone() {
