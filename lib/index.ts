@@ -21,5 +21,5 @@ export type {
 export { Mailbox, MailboxGroup } from './mailbox';
 export type {
   Doorbell, MailboxGroupCreateOptions, MailboxGroupJoinOptions, MailboxGroupOptions, MemberInfo, MemberState,
-  Message as MailboxMessage, MessageData, MessageView, ReceiveOptions as MailboxReceiveOptions, SendOptions, SyncOptions,
+  Message as MailboxMessage, MessageData, MessageView, ReceiveOptions as MailboxReceiveOptions, ReceiveManyOptions as MailboxReceiveManyOptions, SendOptions, SyncOptions,
 } from './mailbox';

@@ -50,6 +50,10 @@ export interface ReceiveOptions {
   /** Overrides the group's `spin` for this call. */
   spin?: number;
 }
+export interface ReceiveManyOptions extends ReceiveOptions {
+  /** The most messages to return (default 1024). */
+  max?: number;
+}
 export type SendOptions = ReceiveOptions;
 export type SyncOptions = Omit<ReceiveOptions, 'signal'>;
 
@@ -118,6 +122,14 @@ function spinOption(v: unknown, name: string): number {
 
 const sliceBytes = Uint8Array.prototype.slice;
 const kReceiveData = Symbol('receiveData');
+const kReceiveMany = Symbol('receiveMany');
+const DEFAULT_MANY = 1024;
+
+function maxOption(v: unknown, name: string): number {
+  if (v === undefined) return DEFAULT_MANY;
+  validateInteger(v, name, 1, 2 ** 31 - 1);
+  return v as number;
+}
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -147,6 +159,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #waiters = new Set<Waiter>();
   readonly #peerBells = new Map<number, { gen: number; fd: number }>();
   #warned = false;
+  #unreported: Error | undefined; // a corrupt ring found by a batch that had already taken messages
   #closed = false;
   #corked = 0;
   readonly #dirty = new Set<number>(); // rings with records written while corked, not yet published
@@ -346,6 +359,23 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** Like receive, but reads in place (see MessageView). */
   receiveView(from?: number, options: ReceiveOptions = {}): Promise<MessageView> {
     return this.#receive(from, options, true) as Promise<MessageView>;
+  }
+
+  /**
+   * Every message waiting now, up to `max` (default 1024), from `from` or from any member in turn;
+   * [] when none. Messages that arrived together are copied out with one allocation per run (each
+   * `data` is a view of it) and given back to the sender with one index store: the batch form for
+   * throughput. A view keeps its run (at most 64 KiB, or the one message) alive, like Buffer's pool.
+   */
+  tryReceiveMany(from?: number, max?: number): Message[] {
+    this.#check();
+    const f = this.#fromArg(from);
+    return (this.#attemptMany(f, maxOption(max, 'max'), false) ?? []) as Message[];
+  }
+
+  /** Like tryReceiveMany, but waits (like receive) until at least one message is there. */
+  receiveMany(from?: number, options: ReceiveManyOptions = {}): Promise<Message[]> {
+    return this.#receiveMany(from, options, false) as Promise<Message[]>;
   }
 
   /** Like receive, but blocks the thread (for workers and CLIs). */
@@ -578,6 +608,54 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     return dataOnly ? data : { from, data };
   }
 
+  /** Up to `max` messages from `from`, or from each member in turn; undefined when none is waiting. */
+  #attemptMany(from: number | undefined, max: number, dataOnly: boolean): (Message | Buffer)[] | undefined {
+    const bufs: Buffer[] = [];
+    if (from !== undefined) {
+      const ring = this.#in[from]!;
+      if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
+      if (this.#takeMany(from, ring, max, bufs) === 0) return undefined;
+      return dataOnly ? bufs : bufs.map((data) => ({ from, data }));
+    }
+    if (this.#unreported !== undefined) {
+      const err = this.#unreported;
+      this.#unreported = undefined;
+      throw err;
+    }
+    const out: Message[] = [];
+    const n = this.#members;
+    for (let k = 0, p = this.#next; k < n && out.length < max; k++, p = p + 1 === n ? 0 : p + 1) {
+      const ring = this.#in[p];
+      if (ring === undefined || ring.pending || ring.broken !== undefined) continue;
+      bufs.length = 0;
+      try {
+        if (this.#takeMany(p, ring, max - out.length, bufs) === 0) continue;
+      } catch (err) {
+        // Messages already taken from other rings must not be lost: report the bad ring next time.
+        if (out.length === 0) throw err;
+        this.#unreported = err as Error;
+        continue;
+      }
+      this.#next = p + 1 === n ? 0 : p + 1;
+      for (const data of bufs) out.push({ from: p, data });
+    }
+    return out.length === 0 ? undefined : out;
+  }
+
+  /** ring.takeMany(), waking a producer that waits for room, and marking a corrupt ring broken (see #peek). */
+  #takeMany(from: number, ring: RingConsumer, max: number, out: Buffer[]): number {
+    if (ring.broken !== undefined) throw ring.broken;
+    let n: number;
+    try {
+      n = ring.takeMany(this.#buf, max, out);
+    } catch (err) {
+      ring.broken = Object.assign(err as Error, { member: from });
+      throw err;
+    }
+    if (ring.wake !== 0) this.#wake(from, ring.wake);
+    return n;
+  }
+
   #armIn(from: number | undefined, kind: number): void {
     if (from !== undefined) {
       this.#in[from]!.setSleep(kind);
@@ -654,25 +732,48 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     return this.#receive(from, options, false, true) as Promise<Buffer>;
   }
 
+  /** @internal Mailbox#tryReceiveMany / receiveMany: Buffers alone. */
+  [kReceiveMany](from: number, options: ReceiveManyOptions | undefined, wait: boolean): Buffer[] | Promise<Buffer[]> {
+    if (wait) return this.#receiveMany(from, options as ReceiveManyOptions, true) as Promise<Buffer[]>;
+    this.#check();
+    return (this.#attemptMany(from, maxOption(options?.max, 'max'), true) ?? []) as Buffer[];
+  }
+
   #receive(from: unknown, options: ReceiveOptions, view: boolean, dataOnly = false): Promise<Message | MessageView | Buffer> {
+    return this.#receiveWith(from, options, view ? 'receiveView' : 'receive', (f) => this.#attemptFor(f, view, dataOnly));
+  }
+
+  #receiveMany(from: unknown, options: ReceiveManyOptions, dataOnly: boolean): Promise<unknown> {
+    let max: number;
+    try {
+      validateObject(options, 'options');
+      max = maxOption(options.max, 'options.max');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#receiveWith(from, options, 'receiveMany', (f) => this.#attemptMany(f, max, dataOnly));
+  }
+
+  /** The async receives: an attempt at once, then the bounded poll (spin), then the event-loop wait. */
+  #receiveWith<T>(from: unknown, options: ReceiveOptions, op: string, attemptFor: (f: number | undefined) => T | undefined): Promise<T> {
     let f: number | undefined, timeout: number | undefined, signal: AbortSignal | undefined, spin: number;
-    let first: Message | MessageView | Buffer | undefined;
+    let first: T | undefined;
     try {
       this.#check();
       f = this.#fromArg(from);
       [timeout, signal, spin] = this.#waitOptions(options);
-      first = this.#attemptFor(f, view, dataOnly);
+      first = attemptFor(f);
     } catch (err) {
       return Promise.reject(err);
     }
     if (first !== undefined) return Promise.resolve(first);
-    const attempt = () => this.#attemptFor(f, view, dataOnly);
+    const attempt = () => attemptFor(f);
     if (spin > 0) {
       const r = this.#spinFor(attempt, spin);
-      if (r !== undefined) return Promise.resolve(r as Message);
+      if (r !== undefined) return Promise.resolve(r as T);
     }
     return this.#waitAsync(attempt, (k) => this.#armIn(f, k), () => (f === undefined ? undefined : this.#goneError(f, true)),
-      timeout, signal, view ? 'receiveView' : 'receive') as Promise<Message | MessageView | Buffer>;
+      timeout, signal, op) as Promise<T>;
   }
 
   /**
@@ -684,25 +785,33 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     let r = attempt();
     if (r !== undefined) return r;
     if (spin > 0 && (r = this.#spinFor(attempt, spin)) !== undefined) return r;
+    // No clock reads on the way to sleep unless a timeout asks for them.
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
     let checkPeers = false; // a /proc read: only after a quiet slice, not before every sleep
+    let armed = false;
     try {
       for (;;) {
         const bell = Atomics.load(this.#u32, this.#bellIdx);
         arm(FUTEX);
+        armed = true;
         if ((r = attempt()) !== undefined) return r;
         if (checkPeers) {
           const gone = dead();
           if (gone !== undefined) throw gone;
         }
-        const left = deadline - performance.now();
-        if (left <= 0) throw timeoutError(op, timeout!);
-        checkPeers = native.futexWait(this.#handle, this.#bellOffset, bell, Math.min(left, LIVENESS_MS)) === 'timed-out';
+        let slice = LIVENESS_MS;
+        if (deadline !== Infinity) {
+          const left = deadline - performance.now();
+          if (left <= 0) throw timeoutError(op, timeout!);
+          if (left < slice) slice = left;
+        }
+        checkPeers = native.futexWait(this.#handle, this.#bellOffset, bell, slice) === 'timed-out';
         arm(0);
+        armed = false;
         if ((r = attempt()) !== undefined) return r;
       }
     } finally {
-      arm(0);
+      if (armed) arm(0);
       if (this.#waiters.size > 0) this.#pump(); // async waiters' flags were overwritten: re-arm them
     }
   }
@@ -907,6 +1016,15 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
   }
   receiveSync(options?: SyncOptions): Buffer {
     return this.#group.receiveSync(this.#peer, options).data;
+  }
+  /** Every message waiting now, up to `max` (default 1024); [] when none. See MailboxGroup#tryReceiveMany. */
+  tryReceiveMany(max?: number): Buffer[] {
+    if (max !== undefined) validateInteger(max, 'max', 1, 2 ** 31 - 1);
+    return this.#group[kReceiveMany](this.#peer, { max }, false) as Buffer[];
+  }
+  /** Like tryReceiveMany, but waits until at least one message is there. */
+  receiveMany(options: ReceiveManyOptions = {}): Promise<Buffer[]> {
+    return this.#group[kReceiveMany](this.#peer, options, true) as Promise<Buffer[]>;
   }
 
   /** Messages until the peer leaves (the loop ends) or dies (it throws ERR_MAILBOX_PEER_DEAD), or this side closes. */

@@ -107,6 +107,38 @@ describe('Mailbox: two processes', () => {
     expect((await exited(c)).code).toBe(0);
   }, 240_000);
 
+  it('receives in batches: receiveMany/tryReceiveMany deliver a stream in order, and the copies outlive the ring', async () => {
+    const n = name();
+    const count = 200_000;
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 1 << 18 })); // messages up to 64 KiB
+    const c = child({ role: 'stream', name: n, id: 1, to: 0, count, seed: 7 });
+    const kept: { seq: number; data: Buffer }[] = [];
+    let batches = 0;
+    let largest = 0;
+    for (let seq = 0; seq < count;) {
+      const max = [1, 7, 1024, 100_000][batches % 4];
+      let batch = g.tryReceiveMany(1, max);
+      if (batch.length === 0) batch = await g.receiveMany(1, { max, timeout: 20000 });
+      expect(batch.length).toBeGreaterThan(0);
+      expect(batch.length).toBeLessThanOrEqual(max);
+      largest = Math.max(largest, batch.length);
+      batches++;
+      for (const m of batch) {
+        expect(m.from).toBe(1);
+        const why = checkMessage(m.data, 0, seq, sizeFor(7, seq));
+        if (why) throw new Error(why);
+        if (seq % 1000 === 0) kept.push({ seq, data: m.data });
+        seq++;
+      }
+    }
+    expect(batches).toBeLessThan(count); // batches really held several messages
+    expect(largest).toBeGreaterThan(1);
+    // The ring has been overwritten many times since: what we kept is ours, not a view of the ring.
+    for (const { seq, data } of kept) expect(checkMessage(data, 0, seq, sizeFor(7, seq))).toBeUndefined();
+    expect(g.tryReceiveMany(1)).toEqual([]);
+    expect((await exited(c)).code).toBe(0);
+  }, 120_000);
+
   it('wraps around at every offset of the ring, with and without padding records', async () => {
     const n = name();
     const cap = 4096;
@@ -180,6 +212,29 @@ describe('MailboxGroup: many members', () => {
       expect(r, `member ${id}`).toMatchObject({ received: count * 3, errors: [] });
       expect((r as { perSender: number[] }).perSender.filter((x, i) => i !== id)).toEqual([count, count, count]);
     }
+  }, 60_000);
+
+  it('receiveMany() from any member takes every sender in turn, in order per sender', async () => {
+    const n = name();
+    const count = 20_000;
+    const g = keep(MailboxGroup.create(n, { members: 4, ringSize: 1 << 18 })); // messages up to 64 KiB
+    const kids = [1, 2, 3].map((id) => child({ role: 'stream', name: n, id, to: 0, count, seed: id, incarnation: id }));
+    const next = [0, 0, 0, 0];
+    let mixed = 0;
+    for (let got = 0; got < 3 * count;) {
+      let batch = g.tryReceiveMany(undefined, 512);
+      if (batch.length === 0) batch = await g.receiveMany(undefined, { max: 512, timeout: 20000 });
+      if (new Set(batch.map((m) => m.from)).size > 1) mixed++;
+      for (const { from, data } of batch) {
+        const why = checkMessage(data, from, next[from], sizeFor(from, next[from]));
+        if (why) throw new Error(`from ${from}: ${why}`);
+        next[from]++;
+      }
+      got += batch.length;
+    }
+    expect(next.slice(1)).toEqual([count, count, count]);
+    expect(mixed).toBeGreaterThan(0); // one batch took from several senders
+    for (const k of kids) expect((await exited(k)).code).toBe(0);
   }, 60_000);
 
   it('receive() from any member is fair: a busy sender cannot starve another', async () => {
@@ -434,6 +489,59 @@ describe('Mailbox: misuse and bad arguments', () => {
     const got = [a.tryReceive(), a.tryReceive()].map((m) => m?.data.toString());
     expect(got).toEqual(['one', 'two']); // receive-from-any skips the broken sender
     expect(a.tryReceive()).toBeUndefined();
+  });
+
+  it('a corrupt sender costs only its own messages in batches too, and none taken is lost', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    const bad = keep(MailboxGroup.join(n, { id: 1 }));
+    const good = keep(MailboxGroup.join(n, { id: 2 }));
+    bad.trySend(0, 'fine');
+    bad.trySend(0, 'also fine');
+    // member 1 publishes a garbage record after its two good ones
+    const raw = keep(SharedMemory.open(n));
+    const words = new Uint32Array(raw.buffer);
+    const ring10 = 64 + 3 * 64 + (1 * 2 + 0) * (256 + 4096); // see the test above
+    const tail = words[ring10 / 4];
+    words[(ring10 + 256 + (tail % 4096)) / 4] = 4000;
+    Atomics.store(words, ring10 / 4, tail + 64);
+    good.trySend(0, 'one');
+    good.trySend(0, 'two');
+    // The batch from any member takes member 1's good messages and member 2's, and reports the
+    // bad ring on the next call instead of dropping what it already took.
+    const first = a.tryReceiveMany();
+    expect(first.map((m) => `${m.from}:${m.data}`).sort()).toEqual(['1:also fine', '1:fine', '2:one', '2:two']);
+    expect(() => a.tryReceiveMany()).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    expect(() => a.tryReceiveMany(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT' }));
+    good.trySend(0, 'three');
+    expect(a.tryReceiveMany().map((m) => m.data.toString())).toEqual(['three']); // the bad sender is skipped
+  });
+
+  it('validates the batch arguments', async () => {
+    const n = name();
+    const a = keep(Mailbox.create(n, { ringSize: 4096 }));
+    const b = keep(Mailbox.open(n));
+    for (const max of [0, -1, 1.5, 2 ** 31]) expect(() => a.tryReceiveMany(max)).toThrow(RangeError);
+    expect(() => a.tryReceiveMany('3' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    await expect(a.receiveMany({ max: 0 })).rejects.toThrow(RangeError);
+    await expect(a.receiveMany(null as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    await expect(a.receiveMany({ timeout: 20 })).rejects.toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
+    expect(a.tryReceiveMany()).toEqual([]);
+    for (let i = 0; i < 5; i++) b.trySend(`m${i}`);
+    expect(a.tryReceiveMany(2).map(String)).toEqual(['m0', 'm1']);
+    expect((await a.receiveMany()).map(String)).toEqual(['m2', 'm3', 'm4']);
+    // a waiting receiveMany is woken by the first message and takes what is there
+    const waiting = a.receiveMany({ timeout: 10000 });
+    b.trySend('late');
+    expect((await waiting).map(String)).toEqual(['late']);
+    const v = a.tryReceiveView();
+    expect(v).toBeUndefined();
+    b.trySend('viewed');
+    const view = a.tryReceiveView()!;
+    expect(() => a.tryReceiveMany()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    view.release();
+    a.close();
+    expect(() => a.tryReceiveMany()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
   });
 
   it('refuses segments that are not mailbox groups, or of the wrong kind', () => {

@@ -19,9 +19,9 @@ const scale = quick ? 0.3 : 1;
 const only = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7);
 let seq = 0;
 
-function run(cpu, role, args) {
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, PEER, role, JSON.stringify(args)],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'].slice(0, role === 'net-server' ? 4 : 3) });
+function run(cpu, role, args, fds = []) {
+  const stdio = role === 'net-server' ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit', ...fds];
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, PEER, role, JSON.stringify(args)], { stdio });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const done = new Promise((resolve, reject) => {
@@ -47,6 +47,26 @@ async function mailboxPair(pingRole, pongRole, args) {
     }
   } finally {
     try { fs.rmSync(`/dev/shm${n}`); } catch {}
+  }
+}
+
+// Two eventfds handed to the two sides as fds 3 (their own) and 4 (the peer's).
+async function efdPair(args) {
+  const { native } = require('../../dist/binding');
+  const a = native.doorbellCreate();
+  const b = native.doorbellCreate();
+  try {
+    const pong = run(1, 'efd-pong', {}, [b, a]);
+    const ping = run(0, 'efd-ping', { ...args, peerPid: pong.child.pid }, [a, b]);
+    try {
+      return await ping.done;
+    } finally {
+      pong.child.kill('SIGTERM');
+      await pong.done.catch(() => {});
+    }
+  } finally {
+    native.doorbellClose(a);
+    native.doorbellClose(b);
   }
 }
 
@@ -133,6 +153,10 @@ async function main() {
         base: { mechanism: 'interproc Mailbox', mode, payload: 64, note },
         run: () => mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps: 1, spin: 50 }) });
     }
+    cases.push({ label: 'Node event-loop floor (eventfd + FdWatcher)', metric: 'rtt_us',
+      base: { mechanism: 'Node eventfd + uv_poll', mode: 'event-loop wake-up floor', payload: 8, baseline: true,
+        note: 'the FdWatcher a mailbox sleeps on, rung back and forth; no ring, no promise' },
+      run: () => efdPair({ iterations: it(3000), reps: 1 }) });
     cases.push({ label: 'Node net round trip 64 B', metric: 'rtt_us',
       base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
       run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }) });
@@ -157,12 +181,15 @@ async function main() {
   if (only !== 'rtt') {
     for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
       const cases = [];
-      const modes = [['async', 0, false, 0], ['async, corked 256', 0, false, 256], ['adaptive', 50, false, 0],
-        ['adaptive, corked 256', 50, false, 256], ['adaptive, zero-copy view', 50, true, 0]];
-      for (const [mode, spin, view, cork] of modes) {
+      // [mode, spin µs, zero-copy view, cork batch, receiveMany]
+      const modes = [['async', 0, false, 0, false], ['async, batched', 0, false, 256, true],
+        ['adaptive', 50, false, 0, false], ['adaptive, batched', 50, false, 256, true],
+        ['adaptive, zero-copy view', 50, true, 0, false]];
+      for (const [mode, spin, view, cork, many] of modes) {
+        const how = many ? 'cork()/uncork() per 256 sends, receiveMany()' : view ? 'tryReceiveView() + release()' : 'tryReceive()';
         cases.push({ label: `mailbox throughput ${size} B, ${mode}`, metric: 'msgs_per_s',
-          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: '1 MiB ring; trySend, await send only when full' },
-          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork }) });
+          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: `1 MiB ring; trySend, await send only when full; ${how}` },
+          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork, many }) });
       }
       cases.push({ label: `Node net throughput ${size} B`, metric: 'msgs_per_s',
         base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames, cork/uncork 256 per batch', payload: size, baseline: true },
