@@ -5,7 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
-import { layout, maxMessage, RingConsumer, RingProducer } from './ring';
+import { LARGE, layout, maxMessage, RingConsumer, RingProducer } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
@@ -158,8 +158,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   #next = 0; // round-robin start of receive-from-any: no sender can starve another
   readonly #waiters = new Set<Waiter>();
   readonly #peerBells = new Map<number, { gen: number; fd: number }>();
+  readonly #copyLarge = (at: number, length: number): Buffer => native.copyOut(this.#handle, at, length);
   #warned = false;
   #unreported: Error | undefined; // a corrupt ring found by a batch that had already taken messages
+  readonly #owed = new Set<number>(); // senders whose wake-up for room is put off (see #owe)
+  #owedFlush: NodeJS.Immediate | undefined;
   #closed = false;
   #corked = 0;
   readonly #dirty = new Set<number>(); // rings with records written while corked, not yet published
@@ -409,6 +412,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   close(): void {
     if (this.#closed) return;
     for (const to of [...this.#dirty]) this.#publish(to); // complete messages still go out
+    this.#payOwed();
     this.#closed = true;
     const err = closedError('MailboxGroup');
     for (const w of [...this.#waiters]) this.#finish(w, err);
@@ -592,19 +596,23 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
         released = true;
         const sleeping = ring.release();
         if (sleeping !== 0) this.#wake(from, sleeping);
+        else if (ring.owed) this.#owe(from);
       };
       return { from, data, release, [Symbol.dispose]: release };
     }
     // Small messages: TypedArray slice (one allocation + copy, species keeps it a Buffer) beats
-    // allocUnsafe + copy by ~40 ns; large ones: allocUnsafe skips zero-filling.
+    // allocUnsafe + copy by ~40 ns; medium ones: allocUnsafe skips zero-filling; large ones: a
+    // recycled block, so no page faults (lib/ring.ts LARGE).
     let data: Buffer;
     if (length <= 2048) data = sliceBytes.call(this.#buf, at, at + length) as Buffer;
+    else if (length >= LARGE) data = native.copyOut(this.#handle, at, length);
     else {
       data = Buffer.allocUnsafe(length);
       this.#buf.copy(data, 0, at, at + length);
     }
     const sleeping = ring.release();
     if (sleeping !== 0) this.#wake(from, sleeping);
+    else if (ring.owed) this.#owe(from);
     return dataOnly ? data : { from, data };
   }
 
@@ -647,13 +655,33 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (ring.broken !== undefined) throw ring.broken;
     let n: number;
     try {
-      n = ring.takeMany(this.#buf, max, out);
+      n = ring.takeMany(this.#buf, max, out, this.#copyLarge);
     } catch (err) {
       ring.broken = Object.assign(err as Error, { member: from });
       throw err;
     }
     if (ring.wake !== 0) this.#wake(from, ring.wake);
+    else if (ring.owed) this.#owe(from);
     return n;
+  }
+
+  /** A sleeping producer's wake-up was put off (RingConsumer#owed): done at the end of this turn at the latest. */
+  #owe(from: number): void {
+    this.#owed.add(from);
+    if (this.#owedFlush === undefined) this.#owedFlush = setImmediate(() => this.#payOwed()).unref();
+  }
+
+  /** Wakes every producer whose wake-up was put off; called at the end of the turn and before this side sleeps. */
+  #payOwed(): void {
+    if (this.#owedFlush !== undefined) {
+      clearImmediate(this.#owedFlush);
+      this.#owedFlush = undefined;
+    }
+    for (const p of this.#owed) {
+      const k = this.#in[p]!.wakeOwed();
+      if (k !== 0) this.#wake(p, k);
+    }
+    this.#owed.clear();
   }
 
   #armIn(from: number | undefined, kind: number): void {
@@ -805,6 +833,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
           if (left <= 0) throw timeoutError(op, timeout!);
           if (left < slice) slice = left;
         }
+        if (this.#owed.size > 0) this.#payOwed();
         checkPeers = native.futexWait(this.#handle, this.#bellOffset, bell, slice) === 'timed-out';
         arm(0);
         armed = false;
@@ -886,6 +915,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
         this.#disarmAll();
         return;
       }
+      if (this.#owed.size > 0) this.#payOwed();
       this.#sleep(bell);
       return;
     }

@@ -32,8 +32,13 @@ export interface RingLayout {
 export const layout: RingLayout = native.mailboxLayout();
 const HEADER = layout.recordHeader;
 const PAD = layout.padMarker;
-/** takeMany copies a run of records with one allocation of at most this many bytes (or one record). */
+/** takeMany copies a run of small records with one allocation of at most this many bytes. */
 const BLOCK = 64 * 1024;
+/**
+ * Messages of this size and more are copied out by native code into recycled blocks
+ * (native/core/block_pool.hpp): fresh memory would cost a page fault every 4 KiB.
+ */
+export const LARGE = 16 * 1024;
 
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 // Node's own Buffer class (FastBuffer) makes a view in ~10 ns; Buffer.from(ab, off, len) checks its
@@ -215,7 +220,7 @@ export class RingConsumer {
    * whose framing is impossible (thrown as ERR_MAILBOX_CORRUPT when it comes first). Returns how many were taken; `wake` is
    * then the producer's sleep flag, cleared (0: no wake-up due).
    */
-  takeMany(segment: Buffer, max: number, out: Buffer[]): number {
+  takeMany(segment: Buffer, max: number, out: Buffer[], copyLarge: (at: number, length: number) => Buffer): number {
     const u32 = this.#u32;
     const cap = this.#cap;
     const data = this.#data;
@@ -234,7 +239,21 @@ export class RingConsumer {
         head = (head + skip) >>> 0;
         pos = 0;
       }
-      // The run: records from pos up to the end of the data area, the published tail, max or BLOCK.
+      // A large message alone: copied into a recycled block.
+      const first = u32[(data + pos) >> 2];
+      if (first >= LARGE && first <= this.#max) {
+        const rec = HEADER + ((first + 7) & ~7);
+        if (rec > ((tail - head) >>> 0)) {
+          bad = true;
+          break;
+        }
+        out.push(copyLarge(data + pos + HEADER, first));
+        head = (head + rec) >>> 0;
+        taken++;
+        continue;
+      }
+      // A run of small records: from pos up to the end of the data area, the published tail, a
+      // large record, max or BLOCK.
       let end = pos;
       let h = head;
       while (taken < max && h !== tail && end < cap) {
@@ -245,7 +264,7 @@ export class RingConsumer {
           bad = true;
           break;
         }
-        if (end !== pos && end + rec - pos > BLOCK) break;
+        if (len >= LARGE || (end !== pos && end + rec - pos > BLOCK)) break;
         end += rec;
         h = (h + rec) >>> 0;
         taken++;
@@ -269,7 +288,7 @@ export class RingConsumer {
     }
     this.#head = head;
     Atomics.store(u32, this.#headIdx, head);
-    if (Atomics.load(u32, this.#producerSleepIdx) !== 0) this.wake = Atomics.exchange(u32, this.#producerSleepIdx, 0);
+    this.wake = this.#producerWake();
     return taken;
   }
 
@@ -281,6 +300,31 @@ export class RingConsumer {
     this.#head = (this.#head + this.#pending) >>> 0;
     this.#pending = 0;
     Atomics.store(this.#u32, this.#headIdx, this.#head);
+    return this.#producerWake();
+  }
+
+  /**
+   * After giving records back: a producer that sleeps for room is woken at once only when half
+   * the ring is free, so it refills the ring in bursts instead of paying a wake-up per message.
+   * Otherwise `owed` is set and the owner calls wakeOwed() at the end of its turn or before it
+   * sleeps itself (the producer also re-checks on its own every 50 ms, so nothing can hang).
+   */
+  #producerWake(): number {
+    if (Atomics.load(this.#u32, this.#producerSleepIdx) === 0) return 0;
+    if (((this.#tail - this.#head) >>> 0) > this.#cap >>> 1) {
+      this.owed = true;
+      return 0;
+    }
+    this.owed = false;
+    return Atomics.exchange(this.#u32, this.#producerSleepIdx, 0);
+  }
+
+  /** True when a sleeping producer's wake-up was put off (see #producerWake). */
+  owed = false;
+
+  /** The put-off wake-up: the producer's sleep flag, cleared (0: it no longer sleeps). */
+  wakeOwed(): number {
+    this.owed = false;
     if (Atomics.load(this.#u32, this.#producerSleepIdx) === 0) return 0;
     return Atomics.exchange(this.#u32, this.#producerSleepIdx, 0);
   }

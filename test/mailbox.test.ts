@@ -1,7 +1,11 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, MailboxGroup, SharedMemory } from '../lib';
+import { native } from '../lib/binding';
+import { LARGE } from '../lib/ring';
 import { exited, forkFixture, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { checkMessage, sizeFor, exchange } = require('./fixtures/mailbox-messages.cjs');
@@ -136,6 +140,34 @@ describe('Mailbox: two processes', () => {
     // The ring has been overwritten many times since: what we kept is ours, not a view of the ring.
     for (const { seq, data } of kept) expect(checkMessage(data, 0, seq, sizeFor(7, seq))).toBeUndefined();
     expect(g.tryReceiveMany(1)).toEqual([]);
+    expect((await exited(c)).code).toBe(0);
+  }, 120_000);
+
+  it('copies large messages into recycled blocks, and never reuses the block of a live copy', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const n = name();
+    const count = 3000;
+    const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 1 << 18 }));
+    const sizes = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? LARGE : 65536 - (i % 7)));
+    const c = child({ role: 'sizes', name: n, id: 1, to: 0, list: sizes });
+    const kept: { seq: number; data: Buffer }[] = [];
+    for (let seq = 0; seq < count;) {
+      let batch = seq % 2 ? [g.tryReceive(1) ?? (await g.receive(1, { timeout: 20000 }))] : g.tryReceiveMany(1, 8);
+      if (batch.length === 0) batch = await g.receiveMany(1, { max: 8, timeout: 20000 });
+      for (const m of batch) {
+        const why = checkMessage(m.data, 0, seq, sizes[seq]);
+        if (why) throw new Error(why);
+        if (seq % 97 === 0) kept.push({ seq, data: m.data });
+        if (++seq % 300 === 0) {
+          gc(); // the dropped copies go back to the pool (their finalizers run on a later turn)
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    }
+    expect(native.blockPoolCached()).toBeGreaterThan(0);
+    // Blocks were reused many times over; the copies still alive were never handed out again.
+    for (const { seq, data } of kept) expect(checkMessage(data, 0, seq, sizes[seq])).toBeUndefined();
     expect((await exited(c)).code).toBe(0);
   }, 120_000);
 
