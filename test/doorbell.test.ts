@@ -2,8 +2,10 @@
 // takes, level-triggered (reset natively on each wake-up) when it does not or is turned off.
 // Between two real processes, thousands of round trips in which both sides sleep every time.
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, SharedMemory } from '../lib';
+import { native } from '../lib/binding';
 import { kDoorbellMode } from '../lib/mailbox';
 import { exited, forkFixture, leftoverShm, nextMessage, uniqueName } from './helpers/util';
 
@@ -69,4 +71,90 @@ describe('eventfd doorbell', () => {
     // Level-triggered, each wake-up has to reset the counter: the child reads on (nearly) every one.
     expect(r.childReads).toBeGreaterThan(ROUND_TRIPS / 4);
   }, 120_000);
+});
+
+describe('FdWatcher doorbell mode (this process)', () => {
+  /** Resolves on the watcher's next callback. */
+  function woken(state: { wake?: () => void }): Promise<void> {
+    return new Promise((r) => (state.wake = r));
+  }
+
+  it('switches to edge-triggered on the first wake-up, again after a restart, and keeps waking on every ring', async () => {
+    const efd = native.doorbellCreate();
+    const state: { wake?: () => void; calls: number; args: number[] } = { calls: 0, args: [] };
+    const w = new native.FdWatcher(efd, (...args: number[]) => {
+      state.calls++;
+      state.args = args;
+      state.wake?.();
+    }, { eventfd: true, edgeTriggered: true });
+    try {
+      w.start(1);
+      expect(w.edgeTriggered()).toBe(false); // libuv has not registered the fd yet
+      for (let round = 0; round < 2; round++) {
+        let next = woken(state);
+        native.doorbellRing(efd);
+        await next;
+        expect(w.edgeTriggered()).toBe(true);
+        expect(state.args).toEqual([]); // doorbell mode: no (status, events) on success
+        for (let i = 0; i < 200; i++) {
+          next = woken(state);
+          native.doorbellRing(efd); // never read by anyone: each ring is still one wake-up
+          await next;
+        }
+        const calls = state.calls;
+        await new Promise((r) => setTimeout(r, 20));
+        expect(state.calls).toBe(calls); // no ring, no wake-up: the loop does not spin
+        w.stop();
+        expect(w.edgeTriggered()).toBe(false);
+        w.start(1); // re-added level-triggered by libuv: the next wake-up switches again
+        expect(w.edgeTriggered()).toBe(false);
+      }
+    } finally {
+      w.close();
+      native.doorbellClose(efd);
+    }
+    expect(w.edgeTriggered()).toBe(false);
+  });
+
+  it('level-triggered, resets the counter natively: one wake-up per ring, no spinning', async () => {
+    const efd = native.doorbellCreate();
+    const state: { wake?: () => void; calls: number } = { calls: 0 };
+    const w = new native.FdWatcher(efd, () => {
+      state.calls++;
+      state.wake?.();
+    }, { eventfd: true });
+    try {
+      w.start(1);
+      for (let i = 0; i < 200; i++) {
+        const next = woken(state);
+        native.doorbellRing(efd);
+        await next;
+      }
+      expect(w.edgeTriggered()).toBe(false);
+      const calls = state.calls;
+      await new Promise((r) => setTimeout(r, 20));
+      expect(state.calls).toBe(calls);
+      expect(native.doorbellDrain(efd)).toBe(false); // already reset before each callback
+    } finally {
+      w.close();
+      native.doorbellClose(efd);
+    }
+  });
+
+  it('refuses doorbell mode for what is not an eventfd, and edgeTriggered without it', () => {
+    const fd = fs.openSync('/dev/null', 'r');
+    try {
+      expect(() => new native.FdWatcher(fd, () => {}, { eventfd: true })).toThrow(/not an eventfd/);
+      expect(() => new native.FdWatcher(fd, () => {}, { eventfd: true })).toThrow(TypeError);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const efd = native.doorbellCreate();
+    try {
+      expect(() => new native.FdWatcher(efd, () => {}, { edgeTriggered: true })).toThrow(TypeError);
+      expect(() => new native.FdWatcher(efd, () => {}, 5 as never)).toThrow(TypeError);
+    } finally {
+      native.doorbellClose(efd);
+    }
+  });
 });
