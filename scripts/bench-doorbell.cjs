@@ -8,7 +8,8 @@
 // (A B C D, B C D A, ...), so the slow phases of this shared VM (RTTs jump 3-5x for seconds) hit
 // them alike, and each cycle gives a ratio to Node net measured within the same ~0.5 s.
 // With --perf it then counts, with perf stat, the read / write / epoll_pwait system calls of the
-// echoing process per round trip (fresh mb-ping / mb-pong and net-client / net-server pairs).
+// echoing process per round trip, and its CPU time (fresh mb-ping / mb-pong and net-client /
+// net-server pairs).
 //   node scripts/bench-doorbell.cjs [--cycles=40] [--burst=2000] [--before=<dir>] [--perf]
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
@@ -32,7 +33,7 @@ let seq = 0;
 function run(cpu, peer, role, args, env = {}, perfOut) {
   const cmd = [process.execPath, peer, role, JSON.stringify(args)];
   if (perfOut) cmd.unshift('perf', 'stat', '-x,', '-o', perfOut, '-e',
-    'syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait');
+    'task-clock,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait');
   const child = spawn('taskset', ['-c', String(cpu), ...cmd],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'].slice(0, role === 'net-server' ? 4 : 3), env: { ...process.env, ...env } });
   let stdout = '';
@@ -131,6 +132,7 @@ function perfCounts(file) {
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const f = line.split(',');
     if (f.length > 2 && f[2].startsWith('syscalls:sys_enter_')) counts[f[2].slice(19)] = Number(f[0]);
+    if (f.length > 2 && f[2] === 'task-clock') counts.cpuMs = Number(f[0]); // msec
   }
   fs.rmSync(file, { force: true });
   return counts;
@@ -227,7 +229,8 @@ async function main() {
       const n = await count(file);
       const c = perfCounts(file);
       const perHop = (x) => ((x ?? 0) / n).toFixed(3);
-      process.stderr.write(`perf ${key.padEnd(6)} echoing side, per round trip: read ${perHop(c.read)}, write ${perHop(c.write)}, epoll_pwait ${perHop(c.epoll_pwait)}\n`);
+      process.stderr.write(`perf ${key.padEnd(6)} echoing side, per round trip: read ${perHop(c.read)}, write ${perHop(c.write)}, ` +
+        `epoll_pwait ${perHop(c.epoll_pwait)}, CPU ${((c.cpuMs * 1000) / n).toFixed(2)} µs (whole process, start-up included)\n`);
     }
   }
 }
