@@ -14,10 +14,20 @@ export interface FdWatcher {
   close(): void;
   ref(): void;
   unref(): void;
+  /** Doorbell mode: whether the fd is registered edge-triggered now (no read per wake-up). */
+  edgeTriggered(): boolean;
+}
+
+/** Doorbell mode of an FdWatcher: the fd is an eventfd; the callback then gets no arguments unless status < 0. */
+export interface FdWatcherOptions {
+  /** Reset the eventfd natively before each callback (unless edge-triggered). */
+  eventfd?: boolean;
+  /** Re-register the eventfd with EPOLLET on the first wake-up, so it is never read again. */
+  edgeTriggered?: boolean;
 }
 
 export interface NativeBinding {
-  FdWatcher: new (fd: number, callback: (status: number, events: number) => void) => FdWatcher;
+  FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
   shmAnonymous(size: number): SegmentTuple;
   /** [...SegmentTuple, temporary name] */

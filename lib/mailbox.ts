@@ -130,6 +130,13 @@ function maxOption(v: unknown, name: string): number {
   validateInteger(v, name, 1, 2 ** 31 - 1);
   return v as number;
 }
+/**
+ * @internal How this member's async receiver is woken now: 'edge' (edge-triggered eventfd, never
+ * read), 'level' (eventfd reset on each wake-up), 'futex', or 'none' (has not slept yet).
+ */
+export const kDoorbellMode = Symbol('interproc.doorbellMode');
+/** INTERPROC_EDGE_DOORBELL=0 keeps eventfd doorbells level-triggered (an escape hatch; docs/design.md). */
+const edgeDoorbell = () => process.env.INTERPROC_EDGE_DOORBELL !== '0';
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -153,6 +160,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   #efd = -1;
   #watcher: FdWatcher | undefined;
   #watching = false;
+  #watcherRef = false; // the watcher's ref state, so a steady conversation makes no ref/unref calls
   #futexJob = false;
   #liveness: NodeJS.Timeout | undefined;
   #next = 0; // round-robin start of receive-from-any: no sender can starve another
@@ -933,17 +941,20 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     }
     if (this.#kind === EVENTFD) {
       if (this.#watcher === undefined) {
+        // Doorbell mode: the eventfd is reset natively (or, edge-triggered, never read at all).
         this.#watcher = new native.FdWatcher(this.#efd, () => {
-          if (this.#closed) return;
-          native.doorbellDrain(this.#efd);
-          this.#pump();
-        });
+          if (!this.#closed) this.#pump();
+        }, { eventfd: true, edgeTriggered: edgeDoorbell() });
       }
       if (!this.#watching) {
         this.#watcher.start(1);
         this.#watching = true;
+        this.#watcherRef = true; // a started handle is ref'd
       }
-      this.#watcher.ref();
+      if (!this.#watcherRef) {
+        this.#watcher.ref();
+        this.#watcherRef = true;
+      }
       return;
     }
     if (this.#futexJob) return;
@@ -966,8 +977,19 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   /** No operation pending: nothing may keep the process alive. */
   #idle(): void {
-    // The poll handle stays started (restarting costs two epoll_ctl calls per message) but unref'd.
-    this.#watcher?.unref();
+    // The poll handle stays started (restarting costs two epoll_ctl calls per message, and would
+    // lose the edge-triggered registration) but unref'd.
+    if (this.#watcherRef) {
+      this.#watcher?.unref();
+      this.#watcherRef = false;
+    }
+  }
+
+  /** @internal See kDoorbellMode. */
+  get [kDoorbellMode](): 'edge' | 'level' | 'futex' | 'none' {
+    if (this.#kind === FUTEX) return 'futex';
+    if (this.#watcher === undefined) return 'none';
+    return this.#watcher.edgeTriggered() ? 'edge' : 'level';
   }
 }
 
@@ -1055,6 +1077,11 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
   /** Like tryReceiveMany, but waits until at least one message is there. */
   receiveMany(options: ReceiveManyOptions = {}): Promise<Buffer[]> {
     return this.#group[kReceiveMany](this.#peer, options, true) as Promise<Buffer[]>;
+  }
+
+  /** @internal See kDoorbellMode. */
+  get [kDoorbellMode](): 'edge' | 'level' | 'futex' | 'none' {
+    return this.#group[kDoorbellMode];
   }
 
   /** Messages until the peer leaves (the loop ends) or dies (it throws ERR_MAILBOX_PEER_DEAD), or this side closes. */

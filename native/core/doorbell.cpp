@@ -47,14 +47,18 @@ Result<int> fetch(pid_t pid, int fd) {
   if (local < 0) return SysError{saved, "pidfd_getfd"};
   // The fd number comes from a shared segment that any member can write: only ever ring an
   // eventfd, never write into whatever file, pipe or socket a bad number points at.
-  char path[64], target[64] = {};
-  std::snprintf(path, sizeof path, "/proc/self/fd/%d", local);
-  ssize_t n = readlink(path, target, sizeof target - 1);
-  if (n < 0 || std::strcmp(target, "anon_inode:[eventfd]") != 0) {
+  if (!isEventfd(local)) {
     ::close(local);
     return SysError{EBADF, "pidfd_getfd"};
   }
   return local;  // pidfd_getfd sets close-on-exec on the new descriptor
+}
+
+bool isEventfd(int fd) {
+  char path[64], target[64] = {};
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  return n >= 0 && std::strcmp(target, "anon_inode:[eventfd]") == 0;
 }
 
 Status close(int fd) {

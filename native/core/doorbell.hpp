@@ -20,6 +20,8 @@ Result<bool> drain(int fd);
 // A duplicate, in this process, of descriptor `fd` of process `pid` (pidfd_open + pidfd_getfd).
 // EBADF when that descriptor is not an eventfd (the number came from shared memory: never trusted).
 Result<int> fetch(pid_t pid, int fd);
+// Whether `fd` is an eventfd of this process (a /proc/self/fd readlink).
+bool isEventfd(int fd);
 Status close(int fd);
 
 }  // namespace interproc::doorbell
