@@ -84,10 +84,6 @@ export interface NativeBinding {
   doorbellDrain(fd: number): boolean;
   doorbellFetch(pid: number, fd: number): number;
   doorbellClose(fd: number): void;
-  /** An owned copy of [offset, offset + length) of the mapping in a recycled block (native/core/block_pool.hpp). */
-  copyOut(handle: Handle, offset: number, length: number): Buffer;
-  /** Bytes the block pool keeps for reuse. */
-  blockPoolCached(): number;
   /** benchmark only: the C++ hot path with batching (bench/scenarios/mailbox-hotpath.cjs) */
   ringWriteBatch(handle: Handle, ringOffset: number, messages: Uint8Array[]): number;
   ringReadBatch(handle: Handle, ringOffset: number, out: Uint8Array): number;

@@ -5,7 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
-import { LARGE, layout, maxMessage, RingConsumer, RingProducer } from './ring';
+import { layout, maxMessage, RingConsumer, RingProducer } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
@@ -166,7 +166,6 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   #next = 0; // round-robin start of receive-from-any: no sender can starve another
   readonly #waiters = new Set<Waiter>();
   readonly #peerBells = new Map<number, { gen: number; fd: number }>();
-  readonly #copyLarge = (at: number, length: number): Buffer => native.copyOut(this.#handle, at, length);
   #warned = false;
   #unreported: Error | undefined; // a corrupt ring found by a batch that had already taken messages
   readonly #owed = new Set<number>(); // senders whose wake-up for room is put off (see #owe)
@@ -609,14 +608,12 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       return { from, data, release, [Symbol.dispose]: release };
     }
     // Small messages: TypedArray slice (one allocation + copy, species keeps it a Buffer) beats
-    // allocUnsafe + copy by ~40 ns; medium ones: allocUnsafe skips zero-filling; large ones: a
-    // recycled block, so no page faults (lib/ring.ts LARGE).
+    // allocUnsafe + copy by ~40 ns; large ones: allocUnsafe skips zero-filling.
     let data: Buffer;
     if (length <= 2048) data = sliceBytes.call(this.#buf, at, at + length) as Buffer;
-    else if (length >= LARGE) data = native.copyOut(this.#handle, at, length);
     else {
       data = Buffer.allocUnsafe(length);
-      this.#buf.copy(data, 0, at, at + length);
+      data.set(new Uint8Array(this.#buf.buffer, at, length));
     }
     const sleeping = ring.release();
     if (sleeping !== 0) this.#wake(from, sleeping);
@@ -663,7 +660,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (ring.broken !== undefined) throw ring.broken;
     let n: number;
     try {
-      n = ring.takeMany(this.#buf, max, out, this.#copyLarge);
+      n = ring.takeMany(this.#buf, max, out);
     } catch (err) {
       ring.broken = Object.assign(err as Error, { member: from });
       throw err;
@@ -881,7 +878,9 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** Serves pending async operations in arrival order; true when one completed. */
   #serve(): boolean {
     let progressed = false;
-    for (const w of [...this.#waiters]) {
+    // Iterating the Set itself (no copy per wake-up) is safe: #finish only deletes the current
+    // waiter, and what it resolves runs later, as a microtask.
+    for (const w of this.#waiters) {
       let r: unknown;
       try {
         r = w.attempt();

@@ -32,13 +32,8 @@ export interface RingLayout {
 export const layout: RingLayout = native.mailboxLayout();
 const HEADER = layout.recordHeader;
 const PAD = layout.padMarker;
-/** takeMany copies a run of small records with one allocation of at most this many bytes. */
+/** takeMany copies a run of records with one allocation of at most this many bytes (or one record). */
 const BLOCK = 64 * 1024;
-/**
- * Messages of this size and more are copied out by native code into recycled blocks
- * (native/core/block_pool.hpp): fresh memory would cost a page fault every 4 KiB.
- */
-export const LARGE = 16 * 1024;
 
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 // Node's own Buffer class (FastBuffer) makes a view in ~10 ns; Buffer.from(ab, off, len) checks its
@@ -141,7 +136,9 @@ export class RingProducer {
 
   /** Announces that the producer is about to sleep until space frees (kind 1 futex, 2 eventfd), or clears it (0). */
   setSleep(kind: number): void {
-    Atomics.store(this.#u32, this.#ownSleepIdx, kind);
+    // The peer reads this line on every release: write it only when the value changes, so clearing
+    // a flag the peer already cleared costs no cache-line transfer.
+    if (Atomics.load(this.#u32, this.#ownSleepIdx) !== kind) Atomics.store(this.#u32, this.#ownSleepIdx, kind);
   }
 }
 
@@ -220,7 +217,7 @@ export class RingConsumer {
    * whose framing is impossible (thrown as ERR_MAILBOX_CORRUPT when it comes first). Returns how many were taken; `wake` is
    * then the producer's sleep flag, cleared (0: no wake-up due).
    */
-  takeMany(segment: Buffer, max: number, out: Buffer[], copyLarge: (at: number, length: number) => Buffer): number {
+  takeMany(segment: Buffer, max: number, out: Buffer[]): number {
     const u32 = this.#u32;
     const cap = this.#cap;
     const data = this.#data;
@@ -239,21 +236,8 @@ export class RingConsumer {
         head = (head + skip) >>> 0;
         pos = 0;
       }
-      // A large message alone: copied into a recycled block.
-      const first = u32[(data + pos) >> 2];
-      if (first >= LARGE && first <= this.#max) {
-        const rec = HEADER + ((first + 7) & ~7);
-        if (rec > ((tail - head) >>> 0)) {
-          bad = true;
-          break;
-        }
-        out.push(copyLarge(data + pos + HEADER, first));
-        head = (head + rec) >>> 0;
-        taken++;
-        continue;
-      }
-      // A run of small records: from pos up to the end of the data area, the published tail, a
-      // large record, max or BLOCK.
+      // A run of records: from pos up to the end of the data area, the published tail, max or
+      // BLOCK (a larger record is a run of its own).
       let end = pos;
       let h = head;
       while (taken < max && h !== tail && end < cap) {
@@ -264,7 +248,7 @@ export class RingConsumer {
           bad = true;
           break;
         }
-        if (len >= LARGE || (end !== pos && end + rec - pos > BLOCK)) break;
+        if (end !== pos && end + rec - pos > BLOCK) break;
         end += rec;
         h = (h + rec) >>> 0;
         taken++;
@@ -331,6 +315,8 @@ export class RingConsumer {
 
   /** Announces that the consumer is about to sleep until a message comes (kind 1 futex, 2 eventfd), or clears it (0). */
   setSleep(kind: number): void {
-    Atomics.store(this.#u32, this.#sleepIdx, kind);
+    // The peer reads this line on every publish: write it only when the value changes (an already
+    // raised flag has been visible since it was stored, which is all the handshake needs).
+    if (Atomics.load(this.#u32, this.#sleepIdx) !== kind) Atomics.store(this.#u32, this.#sleepIdx, kind);
   }
 }

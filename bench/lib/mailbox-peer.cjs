@@ -67,24 +67,29 @@ async function mbPing() {
   const mb = Mailbox.create(name, { ringSize: 1 << 16, spin: mode === 'adaptive' ? spin : 0 });
   const peerPid = await waitPeer(mb);
   const msg = Buffer.alloc(size, 7);
-  const once = mode === 'async' || mode === 'adaptive'
-    ? async () => { await mb.send(msg); await mb.receive(); }
-    : mode === 'sync'
-      ? () => { mb.sendSync(msg); mb.receiveSync(); }
-      : () => { mb.trySend(msg); spinReceive(mb); };
+  const once = mode === 'sync'
+    ? () => { mb.sendSync(msg); mb.receiveSync(); }
+    : () => { mb.trySend(msg); spinReceive(mb); };
   const isAsync = mode === 'async' || mode === 'adaptive';
+  // Async: one await per round trip, as the net client below does (send first, then wait).
+  const asyncRounds = async (n) => {
+    for (let i = 0; i < n; i++) {
+      if (!mb.trySend(msg)) await mb.send(msg);
+      await mb.receive();
+    }
+  };
   const runs = [];
   const cpu = [];
   const warmEnd = now() + WARMUP_MS;
   while (now() < warmEnd) {
-    if (isAsync) for (let i = 0; i < 100; i++) await once();
+    if (isAsync) await asyncRounds(100);
     else for (let i = 0; i < 100; i++) once();
   }
   for (let r = 0; r < reps; r++) {
     const n = iterations;
     const c0 = cpuSelf() + cpuOf(peerPid);
     const t0 = now();
-    if (isAsync) for (let i = 0; i < n; i++) await once();
+    if (isAsync) await asyncRounds(n);
     else for (let i = 0; i < n; i++) once();
     const t1 = now();
     const c1 = cpuSelf() + cpuOf(peerPid);
@@ -102,13 +107,13 @@ async function mbPong() {
   const mb = await openMailbox(name, { spin: mode === 'adaptive' ? spin : 0 });
   if (mode === 'async' || mode === 'adaptive') {
     for (;;) {
-      const m = await mb.receive({ timeout: 60_000 });
+      const m = await mb.receive(); // no timeout, like the net server's socket
       if (m.length === 0) break;
-      mb.trySend(m);
+      if (!mb.trySend(m)) await mb.send(m);
     }
   } else if (mode === 'sync') {
     for (;;) {
-      const m = mb.receiveSync({ timeout: 60_000 });
+      const m = mb.receiveSync();
       if (m.length === 0) break;
       mb.sendSync(m);
     }

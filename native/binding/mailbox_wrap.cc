@@ -4,13 +4,10 @@
 // up, to sleep, or to wake a sleeper.
 #include <napi.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstdint>
 #include <cstddef>
 #include <cstring>
 
-#include "../core/block_pool.hpp"
 #include "../core/doorbell.hpp"
 #include "../core/process_identity.hpp"
 #include "../core/ring.hpp"
@@ -139,30 +136,6 @@ Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// copyOut(handle, offset, length) -> Buffer: an owned copy of a received message, in a recycled
-// block (native/core/block_pool.hpp) that goes back to the pool when the Buffer is collected. Used
-// for large messages, where fresh memory would cost a page fault every 4 KiB.
-Napi::Value JS_copyOut(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const auto& m = unwrapOpenMapping(env, info[0]);
-  uint32_t offset = u32Arg(env, info[1], "offset");
-  uint32_t length = u32Arg(env, info[2], "length");
-  const uint8_t* src = m->at(offset, length);
-  if (src == nullptr) throw rangeError(env, "offset and length are outside the mapping");
-  auto* block = static_cast<uint8_t*>(block_pool::take(length));
-  if (block == nullptr) throw systemError(env, SysError{ENOMEM, "malloc"});
-  std::memcpy(block, src, length);
-  // The length rides in the finalizer hint (no allocation per message for it).
-  auto* hint = reinterpret_cast<void*>(static_cast<uintptr_t>(length));
-  return Napi::Buffer<uint8_t>::New(env, block, length, [](Napi::Env, uint8_t* data, void* h) {
-    block_pool::give(data, static_cast<size_t>(reinterpret_cast<uintptr_t>(h)));
-  }, hint);
-}
-
-Napi::Value JS_blockPoolCached(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(block_pool::cachedBytes()));
-}
-
 // The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
 RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
   uint32_t off = u32Arg(env, offsetValue, "ring offset");
@@ -219,8 +192,6 @@ Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringWriteBatch", Napi::Function::New(env, JS_ringWriteBatch, "ringWriteBatch"));
   exports.Set("ringReadBatch", Napi::Function::New(env, JS_ringReadBatch, "ringReadBatch"));
-  exports.Set("copyOut", Napi::Function::New(env, JS_copyOut, "copyOut"));
-  exports.Set("blockPoolCached", Napi::Function::New(env, JS_blockPoolCached, "blockPoolCached"));
   exports.Set("mailboxLayout", Napi::Function::New(env, JS_mailboxLayout, "mailboxLayout"));
   exports.Set("mailboxSize", Napi::Function::New(env, JS_mailboxSize, "mailboxSize"));
   exports.Set("mailboxInit", Napi::Function::New(env, JS_mailboxInit, "mailboxInit"));
