@@ -84,6 +84,8 @@ export interface NativeBinding {
   doorbellDrain(fd: number): boolean;
   doorbellFetch(pid: number, fd: number): number;
   doorbellClose(fd: number): void;
+  /** Once per process: glibc keeps up to 32 MiB of freed heap (native/core/allocator.hpp). */
+  keepFreedHeap(): void;
   /** benchmark only: the C++ hot path with batching (bench/scenarios/mailbox-hotpath.cjs) */
   ringWriteBatch(handle: Handle, ringOffset: number, messages: Uint8Array[]): number;
   ringReadBatch(handle: Handle, ringOffset: number, out: Uint8Array): number;

@@ -16,6 +16,8 @@ const EVENTFD = 2;
 /** How often a sleeping receiver or sender re-checks that the peers it depends on are alive. */
 const LIVENESS_MS = 50;
 const DEFAULT_RING_SIZE = 256 * 1024;
+/** Groups whose messages can be this large ask glibc to keep freed heap (see the constructor). */
+const LARGE_COPY = 16 * 1024;
 
 export type Doorbell = 'eventfd' | 'futex';
 export type MessageData = Uint8Array | ArrayBufferView | ArrayBuffer | string;
@@ -205,6 +207,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       this.#in[p]!.setSleep(0);
     }
     this.#next = (this.#id + 1) % members;
+    // Large owned copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
+    if (maxMessage(capacity) >= LARGE_COPY) native.keepFreedHeap();
   }
 
   /** Creates a group segment (exclusive) and joins it as `options.id` (default 0). */

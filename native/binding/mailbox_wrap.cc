@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "../core/allocator.hpp"
 #include "../core/doorbell.hpp"
 #include "../core/process_identity.hpp"
 #include "../core/ring.hpp"
@@ -136,6 +137,12 @@ Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// keepFreedHeap(): see native/core/allocator.hpp (called when a group carries large messages).
+Napi::Value JS_keepFreedHeap(const Napi::CallbackInfo& info) {
+  allocator::keepFreedHeap();
+  return info.Env().Undefined();
+}
+
 // The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
 RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
   uint32_t off = u32Arg(env, offsetValue, "ring offset");
@@ -192,6 +199,7 @@ Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringWriteBatch", Napi::Function::New(env, JS_ringWriteBatch, "ringWriteBatch"));
   exports.Set("ringReadBatch", Napi::Function::New(env, JS_ringReadBatch, "ringReadBatch"));
+  exports.Set("keepFreedHeap", Napi::Function::New(env, JS_keepFreedHeap, "keepFreedHeap"));
   exports.Set("mailboxLayout", Napi::Function::New(env, JS_mailboxLayout, "mailboxLayout"));
   exports.Set("mailboxSize", Napi::Function::New(env, JS_mailboxSize, "mailboxSize"));
   exports.Set("mailboxInit", Napi::Function::New(env, JS_mailboxInit, "mailboxInit"));
