@@ -12,11 +12,12 @@
 // net-server pairs).
 //   node scripts/bench-doorbell.cjs [--cycles=40] [--burst=2000] [--before=<dir>] [--perf]
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { row, progress, stats } = require('../bench/lib/report.cjs');
+const { spawnJson } = require('../bench/lib/spawn-json.cjs');
 
 const opt = (k, d) => (process.argv.find((a) => a.startsWith(`--${k}=`)) ?? `=${d}`).split('=')[1];
 const CYCLES = Number(opt('cycles', 40));
@@ -34,15 +35,8 @@ function run(cpu, peer, role, args, env = {}, perfOut) {
   const cmd = [process.execPath, peer, role, JSON.stringify(args)];
   if (perfOut) cmd.unshift('perf', 'stat', '-x,', '-o', perfOut, '-e',
     'task-clock,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait');
-  const child = spawn('taskset', ['-c', String(cpu), ...cmd],
+  return spawnJson('taskset', ['-c', String(cpu), ...cmd],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'].slice(0, role === 'net-server' ? 4 : 3), env: { ...process.env, ...env } });
-  let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  const done = new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()) : null)
-      : reject(new Error(`${role} exited with ${code}`))));
-  });
-  return { child, done };
 }
 
 // A mailbox pair: this process pings with `lib` (this build or --before's), a pinned mb-pong echoes.

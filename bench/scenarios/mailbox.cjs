@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { row, progress, repetitions, quick } = require('../lib/report.cjs');
+const { spawnJson } = require('../lib/spawn-json.cjs');
 
 const PEER = path.join(__dirname, '..', 'lib', 'mailbox-peer.cjs');
 const PINNED = 'pinned CPUs 0/1';
@@ -21,14 +22,7 @@ let seq = 0;
 
 function run(cpu, role, args, fds = []) {
   const stdio = role === 'net-server' ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit', ...fds];
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, PEER, role, JSON.stringify(args)], { stdio });
-  let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  const done = new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()) : null)
-      : reject(new Error(`${role} exited with ${code}`))));
-  });
-  return { child, done };
+  return spawnJson('taskset', ['-c', String(cpu), process.execPath, PEER, role, JSON.stringify(args)], { stdio });
 }
 
 const name = () => `/interproc-bench-mbox-${process.pid}-${seq++}`;
