@@ -5,7 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
-import { layout, maxMessage, RingConsumer, RingProducer } from './ring';
+import { keepFreedHeap, LARGE_COPY, layout, maxMessage, RingConsumer, RingProducer } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
@@ -16,8 +16,6 @@ const EVENTFD = 2;
 /** How often a sleeping receiver or sender re-checks that the peers it depends on are alive. */
 const LIVENESS_MS = 50;
 const DEFAULT_RING_SIZE = 256 * 1024;
-/** Groups whose messages can be this large ask glibc to keep freed heap (see the constructor). */
-const LARGE_COPY = 16 * 1024;
 
 export type Doorbell = 'eventfd' | 'futex';
 export type MessageData = Uint8Array | ArrayBufferView | ArrayBuffer | string;
@@ -207,8 +205,6 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       this.#in[p]!.setSleep(0);
     }
     this.#next = (this.#id + 1) % members;
-    // Large owned copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
-    if (maxMessage(capacity) >= LARGE_COPY) native.keepFreedHeap();
   }
 
   /** Creates a group segment (exclusive) and joins it as `options.id` (default 0). */
@@ -571,6 +567,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
       return this.#peek(from, ring) ? this.#take(from, ring, view, dataOnly) : undefined;
     }
+    if (this.#unreported !== undefined) {
+      const err = this.#unreported;
+      this.#unreported = undefined;
+      throw err;
+    }
     const n = this.#members;
     for (let k = 0, p = this.#next; k < n; k++, p = p + 1 === n ? 0 : p + 1) {
       const ring = this.#in[p];
@@ -616,6 +617,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     let data: Buffer;
     if (length <= 2048) data = sliceBytes.call(this.#buf, at, at + length) as Buffer;
     else {
+      // Large copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
+      if (length >= LARGE_COPY) keepFreedHeap();
       data = Buffer.allocUnsafe(length);
       data.set(new Uint8Array(this.#buf.buffer, at, length));
     }
@@ -650,7 +653,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       } catch (err) {
         // Messages already taken from other rings must not be lost: report the bad ring next time.
         if (out.length === 0) throw err;
-        this.#unreported = err as Error;
+        this.#unreported ??= err as Error;
         continue;
       }
       this.#next = p + 1 === n ? 0 : p + 1;
@@ -677,7 +680,9 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** A sleeping producer's wake-up was put off (RingConsumer#owed): done at the end of this turn at the latest. */
   #owe(from: number): void {
     this.#owed.add(from);
-    if (this.#owedFlush === undefined) this.#owedFlush = setImmediate(() => this.#payOwed()).unref();
+    // Ref'd on purpose: an unref'd immediate does not stop the loop from blocking in poll, so the
+    // wake-up would wait for some unrelated event (or the producer's own 50 ms re-check).
+    if (this.#owedFlush === undefined) this.#owedFlush = setImmediate(() => this.#payOwed());
   }
 
   /** Wakes every producer whose wake-up was put off; called at the end of the turn and before this side sleeps. */

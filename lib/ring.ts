@@ -35,6 +35,18 @@ const PAD = layout.padMarker;
 /** takeMany copies a run of records with one allocation of at most this many bytes (or one record). */
 const BLOCK = 64 * 1024;
 
+const lengths: number[] = []; // takeMany's scratch: the checked lengths of one run
+
+/** Owned copies this large make glibc keep freed heap for reuse (native/core/allocator.hpp). */
+export const LARGE_COPY = 16 * 1024;
+let heapKept = process.env.INTERPROC_KEEP_FREED_HEAP === '0';
+/** Called before an owned copy of LARGE_COPY bytes or more; acts once per process. */
+export function keepFreedHeap(): void {
+  if (heapKept) return;
+  heapKept = true;
+  native.keepFreedHeap();
+}
+
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 // Node's own Buffer class (FastBuffer) makes a view in ~10 ns; Buffer.from(ab, off, len) checks its
 // arguments first (~25 ns). Fall back to that where the species is not a separate class.
@@ -200,7 +212,7 @@ export class RingConsumer {
       len = this.#u32[this.#data >> 2];
     }
     const rec = skip + HEADER + ((len + 7) & ~7);
-    if (len > this.#max || rec > ((this.#tail - this.#head) >>> 0)) {
+    if (len > this.#max || rec > ((this.#tail - this.#head) >>> 0) || pos + rec - skip > cap) {
       throw corrupt(`record of ${len} bytes at index ${this.#head} beyond the published ${(this.#tail - this.#head) >>> 0}`);
     }
     this.#pending = rec;
@@ -237,29 +249,37 @@ export class RingConsumer {
         pos = 0;
       }
       // A run of records: from pos up to the end of the data area, the published tail, max or
-      // BLOCK (a larger record is a run of its own).
+      // BLOCK (a larger record is a run of its own). Lengths are read from shared memory once,
+      // checked and kept: a member that rewrites one after the check cannot make a view reach
+      // outside the private copy.
       let end = pos;
       let h = head;
+      lengths.length = 0;
       while (taken < max && h !== tail && end < cap) {
         const len = u32[(data + end) >> 2];
-        if (len === PAD) break;
+        if (len === PAD) {
+          if (end === pos) bad = true; // a padding record right after one (or at 0): impossible
+          break;
+        }
         const rec = HEADER + ((len + 7) & ~7);
-        if (len > this.#max || rec > ((tail - h) >>> 0)) {
+        if (len > this.#max || rec > ((tail - h) >>> 0) || end + rec > cap) {
           bad = true;
           break;
         }
         if (end !== pos && end + rec - pos > BLOCK) break;
+        lengths.push(len);
         end += rec;
         h = (h + rec) >>> 0;
         taken++;
       }
       if (end === pos) break;
+      if (end - pos >= LARGE_COPY) keepFreedHeap();
       const block = Buffer.allocUnsafe(end - pos);
       block.set(new Uint8Array(segment.buffer, segment.byteOffset + data + pos, end - pos));
       const ab = block.buffer;
       const base = block.byteOffset - pos + HEADER;
-      for (let p = pos; p < end;) {
-        const len = u32[(data + p) >> 2];
+      for (let k = 0, p = pos; k < lengths.length; k++) {
+        const len = lengths[k];
         out.push(makeView(ab, base + p, len));
         p += HEADER + ((len + 7) & ~7);
       }

@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, MailboxGroup, SharedMemory } from '../lib';
+import { layout } from '../lib/ring';
 import { exited, forkFixture, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { checkMessage, sizeFor, exchange } = require('./fixtures/mailbox-messages.cjs');
@@ -540,10 +541,37 @@ describe('Mailbox: misuse and bad arguments', () => {
     // bad ring on the next call instead of dropping what it already took.
     const first = a.tryReceiveMany();
     expect(first.map((m) => `${m.from}:${m.data}`).sort()).toEqual(['1:also fine', '1:fine', '2:one', '2:two']);
-    expect(() => a.tryReceiveMany()).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    expect(() => a.tryReceive()).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 })); // any receive reports it
     expect(() => a.tryReceiveMany(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT' }));
     good.trySend(0, 'three');
     expect(a.tryReceiveMany().map((m) => m.data.toString())).toEqual(['three']); // the bad sender is skipped
+  });
+
+  it('reports impossible framing as ERR_MAILBOX_CORRUPT in batches and single receives alike', () => {
+    const PAD = layout.padMarker;
+    const cases: [string, (w: Uint32Array, data: number) => number][] = [
+      // a record that would run past the end of the data area
+      ['past the end', (w, data) => ((w[(data + 4032) / 4] = 1000), 4032 + 1008)],
+      // a padding record followed by another one at offset 0
+      ['padding after padding', (w, data) => ((w[(data + 4032) / 4] = PAD), (w[data / 4] = PAD), 4032 + 64 + 8)],
+    ];
+    for (const [what, corrupt] of cases) {
+      for (const batch of [true, false]) {
+        const n = name();
+        const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
+        const bad = keep(MailboxGroup.join(n, { id: 1 }));
+        for (let i = 0; i < 56; i++) { // 56 records of 72 bytes: both indexes at 4032
+          bad.trySend(0, Buffer.alloc(64, i));
+          expect(a.tryReceive(1)?.data[0]).toBe(i);
+        }
+        const raw = keep(SharedMemory.open(n));
+        const w = new Uint32Array(raw.buffer);
+        const ring10 = 64 + 2 * 64 + 1 * (256 + 4096); // header, 2 member slots, ring (0 -> 1) first
+        Atomics.store(w, ring10 / 4, corrupt(w, ring10 + 256));
+        const receive = () => (batch ? a.tryReceiveMany(1) : a.tryReceive(1));
+        expect(receive, `${what}, ${batch ? 'batch' : 'single'}`).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+      }
+    }
   });
 
   it('validates the batch arguments', async () => {
