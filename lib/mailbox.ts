@@ -1079,7 +1079,6 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
   }
   /** Every message waiting now, up to `max` (default 1024); [] when none. See MailboxGroup#tryReceiveMany. */
   tryReceiveMany(max?: number): Buffer[] {
-    if (max !== undefined) validateInteger(max, 'max', 1, 2 ** 31 - 1);
     return this.#group[kReceiveMany](this.#peer, { max }, false) as Buffer[];
   }
   /** Like tryReceiveMany, but waits until at least one message is there. */

@@ -17,6 +17,12 @@ const TICK_US = 1e6 / 100; // USER_HZ
 // first few thousand round trips (JIT, the host's halt polling adapting to the wake-up rate) are up
 // to 2x slower, and a count-based warm-up short enough for the slow modes is too short for the fast.
 const WARMUP_MS = 500;
+// The loop condition of a measured repetition: n round trips, and in the warm-up (r < 0) at least
+// WARMUP_MS of them too.
+function roundsFor(n, r) {
+  const warmEnd = r < 0 ? now() + WARMUP_MS : 0;
+  return (i) => i < n || now() < warmEnd;
+}
 
 // CPU time of another process (µs, 10 ms resolution) from /proc/<pid>/stat fields 14 + 15.
 function cpuOf(pid) {
@@ -296,8 +302,8 @@ async function netClient() {
     let n;
     if (kind === 'rtt') {
       n = iterations;
-      const warmEnd = r < 0 ? now() + WARMUP_MS : 0;
-      for (let i = 0; i < n || now() < warmEnd; i++) {
+      const more = roundsFor(n, r);
+      for (let i = 0; more(i); i++) {
         const p = next();
         sock.write(frame(msg));
         await p;
@@ -355,8 +361,8 @@ async function ipcParent() {
     let n;
     if (kind === 'rtt') {
       n = iterations;
-      const warmEnd = r < 0 ? now() + WARMUP_MS : 0;
-      for (let i = 0; i < n || now() < warmEnd; i++) {
+      const more = roundsFor(n, r);
+      for (let i = 0; more(i); i++) {
         const p = next();
         child.send(payload);
         await p;

@@ -114,6 +114,7 @@ function ringBench(only) {
 
 // Every case runs once per repetition, the cases in turn (A B C A B C ...), so that a noisy
 // minute on a shared machine hits every mechanism alike and the ratios within a run hold.
+// Returns each case's accumulated { runs, cpu }.
 async function interleave(cases, reps) {
   const acc = cases.map(() => ({ runs: [], cpu: [] }));
   for (let r = 0; r < reps; r++) {
@@ -124,7 +125,7 @@ async function interleave(cases, reps) {
       acc[i].cpu.push(...res.cpu);
     }
   }
-  for (const [i, c] of cases.entries()) if (acc[i].runs.length) emit(c.base, acc[i], c.metric);
+  return acc;
 }
 
 async function main() {
@@ -168,7 +169,8 @@ async function main() {
           run: () => ringBench(only) });
       }
     }
-    await interleave(cases, reps);
+    const acc = await interleave(cases, reps);
+    for (const [i, c] of cases.entries()) if (acc[i].runs.length) emit(c.base, acc[i], c.metric);
   }
 
   // ---- throughput ----
@@ -198,15 +200,7 @@ async function main() {
           base: { mechanism: 'C++ ring (native/core/ring.hpp)', mode: 'spin', payload: size, baseline: true, note: floorNote },
           run: () => ringBench(size > 64 ? 'tput64k' : 'tput64') });
       }
-      const acc = cases.map(() => ({ runs: [], cpu: [] }));
-      for (let r = 0; r < reps; r++) {
-        for (const [i, c] of cases.entries()) {
-          progress(`${c.label} (${r + 1}/${reps})`);
-          const res = await c.run();
-          acc[i].runs.push(...res.runs);
-          acc[i].cpu.push(...res.cpu);
-        }
-      }
+      const acc = await interleave(cases, reps);
       for (const [i, c] of cases.entries()) {
         if (!acc[i].runs.length) continue;
         emit(c.base, acc[i], 'msgs_per_s');
