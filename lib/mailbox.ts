@@ -5,7 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
-import { keepFreedHeap, LARGE_COPY, layout, maxMessage, RingConsumer, RingProducer } from './ring';
+import { byteLengthOf, keepFreedHeap, LARGE_COPY, layout, maxMessage, RingConsumer, RingProducer } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
@@ -172,7 +172,6 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   #owedFlush: NodeJS.Immediate | undefined;
   #closed = false;
   #corked = 0;
-  readonly #dirty = new Set<number>(); // rings with records written while corked, not yet published
 
   private constructor(shm: SharedMemory, id: number | undefined, options: MailboxGroupOptions) {
     this.#shm = shm;
@@ -291,8 +290,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   trySend(to: number, data: MessageData): boolean {
     this.#check();
     const ring = this.#outRing(to);
-    const [bytes, len] = this.#payload(data, ring);
-    return this.#write(to, ring, bytes, len);
+    const bytes = bytesOf(data);
+    return this.#write(to, ring, bytes, this.#length(bytes, ring));
   }
 
   /** Sends, waiting while the ring to `to` is full (back-pressure). Rejects if `to` dies or leaves meanwhile. */
@@ -302,7 +301,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     try {
       this.#check();
       ring = this.#outRing(to);
-      [bytes, len] = this.#payload(data, ring);
+      bytes = bytesOf(data);
+      len = this.#length(bytes, ring);
       [timeout, signal, spin] = this.#waitOptions(options);
     } catch (err) {
       return Promise.reject(err);
@@ -318,7 +318,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   sendSync(to: number, data: MessageData, options: SyncOptions = {}): void {
     this.#check();
     const ring = this.#outRing(to);
-    const [bytes, len] = this.#payload(data, ring);
+    const bytes = bytesOf(data);
+    const len = this.#length(bytes, ring);
     validateObject(options, 'options');
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
@@ -339,7 +340,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** Publishes what was sent since cork() (when the last nested cork is undone). */
   uncork(): void {
     if (this.#closed || this.#corked === 0 || --this.#corked > 0) return;
-    for (const to of [...this.#dirty]) this.#publish(to);
+    this.#publishAll();
   }
 
   // ---- receiving ----
@@ -418,7 +419,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
    */
   close(): void {
     if (this.#closed) return;
-    for (const to of [...this.#dirty]) this.#publish(to); // complete messages still go out
+    this.#publishAll(); // complete messages still go out
     this.#payOwed();
     this.#closed = true;
     const err = closedError('MailboxGroup');
@@ -533,13 +534,13 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     return from;
   }
 
-  #payload(data: unknown, ring: RingProducer): [Uint8Array | string, number] {
-    const bytes = bytesOf(data);
-    const len = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+  /** The payload's length in bytes, checked against what the ring accepts. */
+  #length(bytes: Uint8Array | string, ring: RingProducer): number {
+    const len = typeof bytes === 'string' ? Buffer.byteLength(bytes) : byteLengthOf(bytes);
     if (len > ring.max) {
       throw new OutOfRangeError(`The message is too large for this mailbox group: ${len} bytes, at most ${ring.max}`);
     }
-    return [bytes, len];
+    return len;
   }
 
   #write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
@@ -551,12 +552,16 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       return false;
     }
     if (sleeping !== 0) this.#wake(to, sleeping);
-    if (corked && ring.unpublished) this.#dirty.add(to);
     return true;
   }
 
+  /** Publishes every ring with records written while corked (a few members: a scan is cheaper than a set per send). */
+  #publishAll(): void {
+    const out = this.#out;
+    for (let p = 0; p < out.length; p++) if (out[p]?.unpublished) this.#publish(p);
+  }
+
   #publish(to: number): void {
-    this.#dirty.delete(to);
     const sleeping = this.#out[to]!.publish();
     if (sleeping !== 0) this.#wake(to, sleeping);
   }
@@ -630,11 +635,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   /** Up to `max` messages from `from`, or from each member in turn; undefined when none is waiting. */
   #attemptMany(from: number | undefined, max: number, dataOnly: boolean): (Message | Buffer)[] | undefined {
-    const bufs: Buffer[] = [];
     if (from !== undefined) {
       const ring = this.#in[from]!;
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
-      if (this.#takeMany(from, ring, max, bufs) === 0) return undefined;
+      const bufs = this.#takeMany(from, ring, max);
+      if (bufs.length === 0) return undefined;
       return dataOnly ? bufs : bufs.map((data) => ({ from, data }));
     }
     if (this.#unreported !== undefined) {
@@ -642,39 +647,43 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       this.#unreported = undefined;
       throw err;
     }
-    const out: Message[] = [];
+    let out: Message[] | undefined;
     const n = this.#members;
-    for (let k = 0, p = this.#next; k < n && out.length < max; k++, p = p + 1 === n ? 0 : p + 1) {
+    for (let k = 0, p = this.#next, left = max; k < n && left > 0; k++, p = p + 1 === n ? 0 : p + 1) {
       const ring = this.#in[p];
       if (ring === undefined || ring.pending || ring.broken !== undefined) continue;
-      bufs.length = 0;
+      let bufs: Buffer[];
       try {
-        if (this.#takeMany(p, ring, max - out.length, bufs) === 0) continue;
+        bufs = this.#takeMany(p, ring, left);
       } catch (err) {
         // Messages already taken from other rings must not be lost: report the bad ring next time.
-        if (out.length === 0) throw err;
+        if (out === undefined) throw err;
         this.#unreported ??= err as Error;
         continue;
       }
+      if (bufs.length === 0) continue;
       this.#next = p + 1 === n ? 0 : p + 1;
-      for (const data of bufs) out.push({ from: p, data });
+      left -= bufs.length;
+      const from = p;
+      const msgs = bufs.map((data) => ({ from, data }));
+      out = out === undefined ? msgs : out.concat(msgs);
     }
-    return out.length === 0 ? undefined : out;
+    return out;
   }
 
   /** ring.takeMany(), waking a producer that waits for room, and marking a corrupt ring broken (see #peek). */
-  #takeMany(from: number, ring: RingConsumer, max: number, out: Buffer[]): number {
+  #takeMany(from: number, ring: RingConsumer, max: number): Buffer[] {
     if (ring.broken !== undefined) throw ring.broken;
-    let n: number;
+    let bufs: Buffer[];
     try {
-      n = ring.takeMany(this.#buf, max, out);
+      bufs = ring.takeMany(this.#buf, max);
     } catch (err) {
       ring.broken = Object.assign(err as Error, { member: from });
       throw err;
     }
     if (ring.wake !== 0) this.#wake(from, ring.wake);
     else if (ring.owed) this.#owe(from);
-    return n;
+    return bufs;
   }
 
   /** A sleeping producer's wake-up was put off (RingConsumer#owed): done at the end of this turn at the latest. */

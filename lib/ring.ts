@@ -35,7 +35,9 @@ const PAD = layout.padMarker;
 /** takeMany copies a run of records with one allocation of at most this many bytes (or one record). */
 const BLOCK = 64 * 1024;
 
-const lengths: number[] = []; // takeMany's scratch: the checked lengths of one run
+// takeMany's scratch: the checked lengths of a batch, and its runs as (start, bytes, records)
+const lengths: number[] = [];
+const runs: number[] = [];
 
 /** Owned copies this large make glibc keep freed heap for reuse (native/core/allocator.hpp). */
 export const LARGE_COPY = 16 * 1024;
@@ -55,6 +57,19 @@ const makeView: (ab: ArrayBufferLike, off: number, len: number) => Buffer =
   typeof species === 'function' && species !== Buffer
     ? (ab, off, len) => new (species as ViewConstructor)(ab, off, len)
     : (ab, off, len) => Buffer.from(ab as ArrayBuffer, off, len);
+
+// Buffer.prototype has so many methods that V8 keeps it as a dictionary: a method looked up through
+// it (buf.set, buf.byteLength) is an inline-cache call even in optimized code. Called through these
+// constants instead, the optimizer calls the builtin directly (measured: ~6 ns less per send).
+const typedArraySet = Uint8Array.prototype.set;
+const typedArrayGetter = (name: string) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), name)!.get!;
+const byteLengthGetter = typedArrayGetter('byteLength');
+const byteOffsetGetter = typedArrayGetter('byteOffset');
+const bufferGetter = typedArrayGetter('buffer');
+/** The byte length of a Uint8Array (Buffer included), without a property lookup. */
+export function byteLengthOf(bytes: Uint8Array): number {
+  return byteLengthGetter.call(bytes) as number;
+}
 
 /** The largest payload a ring of `capacity` bytes accepts: it then fits wherever the index stands. */
 export function maxMessage(capacity: number): number {
@@ -119,7 +134,7 @@ export class RingProducer {
       at = this.#data;
     }
     if (typeof data === 'string') this.#buf.write(data, at + HEADER, len, 'utf8');
-    else this.#buf.set(data, at + HEADER);
+    else typedArraySet.call(this.#buf, data, at + HEADER);
     this.#u32[at >> 2] = len;
     this.#tail = (tail + rec) >>> 0;
     // Corked: still publish once a quarter of the ring is pending, so large messages stay pipelined.
@@ -222,21 +237,27 @@ export class RingConsumer {
   }
 
   /**
-   * Copies up to `max` complete messages out of the ring into `out` and gives them all back to the
-   * producer with one index store. Each contiguous run of records is copied with one allocation (at
-   * most BLOCK bytes unless one record is larger) and every message is a Buffer view of its run, so
-   * a batch of small messages costs one copy instead of one allocation each. Stops before a record
-   * whose framing is impossible (thrown as ERR_MAILBOX_CORRUPT when it comes first). Returns how many were taken; `wake` is
-   * then the producer's sleep flag, cleared (0: no wake-up due).
+   * Copies up to `max` complete messages out of the ring and gives them all back to the producer
+   * with one index store. Each contiguous run of records is copied with one allocation (at most
+   * BLOCK bytes unless one record is larger) and every message is a Buffer view of its run, so a
+   * batch of small messages costs one copy instead of one allocation each. Stops before a record
+   * whose framing is impossible (thrown as ERR_MAILBOX_CORRUPT when it comes first). Returns the
+   * messages (an empty array when none is waiting); `wake` is then the producer's sleep flag,
+   * cleared (0: no wake-up due).
    */
-  takeMany(segment: Buffer, max: number, out: Buffer[]): number {
+  takeMany(segment: Buffer, max: number): Buffer[] {
     const u32 = this.#u32;
     const cap = this.#cap;
     const data = this.#data;
     const tail = (this.#tail = Atomics.load(u32, this.#tailIdx));
+    // First the framing: every length is read from shared memory once, checked and kept (a member
+    // that rewrites one after the check cannot make a view reach outside the private copy), and the
+    // runs are noted as (start, bytes, records) triples. Then the copies and views, into an array
+    // made at its final size (growing one by push costs more than the views themselves).
     let head = this.#head;
     let taken = 0;
     let bad = false; // a record whose framing is impossible: reported at once if it is the first
+    let nRuns = 0;
     while (taken < max && head !== tail && !bad) {
       let pos = head & (cap - 1);
       if (u32[(data + pos) >> 2] === PAD) {
@@ -248,13 +269,11 @@ export class RingConsumer {
         head = (head + skip) >>> 0;
         pos = 0;
       }
-      // A run of records: from pos up to the end of the data area, the published tail, max or
-      // BLOCK (a larger record is a run of its own). Lengths are read from shared memory once,
-      // checked and kept: a member that rewrites one after the check cannot make a view reach
-      // outside the private copy.
+      // A run: from pos up to the end of the data area, the published tail, max or BLOCK (a larger
+      // record is a run of its own).
       let end = pos;
       let h = head;
-      lengths.length = 0;
+      const first = taken;
       while (taken < max && h !== tail && end < cap) {
         const len = u32[(data + end) >> 2];
         if (len === PAD) {
@@ -267,33 +286,42 @@ export class RingConsumer {
           break;
         }
         if (end !== pos && end + rec - pos > BLOCK) break;
-        lengths.push(len);
+        lengths[taken] = len;
         end += rec;
         h = (h + rec) >>> 0;
         taken++;
       }
       if (end === pos) break;
-      if (end - pos >= LARGE_COPY) keepFreedHeap();
-      const block = Buffer.allocUnsafe(end - pos);
-      block.set(new Uint8Array(segment.buffer, segment.byteOffset + data + pos, end - pos));
-      const ab = block.buffer;
-      const base = block.byteOffset - pos + HEADER;
-      for (let k = 0, p = pos; k < lengths.length; k++) {
-        const len = lengths[k];
-        out.push(makeView(ab, base + p, len));
-        p += HEADER + ((len + 7) & ~7);
-      }
+      runs[nRuns++] = pos;
+      runs[nRuns++] = end - pos;
+      runs[nRuns++] = taken - first;
       head = h;
     }
     this.wake = 0;
     if (taken === 0) {
       if (bad) throw corrupt(`impossible record at index ${head} (published ${(tail - head) >>> 0} bytes)`);
-      return 0;
+      return [];
+    }
+    const out: Buffer[] = new Array(taken);
+    const src = bufferGetter.call(segment) as ArrayBuffer;
+    const srcOffset = (byteOffsetGetter.call(segment) as number) + data;
+    for (let r = 0, k = 0; r < nRuns; r += 3) {
+      const pos = runs[r];
+      const bytes = runs[r + 1];
+      if (bytes >= LARGE_COPY) keepFreedHeap();
+      const block = Buffer.allocUnsafe(bytes);
+      typedArraySet.call(block, new Uint8Array(src, srcOffset + pos, bytes));
+      const ab = bufferGetter.call(block) as ArrayBuffer;
+      for (let p = (byteOffsetGetter.call(block) as number) + HEADER, end = k + runs[r + 2]; k < end; k++) {
+        const len = lengths[k];
+        out[k] = makeView(ab, p, len);
+        p += HEADER + ((len + 7) & ~7);
+      }
     }
     this.#head = head;
     Atomics.store(u32, this.#headIdx, head);
     this.wake = this.#producerWake();
-    return taken;
+    return out;
   }
 
   /** After takeMany(): the producer's sleep flag, cleared (0 when no wake-up is due). */
