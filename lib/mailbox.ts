@@ -5,7 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
-import { byteLengthOf, keepFreedHeap, LARGE_COPY, layout, maxMessage, RingConsumer, RingProducer } from './ring';
+import { byteLengthOf, keepFreedHeap, LARGE_COPY, layout, makeView, maxMessage, RingConsumer, RingProducer, typedArraySet } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
@@ -147,6 +147,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #handle: Handle;
   readonly #u32: Uint32Array;
   readonly #buf: Buffer;
+  readonly #arrayBuffer: ArrayBuffer; // #buf's, cached: a Buffer's .buffer is a slow lookup (see ring.ts)
   readonly #id: number;
   readonly #members: number;
   readonly #capacity: number;
@@ -181,6 +182,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     this.#capacity = capacity;
     this.#u32 = new Uint32Array(shm.buffer);
     this.#buf = Buffer.from(shm.buffer);
+    this.#arrayBuffer = shm.buffer;
     this.#kind = doorbellOption(options.doorbell) === 'eventfd' ? EVENTFD : FUTEX;
     this.#spin = spinOption(options.spin, 'options.spin');
     if (id !== undefined) validateInteger(id, 'options.id', 0, members - 1);
@@ -606,7 +608,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   #take(from: number, ring: RingConsumer, view: boolean, dataOnly = false): Message | MessageView | Buffer {
     const { at, length } = ring;
     if (view) {
-      const data = Buffer.from(this.#buf.buffer, at, length);
+      const data = makeView(this.#arrayBuffer, at, length);
       let released = false;
       const release = () => {
         if (released || this.#closed) return;
@@ -625,7 +627,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       // Large copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
       if (length >= LARGE_COPY) keepFreedHeap();
       data = Buffer.allocUnsafe(length);
-      data.set(new Uint8Array(this.#buf.buffer, at, length));
+      typedArraySet.call(data, new Uint8Array(this.#arrayBuffer, at, length));
     }
     const sleeping = ring.release();
     if (sleeping !== 0) this.#wake(from, sleeping);

@@ -53,7 +53,7 @@ type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length:
 // Node's own Buffer class (FastBuffer) makes a view in ~10 ns; Buffer.from(ab, off, len) checks its
 // arguments first (~25 ns). Fall back to that where the species is not a separate class.
 const species = (Buffer as unknown as { [Symbol.species]?: unknown })[Symbol.species];
-const makeView: (ab: ArrayBufferLike, off: number, len: number) => Buffer =
+export const makeView: (ab: ArrayBufferLike, off: number, len: number) => Buffer =
   typeof species === 'function' && species !== Buffer
     ? (ab, off, len) => new (species as ViewConstructor)(ab, off, len)
     : (ab, off, len) => Buffer.from(ab as ArrayBuffer, off, len);
@@ -61,7 +61,7 @@ const makeView: (ab: ArrayBufferLike, off: number, len: number) => Buffer =
 // Buffer.prototype has so many methods that V8 keeps it as a dictionary: a method looked up through
 // it (buf.set, buf.byteLength) is an inline-cache call even in optimized code. Called through these
 // constants instead, the optimizer calls the builtin directly (measured: ~6 ns less per send).
-const typedArraySet = Uint8Array.prototype.set;
+export const typedArraySet = Uint8Array.prototype.set;
 const typedArrayGetter = (name: string) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), name)!.get!;
 const byteLengthGetter = typedArrayGetter('byteLength');
 const byteOffsetGetter = typedArrayGetter('byteOffset');
