@@ -5,6 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
+import { POOLED_MAX, SegmentCopier } from './copy-pool';
 import { byteLengthOf, keepFreedHeap, LARGE_COPY, layout, makeView, maxMessage, RingConsumer, RingProducer, typedArraySet } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
@@ -120,7 +121,6 @@ function spinOption(v: unknown, name: string): number {
   return v;
 }
 
-const sliceBytes = Uint8Array.prototype.slice;
 const kReceiveData = Symbol('receiveData');
 const kReceiveMany = Symbol('receiveMany');
 const DEFAULT_MANY = 1024;
@@ -148,6 +148,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #u32: Uint32Array;
   readonly #buf: Buffer;
   readonly #arrayBuffer: ArrayBuffer; // #buf's, cached: a Buffer's .buffer is a slow lookup (see ring.ts)
+  readonly #copier: SegmentCopier;
   readonly #id: number;
   readonly #members: number;
   readonly #capacity: number;
@@ -183,6 +184,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     this.#u32 = new Uint32Array(shm.buffer);
     this.#buf = Buffer.from(shm.buffer);
     this.#arrayBuffer = shm.buffer;
+    this.#copier = new SegmentCopier(shm.buffer);
     this.#kind = doorbellOption(options.doorbell) === 'eventfd' ? EVENTFD : FUTEX;
     this.#spin = spinOption(options.spin, 'options.spin');
     if (id !== undefined) validateInteger(id, 'options.id', 0, members - 1);
@@ -619,10 +621,9 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       };
       return { from, data, release, [Symbol.dispose]: release };
     }
-    // Small messages: TypedArray slice (one allocation + copy, species keeps it a Buffer) beats
-    // allocUnsafe + copy by ~40 ns; large ones: allocUnsafe skips zero-filling.
+    // Small messages: carved from a pool (lib/copy-pool.ts); large ones: allocUnsafe skips zero-filling.
     let data: Buffer;
-    if (length <= 2048) data = sliceBytes.call(this.#buf, at, at + length) as Buffer;
+    if (length <= POOLED_MAX) data = this.#copier.copy(at, length);
     else {
       // Large copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
       if (length >= LARGE_COPY) keepFreedHeap();
