@@ -471,6 +471,26 @@ describe('Mailbox: misuse and bad arguments', () => {
     expect(b.tryReceive(0)).toBeUndefined();
   });
 
+  it('owned copies of every small size (pooled) are exact and stay intact while the pool and the ring are reused', () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 8192 }));
+    const b = keep(MailboxGroup.join(n));
+    const pattern = (len: number, round: number) => Buffer.from(Array.from({ length: len }, (_, i) => (i * 31 + len + round * 7) & 255));
+    const kept: { len: number; round: number; data: Buffer }[] = [];
+    // 0..1100 bytes crosses the pooled limit (1 KiB), every word-loop tail length and many pool
+    // chunk boundaries; three rounds rewrite the small ring many times over.
+    for (let round = 0; round < 3; round++) {
+      for (let len = 0; len <= 1100; len++) {
+        expect(a.trySend(1, pattern(len, round))).toBe(true);
+        const m = b.tryReceive(0)!;
+        expect(m.data.length).toBe(len);
+        expect(m.data.equals(pattern(len, round))).toBe(true);
+        kept.push({ len, round, data: m.data });
+      }
+    }
+    for (const { len, round, data } of kept) expect(data.equals(pattern(len, round))).toBe(true);
+  });
+
   it('cork() holds messages back until uncork(), except when a ring fills up', () => {
     const n = name();
     const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
