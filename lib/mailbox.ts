@@ -602,9 +602,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     try {
       return ring.peek();
     } catch (err) {
-      ring.broken = Object.assign(err as Error, { member: from });
-      throw err;
+      throw this.#broke(from, ring, err);
     }
+  }
+
+  /** Marks the ring broken when `err` is its corrupt framing (not, say, an allocation failure); returns err. */
+  #broke(from: number, ring: RingConsumer, err: unknown): unknown {
+    if ((err as { code?: unknown })?.code === 'ERR_MAILBOX_CORRUPT') ring.broken = Object.assign(err as Error, { member: from });
+    return err;
   }
 
   #take(from: number, ring: RingConsumer, view: boolean, dataOnly = false): Message | MessageView | Buffer {
@@ -623,12 +628,17 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     }
     // Small messages: carved from a pool (lib/copy-pool.ts); large ones: allocUnsafe skips zero-filling.
     let data: Buffer;
-    if (length <= POOLED_MAX) data = this.#copier.copy(at, length);
-    else {
-      // Large copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
-      if (length >= LARGE_COPY) keepFreedHeap();
-      data = Buffer.allocUnsafe(length);
-      typedArraySet.call(data, new Uint8Array(this.#arrayBuffer, at, length));
+    try {
+      if (length <= POOLED_MAX) data = this.#copier.copy(at, length);
+      else {
+        // Large copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
+        if (length >= LARGE_COPY) keepFreedHeap();
+        data = Buffer.allocUnsafe(length);
+        typedArraySet.call(data, new Uint8Array(this.#arrayBuffer, at, length));
+      }
+    } catch (err) {
+      ring.unpeek(); // out of memory, say: the message stays in the ring for the next receive
+      throw err;
     }
     const sleeping = ring.release();
     if (sleeping !== 0) this.#wake(from, sleeping);
@@ -681,8 +691,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     try {
       bufs = ring.takeMany(this.#buf, max);
     } catch (err) {
-      ring.broken = Object.assign(err as Error, { member: from });
-      throw err;
+      throw this.#broke(from, ring, err);
     }
     if (ring.wake !== 0) this.#wake(from, ring.wake);
     else if (ring.owed) this.#owe(from);

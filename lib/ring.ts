@@ -318,6 +318,11 @@ export class RingConsumer {
         p += HEADER + ((len + 7) & ~7);
       }
     }
+    if (taken > 8192) {
+      // a huge batch (max is the caller's): do not keep its scratch for the life of the process
+      lengths.length = 0;
+      runs.length = 0;
+    }
     this.#head = head;
     Atomics.store(u32, this.#headIdx, head);
     this.wake = this.#producerWake();
@@ -326,6 +331,11 @@ export class RingConsumer {
 
   /** After takeMany(): the producer's sleep flag, cleared (0 when no wake-up is due). */
   wake = 0;
+
+  /** Forgets the record handed out by peek() without consuming it (it is found again next time). */
+  unpeek(): void {
+    this.#pending = 0;
+  }
 
   /** Gives the record back to the producer. Returns the producer's sleep flag, cleared (0: no wake due). */
   release(): number {

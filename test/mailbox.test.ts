@@ -489,6 +489,18 @@ describe('Mailbox: misuse and bad arguments', () => {
       }
     }
     for (const { len, round, data } of kept) expect(data.equals(pattern(len, round))).toBe(true);
+    // Transferring one message's buffer must not detach the pool under the others (or later receives).
+    expect(a.trySend(1, 'one')).toBe(true);
+    expect(a.trySend(1, 'two')).toBe(true);
+    const one = b.tryReceive(0)!.data;
+    try {
+      structuredClone(one, { transfer: [one.buffer] });
+    } catch {
+      // newer Node versions refuse to transfer an untransferable buffer: equally fine
+    }
+    expect(one.toString()).toBe('one');
+    expect(b.tryReceive(0)?.data.toString()).toBe('two');
+    expect(kept[kept.length - 1].data.equals(pattern(1100, 2))).toBe(true);
   });
 
   it('cork() holds messages back until uncork(), except when a ring fills up', () => {

@@ -40,7 +40,7 @@ async function side() {
     for (let i = 0; i < count; i++) {
       const last = (i + 1) % BATCH === 0 || i + 1 === count;
       // full: what is written must become visible, or the reader could never make room
-      while (p.tryWrite(msg, size, last) === false) p.publish();
+      while (p.tryWrite(msg, size, last) === false) if (p.unpublished) p.publish();
     }
   } else if (role === 'cpp-send') {
     const batch = new Array(BATCH).fill(msg);

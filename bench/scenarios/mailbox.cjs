@@ -112,13 +112,17 @@ function ringBench(only) {
   });
 }
 
-// Every case runs once per repetition, the cases in turn (A B C A B C ...), so that a noisy
+// Every case runs once per repetition, the cases in turn (A B C C B A ...), so that a noisy
 // minute on a shared machine hits every mechanism alike and the ratios within a run hold.
 // Returns each case's accumulated { runs, cpu }.
 async function interleave(cases, reps) {
   const acc = cases.map(() => ({ runs: [], cpu: [] }));
   for (let r = 0; r < reps; r++) {
-    for (const [i, c] of cases.entries()) {
+    // A B C, then C B A: no case is always the one that runs first after a change of host state.
+    const order = [...cases.keys()];
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) {
+      const c = cases[i];
       progress(`${c.label} (${r + 1}/${reps})`);
       const res = await c.run();
       acc[i].runs.push(...res.runs);
