@@ -6,6 +6,9 @@ export type Handle = object & { readonly __brand?: 'interproc.handle' };
 /** [handle, buffer, fd, size, created] */
 export type SegmentTuple = [Handle, ArrayBuffer, number, number, boolean];
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+/** native.futexWait's codes, in order. */
+export const WAIT_OUTCOMES: readonly WaitResult[] = ['ok', 'not-equal', 'timed-out'];
+export const WAIT_TIMED_OUT = 2;
 
 /** Readiness of an fd on this thread's event loop (libuv poll). events: 1 readable, 2 writable, 4 disconnect. */
 export interface FdWatcher {
@@ -36,7 +39,8 @@ export interface NativeBinding {
   shmFromFd(fd: number, readonly: boolean): SegmentTuple;
   shmUnlink(name: string): boolean;
   shmClose(handle: Handle, buffer: ArrayBuffer): void;
-  futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): WaitResult;
+  /** 0 ok, 1 not-equal, 2 timed-out (WAIT_OUTCOMES); undefined when a worker is being terminated. */
+  futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): number | undefined;
   futexWake(handle: Handle, byteOffset: number, count: number): number;
   futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
     keepAlive: object): [Promise<WaitResult>, number];

@@ -1,7 +1,7 @@
 // Cross-process futex wait/wake on a 32-bit word of a SharedMemory mapping, shaped like Atomics.wait
 // and Atomics.notify (which only work between threads of one process). Data stays plain Atomics:
 // Atomics.load/store/add/compareExchange on the mapped buffer are real atomic instructions.
-import { native, type Handle, type WaitResult } from './binding';
+import { native, WAIT_OUTCOMES, type Handle, type WaitResult } from './binding';
 import { abortableNative, closedError } from './errors';
 import { ownerOf, SharedMemory, wasClosed } from './shared-memory';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from './validate';
@@ -52,7 +52,8 @@ function expectedBits(value: unknown): number {
 export function wait(array: FutexArray, index: number, value: number, timeout?: number): WaitResult {
   const [handle, offset] = locate(array, index);
   const expected = expectedBits(value);
-  return native.futexWait(handle, offset, expected, validateTimeout(timeout, 'timeout'));
+  const code = native.futexWait(handle, offset, expected, validateTimeout(timeout, 'timeout'));
+  return code === undefined ? (undefined as unknown as WaitResult) : WAIT_OUTCOMES[code];
 }
 
 /**

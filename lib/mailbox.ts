@@ -3,7 +3,7 @@
 // the sender's own ring towards `to` and receive() reads only rings addressed to the receiver. A
 // Mailbox is the two-member case. Messages move in JS over the mapping (lib/ring.ts); native code
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
-import { native, type FdWatcher, type Handle } from './binding';
+import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
 import { POOLED_MAX, SegmentCopier } from './copy-pool';
 import { byteLengthOf, keepFreedHeap, LARGE_COPY, layout, makeView, maxMessage, RingConsumer, RingProducer, typedArraySet } from './ring';
@@ -869,7 +869,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
           if (left < slice) slice = left;
         }
         if (this.#owed.size > 0) this.#payOwed();
-        checkPeers = native.futexWait(this.#handle, this.#bellOffset, bell, slice) === 'timed-out';
+        checkPeers = native.futexWait(this.#handle, this.#bellOffset, bell, slice) === WAIT_TIMED_OUT;
         arm(0);
         armed = false;
         if ((r = attempt()) !== undefined) return r;

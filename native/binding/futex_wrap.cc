@@ -52,7 +52,9 @@ uint32_t expectedArg(Napi::Value v) {
   return static_cast<uint32_t>(v.As<Napi::Number>().Int32Value());
 }
 
-// futexWait(handle, byteOffset, expected, timeoutMs?) -> 'ok' | 'not-equal' | 'timed-out'
+// futexWait(handle, byteOffset, expected, timeoutMs?) -> 0 ok | 1 not-equal | 2 timed-out (undefined:
+// the worker is being terminated). A number, not a string: a sync wait returns one after every sleep,
+// and making a string costs an allocation (and the code pages of making one) on that path.
 Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t expected = expectedArg(info[2]);
@@ -63,7 +65,7 @@ Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   if (!data.isWorker) {
     auto r = futex::wait(word, expected, timeout);
     if (!r) throw systemError(env, r.error());
-    return Napi::String::New(env, futex::outcomeName(r.value()));
+    return Napi::Number::New(env, static_cast<int>(r.value()));
   }
   // In a worker thread: sleep in slices so worker.terminate() (which cannot interrupt a futex sleep)
   // is noticed. A word that changed between slices counts as woken.
@@ -76,7 +78,7 @@ Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
     if (!r) throw systemError(env, r.error());
     futex::WaitOutcome o = r.value();
     if (o == futex::WaitOutcome::NotEqual && !first) o = futex::WaitOutcome::Ok;
-    if (o != futex::WaitOutcome::TimedOut || left <= slice) return Napi::String::New(env, futex::outcomeName(o));
+    if (o != futex::WaitOutcome::TimedOut || left <= slice) return Napi::Number::New(env, static_cast<int>(o));
     left -= slice;
     first = false;
     if (data.terminating(env)) return env.Undefined();

@@ -9,7 +9,7 @@
 
 namespace interproc::futex {
 
-enum class WaitOutcome { Ok, NotEqual, TimedOut };
+enum class WaitOutcome { Ok, NotEqual, TimedOut };  // the binding's futexWait returns these as 0, 1, 2
 
 // Sleeps while *word == expected, until woken or until timeout_ns (relative, CLOCK_MONOTONIC)
 // elapses; nullopt waits forever. EINTR is retried with the remaining time.
