@@ -135,8 +135,8 @@ async function mbPong() {
 
 // ---- mailbox throughput: send creates and streams, recv counts and acknowledges the end ----
 async function mbSend() {
-  const { name, size, count, reps, spin, view, cork } = args;
-  const mb = Mailbox.create(name, { ringSize: 1 << 20, spin });
+  const { name, size, count, reps, spin, view, cork, ringSize } = args;
+  const mb = Mailbox.create(name, { ringSize, spin });
   const peerPid = await waitPeer(mb);
   const msg = Buffer.alloc(size, 7);
   const runs = [];

@@ -179,21 +179,24 @@ async function main() {
   // ---- throughput ----
   if (only !== 'rtt') {
     for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
-      // [mode, spin µs, zero-copy view, cork batch, receiveMany]; Node net runs between the two
-      // batched modes, the rows its 64 B target compares (see the round trips above for why).
-      const modes = [['async, batched', 0, false, 256, true], 'net', ['adaptive, batched', 50, false, 256, true],
-        ['async', 0, false, 0, false], ['adaptive', 50, false, 0, false], ['adaptive, zero-copy view', 50, true, 0, false]];
+      // [mode, spin µs, zero-copy view, cork batch, receiveMany, ring bytes]; Node net runs between the
+      // two batched modes, the rows its 64 B target compares (see the round trips above for why). The
+      // 4 MiB row shows what a ring several times the L2 cache adds to a stream (docs/design.md).
+      const MiB = 1 << 20;
+      const modes = [['async, batched', 0, false, 256, true, MiB], 'net', ['adaptive, batched', 50, false, 256, true, MiB],
+        ['async, batched, 4 MiB ring', 0, false, 256, true, 4 * MiB],
+        ['async', 0, false, 0, false, MiB], ['adaptive', 50, false, 0, false, MiB], ['adaptive, zero-copy view', 50, true, 0, false, MiB]];
       const cases = modes.map((m) => {
         if (m === 'net') {
           return { label: `Node net throughput ${size} B`, metric: 'msgs_per_s',
             base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames, cork/uncork 256 per batch', payload: size, baseline: true },
             run: () => netPair({ kind: 'tput', size, count: it(count), reps: 1, batch: 256 }) };
         }
-        const [mode, spin, view, cork, many] = m;
+        const [mode, spin, view, cork, many, ringSize] = m;
         const how = many ? 'cork()/uncork() per 256 sends, receiveMany()' : view ? 'tryReceiveView() + release()' : 'tryReceive()';
         return { label: `mailbox throughput ${size} B, ${mode}`, metric: 'msgs_per_s',
-          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: `1 MiB ring; trySend, await send only when full; ${how}` },
-          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork, many }) };
+          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: `${ringSize / MiB} MiB ring; trySend, await send only when full; ${how}` },
+          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork, many, ringSize }) };
       });
       for (const serialization of ['json', 'advanced']) {
         cases.push({ label: `child_process IPC ${serialization} throughput ${size} B`, metric: 'msgs_per_s',
