@@ -75,6 +75,7 @@ export interface NativeBinding {
   dupFd(fd: number): number;
   closeFd(fd: number): void;
   blockingThreadCount(): number;
+  blockingIdleTimeout(ms: number): void;
   setWorker(isWorker: boolean): void;
   // mailboxes (native/binding/mailbox_wrap.cc)
   mailboxLayout(): import('./ring').RingLayout;

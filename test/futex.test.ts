@@ -141,6 +141,39 @@ describe('futex.waitAsync does not hold the libuv thread pool', () => {
     expect(new Set(await Promise.all(waits))).toEqual(new Set(['ok']));
     expect(native.blockingThreadCount()).toBeGreaterThanOrEqual(100);
   });
+
+  it('waiter threads beyond the few kept warm end after idling, and later waits still run', async () => {
+    using shm = segment(4096);
+    const i = new Int32Array(shm.buffer);
+    native.blockingIdleTimeout(100);
+    try {
+      const waits = Array.from({ length: 30 }, (_, k) => futex.waitAsync(i, k, 0, 30_000));
+      await sleep(50);
+      expect(native.blockingThreadCount()).toBeGreaterThanOrEqual(30);
+      for (let k = 0; k < 30; k++) {
+        Atomics.store(i, k, 1);
+        futex.wake(i, k);
+      }
+      expect(new Set(await Promise.all(waits))).toEqual(new Set(['ok']));
+      let threads = native.blockingThreadCount();
+      for (let t = 0; t < 200 && threads > 4; t++) {
+        await sleep(50);
+        threads = native.blockingThreadCount();
+      }
+      expect(threads).toBeLessThanOrEqual(4);
+      expect(threads).toBeGreaterThanOrEqual(1); // the warm ones stay
+      // a new burst gets threads again (retired ones were joined, not leaked)
+      Atomics.store(i, 40, 0);
+      const again = Array.from({ length: 10 }, () => futex.waitAsync(i, 40, 0, 30_000));
+      await sleep(50);
+      expect(native.blockingThreadCount()).toBeGreaterThanOrEqual(10);
+      Atomics.store(i, 40, 1);
+      futex.wake(i, 40);
+      expect(new Set(await Promise.all(again))).toEqual(new Set(['ok']));
+    } finally {
+      native.blockingIdleTimeout(10_000);
+    }
+  });
 });
 
 describe('cancellation and misuse', () => {

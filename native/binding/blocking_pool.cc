@@ -32,20 +32,39 @@ void BlockingPool::shutdown() {
       wake_.wait_for(lock, std::chrono::milliseconds(5));
     }
     wake_.notify_all();
-    threads.swap(threads_);
+    for (std::thread& t : threads_) threads.push_back(std::move(t));
+    threads_.clear();
+    for (std::thread& t : retired_) threads.push_back(std::move(t));
+    retired_.clear();
   }
   for (std::thread& t : threads) t.join();
   tsfn_.Abort();
 }
 
+void BlockingPool::joinRetired() {
+  std::vector<std::thread> done;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done.swap(retired_);
+  }
+  for (std::thread& t : done) t.join();  // they have left workerLoop: this returns at once
+}
+
 uint32_t BlockingPool::submit(std::unique_ptr<BlockingJob> job) {
+  joinRetired();
   std::lock_guard<std::mutex> lock(mutex_);
   // Every queued job needs a thread of its own (a job may block for as long as it likes): idle
   // threads that were notified but have not yet woken still count in idle_, so compare with the queue.
   // The thread is started before anything is recorded, so a failure to start one changes nothing.
   if (queue_.size() + 1 > idle_) {
     try {
-      threads_.emplace_back([this] { workerLoop(); });
+      auto self = threads_.emplace(threads_.end());
+      try {
+        *self = std::thread([this, self] { workerLoop(self); });
+      } catch (...) {
+        threads_.erase(self);
+        throw;
+      }
     } catch (const std::system_error& e) {
       throw Napi::Error::New(env_, std::string("EAGAIN: cannot start a waiter thread (") + e.what() + ")");
     }
@@ -78,13 +97,26 @@ size_t BlockingPool::threadCount() {
   return threads_.size();
 }
 
-void BlockingPool::workerLoop() {
+void BlockingPool::setIdleTimeout(std::chrono::milliseconds t) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  idleTimeout_ = t;
+  wake_.notify_all();  // idle threads re-arm their wait with the new timeout
+}
+
+void BlockingPool::workerLoop(ThreadList::iterator self) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     while (queue_.empty() && !stopping_) {
       ++idle_;
-      wake_.wait(lock);
+      bool timedOut = wake_.wait_for(lock, idleTimeout_) == std::cv_status::timeout;
       --idle_;
+      // Retire only with nothing queued (submit counted on idle threads for those) and more than
+      // the few threads worth keeping warm. The std::thread object moves to retired_ for a join.
+      if (timedOut && queue_.empty() && !stopping_ && threads_.size() > kKeepThreads) {
+        retired_.push_back(std::move(*self));
+        threads_.erase(self);
+        return;
+      }
     }
     if (stopping_) return;
     BlockingJob* job = queue_.front();

@@ -1,16 +1,19 @@
 // Runs blocking waits (futex sleeps, lock acquisitions) on native threads owned by this addon, never
 // on the libuv thread pool (a pool slot held by a wait would starve fs, dns and zlib). A finished job
 // is handed back to the JS thread through one ThreadSafeFunction per environment, which is ref'd only
-// while jobs are pending so an idle addon never keeps the process alive.
+// while jobs are pending so an idle addon never keeps the process alive. Threads beyond a few that
+// stay idle for idleTimeout end, so a burst of a thousand waits does not keep a thousand threads.
 #pragma once
 
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -67,10 +70,16 @@ class BlockingPool {
   // Cancels a queued or running job with reason Aborted; false when it already finished.
   bool cancel(uint32_t id);
   size_t threadCount();
+  // How long a thread beyond the first kKeepThreads waits for a job before it ends (tests shorten it).
+  void setIdleTimeout(std::chrono::milliseconds t);
   void completed();  // JS thread: a job's completion ran; unrefs the TSFN when none is pending
 
+  static constexpr size_t kKeepThreads = 4;
+
  private:
-  void workerLoop();
+  using ThreadList = std::list<std::thread>;
+  void workerLoop(ThreadList::iterator self);
+  void joinRetired();
   static void onComplete(Napi::Env env, Napi::Function, std::nullptr_t*, BlockingJob* job);
   void shutdown();
 
@@ -82,7 +91,9 @@ class BlockingPool {
   std::deque<BlockingJob*> queue_;       // submitted, not yet taken by a thread
   std::map<uint32_t, BlockingJob*> live_;  // submitted, execute() not yet returned (queued or running)
   uint32_t nextId_ = 1;
-  std::vector<std::thread> threads_;
+  ThreadList threads_;                   // running threads; a list, so each keeps its own position
+  std::vector<std::thread> retired_;     // ended after idling: joined by the next submit or shutdown
+  std::chrono::milliseconds idleTimeout_{10'000};
   size_t idle_ = 0;
   size_t pending_ = 0;                   // submitted and not yet completed on the JS thread
   bool stopping_ = false;

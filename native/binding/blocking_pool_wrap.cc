@@ -1,4 +1,5 @@
-// JS entry points of the blocking pool: cancel a pending job (AbortSignal), and a thread count for tests.
+// JS entry points of the blocking pool: cancel a pending job (AbortSignal); a thread count and the
+// idle timeout, for tests.
 #include <napi.h>
 
 #include "addon_data.hpp"
@@ -17,6 +18,14 @@ Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(AddonData::of(info.Env()).pool->threadCount()));
 }
 
+// blockingIdleTimeout(ms): for tests, how long a surplus pool thread idles before it ends.
+Napi::Value JS_blockingIdleTimeout(const Napi::CallbackInfo& info) {
+  double ms = info[0].ToNumber().DoubleValue();
+  if (!(ms >= 0 && ms <= 3.6e6)) throw Napi::RangeError::New(info.Env(), "idle timeout must be 0..3600000 ms");
+  AddonData::of(info.Env()).pool->setIdleTimeout(std::chrono::milliseconds(static_cast<int64_t>(ms)));
+  return info.Env().Undefined();
+}
+
 // setWorker(isWorker): told by lib/binding.ts at load.
 Napi::Value JS_setWorker(const Napi::CallbackInfo& info) {
   AddonData& data = AddonData::of(info.Env());
@@ -31,6 +40,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWorker", Napi::Function::New(env, JS_setWorker, "setWorker"));
   exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
   exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
+  exports.Set("blockingIdleTimeout", Napi::Function::New(env, JS_blockingIdleTimeout, "blockingIdleTimeout"));
 }
 
 Registrar registrar(init);
