@@ -42,10 +42,10 @@ void BlockingPool::shutdown() {
 }
 
 void BlockingPool::joinRetired() {
-  std::vector<std::thread> done;
+  ThreadList done;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    done.swap(retired_);
+    done.splice(done.end(), retired_);
   }
   for (std::thread& t : done) t.join();  // they have left workerLoop: this returns at once
 }
@@ -108,13 +108,22 @@ void BlockingPool::workerLoop(ThreadList::iterator self) {
   for (;;) {
     while (queue_.empty() && !stopping_) {
       ++idle_;
-      bool timedOut = wake_.wait_for(lock, idleTimeout_) == std::cv_status::timeout;
+      // With only a few threads there is nothing to retire: sleep without a timer. (At most
+      // kKeepThreads threads can be in this untimed wait, so the pool still shrinks back to them.)
+      bool timedOut = false;
+      if (threads_.size() <= kKeepThreads) wake_.wait(lock);
+      else timedOut = wake_.wait_for(lock, idleTimeout_) == std::cv_status::timeout;
       --idle_;
       // Retire only with nothing queued (submit counted on idle threads for those) and more than
-      // the few threads worth keeping warm. The std::thread object moves to retired_ for a join.
+      // kKeepThreads threads. This thread's std::thread moves to retired_ (a splice: nothing can
+      // throw here), and the threads retired before it are joined now, so at most one finished
+      // thread at a time waits for its join (a finished, unjoined thread keeps its stack).
       if (timedOut && queue_.empty() && !stopping_ && threads_.size() > kKeepThreads) {
-        retired_.push_back(std::move(*self));
-        threads_.erase(self);
+        ThreadList before;
+        before.splice(before.end(), retired_);
+        retired_.splice(retired_.end(), threads_, self);
+        lock.unlock();
+        for (std::thread& t : before) t.join();
         return;
       }
     }

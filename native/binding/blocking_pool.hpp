@@ -70,7 +70,8 @@ class BlockingPool {
   // Cancels a queued or running job with reason Aborted; false when it already finished.
   bool cancel(uint32_t id);
   size_t threadCount();
-  // How long a thread beyond the first kKeepThreads waits for a job before it ends (tests shorten it).
+  // How long an idle thread waits for a job before it ends while more than kKeepThreads exist
+  // (tests shorten it).
   void setIdleTimeout(std::chrono::milliseconds t);
   void completed();  // JS thread: a job's completion ran; unrefs the TSFN when none is pending
 
@@ -92,7 +93,7 @@ class BlockingPool {
   std::map<uint32_t, BlockingJob*> live_;  // submitted, execute() not yet returned (queued or running)
   uint32_t nextId_ = 1;
   ThreadList threads_;                   // running threads; a list, so each keeps its own position
-  std::vector<std::thread> retired_;     // ended after idling: joined by the next submit or shutdown
+  ThreadList retired_;                   // ended after idling: joined by the next thread to end, submit or shutdown
   std::chrono::milliseconds idleTimeout_{10'000};
   size_t idle_ = 0;
   size_t pending_ = 0;                   // submitted and not yet completed on the JS thread

@@ -21,7 +21,7 @@ Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
 // blockingIdleTimeout(ms): for tests, how long a surplus pool thread idles before it ends.
 Napi::Value JS_blockingIdleTimeout(const Napi::CallbackInfo& info) {
   double ms = info[0].ToNumber().DoubleValue();
-  if (!(ms >= 0 && ms <= 3.6e6)) throw Napi::RangeError::New(info.Env(), "idle timeout must be 0..3600000 ms");
+  if (!(ms >= 1 && ms <= 3.6e6)) throw Napi::RangeError::New(info.Env(), "idle timeout must be 1..3600000 ms");
   AddonData::of(info.Env()).pool->setIdleTimeout(std::chrono::milliseconds(static_cast<int64_t>(ms)));
   return info.Env().Undefined();
 }
