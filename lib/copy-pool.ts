@@ -6,7 +6,7 @@
 // (malloc, an ArrayBuffer, external-memory accounting): ~390 ns for 256 B against ~60 ns here.
 // Measured in one process on this machine, see docs/design.md ("What the hot path avoids").
 import { markAsUntransferable } from 'node:worker_threads';
-import { makeView, typedArraySet } from './ring';
+import { makeView, typedArraySet } from './bytes';
 
 /** Messages up to this size are copied into the pool; larger ones get their own allocation. */
 export const POOLED_MAX = 1024;

@@ -6,7 +6,8 @@
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
 import { POOLED_MAX, SegmentCopier } from './copy-pool';
-import { byteLengthOf, keepFreedHeap, LARGE_COPY, layout, makeView, maxMessage, RingConsumer, RingProducer, typedArraySet } from './ring';
+import { byteLengthOf, makeView, typedArraySet } from './bytes';
+import { keepFreedHeap, LARGE_COPY, layout, maxMessage, RingConsumer, RingProducer } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
