@@ -39,6 +39,7 @@ export interface NativeBinding {
   shmFromFd(fd: number, readonly: boolean): SegmentTuple;
   shmUnlink(name: string): boolean;
   shmClose(handle: Handle, buffer: ArrayBuffer): void;
+  shmSizeSealed(handle: Handle): boolean;
   /** 0 ok, 1 not-equal, 2 timed-out (WAIT_OUTCOMES); undefined when a worker is being terminated. */
   futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): number | undefined;
   futexWake(handle: Handle, byteOffset: number, count: number): number;

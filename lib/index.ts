@@ -1,6 +1,6 @@
 // Public API of interproc.
 export { SharedMemory } from './shared-memory';
-export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from './shared-memory';
+export type { CreateOptions, FromFdOptions, OpenOptions, OpenOrCreateOptions } from './shared-memory';
 export * as futex from './futex';
 export type { WaitResult, FutexArray, WaitAsyncOptions } from './futex';
 export { AbortError, InterprocError } from './errors';

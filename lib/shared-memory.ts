@@ -2,7 +2,7 @@
 // ArrayBuffer. The buffer holds exactly the object's bytes (no hidden header), so C and Python's
 // multiprocessing.shared_memory see the same data.
 import { native, type Handle } from './binding';
-import { closedError } from './errors';
+import { closedError, InterprocError } from './errors';
 import { ArgValueError, OutOfRangeError, validateBoolean, validateInteger, validateObject, validateString } from './validate';
 
 export interface CreateOptions {
@@ -10,6 +10,11 @@ export interface CreateOptions {
   size: number;
   /** Permission bits of the new object; default 0o600 (owner only). Not narrowed by the umask. */
   mode?: number;
+}
+
+export interface FromFdOptions extends OpenOptions {
+  /** Refuse an object whose size is not sealed (ERR_SHM_NOT_SEALED). Default false. */
+  requireSealed?: boolean;
 }
 
 export interface OpenOptions {
@@ -150,12 +155,25 @@ export class SharedMemory implements Disposable {
     return new SharedMemory(native.shmAnonymous(validateSize(options.size)), null, false);
   }
 
-  /** Maps a segment from a file descriptor (duplicated: the caller still owns and closes `fd`). */
-  static fromFd(fd: number, options: OpenOptions = {}): SharedMemory {
+  /**
+   * Maps a segment from a file descriptor (duplicated: the caller still owns and closes `fd`). An fd
+   * from another process can be truncated by it under the mapping, and touching memory past the
+   * new end kills this process (SIGBUS): with `requireSealed: true` only an object whose size is
+   * sealed (as `anonymous()` makes them) is accepted, anything else throws ERR_SHM_NOT_SEALED.
+   */
+  static fromFd(fd: number, options: FromFdOptions = {}): SharedMemory {
     validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
     validateObject(options, 'options');
     const readonly = readonlyOption(options as Record<string, unknown>);
-    return new SharedMemory(native.shmFromFd(fd, readonly), null, readonly);
+    const requireSealed = options.requireSealed ?? false;
+    validateBoolean(requireSealed, 'options.requireSealed');
+    const shm = new SharedMemory(native.shmFromFd(fd, readonly), null, readonly);
+    if (requireSealed && !shm.sizeSealed) {
+      shm.close();
+      throw Object.assign(new InterprocError('ERR_SHM_NOT_SEALED',
+        `fd ${fd}: the object's size is not sealed (F_SEAL_SHRINK), so its owner could truncate it under the mapping`), { fd });
+    }
+    return shm;
   }
 
   /**
@@ -191,6 +209,15 @@ export class SharedMemory implements Disposable {
   }
   get readonly(): boolean {
     return this.#readonly;
+  }
+  /**
+   * True when no process can shrink the object any more (a memfd sealed with F_SEAL_SHRINK, as
+   * `anonymous()` makes them), so the mapping can never fault because of a truncate. Named segments
+   * cannot be sealed: false.
+   */
+  get sizeSealed(): boolean {
+    if (this.#closed) throw closedError('SharedMemory');
+    return native.shmSizeSealed(this.#handle);
   }
 
   /**

@@ -240,6 +240,31 @@ describe('SharedMemory semantics', () => {
     expect(() => fs.ftruncateSync(shm.fd, 0)).toThrow(expect.objectContaining({ code: 'EPERM' }));
     expect(shm.buffer.byteLength).toBe(4096);
   });
+
+  it('sizeSealed tells whether the object can be truncated under the mapping; fromFd can require it', () => {
+    using anon = SharedMemory.anonymous({ size: 4096 });
+    expect(anon.sizeSealed).toBe(true);
+    using copy = SharedMemory.fromFd(anon.fd, { requireSealed: true });
+    expect(copy.sizeSealed).toBe(true);
+    new Uint8Array(copy.buffer)[7] = 42;
+    expect(new Uint8Array(anon.buffer)[7]).toBe(42);
+
+    const n = name('seal');
+    using named = SharedMemory.create(n, { size: 4096 });
+    expect(named.sizeSealed).toBe(false); // POSIX shm objects cannot be sealed
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    expect(() => SharedMemory.fromFd(named.fd, { requireSealed: true }))
+      .toThrow(expect.objectContaining({ code: 'ERR_SHM_NOT_SEALED', fd: named.fd }));
+    expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore); // the refused mapping was closed
+    using plain = SharedMemory.fromFd(named.fd); // without the option: accepted, as before
+    expect(plain.sizeSealed).toBe(false);
+
+    expect(() => SharedMemory.fromFd(anon.fd, { requireSealed: 'yes' as never }))
+      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    const closed = SharedMemory.anonymous({ size: 4096 });
+    closed.close();
+    expect(() => closed.sizeSealed).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+  });
 });
 
 describe('interop with Python and C (no hidden header)', () => {

@@ -142,6 +142,12 @@ Napi::Value JS_shmFromFd(const Napi::CallbackInfo& info) {
   return wrapSegment(env, std::move(r.value()));
 }
 
+// shmSizeSealed(handle) -> true when no process can shrink the object (see Segment::sizeSealed)
+Napi::Value JS_shmSizeSealed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Boolean::New(env, unwrapOpenMapping(env, info[0])->segment().sizeSealed());
+}
+
 // shmUnlink(name) -> true when removed, false when there was no such name
 Napi::Value JS_shmUnlink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -180,6 +186,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("shmAnonymous", Napi::Function::New(env, JS_shmAnonymous, "shmAnonymous"));
   exports.Set("shmFromFd", Napi::Function::New(env, JS_shmFromFd, "shmFromFd"));
   exports.Set("shmUnlink", Napi::Function::New(env, JS_shmUnlink, "shmUnlink"));
+  exports.Set("shmSizeSealed", Napi::Function::New(env, JS_shmSizeSealed, "shmSizeSealed"));
   exports.Set("shmClose", Napi::Function::New(env, JS_shmClose, "shmClose"));
 }
 

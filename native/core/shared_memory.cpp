@@ -170,6 +170,11 @@ Result<Segment> Segment::fromFd(int fd, bool readonly) {
   return mapFd(dup, readonly, false);
 }
 
+bool Segment::sizeSealed() const {
+  int seals = fd_ >= 0 ? fcntl(fd_, F_GET_SEALS) : -1;  // EINVAL for files that cannot be sealed
+  return seals >= 0 && (seals & F_SEAL_SHRINK) != 0;
+}
+
 Status Segment::unlink(const std::string& name) {
   if (shm_unlink(name.c_str()) != 0) return SysError::fromErrno("shm_unlink");
   return Ok{};

@@ -56,6 +56,10 @@ class Segment {
   int fd() const { return fd_; }
   bool created() const { return created_; }
   bool readonly() const { return readonly_; }
+  // True when the object's size can no longer shrink (memfd with F_SEAL_SHRINK): then no other
+  // process can truncate it under this mapping, which would make access fault (SIGBUS). Named POSIX
+  // segments cannot be sealed.
+  bool sizeSealed() const;
   bool valid() const { return fd_ >= 0; }
   // Unmaps and closes now. Idempotent.
   void close();
