@@ -6,8 +6,8 @@
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from './binding';
 import { AbortError, asAbortError, closedError, InterprocError } from './errors';
 import { POOLED_MAX, SegmentCopier } from './copy-pool';
-import { byteLengthOf, makeView, typedArraySet } from './bytes';
-import { keepFreedHeap, LARGE_COPY, layout, maxMessage, RingConsumer, RingProducer } from './ring';
+import { byteLengthOf, makeView } from './bytes';
+import { layout, maxMessage, ownedCopy, RingConsumer, RingProducer } from './ring';
 import { normalizeName, SharedMemory } from './shared-memory';
 import {
   ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
@@ -621,29 +621,19 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       const release = () => {
         if (released || this.#closed) return;
         released = true;
-        const sleeping = ring.release();
-        if (sleeping !== 0) this.#wake(from, sleeping);
-        else if (ring.owed) this.#owe(from);
+        this.#gaveBack(from, ring, ring.release());
       };
       return { from, data, release, [Symbol.dispose]: release };
     }
-    // Small messages: carved from a pool (lib/copy-pool.ts); large ones: allocUnsafe skips zero-filling.
+    // Small messages: carved from a pool (lib/copy-pool.ts); large ones: a Buffer of their own.
     let data: Buffer;
     try {
-      if (length <= POOLED_MAX) data = this.#copier.copy(at, length);
-      else {
-        // Large copies would otherwise fault in fresh pages after every GC (native/core/allocator.hpp).
-        if (length >= LARGE_COPY) keepFreedHeap();
-        data = Buffer.allocUnsafe(length);
-        typedArraySet.call(data, new Uint8Array(this.#arrayBuffer, at, length));
-      }
+      data = length <= POOLED_MAX ? this.#copier.copy(at, length) : ownedCopy(this.#arrayBuffer, at, length);
     } catch (err) {
       ring.unpeek(); // out of memory, say: the message stays in the ring for the next receive
       throw err;
     }
-    const sleeping = ring.release();
-    if (sleeping !== 0) this.#wake(from, sleeping);
-    else if (ring.owed) this.#owe(from);
+    this.#gaveBack(from, ring, ring.release());
     return dataOnly ? data : { from, data };
   }
 
@@ -694,9 +684,17 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     } catch (err) {
       throw this.#broke(from, ring, err);
     }
-    if (ring.wake !== 0) this.#wake(from, ring.wake);
-    else if (ring.owed) this.#owe(from);
+    this.#gaveBack(from, ring, ring.wake);
     return bufs;
+  }
+
+  /**
+   * After records went back to `from`'s ring: wakes the producer if it sleeps for room (`sleeping`,
+   * the flag release()/takeMany() cleared), or owes it the wake-up when the ring put that off.
+   */
+  #gaveBack(from: number, ring: RingConsumer, sleeping: number): void {
+    if (sleeping !== 0) this.#wake(from, sleeping);
+    else if (ring.owed) this.#owe(from);
   }
 
   /** A sleeping producer's wake-up was put off (RingConsumer#owed): done at the end of this turn at the latest. */

@@ -41,13 +41,42 @@ const lengths: number[] = [];
 const runs: number[] = [];
 
 /** Owned copies this large make glibc keep freed heap for reuse (native/core/allocator.hpp). */
-export const LARGE_COPY = 16 * 1024;
+const LARGE_COPY = 16 * 1024;
 let heapKept = process.env.INTERPROC_KEEP_FREED_HEAP === '0';
-/** Called before an owned copy of LARGE_COPY bytes or more; acts once per process. */
-export function keepFreedHeap(): void {
-  if (heapKept) return;
-  heapKept = true;
-  native.keepFreedHeap();
+
+/**
+ * An owned copy of `bytes` bytes at `offset` of `ab`, in a Buffer of its own (allocUnsafe: no zero
+ * fill, the copy covers it). The first copy of LARGE_COPY bytes or more in the process nudges glibc
+ * into keeping freed heap, or large copies would fault in fresh pages after every GC.
+ */
+export function ownedCopy(ab: ArrayBuffer, offset: number, bytes: number): Buffer {
+  if (bytes >= LARGE_COPY && !heapKept) {
+    heapKept = true;
+    native.keepFreedHeap();
+  }
+  const out = Buffer.allocUnsafe(bytes);
+  typedArraySet.call(out, new Uint8Array(ab, offset, bytes));
+  return out;
+}
+
+/** Bytes a record of a `len`-byte payload takes in the ring: header, payload, padding to 8. */
+function recordSize(len: number): number {
+  return HEADER + ((len + 7) & ~7);
+}
+
+/** A sleep flag's value, cleared: 0 when nobody sleeps (then its line is only read, never written). */
+function takeFlag(u32: Uint32Array, idx: number): number {
+  if (Atomics.load(u32, idx) === 0) return 0;
+  return Atomics.exchange(u32, idx, 0);
+}
+
+/**
+ * Stores a sleep flag, only when the value changes: the peer reads this line on every publish or
+ * release, so clearing a flag it already cleared costs no cache-line transfer (and a flag already
+ * raised has been visible since it was stored, which is all the handshake needs).
+ */
+function setFlag(u32: Uint32Array, idx: number, kind: number): void {
+  if (Atomics.load(u32, idx) !== kind) Atomics.store(u32, idx, kind);
 }
 
 /** The largest payload a ring of `capacity` bytes accepts: it then fits wherever the index stands. */
@@ -97,7 +126,7 @@ export class RingProducer {
    */
   tryWrite(data: Uint8Array | string, len: number, publish = true): number | false {
     const cap = this.#cap;
-    const rec = HEADER + ((len + 7) & ~7);
+    const rec = recordSize(len);
     const pos = this.#tail & (cap - 1);
     const toEnd = cap - pos;
     const need = rec <= toEnd ? rec : toEnd + rec;
@@ -136,15 +165,12 @@ export class RingProducer {
     Atomics.store(this.#u32, this.#tailIdx, this.#tail);
     // Sequentially consistent store then load: either we see the consumer's "about to sleep" flag,
     // or the consumer's re-check after raising it sees our record (docs/design.md, wake-up protocol).
-    if (Atomics.load(this.#u32, this.#sleepIdx) === 0) return 0;
-    return Atomics.exchange(this.#u32, this.#sleepIdx, 0);
+    return takeFlag(this.#u32, this.#sleepIdx);
   }
 
   /** Announces that the producer is about to sleep until space frees (kind 1 futex, 2 eventfd), or clears it (0). */
   setSleep(kind: number): void {
-    // The peer reads this line on every release: write it only when the value changes, so clearing
-    // a flag the peer already cleared costs no cache-line transfer.
-    if (Atomics.load(this.#u32, this.#ownSleepIdx) !== kind) Atomics.store(this.#u32, this.#ownSleepIdx, kind);
+    setFlag(this.#u32, this.#ownSleepIdx, kind);
   }
 }
 
@@ -205,7 +231,7 @@ export class RingConsumer {
       pos = 0;
       len = this.#u32[this.#data >> 2];
     }
-    const rec = skip + HEADER + ((len + 7) & ~7);
+    const rec = skip + recordSize(len);
     if (len > this.#max || rec > ((this.#tail - this.#head) >>> 0) || pos + rec - skip > cap) {
       throw corrupt(`record of ${len} bytes at index ${this.#head} beyond the published ${(this.#tail - this.#head) >>> 0}`);
     }
@@ -259,7 +285,7 @@ export class RingConsumer {
           if (end === pos) bad = true; // a padding record right after one (or at 0): impossible
           break;
         }
-        const rec = HEADER + ((len + 7) & ~7);
+        const rec = recordSize(len);
         if (len > this.#max || rec > ((tail - h) >>> 0) || end + rec > cap) {
           bad = true;
           break;
@@ -287,14 +313,12 @@ export class RingConsumer {
     for (let r = 0, k = 0; r < nRuns; r += 3) {
       const pos = runs[r];
       const bytes = runs[r + 1];
-      if (bytes >= LARGE_COPY) keepFreedHeap();
-      const block = Buffer.allocUnsafe(bytes);
-      typedArraySet.call(block, new Uint8Array(src, srcOffset + pos, bytes));
+      const block = ownedCopy(src, srcOffset + pos, bytes);
       const ab = bufferOf(block);
       for (let p = byteOffsetOf(block) + HEADER, end = k + runs[r + 2]; k < end; k++) {
         const len = lengths[k];
         out[k] = makeView(ab, p, len);
-        p += HEADER + ((len + 7) & ~7);
+        p += recordSize(len);
       }
     }
     if (taken > 8192) {
@@ -336,8 +360,7 @@ export class RingConsumer {
       this.owed = true;
       return 0;
     }
-    this.owed = false;
-    return Atomics.exchange(this.#u32, this.#producerSleepIdx, 0);
+    return this.wakeOwed();
   }
 
   /** True when a sleeping producer's wake-up was put off (see #producerWake). */
@@ -346,14 +369,11 @@ export class RingConsumer {
   /** The put-off wake-up: the producer's sleep flag, cleared (0: it no longer sleeps). */
   wakeOwed(): number {
     this.owed = false;
-    if (Atomics.load(this.#u32, this.#producerSleepIdx) === 0) return 0;
-    return Atomics.exchange(this.#u32, this.#producerSleepIdx, 0);
+    return takeFlag(this.#u32, this.#producerSleepIdx);
   }
 
   /** Announces that the consumer is about to sleep until a message comes (kind 1 futex, 2 eventfd), or clears it (0). */
   setSleep(kind: number): void {
-    // The peer reads this line on every publish: write it only when the value changes (an already
-    // raised flag has been visible since it was stored, which is all the handshake needs).
-    if (Atomics.load(this.#u32, this.#sleepIdx) !== kind) Atomics.store(this.#u32, this.#sleepIdx, kind);
+    setFlag(this.#u32, this.#sleepIdx, kind);
   }
 }
