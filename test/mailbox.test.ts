@@ -26,6 +26,11 @@ function keep<T extends { close(): void }>(x: T): T {
   open.push(x);
   return x;
 }
+/** Byte offset of the ring from member `from` to member `to` in a group's segment (docs/design.md, layout). */
+function ringAt(members: number, ringSize: number, from: number, to: number): number {
+  const index = from * (members - 1) + (to < from ? to : to - 1); // a member has no ring to itself
+  return layout.groupHeaderSize + members * layout.memberSlotSize + index * (layout.ringHeaderSize + ringSize);
+}
 afterEach(async () => {
   for (const c of children.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) {
@@ -540,11 +545,9 @@ describe('Mailbox: misuse and bad arguments', () => {
     // member 1 "publishes" far more than it wrote, with a garbage length where a record should be
     const raw = keep(SharedMemory.open(n));
     const words = new Uint32Array(raw.buffer);
-    const ringsOffset = 64 + 3 * 64; // header + 3 member slots (docs/design.md)
-    const stride = 256 + 4096; // ring header + data
-    const ring10 = ringsOffset + (1 * 2 + 0) * stride; // ring (from 1, to 0): index from * (N - 1) + to
+    const ring10 = ringAt(3, 4096, 1, 0);
     const tail = words[ring10 / 4];
-    words[(ring10 + 256 + (tail % 4096)) / 4] = 4000;
+    words[(ring10 + layout.ringHeaderSize + (tail % 4096)) / 4] = 4000;
     Atomics.store(words, ring10 / 4, tail + 4096);
     expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
     expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT' }));
@@ -575,8 +578,8 @@ describe('Mailbox: misuse and bad arguments', () => {
       try {
         for (let k = rand(20); k > 0; k--) a.trySend(1, Buffer.alloc(rand(300), k));
         const words = new Uint32Array(raw.buffer);
-        const ring01 = 64 + 2 * 64; // ring (from 0, to 1): the first ring, after the header and 2 slots
-        const data = ring01 + 256;
+        const ring01 = ringAt(2, cap, 0, 1);
+        const data = ring01 + layout.ringHeaderSize;
         for (let k = 1 + rand(6); k > 0; k--) {
           const kind = rand(4);
           // mostly on 8-byte boundaries, where record headers sit (beyond the tail every one does)
@@ -629,9 +632,9 @@ describe('Mailbox: misuse and bad arguments', () => {
     // member 1 publishes a garbage record after its two good ones
     const raw = keep(SharedMemory.open(n));
     const words = new Uint32Array(raw.buffer);
-    const ring10 = 64 + 3 * 64 + (1 * 2 + 0) * (256 + 4096); // see the test above
+    const ring10 = ringAt(3, 4096, 1, 0);
     const tail = words[ring10 / 4];
-    words[(ring10 + 256 + (tail % 4096)) / 4] = 4000;
+    words[(ring10 + layout.ringHeaderSize + (tail % 4096)) / 4] = 4000;
     Atomics.store(words, ring10 / 4, tail + 64);
     good.trySend(0, 'one');
     good.trySend(0, 'two');
@@ -664,8 +667,8 @@ describe('Mailbox: misuse and bad arguments', () => {
         }
         const raw = keep(SharedMemory.open(n));
         const w = new Uint32Array(raw.buffer);
-        const ring10 = 64 + 2 * 64 + 1 * (256 + 4096); // header, 2 member slots, ring (0 -> 1) first
-        Atomics.store(w, ring10 / 4, corrupt(w, ring10 + 256));
+        const ring10 = ringAt(2, 4096, 1, 0);
+        Atomics.store(w, ring10 / 4, corrupt(w, ring10 + layout.ringHeaderSize));
         const receive = () => (batch ? a.tryReceiveMany(1) : a.tryReceive(1));
         expect(receive, `${what}, ${batch ? 'batch' : 'single'}`).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
       }
