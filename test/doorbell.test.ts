@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, SharedMemory } from '../lib';
 import { native } from '../lib/binding';
 import { kDoorbellMode } from '../lib/mailbox';
-import { exited, forkFixture, leftoverShm, nextMessage, uniqueName } from './helpers/util';
+import { forkFixture, killAll, leftoverShm, nextMessage, uniqueName } from './helpers/util';
 
 const ROUND_TRIPS = 20000;
 const made: string[] = [];
@@ -16,13 +16,7 @@ const open: Mailbox[] = [];
 
 afterEach(async () => {
   delete process.env.INTERPROC_EDGE_DOORBELL;
-  for (const c of children.splice(0)) {
-    if (c.exitCode === null && c.signalCode === null) {
-      const done = exited(c);
-      c.kill('SIGKILL');
-      await done;
-    }
-  }
+  await killAll(children);
   for (const mb of open.splice(0)) mb.close();
   for (const n of made.splice(0)) SharedMemory.unlink(n);
 });

@@ -5,7 +5,7 @@ import vm from 'node:vm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, MailboxGroup, SharedMemory } from '../lib';
 import { layout } from '../lib/ring';
-import { exited, forkFixture, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
+import { exited, forkFixture, killAll, leftoverShm, nextMessage, sleep, uniqueName } from './helpers/util';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { checkMessage, sizeFor, exchange } = require('./fixtures/mailbox-messages.cjs');
 
@@ -32,13 +32,7 @@ function ringAt(members: number, ringSize: number, from: number, to: number): nu
   return layout.groupHeaderSize + members * layout.memberSlotSize + index * (layout.ringHeaderSize + ringSize);
 }
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode === null && c.signalCode === null) {
-      const done = exited(c);
-      c.kill('SIGKILL');
-      await done;
-    }
-  }
+  await killAll(children);
   for (const x of open.splice(0)) x.close();
   for (const n of made.splice(0)) SharedMemory.unlink(n);
 });

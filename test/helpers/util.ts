@@ -56,6 +56,17 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
   });
 }
 
+/** Test clean-up: SIGKILLs every child of `children` still running and waits for each to exit; empties the list. */
+export async function killAll(children: ChildProcess[]): Promise<void> {
+  for (const c of children.splice(0)) {
+    if (c.exitCode === null && c.signalCode === null) {
+      const done = exited(c);
+      c.kill('SIGKILL');
+      await done;
+    }
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
