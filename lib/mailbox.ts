@@ -577,11 +577,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
       return this.#peek(from, ring) ? this.#take(from, ring, view, dataOnly) : undefined;
     }
-    if (this.#unreported !== undefined) {
-      const err = this.#unreported;
-      this.#unreported = undefined;
-      throw err;
-    }
+    this.#throwUnreported();
     const n = this.#members;
     for (let k = 0, p = this.#next; k < n; k++, p = p + 1 === n ? 0 : p + 1) {
       const ring = this.#in[p];
@@ -605,6 +601,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     } catch (err) {
       throw this.#broke(from, ring, err);
     }
+  }
+
+  /** Throws, once, the corrupt ring a batch from any member found after it had taken messages. */
+  #throwUnreported(): void {
+    const err = this.#unreported;
+    if (err === undefined) return;
+    this.#unreported = undefined;
+    throw err;
   }
 
   /** Marks the ring broken when `err` is its corrupt framing (not, say, an allocation failure); returns err. */
@@ -646,11 +650,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       if (bufs.length === 0) return undefined;
       return dataOnly ? bufs : bufs.map((data) => ({ from, data }));
     }
-    if (this.#unreported !== undefined) {
-      const err = this.#unreported;
-      this.#unreported = undefined;
-      throw err;
-    }
+    this.#throwUnreported();
     let out: Message[] | undefined;
     const n = this.#members;
     for (let k = 0, p = this.#next, left = max; k < n && left > 0; k++, p = p + 1 === n ? 0 : p + 1) {
