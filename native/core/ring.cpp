@@ -117,11 +117,14 @@ const uint8_t* Consumer::peek(uint32_t* len, bool* corrupt) {
     n = *word(data_);
   }
   const uint32_t avail = tail_ - h;
-  if (n > maxMessage(cap_) || skip + kRecordHeader + align8(n) > avail) {
+  // Every length is untrusted: the record must be published and must end inside the data area
+  // (one that does not fit before the end is preceded by a pad marker); lib/ring.ts checks the same.
+  const uint32_t rec = kRecordHeader + align8(n);
+  if (n > maxMessage(cap_) || skip + rec > avail || pos + rec > cap_) {
     if (corrupt != nullptr) *corrupt = true;
     return nullptr;
   }
-  pending_ = skip + kRecordHeader + align8(n);
+  pending_ = skip + rec;
   *len = n;
   return data_ + pos + kRecordHeader;
 }

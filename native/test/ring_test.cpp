@@ -204,6 +204,22 @@ TEST_CASE("a producer SIGKILLed mid-stream never exposes a torn message") {
   CHECK(total >= 10 * 300);
 }
 
+TEST_CASE("a record that would end past the data area is corrupt, not a read beyond the ring") {
+  // capacity 4096: a record claiming 1000 bytes at offset 4032 would end at 5040, past the area
+  // (a pad marker, not a record, must stand where a record does not fit before the end).
+  Group g = makeGroup(2, 4096);
+  RingHeader* h = g.header(0, 1);
+  uint8_t* d = g.data(0, 1);
+  std::atomic_ref<uint32_t>(h->head).store(4032);
+  std::memcpy(d + 4032, "\xE8\x03\0\0", 4);  // length 1000
+  std::atomic_ref<uint32_t>(h->tail).store(4032 + kRecordHeader + 1000);
+  Consumer c = g.consumer(0, 1);
+  uint32_t len = 0;
+  bool corrupt = false;
+  CHECK(c.peek(&len, &corrupt) == nullptr);
+  CHECK(corrupt);
+}
+
 TEST_CASE("process identity: this process is alive, a reaped child is not") {
   int64_t me = process_identity::startTime(getpid());
   CHECK(me > 0);
