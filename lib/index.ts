@@ -1,25 +1,25 @@
 // Public API of interproc.
-export { SharedMemory } from './shared-memory';
-export type { CreateOptions, FromFdOptions, OpenOptions, OpenOrCreateOptions } from './shared-memory';
-export * as futex from './futex';
-export type { WaitResult, FutexArray, WaitAsyncOptions } from './futex';
-export { AbortError, InterprocError } from './errors';
-export { Mutex, MutexGuard } from './mutex';
-export { Semaphore, SemaphorePermit } from './semaphore';
-export type { SemaphoreOptions } from './semaphore';
-export { Condition } from './condition';
-export { Barrier } from './barrier';
-export type { BarrierOptions } from './barrier';
-export { RwLock, RwLockGuard } from './rwlock';
-export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync-common';
-export { OwnerDeadError, BrokenBarrierError, TimeoutError } from './sync-errors';
-export { listen, connect, Channel, Server } from './socket';
+export { SharedMemory } from './shm/shared-memory';
+export type { CreateOptions, FromFdOptions, OpenOptions, OpenOrCreateOptions } from './shm/shared-memory';
+export * as futex from './shm/futex';
+export type { WaitResult, FutexArray, WaitAsyncOptions } from './shm/futex';
+export { AbortError, InterprocError } from './internal/errors';
+export { Mutex, MutexGuard } from './sync/mutex';
+export { Semaphore, SemaphorePermit } from './sync/semaphore';
+export type { SemaphoreOptions } from './sync/semaphore';
+export { Condition } from './sync/condition';
+export { Barrier } from './sync/barrier';
+export type { BarrierOptions } from './sync/barrier';
+export { RwLock, RwLockGuard } from './sync/rwlock';
+export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync/object';
+export { OwnerDeadError, BrokenBarrierError, TimeoutError } from './sync/errors';
+export { listen, connect, Channel, Server } from './channel/channel';
 export type {
   SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,
   ReceiveOptions as ChannelReceiveOptions,
-} from './socket';
-export { Mailbox, MailboxGroup } from './mailbox';
+} from './channel/channel';
+export { Mailbox, MailboxGroup } from './mailbox/group';
 export type {
   Doorbell, MailboxGroupCreateOptions, MailboxGroupJoinOptions, MailboxGroupOptions, MemberInfo, MemberState,
   Message as MailboxMessage, MessageData, MessageView, ReceiveOptions as MailboxReceiveOptions, ReceiveManyOptions as MailboxReceiveManyOptions, SendOptions, SyncOptions,
-} from './mailbox';
+} from './mailbox/group';

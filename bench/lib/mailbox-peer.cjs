@@ -203,7 +203,7 @@ async function mbRecv() {
 // ---- the Node event-loop floor: two eventfds (fds 3: ours, 4: the peer's) rung back and forth
 // through a libuv poll handle (the FdWatcher a mailbox uses), with nothing else in the hop ----
 function efdPong() {
-  const { native } = require('../../dist/binding');
+  const { native } = require('../../dist/internal/binding');
   const w = new native.FdWatcher(3, () => {
     native.doorbellDrain(3);
     native.doorbellRing(4);
@@ -213,7 +213,7 @@ function efdPong() {
 }
 
 async function efdPing() {
-  const { native } = require('../../dist/binding');
+  const { native } = require('../../dist/internal/binding');
   const { iterations, reps, peerPid } = args;
   let wake;
   const w = new native.FdWatcher(3, () => {

@@ -1,6 +1,6 @@
-// Where should the mailbox hot path run? The same ring (native/core/ring.hpp layout) driven two
+// Where should the mailbox hot path run? The same ring (native/core/mailbox/ring.hpp layout) driven two
 // ways between two processes pinned to CPUs 0 and 1, both sides polling (no sleeping):
-//   js        lib/ring.ts over the mapped buffer (Atomics on the mapping, no native call per message),
+//   js        lib/mailbox/ring.ts over the mapped buffer (Atomics on the mapping, no native call per message),
 //             one message at a time (tryWrite + publish, peek + copy + release)
 //   js-batch  the same in batches of 64: one publication per 64 writes, takeMany(64) on the other side
 //             (what cork()/uncork() and receiveMany() do)
@@ -21,8 +21,8 @@ async function side() {
   const size = Number(sizeS);
   const count = Number(countS);
   const { SharedMemory } = require('../../dist');
-  const { native } = require('../../dist/binding');
-  const { RingProducer, RingConsumer } = require('../../dist/ring');
+  const { native } = require('../../dist/internal/binding');
+  const { RingProducer, RingConsumer } = require('../../dist/mailbox/ring');
   const shm = SharedMemory.open(name);
   const handle = SharedMemory.handleOf(shm);
   const [, , ringsOffset] = native.mailboxCheck(handle);
@@ -97,7 +97,7 @@ function run(cpu, args) {
 
 async function main() {
   const { SharedMemory } = require('../../dist');
-  const { native } = require('../../dist/binding');
+  const { native } = require('../../dist/internal/binding');
   for (const [size, count] of [[64, quick ? 1_000_000 : 3_000_000], [65536, quick ? 10_000 : 30_000]]) {
     for (const kind of ['js', 'js-batch', 'c++']) {
       progress(`hot path ${kind}, ${size} B`);
@@ -117,7 +117,7 @@ async function main() {
           SharedMemory.unlink(name);
         }
       }
-      const base = { area: 'mailbox', mechanism: 'ring hot path', mode: { js: 'JS over the mapping (lib/ring.ts)', 'js-batch': `JS over the mapping, batches of ${BATCH}`, 'c++': `C++ via Node-API, batches of ${BATCH}` }[kind],
+      const base = { area: 'mailbox', mechanism: 'ring hot path', mode: { js: 'JS over the mapping (lib/mailbox/ring.ts)', 'js-batch': `JS over the mapping, batches of ${BATCH}`, 'c++': `C++ via Node-API, batches of ${BATCH}` }[kind],
         payload: size, placement: 'pinned CPUs 0/1',
         note: `1 MiB ring; both sides poll; each message copied out of the ring once, then a Buffer view of it${kind === 'js-batch' ? ' (copies are freshly allocated blocks, kept by the caller)' : ' (copies go to one reused scratch buffer)'}` };
       row({ ...base, metric: 'msgs_per_s', runs });

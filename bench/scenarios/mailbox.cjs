@@ -46,7 +46,7 @@ async function mailboxPair(pingRole, pongRole, args) {
 
 // Two eventfds handed to the two sides as fds 3 (their own) and 4 (the peer's).
 async function efdPair(args) {
-  const { native } = require('../../dist/binding');
+  const { native } = require('../../dist/internal/binding');
   const a = native.doorbellCreate();
   const b = native.doorbellCreate();
   try {
@@ -149,7 +149,7 @@ async function main() {
     const cFloor = (only, mechanism, mode, payload) => ({ label: `C floor: ${mechanism} ${mode}`, metric: 'rtt_us',
       base: { mechanism, mode, payload, baseline: true, note: floorNote, cpuPerMessage: true },
       run: () => ringBench(only) });
-    const RING = 'C++ ring (native/core/ring.hpp)';
+    const RING = 'C++ ring (native/core/mailbox/ring.hpp)';
     const cases = [
       mailbox('async', 'eventfd doorbell into the event loop; no polling', 3000),
       { label: 'Node net round trip 64 B', metric: 'rtt_us',
@@ -205,7 +205,7 @@ async function main() {
       }
       if (floors) {
         cases.push({ label: `C floor: C++ ring throughput ${size} B`, metric: 'msgs_per_s',
-          base: { mechanism: 'C++ ring (native/core/ring.hpp)', mode: 'spin', payload: size, baseline: true, note: floorNote },
+          base: { mechanism: 'C++ ring (native/core/mailbox/ring.hpp)', mode: 'spin', payload: size, baseline: true, note: floorNote },
           run: () => ringBench(size > 64 ? 'tput64k' : 'tput64') });
       }
       const acc = await interleave(cases, reps);

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "../core/futex.hpp"
-#include "../core/shared_memory.hpp"
+#include "core/shm/futex.hpp"
+#include "core/shm/shared_memory.hpp"
 
 using namespace interproc;
 

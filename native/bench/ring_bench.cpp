@@ -1,4 +1,4 @@
-// Native floor for the mailbox benchmarks: the C++ ring (native/core/ring.hpp) between two forked
+// Native floor for the mailbox benchmarks: the C++ ring (native/core/mailbox/ring.hpp) between two forked
 // processes pinned to CPUs 0 and 1. Round trips of 64 B with the consumer spinning, polling then
 // sleeping on a futex (hybrid), or sleeping at once (futex); the eventfd + epoll round trip (the
 // cheapest way to wake another process's event loop); throughput at 64 B and 64 KiB.
@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "../core/futex.hpp"
-#include "../core/ring.hpp"
-#include "../core/shared_memory.hpp"
+#include "core/shm/futex.hpp"
+#include "core/mailbox/ring.hpp"
+#include "core/shm/shared_memory.hpp"
 
 using namespace interproc;
 using namespace interproc::ring;
@@ -149,8 +149,8 @@ void pingPong(const char* modeName, Wait w, int iterations, int reps, const char
   }
   waitpid(pid, nullptr, 0);
   for (int r = 0; r < reps; ++r) cpu[r] = (cpu[r] + s.childCpu()[r]) / (2.0 * iterations);  // 2 messages per round trip
-  row("C++ ring (native/core/ring.hpp)", modeName, 64, "rtt_us", rtt, note);
-  row("C++ ring (native/core/ring.hpp)", (std::string(modeName) + ", ping-pong").c_str(), 64, "cpu_us_per_msg", cpu,
+  row("C++ ring (native/core/mailbox/ring.hpp)", modeName, 64, "rtt_us", rtt, note);
+  row("C++ ring (native/core/mailbox/ring.hpp)", (std::string(modeName) + ", ping-pong").c_str(), 64, "cpu_us_per_msg", cpu,
       "CPU of both processes per message");
 }
 
@@ -247,8 +247,8 @@ void throughput(uint32_t size, int count, int reps) {
     }
   }
   waitpid(pid, nullptr, 0);
-  row("C++ ring (native/core/ring.hpp)", "spin", static_cast<int>(size), "msgs_per_s", rate, "1 MiB ring, copy in + copy out");
-  if (size > 64) row("C++ ring (native/core/ring.hpp)", "spin", static_cast<int>(size), "MB_per_s", mbs, "1 MiB ring, copy in + copy out");
+  row("C++ ring (native/core/mailbox/ring.hpp)", "spin", static_cast<int>(size), "msgs_per_s", rate, "1 MiB ring, copy in + copy out");
+  if (size > 64) row("C++ ring (native/core/mailbox/ring.hpp)", "spin", static_cast<int>(size), "MB_per_s", mbs, "1 MiB ring, copy in + copy out");
 }
 
 }  // namespace

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "../core/mutex.hpp"
-#include "../core/rwlock.hpp"
-#include "../core/semaphore.hpp"
+#include "core/sync/mutex.hpp"
+#include "core/sync/rwlock.hpp"
+#include "core/sync/semaphore.hpp"
 
 using namespace interproc;
 

@@ -1,8 +1,8 @@
 // Module init only: every concept registers its own exports (see registry.hpp).
 #include <napi.h>
 
-#include "addon_data.hpp"
-#include "registry.hpp"
+#include "binding/internal/addon_data.hpp"
+#include "binding/internal/registry.hpp"
 
 namespace interproc::binding {
 

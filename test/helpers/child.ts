@@ -1,4 +1,4 @@
-// A driver for test/fixtures/shm-child.cjs: call(cmd, args) sends a command and resolves with the answer.
+// A driver for test/shm/fixtures/shm-child.cjs: call(cmd, args) sends a command and resolves with the answer.
 import type { ChildProcess } from 'node:child_process';
 import { exited, forkFixture, nextMessage } from './util';
 
@@ -8,7 +8,7 @@ export class Child {
   private constructor(proc: ChildProcess) {
     this.proc = proc;
   }
-  static async start(fixture = 'shm-child.cjs', options: Parameters<typeof forkFixture>[2] = {}): Promise<Child> {
+  static async start(fixture = 'shm/shm-child.cjs', options: Parameters<typeof forkFixture>[2] = {}): Promise<Child> {
     const proc = forkFixture(fixture, [], options);
     await nextMessage(proc, (m) => m && m.ready);
     return new Child(proc);

@@ -11,7 +11,7 @@ export interface TaskChild {
 }
 
 export function runTask(task: Record<string, unknown>): TaskChild {
-  const proc = forkFixture('sync-child.cjs', [JSON.stringify(task)]);
+  const proc = forkFixture('sync/sync-child.cjs', [JSON.stringify(task)]);
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr += d));
   const done = nextMessage<{ value?: unknown; error?: { message: string; code?: string; stack?: string } }>(proc, (m) => m && m.done)

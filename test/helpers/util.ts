@@ -3,7 +3,10 @@ import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
-export const FIXTURES = path.join(__dirname, '..', 'fixtures');
+/** A child fixture of one part: test/<part>/fixtures/<file>. */
+export function fixture(part: string, file: string): string {
+  return path.join(__dirname, '..', part, 'fixtures', file);
+}
 
 let counter = 0;
 /** A shared-memory name unique to this process and call, prefixed so leaks are attributable. */
@@ -16,9 +19,10 @@ export function leftoverShm(): string[] {
   return readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc-`) && f.includes(`-${process.pid}-`));
 }
 
-/** Forks a fixture (a .cjs file in test/fixtures that requires ../../dist) with an IPC channel. */
+/** Forks a fixture ('part/file.cjs': test/<part>/fixtures/file.cjs, which requires the built package) with an IPC channel. */
 export function forkFixture(name: string, args: string[] = [], options: ForkOptions = {}): ChildProcess {
-  return fork(path.join(FIXTURES, name), args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], ...options });
+  const [part, file] = name.split('/');
+  return fork(fixture(part, file), args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], ...options });
 }
 
 /** Resolves with the next IPC message from the child that satisfies `pred`. */

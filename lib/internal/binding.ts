@@ -1,0 +1,122 @@
+// Loads the native addon and types it. `bindings` looks for a local build first (build/Release, then
+// build/Debug) and then for a prebuild made by `npm run prebuildify` (prebuilds/<platform>-<arch>/).
+import path from 'node:path';
+
+export type Handle = object & { readonly __brand?: 'interproc.handle' };
+/** [handle, buffer, fd, size, created] */
+export type SegmentTuple = [Handle, ArrayBuffer, number, number, boolean];
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+/** native.futexWait's codes, in order. */
+export const WAIT_OUTCOMES: readonly WaitResult[] = ['ok', 'not-equal', 'timed-out'];
+export const WAIT_TIMED_OUT = 2;
+
+/** Readiness of an fd on this thread's event loop (libuv poll). events: 1 readable, 2 writable, 4 disconnect. */
+export interface FdWatcher {
+  start(events: number): void;
+  stop(): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+  /** Doorbell mode: whether the fd is registered edge-triggered now (no read per wake-up). */
+  edgeTriggered(): boolean;
+}
+
+/** Doorbell mode of an FdWatcher: the fd is an eventfd; the callback then gets no arguments unless status < 0. */
+export interface FdWatcherOptions {
+  /** Reset the eventfd natively before each callback (unless edge-triggered). */
+  eventfd?: boolean;
+  /** Re-register the eventfd with EPOLLET on the first wake-up, so it is never read again. */
+  edgeTriggered?: boolean;
+}
+
+export interface NativeBinding {
+  FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;
+  shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
+  shmAnonymous(size: number): SegmentTuple;
+  /** [...SegmentTuple, temporary name] */
+  shmCreateHidden(size: number, mode: number): [...SegmentTuple, string];
+  shmPublish(tmpName: string, name: string): void;
+  shmFromFd(fd: number, readonly: boolean): SegmentTuple;
+  shmUnlink(name: string): boolean;
+  shmClose(handle: Handle, buffer: ArrayBuffer): void;
+  shmSizeSealed(handle: Handle): boolean;
+  /** 0 ok, 1 not-equal, 2 timed-out (WAIT_OUTCOMES); undefined when a worker is being terminated. */
+  futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): number | undefined;
+  futexWake(handle: Handle, byteOffset: number, count: number): number;
+  futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
+    keepAlive: object): [Promise<WaitResult>, number];
+  blockingCancel(jobId: number): boolean;
+  // Synchronisation primitives (native/binding/sync/sync_wrap.cc); codes in lib/sync-common.ts.
+  syncInit(kind: number, handle: Handle, byteOffset: number, param: number, flags?: number): void;
+  syncAttach(kind: number, handle: Handle, byteOffset: number): number;
+  syncTry(op: number, handle: Handle, byteOffset: number): number;
+  syncAcquireSync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number): number;
+  syncAcquireAsync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number,
+    keepAlive: object): [Promise<number>, number];
+  syncCancel(id: number): boolean;
+  syncRelease(op: number, handle: Handle, byteOffset: number, n?: number): number | undefined;
+  syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
+  syncArrive(handle: Handle, byteOffset: number): [number, number];
+  syncInfo(kind: number, handle: Handle, byteOffset: number): any;
+  // sockets (native/binding/channel/channel_wrap.cc); kind 0 stream | 1 seqpacket | 2 datagram, family 0 path | 1 abstract | 2 TCP
+  sockListen(kind: number, family: number, name: string, port: number, backlog: number, mode: number, replaceStale: boolean): number;
+  sockConnect(kind: number, family: number, name: string, port: number): [fd: number, pending: boolean];
+  sockConnectResult(fd: number, address?: string): void;
+  sockAccept(fd: number): number;
+  sockPeerCred(fd: number): [pid: number, uid: number, gid: number];
+  sockLocalAddress(fd: number): [family: number, name: string, port: number];
+  sockRecv(fd: number, buffer: Uint8Array, offset: number, length: number, maxFds: number, flags: number,
+    out: Int32Array, addrOut?: Uint8Array): number;
+  sockSend(fd: number, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array): number;
+  sockRecvOutLength: number;
+  sockRecvMany(fd: number, buffer: Uint8Array, slotSize: number, count: number, maxFds: number, flags: number,
+    out: Int32Array, addrOut?: Uint8Array): number;
+  sockRecvManyOutLength: number;
+  sockSendMany(fd: number, datas: Uint8Array[], fdsList?: (number[] | undefined)[], to?: Uint8Array): number;
+  dupFd(fd: number): number;
+  closeFd(fd: number): void;
+  blockingThreadCount(): number;
+  blockingIdleTimeout(ms: number): void;
+  setWorker(isWorker: boolean): void;
+  // mailboxes (native/binding/mailbox/mailbox_wrap.cc)
+  mailboxLayout(): import('../mailbox/ring').RingLayout;
+  mailboxSize(members: number, ringSize: number): number;
+  mailboxInit(handle: Handle, members: number, ringSize: number): void;
+  /** [members, ringSize, ringsOffset, ringStride]; throws ERR_MAILBOX_INCOMPATIBLE */
+  mailboxCheck(handle: Handle): [number, number, number, number];
+  processStartTime(pid: number): number;
+  doorbellCreate(): number;
+  doorbellRing(fd: number): void;
+  doorbellDrain(fd: number): boolean;
+  doorbellFetch(pid: number, fd: number): number;
+  doorbellClose(fd: number): void;
+  /** Once per process: glibc keeps up to 32 MiB of freed heap (native/core/internal/allocator.hpp). */
+  keepFreedHeap(): void;
+  /** benchmark only: the C++ hot path with batching (bench/scenarios/mailbox-hotpath.cjs) */
+  ringWriteBatch(handle: Handle, ringOffset: number, messages: Uint8Array[]): number;
+  ringReadBatch(handle: Handle, ringOffset: number, out: Uint8Array): number;
+  [name: string]: unknown;
+}
+
+function load(): NativeBinding {
+  // INTERPROC_NATIVE=/path/to/interproc.node loads a specific build (the sanitizer run uses it).
+  const override = process.env.INTERPROC_NATIVE;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (override) return require(path.resolve(override)) as NativeBinding;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bindings = require('bindings') as (opts: object) => NativeBinding;
+  return bindings({
+    bindings: 'interproc.node',
+    module_root: path.join(__dirname, '..', '..'),
+    platformArch: `${process.platform}-${process.arch}`,
+    try: [
+      ['module_root', 'build', 'Release', 'bindings'],
+      ['module_root', 'build', 'Debug', 'bindings'],
+      ['module_root', 'prebuilds', 'platformArch', 'bindings'],
+    ],
+  });
+}
+
+export const native: NativeBinding = load();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+native.setWorker(!(require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread);

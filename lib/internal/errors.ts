@@ -1,0 +1,57 @@
+// Library errors. System errors (code/errno/syscall/path, as Node's fs gives) are built natively
+// in one place (native/binding/internal/errors.cc); these are the library's own conditions.
+
+export class InterprocError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'Error';
+    this.code = code;
+  }
+}
+
+/** Thrown when an object is used after close(). code 'ERR_INVALID_STATE' as Node uses. */
+export function closedError(what: string): InterprocError {
+  return new InterprocError('ERR_INVALID_STATE', `${what} is closed`);
+}
+
+/** The error of an aborted operation, shaped like Node's AbortError. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** Turns a native ABORT_ERR rejection into an AbortError carrying the signal's reason. */
+export function asAbortError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (err instanceof Error && (err as { code?: string }).code === 'ABORT_ERR' && !(err instanceof AbortError)) {
+    return new AbortError(undefined, { cause: signal?.reason });
+  }
+  return err;
+}
+
+/**
+ * Starts a native wait that returns [promise, jobId] (jobId 0: already settled) and ties it to an
+ * AbortSignal: an abort cancels the native job (which then rejects with ABORT_ERR, reported as an
+ * AbortError carrying the signal's reason), and the listener is removed when the wait settles.
+ */
+export function abortableNative<T>(signal: AbortSignal | undefined, start: () => [Promise<T>, number],
+  cancel: (jobId: number) => unknown): Promise<T> {
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  const [promise, id] = start();
+  if (signal === undefined || id === 0) return promise;
+  const onAbort = () => cancel(id);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return promise.then(
+    (r) => {
+      signal.removeEventListener('abort', onAbort);
+      return r;
+    },
+    (err) => {
+      signal.removeEventListener('abort', onAbort);
+      throw asAbortError(err, signal);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+// Errors of the synchronisation primitives (Mutex, Semaphore, Condition, Barrier, RwLock).
+import { InterprocError } from '../internal/errors';
+
+/**
+ * The previous holder died holding the lock (SIGKILL included), or closed its memory while holding
+ * it. When `guard` is set, the lock is now held by the caller: repair the protected data, call
+ * `guard.markConsistent()`, then unlock. Unlocking without markConsistent() makes the lock
+ * permanently unusable (ENOTRECOVERABLE). An RwLock reader gets this error with no guard: it holds
+ * nothing, and must wait for a writer to repair the data.
+ */
+export class OwnerDeadError<G = unknown> extends InterprocError {
+  readonly guard: G | undefined;
+  constructor(what: string, guard: G | undefined) {
+    super('EOWNERDEAD', guard !== undefined
+      ? `the previous owner of the ${what} died holding it: the lock is now yours; repair the data and call markConsistent()`
+      : `the writer of the ${what} died holding it: nothing was locked; a writer must repair the data and call markConsistent()`);
+    this.name = 'OwnerDeadError';
+    this.guard = guard;
+  }
+}
+
+/** A Barrier was broken: a party died, left, timed out or was aborted. Call `reset()` to reuse it. */
+export class BrokenBarrierError extends InterprocError {
+  constructor() {
+    super('ERR_BARRIER_BROKEN', 'the Barrier is broken (a party died, left, timed out or was aborted)');
+    this.name = 'BrokenBarrierError';
+  }
+}
+
+/** A wait with a `timeout` ran out; nothing was acquired. */
+export class TimeoutError extends InterprocError {
+  constructor(what: string, ms: number | undefined) {
+    super('ETIMEDOUT', `${what} timed out after ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}

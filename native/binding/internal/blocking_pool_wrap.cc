@@ -1,0 +1,49 @@
+// JS entry points of the blocking pool: cancel a pending job (AbortSignal); a thread count and the
+// idle timeout, for tests.
+#include <napi.h>
+
+#include "binding/internal/addon_data.hpp"
+#include "binding/internal/registry.hpp"
+
+namespace interproc::binding {
+namespace {
+
+// blockingCancel(jobId) -> true when the job was still pending
+Napi::Value JS_blockingCancel(const Napi::CallbackInfo& info) {
+  uint32_t id = info[0].ToNumber().Uint32Value();
+  return Napi::Boolean::New(info.Env(), id != 0 && AddonData::of(info.Env()).pool->cancel(id));
+}
+
+Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(AddonData::of(info.Env()).pool->threadCount()));
+}
+
+// blockingIdleTimeout(ms): for tests, how long a surplus pool thread idles before it ends.
+Napi::Value JS_blockingIdleTimeout(const Napi::CallbackInfo& info) {
+  double ms = info[0].ToNumber().DoubleValue();
+  if (!(ms >= 1 && ms <= 3.6e6)) throw Napi::RangeError::New(info.Env(), "idle timeout must be 1..3600000 ms");
+  AddonData::of(info.Env()).pool->setIdleTimeout(std::chrono::milliseconds(static_cast<int64_t>(ms)));
+  return info.Env().Undefined();
+}
+
+// setWorker(isWorker): told by lib/internal/binding.ts at load.
+Napi::Value JS_setWorker(const Napi::CallbackInfo& info) {
+  AddonData& data = AddonData::of(info.Env());
+  data.isWorker = info[0].ToBoolean();
+  if (data.noop.IsEmpty()) {
+    data.noop = Napi::Persistent(Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {}, "noop"));
+  }
+  return info.Env().Undefined();
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setWorker", Napi::Function::New(env, JS_setWorker, "setWorker"));
+  exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
+  exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
+  exports.Set("blockingIdleTimeout", Napi::Function::New(env, JS_blockingIdleTimeout, "blockingIdleTimeout"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding

@@ -1,0 +1,218 @@
+// JS entry points for mailboxes: the segment layout (so lib/mailbox/ring.ts uses the offsets of
+// native/core/mailbox/ring.hpp and nothing else), group initialisation and checks, process identity, and the
+// eventfd doorbells. The message hot path runs in JS over the mapping; these are called only to set
+// up, to sleep, or to wake a sleeper.
+#include <napi.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "core/internal/allocator.hpp"
+#include "core/mailbox/doorbell.hpp"
+#include "core/internal/process_identity.hpp"
+#include "core/mailbox/ring.hpp"
+#include "binding/internal/errors.hpp"
+#include "binding/internal/mapping.hpp"
+#include "binding/internal/registry.hpp"
+
+namespace interproc::binding {
+namespace {
+
+using namespace interproc::ring;
+
+uint32_t u32Arg(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsNumber()) throw typeError(env, std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 4294967295.0 || d != std::floor(d)) throw rangeError(env, std::string(what) + " is out of range");
+  return static_cast<uint32_t>(d);
+}
+
+int fdArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) throw typeError(env, "fd must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 2147483647.0 || d != std::floor(d)) throw rangeError(env, "fd is out of range");
+  return static_cast<int>(d);
+}
+
+Napi::Value JS_mailboxLayout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  set("magic", kMagic);
+  set("version", kLayoutVersion);
+  set("recordHeader", kRecordHeader);
+  set("padMarker", kPadMarker);
+  set("minCapacity", kMinCapacity);
+  set("maxCapacity", kMaxCapacity);
+  set("maxMembers", kMaxMembers);
+  set("groupHeaderSize", sizeof(GroupHeader));
+  set("memberSlotSize", sizeof(MemberSlot));
+  set("ringHeaderSize", sizeof(RingHeader));
+  set("slotGen", offsetof(MemberSlot, gen));
+  set("slotPid", offsetof(MemberSlot, pid));
+  set("slotStartLo", offsetof(MemberSlot, startLo));
+  set("slotStartHi", offsetof(MemberSlot, startHi));
+  set("slotEventfd", offsetof(MemberSlot, eventfd));
+  set("slotBell", offsetof(MemberSlot, bell));
+  set("ringTail", offsetof(RingHeader, tail));
+  set("ringHead", offsetof(RingHeader, head));
+  set("ringConsumerSleep", offsetof(RingHeader, consumerSleep));
+  set("ringProducerSleep", offsetof(RingHeader, producerSleep));
+  set("ringCapacity", offsetof(RingHeader, capacity));
+  return o;
+}
+
+// mailboxSize(members, capacity) -> total bytes of the segment
+Napi::Value JS_mailboxSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  GroupLayout l = layoutFor(u32Arg(env, info[0], "members"), u32Arg(env, info[1], "capacity"));
+  if (l.totalSize == 0) throw rangeError(env, "members or ring capacity out of range");
+  return Napi::Number::New(env, static_cast<double>(l.totalSize));
+}
+
+// mailboxInit(handle, members, capacity): lays out a freshly created (zeroed) segment.
+Napi::Value JS_mailboxInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  GroupLayout l = layoutFor(u32Arg(env, info[1], "members"), u32Arg(env, info[2], "capacity"));
+  if (l.totalSize == 0) throw rangeError(env, "members or ring capacity out of range");
+  uint8_t* base = m->at(0, l.totalSize);
+  if (base == nullptr) throw rangeError(env, "the segment is smaller than the mailbox group");
+  initGroup(base, l);
+  return env.Undefined();
+}
+
+// mailboxCheck(handle) -> [members, capacity, ringsOffset, ringStride]; ERR_MAILBOX_INCOMPATIBLE otherwise
+Napi::Value JS_mailboxCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  GroupLayout l;
+  const char* why = checkGroup(m->at(0, 0), m->size(), &l);
+  if (why != nullptr) throw codedError(env, "ERR_MAILBOX_INCOMPATIBLE", why);
+  Napi::Array out = Napi::Array::New(env, 4);
+  out.Set(0u, Napi::Number::New(env, l.members));
+  out.Set(1u, Napi::Number::New(env, l.capacity));
+  out.Set(2u, Napi::Number::New(env, l.ringsOffset));
+  out.Set(3u, Napi::Number::New(env, static_cast<double>(l.ringStride)));
+  return out;
+}
+
+Napi::Value JS_processStartTime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t pid = u32Arg(env, info[0], "pid");
+  return Napi::Number::New(env, static_cast<double>(process_identity::startTime(static_cast<pid_t>(pid))));
+}
+
+Napi::Value JS_doorbellCreate(const Napi::CallbackInfo& info) {
+  auto r = doorbell::create();
+  if (!r) throw systemError(info.Env(), r.error());
+  return Napi::Number::New(info.Env(), r.value());
+}
+
+Napi::Value JS_doorbellRing(const Napi::CallbackInfo& info) {
+  auto r = doorbell::ring(fdArg(info.Env(), info[0]));
+  if (!r) throw systemError(info.Env(), r.error());
+  return info.Env().Undefined();
+}
+
+Napi::Value JS_doorbellDrain(const Napi::CallbackInfo& info) {
+  auto r = doorbell::drain(fdArg(info.Env(), info[0]));
+  if (!r) throw systemError(info.Env(), r.error());
+  return Napi::Boolean::New(info.Env(), r.value());
+}
+
+// doorbellFetch(pid, fd) -> local duplicate of the peer's doorbell
+Napi::Value JS_doorbellFetch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t pid = u32Arg(env, info[0], "pid");
+  auto r = doorbell::fetch(static_cast<pid_t>(pid), fdArg(env, info[1]));
+  if (!r) throw systemError(env, r.error());
+  return Napi::Number::New(env, r.value());
+}
+
+Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
+  auto r = doorbell::close(fdArg(info.Env(), info[0]));
+  if (!r) throw systemError(info.Env(), r.error());
+  return info.Env().Undefined();
+}
+
+// keepFreedHeap(): see native/core/internal/allocator.hpp (called when a group carries large messages).
+Napi::Value JS_keepFreedHeap(const Napi::CallbackInfo& info) {
+  allocator::keepFreedHeap();
+  return info.Env().Undefined();
+}
+
+// The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
+RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
+  uint32_t off = u32Arg(env, offsetValue, "ring offset");
+  auto* h = reinterpret_cast<RingHeader*>(off % kCacheLine == 0 ? m->at(off, sizeof(RingHeader)) : nullptr);
+  if (h == nullptr || !isPowerOfTwo(h->capacity) || h->capacity < kMinCapacity ||
+      m->at(off, sizeof(RingHeader) + uint64_t(h->capacity)) == nullptr) {
+    throw rangeError(env, "no ring at that offset");
+  }
+  return h;
+}
+
+// The C++ hot path with batching, kept for the benchmark that compares it with the JS hot path
+// (bench/scenarios/mailbox-hotpath.cjs). Not used by lib/: the JS path won (docs/design.md).
+// ringWriteBatch(handle, ringOffset, Uint8Array[]) -> messages written (stops at the first that does not fit)
+Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  RingHeader* h = ringAt(env, m, info[1]);
+  if (!info[2].IsArray()) throw typeError(env, "messages must be an array");
+  Napi::Array list = info[2].As<Napi::Array>();
+  Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  uint32_t n = list.Length(), i = 0;
+  for (; i < n; ++i) {
+    Napi::Value v = list[i];
+    if (!v.IsTypedArray()) throw typeError(env, "messages must be Uint8Arrays");
+    auto a = v.As<Napi::Uint8Array>();
+    if (!p.tryWrite(a.Data(), static_cast<uint32_t>(a.ByteLength()))) break;
+  }
+  return Napi::Number::New(env, i);
+}
+
+// ringReadBatch(handle, ringOffset, out: Uint8Array) -> messages copied into out as [u32 length][payload, padded to 4]
+Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto m = unwrapOpenMapping(env, info[0]);
+  RingHeader* h = ringAt(env, m, info[1]);
+  if (!info[2].IsTypedArray()) throw typeError(env, "out must be a Uint8Array");
+  auto out = info[2].As<Napi::Uint8Array>();
+  Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  size_t used = 0, count = 0;
+  for (;;) {
+    uint32_t len = 0;
+    const uint8_t* p = c.peek(&len);
+    if (p == nullptr || used + 4 + len + 3 > out.ByteLength()) break;
+    std::memcpy(out.Data() + used, &len, 4);
+    std::memcpy(out.Data() + used + 4, p, len);
+    used += (4 + len + 3) & ~size_t(3);
+    ++count;
+    c.release();
+  }
+  return Napi::Number::New(env, static_cast<double>(count));
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ringWriteBatch", Napi::Function::New(env, JS_ringWriteBatch, "ringWriteBatch"));
+  exports.Set("ringReadBatch", Napi::Function::New(env, JS_ringReadBatch, "ringReadBatch"));
+  exports.Set("keepFreedHeap", Napi::Function::New(env, JS_keepFreedHeap, "keepFreedHeap"));
+  exports.Set("mailboxLayout", Napi::Function::New(env, JS_mailboxLayout, "mailboxLayout"));
+  exports.Set("mailboxSize", Napi::Function::New(env, JS_mailboxSize, "mailboxSize"));
+  exports.Set("mailboxInit", Napi::Function::New(env, JS_mailboxInit, "mailboxInit"));
+  exports.Set("mailboxCheck", Napi::Function::New(env, JS_mailboxCheck, "mailboxCheck"));
+  exports.Set("processStartTime", Napi::Function::New(env, JS_processStartTime, "processStartTime"));
+  exports.Set("doorbellCreate", Napi::Function::New(env, JS_doorbellCreate, "doorbellCreate"));
+  exports.Set("doorbellRing", Napi::Function::New(env, JS_doorbellRing, "doorbellRing"));
+  exports.Set("doorbellDrain", Napi::Function::New(env, JS_doorbellDrain, "doorbellDrain"));
+  exports.Set("doorbellFetch", Napi::Function::New(env, JS_doorbellFetch, "doorbellFetch"));
+  exports.Set("doorbellClose", Napi::Function::New(env, JS_doorbellClose, "doorbellClose"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding

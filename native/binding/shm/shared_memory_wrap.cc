@@ -1,0 +1,196 @@
+// JS entry points for SharedMemory. Arguments were validated in lib/shm/shared-memory.ts; the checks
+// here only keep bad calls from crashing the process.
+#include <napi.h>
+
+#include "binding/internal/addon_data.hpp"
+#include "binding/internal/errors.hpp"
+#include "binding/internal/mapping.hpp"
+#include "binding/internal/registry.hpp"
+
+namespace interproc::binding {
+namespace {
+
+using MappingRef = std::shared_ptr<Mapping>;
+
+// [handle, buffer, fd, size, created]: one ArrayBuffer per mapping, freed (unmapped) by its GC
+// finalizer unless close() came first.
+// The largest ArrayBuffer V8 in Node 20 makes (buffer.constants.MAX_LENGTH); a larger external one
+// would be refused with its finalizer called at once, so refuse it here, cleanly.
+constexpr size_t kMaxBufferLength = size_t{1} << 32;
+
+Napi::Value wrapSegment(Napi::Env env, Segment seg, const std::string& createdName = "") {
+  if (seg.size() > kMaxBufferLength) {
+    size_t size = seg.size();
+    seg.close();
+    if (!createdName.empty()) Segment::unlink(createdName);
+    throw rangeError(env, "a segment of " + std::to_string(size) +
+                              " bytes is larger than the largest ArrayBuffer (4 GiB); map it in parts from C");
+  }
+  auto mapping = std::make_shared<Mapping>(std::move(seg));
+  AddonData::of(env).track(mapping);
+  Segment& s = mapping->segment();
+  Napi::ArrayBuffer buffer;
+  if (s.size() == 0) {
+    buffer = Napi::ArrayBuffer::New(env, 0);
+  } else {
+    buffer = Napi::ArrayBuffer::New(
+        env, s.data(), s.size(),
+        [](Napi::Env, void*, MappingRef* hint) {
+          (*hint)->close();
+          delete hint;
+        },
+        new MappingRef(mapping));
+  }
+  auto handle = Napi::External<MappingRef>::New(env, new MappingRef(mapping),
+                                                [](Napi::Env, MappingRef* ref) { delete ref; });
+  Napi::Array out = Napi::Array::New(env, 5);
+  out.Set(0u, handle);
+  out.Set(1u, buffer);
+  out.Set(2u, Napi::Number::New(env, s.fd()));
+  out.Set(3u, Napi::Number::New(env, static_cast<double>(s.size())));
+  out.Set(4u, Napi::Boolean::New(env, s.created()));
+  return out;
+}
+
+std::string nameArg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw typeError(info.Env(), "name must be a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string why = Segment::validateName(name);
+  if (!why.empty()) {
+    Napi::Error e = Napi::TypeError::New(info.Env(), "invalid shared memory name '" + name + "': " + why);
+    e.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG_VALUE"));
+    throw e;
+  }
+  return name;
+}
+
+size_t sizeArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) throw typeError(env, "size must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) {
+    throw rangeError(env, "size must be a non-negative integer");
+  }
+  return static_cast<size_t>(d);
+}
+
+// shmOpen(name, how: 0 exclusive | 1 open | 2 open-or-create, size, mode, readonly)
+Napi::Value JS_shmOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = nameArg(info);
+  int how = info[1].ToNumber().Int32Value();
+  if (how < 0 || how > 2) throw rangeError(env, "bad open mode");
+  SegmentOptions opts;
+  opts.size = sizeArg(env, info[2]);
+  opts.mode = static_cast<mode_t>(info[3].ToNumber().Uint32Value() & 07777);
+  opts.readonly = info[4].ToBoolean();
+  auto r = Segment::open(name, static_cast<CreateMode>(how), opts);
+  if (!r) throw systemError(env, r.error(), name);
+  bool created = r.value().created();
+  return wrapSegment(env, std::move(r.value()), created ? name : "");
+}
+
+// shmCreateHidden(size, mode) -> [handle, buffer, fd, size, created, tmpName]
+Napi::Value JS_shmCreateHidden(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SegmentOptions opts;
+  opts.size = sizeArg(env, info[0]);
+  opts.mode = static_cast<mode_t>(info[1].ToNumber().Uint32Value() & 07777);
+  std::string tmp;
+  auto r = Segment::createHidden(opts, &tmp);
+  if (!r) throw systemError(env, r.error());
+  Napi::Array out = wrapSegment(env, std::move(r.value()), tmp).As<Napi::Array>();
+  out.Set(5u, Napi::String::New(env, tmp));
+  return out;
+}
+
+// shmPublish(tmpName, name): throws EEXIST (path: name) when the name exists; the temporary name is
+// removed either way.
+Napi::Value JS_shmPublish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw typeError(env, "tmpName must be a string");
+  std::string tmp = info[0].As<Napi::String>().Utf8Value();
+  if (tmp.rfind("/.interproc-tmp-", 0) != 0 || !Segment::validateName(tmp).empty()) {
+    throw typeError(env, "not a temporary segment name");
+  }
+  Napi::CallbackInfo const& args = info;
+  std::string name = [&] {
+    if (!args[1].IsString()) throw typeError(env, "name must be a string");
+    std::string n = args[1].As<Napi::String>().Utf8Value();
+    std::string why = Segment::validateName(n);
+    if (!why.empty()) throw typeError(env, "invalid shared memory name '" + n + "': " + why);
+    return n;
+  }();
+  auto r = Segment::publish(tmp, name);
+  if (!r) throw systemError(env, r.error(), name);
+  return env.Undefined();
+}
+
+Napi::Value JS_shmAnonymous(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto r = Segment::anonymous(sizeArg(env, info[0]));
+  if (!r) throw systemError(env, r.error());
+  return wrapSegment(env, std::move(r.value()));
+}
+
+Napi::Value JS_shmFromFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw typeError(env, "fd must be a number");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd < 0) throw rangeError(env, "fd must be a non-negative integer");
+  auto r = Segment::fromFd(fd, info[1].ToBoolean());
+  if (!r) throw systemError(env, r.error());
+  return wrapSegment(env, std::move(r.value()));
+}
+
+// shmSizeSealed(handle) -> true when no process can shrink the object (see Segment::sizeSealed)
+Napi::Value JS_shmSizeSealed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Boolean::New(env, unwrapOpenMapping(env, info[0])->segment().sizeSealed());
+}
+
+// shmUnlink(name) -> true when removed, false when there was no such name
+Napi::Value JS_shmUnlink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = nameArg(info);
+  auto r = Segment::unlink(name);
+  if (!r) {
+    if (r.error().code == ENOENT) return Napi::Boolean::New(env, false);
+    throw systemError(env, r.error(), name);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// shmClose(handle, buffer): detach first, so no view can reach the memory, then unmap.
+Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MappingRef m = unwrapMapping(env, info[0]);
+  if (info[1].IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+    if (ab.IsDetached() && ab.ByteLength() == 0 && m->size() != 0) {
+      // Someone else detached it (ArrayBuffer.prototype.transfer moves the memory to a new buffer):
+      // unmapping now would leave that buffer over unmapped memory, so its GC finalizer unmaps.
+      m->closeKeepingMemory();
+      return env.Undefined();
+    }
+    if (!ab.IsDetached()) ab.Detach();
+  }
+  m->close();
+  return env.Undefined();
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+
+  exports.Set("shmOpen", Napi::Function::New(env, JS_shmOpen, "shmOpen"));
+  exports.Set("shmCreateHidden", Napi::Function::New(env, JS_shmCreateHidden, "shmCreateHidden"));
+  exports.Set("shmPublish", Napi::Function::New(env, JS_shmPublish, "shmPublish"));
+  exports.Set("shmAnonymous", Napi::Function::New(env, JS_shmAnonymous, "shmAnonymous"));
+  exports.Set("shmFromFd", Napi::Function::New(env, JS_shmFromFd, "shmFromFd"));
+  exports.Set("shmUnlink", Napi::Function::New(env, JS_shmUnlink, "shmUnlink"));
+  exports.Set("shmSizeSealed", Napi::Function::New(env, JS_shmSizeSealed, "shmSizeSealed"));
+  exports.Set("shmClose", Napi::Function::New(env, JS_shmClose, "shmClose"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding

@@ -1,0 +1,384 @@
+// JS entry points of the synchronisation primitives (lib/sync/mutex.ts, semaphore.ts, condition.ts,
+// barrier.ts, rwlock.ts). Each call names an object by (SharedMemory handle, byte offset); the JS side
+// validated both, and here the offset is checked again against the mapping and the object's header.
+// One file for the five classes because they share one acquire protocol (sync_async.hpp) and one
+// argument scheme: an operation code says which primitive and which operation.
+#include <napi.h>
+
+#include <cerrno>
+#include <climits>
+#include <cmath>
+
+#include "core/sync/barrier.hpp"
+#include "core/sync/condition.hpp"
+#include "core/sync/mutex.hpp"
+#include "core/sync/rwlock.hpp"
+#include "core/sync/semaphore.hpp"
+#include "binding/internal/errors.hpp"
+#include "binding/internal/mapping.hpp"
+#include "binding/internal/registry.hpp"
+#include "binding/sync/sync_async.hpp"
+
+namespace interproc::binding {
+namespace {
+
+using MappingRef = std::shared_ptr<Mapping>;
+
+// Operation codes shared with lib/sync-common.ts.
+enum Op : int {
+  kMutexLock = 1, kSemAcquire = 2, kCondWait = 3, kBarrierPass = 4, kRwRead = 5, kRwWrite = 6,
+};
+enum Release : int {
+  kMutexUnlock = 1, kSemRelease = 2, kCondNotify = 3, kBarrierLeave = 4, kRwUnlockRead = 5, kRwUnlockWrite = 6,
+  kBarrierReset = 7, kBarrierBreak = 8,
+};
+
+SyncKind kindArg(Napi::Env env, Napi::Value v) {
+  int k = v.ToNumber().Int32Value();
+  if (k < 1 || k > 5) throw rangeError(env, "unknown synchronisation object kind");
+  return static_cast<SyncKind>(k);
+}
+
+size_t offsetArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) throw typeError(env, "byte offset must be a number");
+  double off = v.As<Napi::Number>().DoubleValue();
+  if (!(off >= 0) || off != std::floor(off) || std::fmod(off, kSyncAlign) != 0 || off > 9007199254740991.0) {
+    throw rangeError(env, "byte offset must be a non-negative multiple of 8");
+  }
+  return static_cast<size_t>(off);
+}
+
+std::optional<int64_t> timeoutArg(Napi::Value v) {
+  if (!v.IsNumber()) return std::nullopt;
+  double ms = v.As<Napi::Number>().DoubleValue();
+  if (std::isnan(ms) || ms == INFINITY) return std::nullopt;
+  if (ms <= 0) return 0;
+  if (ms > 9.2e12) return std::nullopt;
+  return static_cast<int64_t>(ms * 1e6);
+}
+
+size_t sizeOf(SyncKind kind, uint32_t param, uint8_t flags) {
+  switch (kind) {
+    case SyncKind::Mutex: return Mutex::kSize;
+    case SyncKind::Semaphore: return Semaphore::byteLength((flags & Semaphore::kRobustFlag) != 0);
+    case SyncKind::Condition: return Condition::kSize;
+    case SyncKind::Barrier: return Barrier::byteLength(param);
+    case SyncKind::RwLock: return RwLock::kSize;
+  }
+  return 64;
+}
+
+const char* kindLabel(SyncKind k) { return kindName(static_cast<uint8_t>(k)); }
+
+[[noreturn]] void layoutError(Napi::Env env, const uint8_t* p, size_t offset, SyncKind kind, HeaderCheck c) {
+  std::string where = " at byte offset " + std::to_string(offset);
+  const auto* h = reinterpret_cast<const SyncHeader*>(p);
+  switch (c) {
+    case HeaderCheck::WrongVersion:
+      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH",
+                       std::string(kindLabel(kind)) + where + " has layout version " + std::to_string(h->version) +
+                           "; this build reads version " + std::to_string(kSyncLayoutVersion));
+    case HeaderCheck::WrongKind:
+      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH",
+                       std::string("expected a ") + kindLabel(kind) + where + ", found a " + kindName(h->kind));
+    default:
+      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", std::string("no initialised ") + kindLabel(kind) + where);
+  }
+}
+
+// The object's memory, after checking bounds and header. Throws on any mismatch. (Hot path: no
+// allocation unless it fails.)
+uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
+  uint8_t* p = m.at(offset, sizeof(SyncHeader));
+  if (p == nullptr) throw rangeError(env, "byte offset is outside the SharedMemory");
+  HeaderCheck c = checkHeader(p, kind);
+  if (c != HeaderCheck::Ok) layoutError(env, p, offset, kind, c);
+  uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
+  if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
+    throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", "corrupt Barrier at byte offset " + std::to_string(offset));
+  }
+  if (m.at(offset, sizeOf(kind, param, reinterpret_cast<SyncHeader*>(p)->flags)) == nullptr) {
+    throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) + " does not fit in the SharedMemory");
+  }
+  return p;
+}
+
+struct Target {
+  Mapping* mapping;  // kept alive by the caller's handle argument for the duration of the call
+  uint8_t* mem;
+};
+
+// The hot path: no shared_ptr copy and no lock (closing happens on this same JS thread).
+Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
+  Napi::Env env = info.Env();
+  Napi::Value h = info[handleIndex];
+  if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
+  Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
+  if (m->at(0, 0) == nullptr) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
+  uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
+  return {m, p};
+}
+
+int intArg(const Napi::Value& v) { return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0; }
+
+SyncKind kindOfOp(Napi::Env env, int op) {
+  switch (op) {
+    case kMutexLock: return SyncKind::Mutex;
+    case kSemAcquire: return SyncKind::Semaphore;
+    case kCondWait: return SyncKind::Condition;
+    case kBarrierPass: return SyncKind::Barrier;
+    case kRwRead:
+    case kRwWrite: return SyncKind::RwLock;
+  }
+  throw rangeError(env, "unknown synchronisation operation");
+}
+
+const char* syscallOf(int op) {
+  switch (op) {
+    case kMutexLock: return "mutex_lock";
+    case kRwRead:
+    case kRwWrite: return "rwlock_lock";
+    default: return "sync_wait";
+  }
+}
+
+std::unique_ptr<AcquireOp> makeOp(int op, uint8_t* mem, uint32_t arg) {
+  switch (op) {
+    case kMutexLock: return std::make_unique<Mutex::LockOp>(Mutex(mem));
+    case kSemAcquire: return std::make_unique<Semaphore::AcquireOp>(Semaphore(mem));
+    case kCondWait: return std::make_unique<Condition::WaitOp>(Condition(mem), arg);
+    case kBarrierPass: return std::make_unique<Barrier::PassOp>(Barrier(mem), arg);
+    case kRwRead: return std::make_unique<RwLock::ReadOp>(RwLock(mem));
+    default: return std::make_unique<RwLock::WriteOp>(RwLock(mem));
+  }
+}
+
+void requireRobust(Napi::Env env) {
+  Status s = robust::check();
+  if (!s) throw systemError(env, s.error());
+}
+
+// syncInit(kind, handle, offset, param, flags): writes a fresh object (all state lost).
+Napi::Value JS_syncInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SyncKind kind = kindArg(env, info[0]);
+  MappingRef m = unwrapOpenMapping(env, info[1]);
+  size_t offset = offsetArg(env, info[2]);
+  uint32_t param = info[3].ToNumber().Uint32Value();
+  uint8_t flags = static_cast<uint8_t>(info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0);
+  if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) throw rangeError(env, "bad parties");
+  if (kind == SyncKind::Semaphore && param > Semaphore::kMaxValue) throw rangeError(env, "bad semaphore value");
+  uint8_t* p = m->at(offset, sizeOf(kind, param, flags));
+  if (p == nullptr) throw rangeError(env, std::string(kindLabel(kind)) + " does not fit in the SharedMemory at that offset");
+  if (m->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
+  switch (kind) {
+    case SyncKind::Mutex: Mutex::init(p); break;
+    case SyncKind::Semaphore: Semaphore::init(p, param, (flags & Semaphore::kRobustFlag) != 0); break;
+    case SyncKind::Condition: Condition::init(p); break;
+    case SyncKind::Barrier: Barrier::init(p, param); break;
+    case SyncKind::RwLock: RwLock::init(p); break;
+  }
+  return env.Undefined();
+}
+
+// syncAttach(kind, handle, offset) -> header param. Validates, and arranges for close() of the
+// mapping to release what this thread holds in it.
+Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SyncKind kind = kindArg(env, info[0]);
+  requireRobust(env);
+  MappingRef ref = unwrapOpenMapping(env, info[1]);
+  // Before the header check: a read-only mapping is a private copy, so no lock in it could be shared.
+  if (ref->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
+  Target t = target(info, 1, kind);
+  abandonOnClose(ref);
+  return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
+}
+
+Outcome tryOnce(int op, uint8_t* mem) {
+  switch (op) {
+    case kMutexLock: return Mutex(mem).tryLock();
+    case kSemAcquire: return Semaphore(mem).tryAcquire();
+    case kRwRead: return RwLock(mem).tryRead();
+    case kRwWrite: return RwLock(mem).tryWrite();
+    default: return Outcome::Busy;
+  }
+}
+
+Napi::Value outcomeValue(Napi::Env env, Outcome o, int op) {
+  if (o == Outcome::NotRecoverable) throw systemError(env, SysError{ENOTRECOVERABLE, syscallOf(op)});
+  if (o == Outcome::Deadlock) throw systemError(env, SysError{EDEADLK, syscallOf(op)});
+  return Napi::Number::New(env, static_cast<int>(o));
+}
+
+// syncTry(op, handle, offset) -> outcome code (Busy when held by this thread)
+Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int op = intArg(info[0]);
+  Target t = target(info, 1, kindOfOp(env, op));
+  Outcome o = tryOnce(op, t.mem);
+  if (o == Outcome::Deadlock) o = Outcome::Busy;
+  return outcomeValue(env, o, op);
+}
+
+// syncAcquireSync(op, handle, offset, timeoutMs, arg) -> outcome code; blocks this thread.
+Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int op = intArg(info[0]);
+  Target t = target(info, 1, kindOfOp(env, op));
+  Deadline d = deadlineAfter(timeoutArg(info[3]));
+  auto acquire = makeOp(op, t.mem, info[4].IsNumber() ? info[4].ToNumber().Uint32Value() : 0);
+  auto r = acquireBlocking(*acquire, d, nullptr);
+  if (!r) throw systemError(env, r.error());
+  return outcomeValue(env, r.value(), op);
+}
+
+// syncAcquireAsync(op, handle, offset, timeoutMs, arg, keepAlive) -> [Promise<code>, id]
+Napi::Value JS_syncAcquireAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int op = intArg(info[0]);
+  Target t = target(info, 1, kindOfOp(env, op));
+  Deadline d = deadlineAfter(timeoutArg(info[3]));
+  auto acquire = makeOp(op, t.mem, info[4].IsNumber() ? info[4].ToNumber().Uint32Value() : 0);
+  Napi::Object keepAlive = info[5].IsObject() ? info[5].As<Napi::Object>() : Napi::Object::New(env);
+  return startAsyncAcquire(env, unwrapMapping(env, info[1]), std::move(acquire), d, keepAlive, syscallOf(op));
+}
+
+Napi::Value JS_syncCancel(const Napi::CallbackInfo& info) {
+  uint32_t id = info[0].ToNumber().Uint32Value();
+  return Napi::Boolean::New(info.Env(), id != 0 && cancelAsyncAcquire(id));
+}
+
+void check(Napi::Env env, const Status& s) {
+  if (!s) throw systemError(env, s.error());
+}
+
+// syncRelease(op, handle, offset, n) -> number (woken, for notify) or undefined
+Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int op = intArg(info[0]);
+  SyncKind kind;
+  switch (op) {
+    case kMutexUnlock: kind = SyncKind::Mutex; break;
+    case kSemRelease: kind = SyncKind::Semaphore; break;
+    case kCondNotify: kind = SyncKind::Condition; break;
+    case kBarrierLeave:
+    case kBarrierReset:
+    case kBarrierBreak: kind = SyncKind::Barrier; break;
+    case kRwUnlockRead:
+    case kRwUnlockWrite: kind = SyncKind::RwLock; break;
+    default: throw rangeError(env, "unknown synchronisation operation");
+  }
+  Target t = target(info, 1, kind);
+  double n = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 1;
+  switch (op) {
+    case kMutexUnlock: check(env, Mutex(t.mem).unlock()); break;
+    case kSemRelease: {
+      if (!(n >= 0) || n > Semaphore::kMaxValue) throw rangeError(env, "count is out of range");
+      check(env, Semaphore(t.mem).release(static_cast<uint32_t>(n)));
+      break;
+    }
+    case kCondNotify: {
+      int count = n >= INT_MAX ? INT_MAX : static_cast<int>(n);
+      if (count < 0) throw rangeError(env, "count must be non-negative");
+      auto r = Condition(t.mem).notify(count);
+      if (!r) throw systemError(env, r.error());
+      return Napi::Number::New(env, r.value());
+    }
+    case kBarrierLeave: Barrier(t.mem).leave(); break;
+    case kBarrierReset: Barrier(t.mem).reset(); break;
+    case kBarrierBreak: Barrier(t.mem).breakBarrier(); break;
+    case kRwUnlockRead: check(env, RwLock(t.mem).unlockRead()); break;
+    case kRwUnlockWrite: check(env, RwLock(t.mem).unlockWrite()); break;
+  }
+  return env.Undefined();
+}
+
+// syncMarkConsistent(kind 1 mutex | 5 rwlock, handle, offset)
+Napi::Value JS_syncMarkConsistent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SyncKind kind = kindArg(env, info[0]);
+  Target t = target(info, 1, kind);
+  if (kind == SyncKind::Mutex) check(env, Mutex(t.mem).markConsistent());
+  else if (kind == SyncKind::RwLock) check(env, RwLock(t.mem).markConsistent());
+  else throw rangeError(env, "markConsistent applies to Mutex and RwLock");
+  return env.Undefined();
+}
+
+// syncArrive(handle, offset) -> [code, generation]: Acquired (tripped it), Busy (wait), Broken
+Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Target t = target(info, 0, SyncKind::Barrier);
+  auto a = Barrier(t.mem).arrive();
+  if (!a) {
+    if (a.error().code == EUSERS) {
+      throw codedError(env, "ERR_BARRIER_PARTIES", "more threads wait on this Barrier than it has parties");
+    }
+    throw systemError(env, a.error());
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, static_cast<int>(a.value().outcome)));
+  out.Set(1u, Napi::Number::New(env, a.value().generation));
+  return out;
+}
+
+// syncInfo(kind, handle, offset) -> a state snapshot for the JS getters
+Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SyncKind kind = kindArg(env, info[0]);
+  Target t = target(info, 1, kind);
+  switch (kind) {
+    case SyncKind::Mutex: {
+      Mutex m(t.mem);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("owner", m.ownerTid());
+      o.Set("consistent", m.consistent());
+      o.Set("self", robust::selfTid());
+      return o;
+    }
+    case SyncKind::Semaphore: {
+      Semaphore s(t.mem);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("value", s.value());
+      o.Set("robust", s.robust());
+      o.Set("held", s.held());
+      return o;
+    }
+    case SyncKind::Condition: return Napi::Number::New(env, Condition(t.mem).sequence());
+    case SyncKind::Barrier: {
+      Barrier b(t.mem);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("parties", b.parties());
+      o.Set("generation", b.generation());
+      o.Set("broken", b.broken());
+      return o;
+    }
+    case SyncKind::RwLock: {
+      RwLock l(t.mem);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("readers", l.readers());
+      o.Set("writer", l.writerTid());
+      o.Set("self", robust::selfTid());
+      return o;
+    }
+  }
+  return env.Undefined();
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("syncInit", Napi::Function::New(env, JS_syncInit, "syncInit"));
+  exports.Set("syncAttach", Napi::Function::New(env, JS_syncAttach, "syncAttach"));
+  exports.Set("syncTry", Napi::Function::New(env, JS_syncTry, "syncTry"));
+  exports.Set("syncAcquireSync", Napi::Function::New(env, JS_syncAcquireSync, "syncAcquireSync"));
+  exports.Set("syncAcquireAsync", Napi::Function::New(env, JS_syncAcquireAsync, "syncAcquireAsync"));
+  exports.Set("syncCancel", Napi::Function::New(env, JS_syncCancel, "syncCancel"));
+  exports.Set("syncRelease", Napi::Function::New(env, JS_syncRelease, "syncRelease"));
+  exports.Set("syncMarkConsistent", Napi::Function::New(env, JS_syncMarkConsistent, "syncMarkConsistent"));
+  exports.Set("syncArrive", Napi::Function::New(env, JS_syncArrive, "syncArrive"));
+  exports.Set("syncInfo", Napi::Function::New(env, JS_syncInfo, "syncInfo"));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace interproc::binding

@@ -1,0 +1,147 @@
+// A single-producer/single-consumer ring of variable-size messages in shared memory, and the layout
+// of a mailbox group segment (a header, one slot per member, one ring per ordered pair of members).
+// The same bytes are read and written by lib/mailbox/ring.ts (the JS hot path); the offsets below are the
+// single source of truth: the binding exports them and the JS side uses them. docs/design.md
+// ("Mailboxes") draws the layout.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace interproc::ring {
+
+constexpr uint32_t kMagic = 0x424D5049;  // "IPMB" little-endian
+constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kCacheLine = 64;
+constexpr uint32_t kRecordHeader = 8;           // u32 length + u32 reserved; payload follows
+constexpr uint32_t kPadMarker = 0xFFFFFFFFu;    // length of a wrap-around padding record
+constexpr uint32_t kMinCapacity = 4096;
+constexpr uint32_t kMaxCapacity = 1u << 30;
+constexpr uint32_t kMaxMembers = 64;
+
+// Who is asleep waiting on a ring (a word written only when a side is about to sleep, so a busy
+// conversation never touches it): 0 awake, 1 sleeping on its member's futex bell, 2 on its eventfd.
+enum Sleep : uint32_t { kAwake = 0, kFutex = 1, kEventfd = 2 };
+
+// Group header at offset 0 (one cache line).
+struct GroupHeader {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t headerSize;     // sizeof(GroupHeader)
+  uint32_t members;
+  uint32_t ringCapacity;   // data bytes per ring, a power of two
+  uint32_t memberSlotSize; // sizeof(MemberSlot)
+  uint32_t ringHeaderSize; // sizeof(RingHeader)
+  uint32_t ringsOffset;
+  uint32_t totalSizeLo, totalSizeHi;
+  uint32_t state;          // 0 while the creator initialises, 1 when ready (store-release)
+  uint32_t reserved[5];
+};
+
+// One per member, each on its own cache line. gen is a seqlock: odd while a joiner writes the
+// identity fields, even when stable; every join moves it on, so a cached view of an old
+// incarnation (its eventfd, its pid) is recognised as stale.
+struct MemberSlot {
+  uint32_t gen;
+  uint32_t pid;            // 0: free (never joined, or left cleanly)
+  uint32_t startLo, startHi;  // process start time (clock ticks since boot, /proc/<pid>/stat field 22)
+  int32_t eventfd;         // the member's doorbell fd number in its own process, -1 when none
+  uint32_t bell;           // futex word: bumped by a waker before FUTEX_WAKE
+  uint32_t reserved[10];
+};
+
+// Four cache lines: the producer's index, the consumer's index, and the two sleep flags, each on
+// its own line so that neither side's hot path writes a line the other side reads on every message.
+struct alignas(kCacheLine) RingHeader {
+  alignas(kCacheLine) uint32_t tail;       // written by the producer only: bytes ever written (mod 2^32)
+  alignas(kCacheLine) uint32_t head;       // written by the consumer only: bytes ever consumed
+  alignas(kCacheLine) uint32_t consumerSleep;  // Sleep value set by the consumer before it sleeps
+  alignas(kCacheLine) uint32_t producerSleep;  // Sleep value set by the producer before it sleeps (ring full)
+  uint32_t capacity;       // constants, checked on open
+  uint32_t from, to;
+};
+
+static_assert(sizeof(GroupHeader) == 64);
+static_assert(sizeof(MemberSlot) == 64);
+static_assert(sizeof(RingHeader) == 4 * kCacheLine);
+static_assert(offsetof(RingHeader, tail) == 0);
+static_assert(offsetof(RingHeader, head) == 64);
+static_assert(offsetof(RingHeader, consumerSleep) == 128);
+static_assert(offsetof(RingHeader, producerSleep) == 192);
+static_assert(offsetof(RingHeader, capacity) == 196);
+static_assert(offsetof(MemberSlot, bell) % 4 == 0);
+static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
+
+constexpr bool isPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+constexpr uint32_t align8(uint32_t v) { return (v + 7u) & ~7u; }
+// A record of this payload size always fits in an empty ring wherever its index stands (a record
+// that does not fit before the end is preceded by a padding record; see docs/design.md).
+constexpr uint32_t maxMessage(uint32_t capacity) { return capacity / 2 - kRecordHeader; }
+
+struct GroupLayout {
+  uint32_t members = 0;
+  uint32_t capacity = 0;
+  uint32_t ringsOffset = 0;
+  uint64_t ringStride = 0;
+  uint64_t totalSize = 0;
+  uint32_t rings() const { return members * (members - 1); }
+  // Ring of the ordered pair (from, to), from != to.
+  uint32_t ringIndex(uint32_t from, uint32_t to) const { return from * (members - 1) + (to < from ? to : to - 1); }
+  uint64_t ringOffset(uint32_t from, uint32_t to) const { return ringsOffset + ringIndex(from, to) * ringStride; }
+  uint64_t slotOffset(uint32_t member) const { return sizeof(GroupHeader) + uint64_t(member) * sizeof(MemberSlot); }
+};
+
+// Computes the layout, or returns a layout with totalSize 0 if the arguments are out of range.
+GroupLayout layoutFor(uint32_t members, uint32_t capacity);
+
+// Writes the header, member slots and ring headers of a fresh, zeroed segment of at least
+// layout.totalSize bytes, and publishes state = 1 last.
+void initGroup(void* base, const GroupLayout& layout);
+
+// Checks magic, version, sizes and every ring's constants against a segment of `size` bytes.
+// Returns nullptr when compatible, otherwise why not (a static string).
+const char* checkGroup(const void* base, uint64_t size, GroupLayout* out);
+
+// The producer side of one ring. Holds its own tail and a cached copy of the consumer's head in
+// process-local memory, so a send reads the consumer's line only when the cached view says full.
+class Producer {
+ public:
+  Producer() = default;
+  Producer(RingHeader* h, uint8_t* data)
+      : h_(h), data_(data), cap_(h->capacity), tail_(load(h->tail, std::memory_order_relaxed)),
+        head_(load(h->head, std::memory_order_acquire)) {}
+  // Copies one message in; false when the ring has no room now.
+  bool tryWrite(const void* payload, uint32_t len);
+  RingHeader* header() const { return h_; }
+
+ private:
+  RingHeader* h_ = nullptr;
+  uint8_t* data_ = nullptr;
+  uint32_t cap_ = 0, tail_ = 0, head_ = 0;
+  static uint32_t load(uint32_t& w, std::memory_order o) { return std::atomic_ref<uint32_t>(w).load(o); }
+};
+
+// The consumer side. read() hands out a pointer into the ring that stays valid until release().
+class Consumer {
+ public:
+  Consumer() = default;
+  Consumer(RingHeader* h, uint8_t* data)
+      : h_(h), data_(data), cap_(h->capacity), head_(std::atomic_ref<uint32_t>(h->head).load(std::memory_order_relaxed)),
+        tail_(std::atomic_ref<uint32_t>(h->tail).load(std::memory_order_acquire)) {}
+  // The next complete message, or nullptr when empty. Corrupt framing (a length that cannot be
+  // right) sets *corrupt and returns nullptr. Call release() before the next peek.
+  const uint8_t* peek(uint32_t* len, bool* corrupt = nullptr);
+  void release();
+  // peek + copy into out (up to outCap bytes) + release; returns the length or -1 when empty.
+  int64_t tryRead(void* out, uint32_t outCap);
+  RingHeader* header() const { return h_; }
+
+ private:
+  RingHeader* h_ = nullptr;
+  uint8_t* data_ = nullptr;
+  uint32_t cap_ = 0, head_ = 0, tail_ = 0, pending_ = 0;
+};
+
+}  // namespace interproc::ring

@@ -1,0 +1,58 @@
+// A process-shared mutex that survives its holder's death. The lock word is a kernel robust futex
+// (owner tid | waiters | owner-died) on the holder thread's robust list: when the holder dies, even
+// by SIGKILL, the kernel marks the word and wakes a sleeper, whose acquire then reports OwnerDead.
+// It holds the lock and must repair the data and call markConsistent(); unlocking without doing so
+// makes the mutex permanently NotRecoverable (ENOTRECOVERABLE), as POSIX robust mutexes do.
+//
+// Layout (64 bytes, 8-aligned): SyncHeader (state = 1 while inconsistent) | RobustWord | 8 spare.
+#pragma once
+
+#include <cstddef>
+
+#include "core/sync/robust_list.hpp"
+#include "core/sync/sync_header.hpp"
+#include "core/sync/wait_set.hpp"
+
+namespace interproc {
+
+class Mutex {
+ public:
+  static constexpr size_t kSize = 64;
+  explicit Mutex(void* mem) : m_(static_cast<Layout*>(mem)) {}
+  static void init(void* mem);
+  static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Mutex); }
+
+  // All on the calling thread, which becomes the owner.
+  Outcome tryLock(bool waited = false);
+  Result<Outcome> lock(Deadline deadline, const Canceller* c = nullptr);
+  Status unlock();          // EPERM when the calling thread is not the owner
+  Status markConsistent();  // EPERM when not the owner; EINVAL when already consistent
+
+  uint32_t ownerTid() const { return robust::owner(m_->lock.word.load()); }
+  bool consistent() const { return m_->header.state.load() == 0; }
+  uint32_t* word() { return reinterpret_cast<uint32_t*>(&m_->lock.word); }
+
+  // The acquire protocol split for a wait on another thread (see AcquireOp).
+  class LockOp : public AcquireOp {
+   public:
+    explicit LockOp(Mutex m) : mem_(m.m_) {}
+    Outcome attempt(bool waited) override { return m().tryLock(waited); }
+    bool prepare(WaitSet& ws) override;
+    void giveUp() override;
+
+   private:
+    void* mem_;
+    Mutex m() const { return Mutex(mem_); }
+  };
+
+ private:
+  struct Layout {
+    SyncHeader header;
+    RobustWord lock;
+    uint64_t spare;
+  };
+  static_assert(sizeof(Layout) == kSize);
+  Layout* m_;
+};
+
+}  // namespace interproc

@@ -1,0 +1,209 @@
+#include "core/sync/rwlock.hpp"
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "core/sync/exclusive_word.hpp"
+#include "core/shm/futex.hpp"
+
+namespace interproc {
+
+namespace {
+uint32_t* u32(std::atomic<uint32_t>* a) { return reinterpret_cast<uint32_t*>(a); }
+}  // namespace
+
+void RwLock::init(void* mem) {
+  std::memset(mem, 0, kSize);
+  writeHeader(mem, SyncKind::RwLock, kReaders);
+}
+
+RwLock::Slot* RwLock::ownSlot(uint32_t tid) {
+  for (auto& s : m_->slots) {
+    if (robust::owner(s.w.word.load(std::memory_order_relaxed)) == tid) return &s;
+  }
+  return nullptr;
+}
+
+uint32_t RwLock::readers() const {
+  uint32_t n = 0;
+  for (auto& s : m_->slots) n += robust::owner(s.w.word.load()) != 0;
+  return n;
+}
+
+Outcome RwLock::tryRead() {
+  const uint32_t tid = robust::selfTid();
+  if (Slot* s = ownSlot(tid)) {  // recursive read: never blocks, even behind a waiting writer
+    ++s->w.aux;
+    return Outcome::Acquired;
+  }
+  uint32_t w = m_->writer.word.load();
+  if (w != 0) {
+    if (w == robust::kNotRecoverable) return Outcome::NotRecoverable;
+    if (robust::ownerDied(w)) return Outcome::OwnerDeadNoLock;
+    if (robust::owner(w) == tid) return Outcome::Deadlock;
+    return Outcome::Busy;
+  }
+  Slot* mine = nullptr;
+  for (int pass = 0; pass < 2 && mine == nullptr; ++pass) {
+    for (auto& s : m_->slots) {
+      uint32_t v = s.w.word.load(std::memory_order_relaxed);
+      if (pass == 1 && robust::ownerDied(v)) s.w.word.compare_exchange_strong(v, 0);  // reclaim a dead reader's
+      if (v == 0 && robust::take(&s.w, 0, tid)) {
+        mine = &s;
+        break;
+      }
+    }
+  }
+  if (mine == nullptr) return Outcome::Busy;
+  mine->w.aux = 1;
+  // A writer may have come in between our look at its word and our slot (seq_cst on both sides: it
+  // takes its word then reads the slots; we take a slot then read its word). Then we back off.
+  if (m_->writer.word.load() != 0) {
+    uint32_t old = robust::release(&mine->w, 0);
+    if (old & robust::kWaiters) futex::wake(u32(&mine->w.word), INT_MAX);
+    return Outcome::Busy;
+  }
+  return Outcome::Acquired;
+}
+
+bool RwLock::ReadOp::prepare(WaitSet& ws) {
+  auto& writer = l().m_->writer.word;
+  uint32_t w = writer.load();
+  if (w == robust::kNotRecoverable || robust::ownerDied(w)) return false;
+  if (w != 0) {
+    if (!(w & robust::kWaiters)) {
+      if (!writer.compare_exchange_strong(w, w | robust::kWaiters)) return false;
+      w |= robust::kWaiters;
+    }
+    ws.add(&writer, w);
+    return true;
+  }
+  // No writer: every slot was taken. Sleep until one is released (or a writer comes).
+  ws.add(&writer, 0);
+  for (auto& s : l().m_->slots) {
+    uint32_t v = s.w.word.load();
+    if (v == 0 || robust::ownerDied(v)) return false;
+    if (!(v & robust::kWaiters)) {
+      if (!s.w.word.compare_exchange_strong(v, v | robust::kWaiters)) return false;
+      v |= robust::kWaiters;
+    }
+    ws.add(&s.w.word, v);
+  }
+  return true;
+}
+
+Outcome RwLock::tryWriterWord(bool waited) {
+  return exclusive::tryTake(m_->writer, m_->header, waited);
+}
+
+bool RwLock::prepareWriterWord(WaitSet& ws) {
+  return exclusive::prepareSleep(m_->writer, ws);
+}
+
+Outcome RwLock::readersGone() {
+  const uint32_t tid = robust::selfTid();
+  bool gone = true;
+  for (auto& s : m_->slots) {
+    uint32_t v = s.w.word.load();
+    if (v == 0) continue;
+    if (robust::ownerDied(v)) {
+      s.w.word.compare_exchange_strong(v, 0);  // a dead reader: reclaim
+      continue;
+    }
+    if (robust::owner(v) == tid) return Outcome::Deadlock;  // upgrading a read lock would wait forever
+    gone = false;
+  }
+  return gone ? Outcome::Acquired : Outcome::Busy;
+}
+
+void RwLock::giveBackWriter(bool ownerDead) {
+  // Readers and writers queued behind us may all proceed (or, after an owner death, learn of it).
+  robust::release(&m_->writer, ownerDead ? robust::kOwnerDied : 0);
+  futex::wake(u32(&m_->writer.word), INT_MAX);
+}
+
+Outcome RwLock::tryWrite() {
+  Outcome o = tryWriterWord(false);
+  if (o != Outcome::Acquired && o != Outcome::OwnerDead) return o == Outcome::Deadlock ? Outcome::Busy : o;
+  if (readersGone() == Outcome::Acquired) return o;
+  giveBackWriter(o == Outcome::OwnerDead);
+  return Outcome::Busy;
+}
+
+Outcome RwLock::WriteOp::attempt(bool waited) {
+  if (!haveWriterWord_) {
+    Outcome o = l().tryWriterWord(waited);
+    if (o != Outcome::Acquired && o != Outcome::OwnerDead) return o;
+    haveWriterWord_ = true;
+    ownerDead_ = o == Outcome::OwnerDead;
+  }
+  Outcome r = l().readersGone();
+  if (r == Outcome::Deadlock) {
+    giveUp();
+    return r;
+  }
+  if (r == Outcome::Busy) return r;
+  return ownerDead_ ? Outcome::OwnerDead : Outcome::Acquired;
+}
+
+bool RwLock::WriteOp::prepare(WaitSet& ws) {
+  if (!haveWriterWord_) return l().prepareWriterWord(ws);
+  for (auto& s : l().m_->slots) {
+    uint32_t v = s.w.word.load();
+    if (v == 0 || robust::ownerDied(v)) continue;
+    if (!(v & robust::kWaiters)) {
+      if (!s.w.word.compare_exchange_strong(v, v | robust::kWaiters)) return false;
+      v |= robust::kWaiters;
+    }
+    ws.add(&s.w.word, v);
+  }
+  return ws.size() > 0;
+}
+
+void RwLock::WriteOp::giveUp() {
+  if (haveWriterWord_) {
+    l().giveBackWriter(ownerDead_);
+    haveWriterWord_ = false;
+  } else if (robust::owner(l().m_->writer.word.load()) == 0) {
+    futex::wake(u32(&l().m_->writer.word), INT_MAX);  // pass on a wake-up we may have taken
+  }
+}
+
+Result<Outcome> RwLock::lockRead(Deadline deadline, const Canceller* c) {
+  ReadOp op(*this);
+  return acquireBlocking(op, deadline, c);
+}
+
+Result<Outcome> RwLock::lockWrite(Deadline deadline, const Canceller* c) {
+  WriteOp op(*this);
+  return acquireBlocking(op, deadline, c);
+}
+
+Status RwLock::unlockRead() {
+  Slot* s = ownSlot(robust::selfTid());
+  if (s == nullptr) return SysError{EPERM, "rwlock_unlock"};
+  if (--s->w.aux > 0) return Ok{};
+  uint32_t old = robust::release(&s->w, 0);
+  if (old & robust::kWaiters) futex::wake(u32(&s->w.word), INT_MAX);
+  return Ok{};
+}
+
+Status RwLock::unlockWrite() {
+  uint32_t w = m_->writer.word.load();
+  if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "rwlock_unlock"};
+  const bool inconsistent = m_->header.state.load() != 0;
+  uint32_t old = robust::release(&m_->writer, inconsistent ? robust::kNotRecoverable : 0);
+  if (inconsistent || (old & robust::kWaiters)) futex::wake(u32(&m_->writer.word), INT_MAX);
+  return Ok{};
+}
+
+Status RwLock::markConsistent() {
+  uint32_t w = m_->writer.word.load();
+  if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "rwlock_consistent"};
+  if (m_->header.state.load() == 0) return SysError{EINVAL, "rwlock_consistent"};
+  m_->header.state.store(0);
+  return Ok{};
+}
+
+}  // namespace interproc

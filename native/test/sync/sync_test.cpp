@@ -1,0 +1,478 @@
+// C++ tests of the core synchronisation primitives across forked processes, including SIGKILL of a
+// holder (robust futex owner-death) for Mutex, RwLock and Barrier.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "core/sync/barrier.hpp"
+#include "core/sync/condition.hpp"
+#include "core/sync/mutex.hpp"
+#include "core/sync/rwlock.hpp"
+#include "core/sync/semaphore.hpp"
+#include "core/shm/shared_memory.hpp"
+#include "../check.hpp"
+
+using namespace interproc;
+
+namespace {
+constexpr int64_t kSec = 1'000'000'000;
+Deadline in(int64_t ns) { return deadlineAfter(ns); }
+
+Segment segment(size_t size) {
+  auto s = Segment::anonymous(size);
+  if (!s) std::abort();
+  return std::move(s.value());
+}
+
+int waitChild(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
+TEST_CASE("robust list is usable on this thread") { CHECK(robust::check().ok()); }
+
+TEST_CASE("header: wrong kind, no object, wrong version") {
+  alignas(64) uint8_t mem[RwLock::kSize] = {};
+  CHECK(Mutex::check(mem) == HeaderCheck::NoObject);
+  Mutex::init(mem);
+  CHECK(Mutex::check(mem) == HeaderCheck::Ok);
+  CHECK(Semaphore::check(mem) == HeaderCheck::WrongKind);
+  reinterpret_cast<SyncHeader*>(mem)->version = 99;
+  CHECK(Mutex::check(mem) == HeaderCheck::WrongVersion);
+}
+
+TEST_CASE("mutex: try, relock is a deadlock, unlock by a non-owner is EPERM") {
+  alignas(64) uint8_t mem[Mutex::kSize];
+  Mutex::init(mem);
+  Mutex m(mem);
+  CHECK(m.tryLock() == Outcome::Acquired);
+  CHECK(m.tryLock() == Outcome::Deadlock);
+  auto r = m.lock(in(kSec));
+  CHECK(r.ok() && r.value() == Outcome::Deadlock);
+  std::thread other([&] {
+    CHECK(m.tryLock() == Outcome::Busy);
+    auto u = m.unlock();
+    CHECK(!u.ok() && u.error().code == EPERM);
+    auto t = m.lock(in(5'000'000));
+    CHECK(t.ok() && t.value() == Outcome::TimedOut);
+  });
+  other.join();
+  CHECK(m.unlock().ok());
+  CHECK(m.markConsistent().error().code == EPERM);
+}
+
+TEST_CASE("mutex: 4 processes x 20000 increments of a plain counter") {
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Mutex::init(base);
+  auto* counter = reinterpret_cast<volatile uint64_t*>(base + 128);
+  std::vector<pid_t> kids;
+  for (int k = 0; k < 4; ++k) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      Mutex m(base);
+      for (int i = 0; i < 20000; ++i) {
+        auto r = m.lock(std::nullopt);
+        if (!r || r.value() != Outcome::Acquired) _exit(1);
+        *counter = *counter + 1;
+        if (!m.unlock()) _exit(2);
+      }
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+  CHECK(*counter == 80000);
+}
+
+TEST_CASE("mutex: holder SIGKILLed -> waiter gets OwnerDead, then NotRecoverable without markConsistent") {
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Mutex::init(base);
+  auto* flag = reinterpret_cast<std::atomic<int>*>(base + 128);
+  pid_t holder = fork();
+  if (holder == 0) {
+    Mutex m(base);
+    if (m.tryLock() != Outcome::Acquired) _exit(1);
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) usleep(100);
+  Mutex m(base);
+  CHECK(m.tryLock() == Outcome::Busy);
+  pid_t killer = fork();
+  if (killer == 0) {
+    usleep(50'000);
+    kill(holder, SIGKILL);
+    _exit(0);
+  }
+  auto r = m.lock(in(10 * kSec));  // sleeping: the kernel must wake us at the death
+  CHECK(r.ok() && r.value() == Outcome::OwnerDead);
+  CHECK(!m.consistent());
+  CHECK(m.unlock().ok());  // without markConsistent
+  CHECK(m.tryLock() == Outcome::NotRecoverable);
+  waitChild(killer);
+  waitChild(holder);
+  // and the recovering path
+  Mutex::init(base);
+  flag->store(0);
+  holder = fork();
+  if (holder == 0) {
+    Mutex h(base);
+    h.tryLock();
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) usleep(100);
+  kill(holder, SIGKILL);
+  waitChild(holder);
+  CHECK(m.tryLock() == Outcome::OwnerDead);
+  CHECK(m.markConsistent().ok());
+  CHECK(m.unlock().ok());
+  CHECK(m.tryLock() == Outcome::Acquired);
+  CHECK(m.unlock().ok());
+}
+
+TEST_CASE("mutex: a cancelled wait returns Cancelled and leaves the lock usable") {
+  alignas(64) uint8_t mem[Mutex::kSize];
+  Mutex::init(mem);
+  Mutex m(mem);
+  CHECK(m.tryLock() == Outcome::Acquired);
+  Canceller c;
+  std::atomic<int> result{-1};
+  std::thread t([&] {
+    auto r = m.lock(std::nullopt, &c);
+    result = r.ok() ? static_cast<int>(r.value()) : -2;
+  });
+  usleep(20'000);
+  c.cancel();
+  t.join();
+  CHECK(result == static_cast<int>(Outcome::Cancelled));
+  CHECK(m.unlock().ok());
+}
+
+TEST_CASE("semaphore: bounds concurrency across processes") {
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Semaphore::init(base, 2);
+  auto* gauge = reinterpret_cast<std::atomic<int>*>(base + 128);
+  auto* maxSeen = reinterpret_cast<std::atomic<int>*>(base + 132);
+  std::vector<pid_t> kids;
+  for (int k = 0; k < 4; ++k) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      Semaphore s(base);
+      for (int i = 0; i < 2000; ++i) {
+        auto r = s.acquire(std::nullopt);
+        if (!r || r.value() != Outcome::Acquired) _exit(1);
+        int g = gauge->fetch_add(1) + 1;
+        int m = maxSeen->load();
+        while (g > m && !maxSeen->compare_exchange_weak(m, g)) {}
+        gauge->fetch_sub(1);
+        if (!s.release()) _exit(2);
+      }
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+  CHECK(maxSeen->load() <= 2 && maxSeen->load() >= 1);
+  Semaphore s(base);
+  CHECK(s.value() == 2);
+  CHECK(s.release(Semaphore::kMaxValue).error().code == EOVERFLOW);
+}
+
+TEST_CASE("robust semaphore: a killed holder's permits come back to a sleeping waiter") {
+  Segment seg = segment(8192);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Semaphore::init(base, 3, true);
+  auto* flag = reinterpret_cast<std::atomic<int>*>(base + 4096);
+  pid_t holder = fork();
+  if (holder == 0) {
+    Semaphore s(base);
+    if (s.tryAcquire() != Outcome::Acquired || s.tryAcquire() != Outcome::Acquired) _exit(1);
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) usleep(100);
+  Semaphore s(base);
+  CHECK(s.robust());
+  CHECK(s.release().error().code == EPERM);  // holds none
+  CHECK(s.tryAcquire() == Outcome::Acquired);
+  CHECK(s.value() == 0);
+  pid_t killer = fork();
+  if (killer == 0) {
+    usleep(50'000);
+    kill(holder, SIGKILL);
+    _exit(0);
+  }
+  auto r = s.acquire(in(10 * kSec));  // sleeping: woken by the kernel at the holder's death
+  CHECK(r.ok() && r.value() == Outcome::Acquired);
+  CHECK(s.held() == 2);
+  CHECK(s.value() == 1);
+  CHECK(s.release(2).ok());
+  CHECK(s.value() == 3);
+  CHECK(s.held() == 0);
+  waitChild(killer);
+  waitChild(holder);
+}
+
+TEST_CASE("condition: producer/consumer across processes") {
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Mutex::init(base);
+  Condition::init(base + 64);
+  auto* items = reinterpret_cast<volatile int*>(base + 256);
+  auto* consumed = reinterpret_cast<volatile int*>(base + 260);
+  constexpr int kItems = 2000;
+  pid_t consumer = fork();
+  if (consumer == 0) {
+    Mutex m(base);
+    Condition c(base + 64);
+    int got = 0;
+    while (got < kItems) {
+      m.lock(std::nullopt);
+      while (*items == 0) {
+        Outcome relock;
+        c.wait(m, in(5 * kSec), &relock);
+      }
+      got += *items;
+      *items = 0;
+      *consumed = got;
+      c.notify(INT32_MAX);
+      m.unlock();
+    }
+    _exit(got == kItems ? 0 : 1);
+  }
+  Mutex m(base);
+  Condition c(base + 64);
+  for (int i = 0; i < kItems; ++i) {
+    m.lock(std::nullopt);
+    while (*items != 0) {
+      Outcome relock;
+      c.wait(m, in(5 * kSec), &relock);
+    }
+    *items = 1;
+    c.notify(1);
+    m.unlock();
+  }
+  CHECK(waitChild(consumer) == 0);
+  CHECK(*consumed == kItems);
+}
+
+TEST_CASE("barrier: generations across processes; a killed party breaks it") {
+  constexpr uint32_t kParties = 3;
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Barrier::init(base, kParties);
+  auto* phase = reinterpret_cast<std::atomic<int>*>(base + 1024);  // per-party phase counters
+  std::vector<pid_t> kids;
+  for (uint32_t k = 0; k < kParties; ++k) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      Barrier b(base);
+      for (int g = 0; g < 500; ++g) {
+        phase[k].store(g);
+        auto r = b.wait(in(10 * kSec));
+        if (!r || r.value() != Outcome::Acquired) _exit(1);
+        for (uint32_t j = 0; j < kParties; ++j) {
+          if (phase[j].load() < g) _exit(3);  // someone passed before everyone arrived
+        }
+      }
+      b.leave();
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+
+  Barrier::init(base, kParties);
+  pid_t waiter = fork();
+  if (waiter == 0) {
+    Barrier b(base);
+    auto r = b.wait(in(10 * kSec));  // must break when the victim dies, not time out
+    _exit(r.ok() && r.value() == Outcome::Broken ? 0 : 1);
+  }
+  usleep(50'000);  // the waiter sleeps before the victim joins: it must still watch the victim
+  pid_t victim = fork();
+  if (victim == 0) {
+    Barrier b(base);
+    b.wait(std::nullopt);  // waits for the others, which never come all
+    _exit(0);
+  }
+  usleep(100'000);
+  kill(victim, SIGKILL);
+  CHECK(waitChild(waiter) == 0);
+  waitChild(victim);
+  Barrier b(base);
+  auto again = b.wait(in(kSec));
+  CHECK(again.ok() && again.value() == Outcome::Broken);
+}
+
+TEST_CASE("rwlock: invariant under load, a dead reader does not block writers") {
+  Segment seg = segment(8192);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  RwLock::init(base);
+  auto* readers = reinterpret_cast<std::atomic<int>*>(base + 4096);
+  auto* writers = reinterpret_cast<std::atomic<int>*>(base + 4100);
+  auto* bad = reinterpret_cast<std::atomic<int>*>(base + 4104);
+  std::vector<pid_t> kids;
+  for (int k = 0; k < 4; ++k) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      RwLock l(base);
+      for (int i = 0; i < 3000; ++i) {
+        if ((i + k) % 4 == 0) {
+          auto r = l.lockWrite(std::nullopt);
+          if (!r || r.value() != Outcome::Acquired) _exit(1);
+          if (writers->fetch_add(1) != 0 || readers->load() != 0) bad->fetch_add(1);
+          writers->fetch_sub(1);
+          l.unlockWrite();
+        } else {
+          auto r = l.lockRead(std::nullopt);
+          if (!r || r.value() != Outcome::Acquired) _exit(2);
+          readers->fetch_add(1);
+          if (writers->load() != 0) bad->fetch_add(1);
+          readers->fetch_sub(1);
+          l.unlockRead();
+        }
+      }
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+  CHECK(bad->load() == 0);
+
+  auto* flag = reinterpret_cast<std::atomic<int>*>(base + 4108);
+  pid_t reader = fork();
+  if (reader == 0) {
+    RwLock l(base);
+    l.lockRead(std::nullopt);
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) usleep(100);
+  RwLock l(base);
+  CHECK(l.tryWrite() == Outcome::Busy);
+  pid_t killer = fork();
+  if (killer == 0) {
+    usleep(50'000);
+    kill(reader, SIGKILL);
+    _exit(0);
+  }
+  auto w = l.lockWrite(in(10 * kSec));
+  CHECK(w.ok() && w.value() == Outcome::Acquired);
+  CHECK(l.unlockWrite().ok());
+  waitChild(killer);
+  waitChild(reader);
+
+  // a dead writer: readers get OwnerDeadNoLock, the next writer OwnerDead
+  flag->store(0);
+  pid_t writer = fork();
+  if (writer == 0) {
+    RwLock x(base);
+    x.lockWrite(std::nullopt);
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) usleep(100);
+  kill(writer, SIGKILL);
+  waitChild(writer);
+  CHECK(l.tryRead() == Outcome::OwnerDeadNoLock);
+  CHECK(l.tryWrite() == Outcome::OwnerDead);
+  CHECK(l.markConsistent().ok());
+  CHECK(l.unlockWrite().ok());
+  CHECK(l.tryRead() == Outcome::Acquired);
+  CHECK(l.tryRead() == Outcome::Acquired);  // recursive
+  CHECK(l.unlockRead().ok());
+  CHECK(l.unlockRead().ok());
+  CHECK(l.unlockRead().error().code == EPERM);
+}
+
+TEST_CASE("abandonRange marks held words owner-dead as the kernel would") {
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Mutex::init(base);
+  Mutex m(base);
+  CHECK(m.tryLock() == Outcome::Acquired);
+  CHECK(robust::abandonRange(base, 4096) == 1);
+  std::thread t([&] { CHECK(m.tryLock() == Outcome::OwnerDead); CHECK(m.markConsistent().ok()); CHECK(m.unlock().ok()); });
+  t.join();
+}
+
+TEST_CASE("threads (for TSan): mutex, semaphore and rwlock keep their invariants") {
+  alignas(64) static uint8_t mem[Mutex::kSize + Semaphore::kSize + RwLock::kSize];
+  Mutex::init(mem);
+  Semaphore::init(mem + 64, 1);
+  RwLock::init(mem + 128);
+  uint64_t plain = 0;
+  uint64_t plain2 = 0;
+  uint64_t plain3 = 0;
+  std::vector<std::thread> ts;
+  for (int k = 0; k < 4; ++k) {
+    ts.emplace_back([&, k] {
+      Mutex m(mem);
+      Semaphore s(mem + 64);
+      RwLock l(mem + 128);
+      for (int i = 0; i < 5000; ++i) {
+        m.lock(std::nullopt);
+        ++plain;
+        m.unlock();
+        s.acquire(std::nullopt);
+        ++plain2;
+        s.release();
+        if ((i + k) % 3 == 0) {
+          l.lockWrite(std::nullopt);
+          ++plain3;
+          l.unlockWrite();
+        } else {
+          l.lockRead(std::nullopt);
+          volatile uint64_t x = plain3;
+          (void)x;
+          l.unlockRead();
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK(plain == 20000);
+  CHECK(plain2 == 20000);
+}
+
+TEST_CASE("threads (for TSan): robust semaphore permits stay bounded") {
+  alignas(64) static uint8_t mem[Semaphore::kRobustSize];
+  Semaphore::init(mem, 2, true);
+  std::atomic<int> inside{0}, maxInside{0};
+  std::vector<std::thread> ts;
+  for (int k = 0; k < 4; ++k) {
+    ts.emplace_back([&] {
+      Semaphore s(mem);
+      for (int i = 0; i < 3000; ++i) {
+        s.acquire(std::nullopt);
+        int n = inside.fetch_add(1) + 1;
+        int m = maxInside.load();
+        while (n > m && !maxInside.compare_exchange_weak(m, n)) {}
+        inside.fetch_sub(1);
+        s.release();
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK(maxInside.load() <= 2);
+  CHECK(Semaphore(mem).value() == 2);
+}
+
+TEST_MAIN()
