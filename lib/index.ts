@@ -3,7 +3,8 @@ export { SharedMemory } from './shm/shared-memory';
 export type { CreateOptions, FromFdOptions, OpenOptions, OpenOrCreateOptions } from './shm/shared-memory';
 export * as futex from './shm/futex';
 export type { WaitResult, FutexArray, WaitAsyncOptions } from './shm/futex';
-export { AbortError, InterprocError } from './internal/errors';
+export { AbortError, InterprocError, TimeoutError } from './internal/errors';
+export type { ErrorCode } from './internal/errors';
 export { Mutex, MutexGuard } from './sync/mutex';
 export { Semaphore, SemaphorePermit } from './sync/semaphore';
 export type { SemaphoreOptions } from './sync/semaphore';
@@ -12,7 +13,7 @@ export { Barrier } from './sync/barrier';
 export type { BarrierOptions } from './sync/barrier';
 export { RwLock, RwLockGuard } from './sync/rwlock';
 export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync/object';
-export { OwnerDeadError, BrokenBarrierError, TimeoutError } from './sync/errors';
+export { OwnerDeadError, BrokenBarrierError } from './sync/errors';
 export { listen, connect, Channel, Server } from './channel/channel';
 export type {
   SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,

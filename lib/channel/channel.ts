@@ -6,7 +6,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import v8 from 'node:v8';
 import { native, type FdWatcher } from '../internal/binding';
-import { AbortError, closedError, InterprocError } from '../internal/errors';
+import { AbortError, closedError, InterprocError, TimeoutError } from '../internal/errors';
 import { encodeHeader, FrameDecoder, HEADER_SIZE } from './frame';
 import { describeAddress, publicAddress, resolveAddress, type ResolvedAddress, type SocketAddress } from './address';
 import {
@@ -394,7 +394,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         timer = setTimeout(() => {
           const i = this.#receivers.indexOf(entry);
           if (i >= 0) this.#receivers.splice(i, 1);
-          entry.reject(new InterprocError('ERR_TIMEOUT', `No message within ${ms} ms`));
+          entry.reject(new TimeoutError('Channel receive', ms));
         }, ms);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -891,7 +891,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
       if (ms !== undefined) {
         timer = setTimeout(() => {
           cleanup();
-          reject(new InterprocError('ERR_TIMEOUT', `The send queue did not drain within ${ms} ms`));
+          reject(new TimeoutError('Channel drain', ms));
         }, ms);
       }
     });

@@ -3,7 +3,7 @@
 //   offset 4  u16 big-endian  number of fds passed with this frame (SCM_RIGHTS on its first byte)
 //   offset 6  u16             reserved, must be 0
 //   offset 8  payload
-import { InterprocError } from '../internal/errors';
+import { type ErrorCode, InterprocError } from '../internal/errors';
 
 export const HEADER_SIZE = 8;
 
@@ -15,7 +15,7 @@ export function encodeHeader(length: number, fdCount: number): Buffer {
   return h;
 }
 
-export function frameError(code: string, message: string): InterprocError {
+export function frameError(code: ErrorCode, message: string): InterprocError {
   return new InterprocError(code, message);
 }
 

@@ -1,18 +1,37 @@
-// Library errors. System errors (code/errno/syscall/path, as Node's fs gives) are built natively
-// in one place (native/binding/internal/errors.cc); these are the library's own conditions.
+// The one module that builds the library's errors. Codes come from the catalogue (docs/errors.md),
+// defined once in native/contract/contract.json; system errors (code/errno/syscall/path, as Node's
+// fs gives) are built natively in one place (native/binding/internal/errors.cc).
+import type { ErrorCode } from './contract';
 
+export type { ErrorCode };
+
+/** A library condition: `code` is one of the catalogue's (docs/errors.md). */
 export class InterprocError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'Error';
     this.code = code;
   }
 }
 
-/** Thrown when an object is used after close(). code 'ERR_INVALID_STATE' as Node uses. */
+/** The code of an error, or undefined: what control flow may look at (never the message). */
+export function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Every use of a closed object, and every pending call that close() ends. */
 export function closedError(what: string): InterprocError {
   return new InterprocError('ERR_INVALID_STATE', `${what} is closed`);
+}
+
+/** Every timeout of the library: `code` 'ETIMEDOUT'; nothing was taken or sent. */
+export class TimeoutError extends InterprocError {
+  constructor(what: string, ms: number | undefined) {
+    super('ETIMEDOUT', `${what} timed out after ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
 }
 
 /** The error of an aborted operation, shaped like Node's AbortError. */

@@ -4,7 +4,7 @@
 // Mailbox is the two-member case. Messages move in JS over the mapping (lib/mailbox/ring.ts); native code
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from '../internal/binding';
-import { AbortError, asAbortError, closedError, InterprocError } from '../internal/errors';
+import { AbortError, asAbortError, closedError, InterprocError, TimeoutError } from '../internal/errors';
 import { POOLED_MAX, SegmentCopier } from './copy-pool';
 import { byteLengthOf, makeView } from '../internal/bytes';
 import { layout, maxMessage, ownedCopy, RingConsumer, RingProducer } from './ring';
@@ -99,7 +99,7 @@ function peerError(code: 'ERR_MAILBOX_PEER_DEAD' | 'ERR_MAILBOX_PEER_CLOSED', id
 }
 
 function timeoutError(op: string, ms: number): InterprocError {
-  return new InterprocError('ETIMEDOUT', `${op} timed out after ${ms} ms`);
+  return new TimeoutError(op, ms);
 }
 
 function bytesOf(data: unknown): Uint8Array | string {

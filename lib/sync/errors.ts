@@ -1,6 +1,8 @@
 // Errors of the synchronisation primitives (Mutex, Semaphore, Condition, Barrier, RwLock).
 import { InterprocError } from '../internal/errors';
 
+export { TimeoutError } from '../internal/errors';
+
 /**
  * The previous holder died holding the lock (SIGKILL included), or closed its memory while holding
  * it. When `guard` is set, the lock is now held by the caller: repair the protected data, call
@@ -24,13 +26,5 @@ export class BrokenBarrierError extends InterprocError {
   constructor() {
     super('ERR_BARRIER_BROKEN', 'the Barrier is broken (a party died, left, timed out or was aborted)');
     this.name = 'BrokenBarrierError';
-  }
-}
-
-/** A wait with a `timeout` ran out; nothing was acquired. */
-export class TimeoutError extends InterprocError {
-  constructor(what: string, ms: number | undefined) {
-    super('ETIMEDOUT', `${what} timed out after ${ms} ms`);
-    this.name = 'TimeoutError';
   }
 }

@@ -341,7 +341,7 @@ describe('misuse and bad input', () => {
     expect(() => ch.send(Buffer.alloc(17 * 1024 * 1024))).toThrow(expect.objectContaining({ code: 'ERR_MESSAGE_TOO_LARGE' }));
     expect(ch.queuedBytes).toBe(0);
     expect(openFds()).toBe(fds);
-    await expect(ch.receive({ timeout: 20 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await expect(ch.receive({ timeout: 20 })).rejects.toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
     const ac = new AbortController();
     const p = ch.receive({ signal: ac.signal });
     ac.abort();
