@@ -98,6 +98,10 @@ function peerError(code: 'ERR_MAILBOX_PEER_DEAD' | 'ERR_MAILBOX_PEER_CLOSED', id
   return Object.assign(new InterprocError(code, `mailbox member ${id} ${what}`), { member: id, pid });
 }
 
+function notInitialised(name: string | null): InterprocError {
+  return new InterprocError('ERR_MAILBOX_INCOMPATIBLE', `'${name}' holds no initialised mailbox group (its header is not published)`);
+}
+
 function timeoutError(op: string, ms: number): InterprocError {
   return new TimeoutError(op, ms);
 }
@@ -179,7 +183,9 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   private constructor(shm: SharedMemory, id: number | undefined, options: MailboxGroupOptions) {
     this.#shm = shm;
     this.#handle = SharedMemory.handleOf(shm);
-    const [members, capacity, ringsOffset, stride] = native.mailboxCheck(this.#handle) as number[];
+    const geometry = native.mailboxCheck(this.#handle);
+    if (geometry === null) throw notInitialised(shm.name);
+    const [members, capacity, ringsOffset, stride] = geometry;
     this.#members = members;
     this.#capacity = capacity;
     this.#u32 = new Uint32Array(shm.buffer);
@@ -242,18 +248,21 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     validateObject(options, 'options');
     doorbellOption(options.doorbell);
     spinOption(options.spin, 'options.spin');
-    // A creator makes the object, sizes it, then publishes the header last: a join that races
-    // with it sees an empty or uninitialised segment for a moment, so it re-opens for a while.
+    // A creator that makes the object, sizes it, then publishes the header last can be caught
+    // half-way: mailboxCheck returns null until the header is published, so re-open for a while.
     for (let attempt = 0; ; attempt++) {
       const shm = SharedMemory.open(full);
+      let ready: boolean;
       try {
-        native.mailboxCheck(SharedMemory.handleOf(shm));
-        return new MailboxGroup(shm, (options as MailboxGroupJoinOptions).id, options as MailboxGroupJoinOptions);
+        ready = native.mailboxCheck(SharedMemory.handleOf(shm)) !== null;
+        if (ready) return new MailboxGroup(shm, (options as MailboxGroupJoinOptions).id, options as MailboxGroupJoinOptions);
       } catch (err) {
         shm.close();
-        if (attempt >= 50 || !/not initialised|too small/.test((err as Error).message)) throw err;
-        sleepMs(2);
+        throw err;
       }
+      shm.close();
+      if (attempt >= 50) throw notInitialised(full);
+      sleepMs(2);
     }
   }
 
