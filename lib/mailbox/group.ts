@@ -5,6 +5,7 @@
 // is called only to sleep, to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from '../internal/binding';
 import { AbortError, asAbortError, closedError, InterprocError, TimeoutError } from '../internal/errors';
+import { isAlive, selfIdentity } from '../internal/liveness';
 import { POOLED_MAX, SegmentCopier } from './copy-pool';
 import { byteLengthOf, makeView } from '../internal/bytes';
 import { layout, maxMessage, ownedCopy, RingConsumer, RingProducer } from './ring';
@@ -481,18 +482,18 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       if (g1 !== g2) continue;
       if (g1 & 1) {
         // A join in progress; if the joiner died half-way, the slot is as good as dead.
-        const dead = pid !== 0 && native.processStartTime(pid) !== start;
+        const dead = pid !== 0 && !isAlive(pid, start);
         return { gen: g1, pid, efd: -1, state: dead ? 'dead' : 'alive' };
       }
       if (pid === 0) return { gen: g1, pid, efd, state: g1 === 0 ? 'free' : 'left' };
-      return { gen: g1, pid, efd, state: native.processStartTime(pid) === start ? 'alive' : 'dead' };
+      return { gen: g1, pid, efd, state: isAlive(pid, start) ? 'alive' : 'dead' };
     }
   }
 
   /** Takes slot `want` (or the first takeable one): free, left, or held by a dead process. */
   #claim(want: number | undefined): [number, number] {
     const ids = want === undefined ? [...Array(this.#members).keys()] : [want];
-    const start = native.processStartTime(process.pid);
+    const { pid: self, startTime: start } = selfIdentity();
     for (const id of ids) {
       const s = this.#readSlot(id);
       if (s.state === 'alive') continue;
@@ -500,7 +501,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       const genIdx = base + (layout.slotGen >> 2);
       const writing = s.gen & 1 ? s.gen + 2 : s.gen + 1; // odd while we write our identity
       if (Atomics.compareExchange(this.#u32, genIdx, s.gen, writing) !== s.gen) continue; // lost a race
-      Atomics.store(this.#u32, base + (layout.slotPid >> 2), process.pid);
+      Atomics.store(this.#u32, base + (layout.slotPid >> 2), self);
       Atomics.store(this.#u32, base + (layout.slotStartLo >> 2), start % 2 ** 32);
       Atomics.store(this.#u32, base + (layout.slotStartHi >> 2), Math.floor(start / 2 ** 32));
       Atomics.store(this.#u32, base + (layout.slotEventfd >> 2), this.#efd >>> 0);
