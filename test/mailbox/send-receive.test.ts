@@ -176,7 +176,7 @@ describe('MailboxGroup: send and receive', () => {
     expect(a.trySend(1, 'two')).toBe(true);
     const one = b.tryReceive(0)!.data;
     try {
-      structuredClone(one, { transfer: [one.buffer] });
+      structuredClone(one, { transfer: [one.buffer as ArrayBuffer] });
     } catch {
       // newer Node versions refuse to transfer an untransferable buffer: equally fine
     }
