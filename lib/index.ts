@@ -19,8 +19,12 @@ export type {
   SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,
   ReceiveOptions as ChannelReceiveOptions,
 } from './channel/channel';
-export { Mailbox, MailboxGroup } from './mailbox/group';
+export { MailboxGroup } from './mailbox/group';
+export { Mailbox } from './mailbox/mailbox';
 export type {
-  Doorbell, MailboxGroupCreateOptions, MailboxGroupJoinOptions, MailboxGroupOptions, MemberInfo, MemberState,
-  Message as MailboxMessage, MessageData, MessageView, ReceiveOptions as MailboxReceiveOptions, ReceiveManyOptions as MailboxReceiveManyOptions, SendOptions, SyncOptions,
+  Doorbell, MailboxGroupCreateOptions, MailboxGroupJoinOptions, MailboxGroupOptions,
+  ReceiveOptions as MailboxReceiveOptions, ReceiveManyOptions as MailboxReceiveManyOptions, SendOptions, SyncOptions,
 } from './mailbox/group';
+export type { Message as MailboxMessage, MessageView } from './mailbox/inbox';
+export type { MessageData } from './mailbox/outbox';
+export type { MemberInfo, MemberState } from './mailbox/segment';

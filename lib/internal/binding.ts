@@ -82,8 +82,8 @@ export interface NativeBinding {
   mailboxLayout(): import('../mailbox/ring').RingLayout;
   mailboxSize(members: number, ringSize: number): number;
   mailboxInit(handle: Handle, members: number, ringSize: number): void;
-  /** [members, ringSize, ringsOffset, ringStride]; throws ERR_MAILBOX_INCOMPATIBLE */
-  mailboxCheck(handle: Handle): [number, number, number, number];
+  /** [members, ringSize, ringsOffset, ringStride]; null while no header is published yet; throws ERR_MAILBOX_INCOMPATIBLE */
+  mailboxCheck(handle: Handle): [number, number, number, number] | null;
   processStartTime(pid: number): number;
   doorbellCreate(): number;
   doorbellRing(fd: number): void;

@@ -31,6 +31,15 @@ export interface RingLayout {
 }
 
 export const layout: RingLayout = native.mailboxLayout();
+
+// A ring's sleep flags (native/core/mailbox/ring.hpp, enum Sleep): whether a side is asleep, and on what.
+/** Nobody sleeps. */
+export const AWAKE = 0;
+/** Asleep on the member's futex bell word (sync waits, and async ones with the 'futex' doorbell). */
+export const FUTEX = 1;
+/** Asleep in the event loop, on the member's eventfd (lib/mailbox/doorbell.ts). */
+export const EVENTFD = 2;
+
 const HEADER = layout.recordHeader;
 const PAD = layout.padMarker;
 /** takeMany copies a run of records with one allocation of at most this many bytes (or one record). */
@@ -168,7 +177,7 @@ export class RingProducer {
     return takeFlag(this.#u32, this.#sleepIdx);
   }
 
-  /** Announces that the producer is about to sleep until space frees (kind 1 futex, 2 eventfd), or clears it (0). */
+  /** Announces that the producer is about to sleep until space frees (FUTEX or EVENTFD), or clears it (AWAKE). */
   setSleep(kind: number): void {
     setFlag(this.#u32, this.#ownSleepIdx, kind);
   }
@@ -372,7 +381,7 @@ export class RingConsumer {
     return takeFlag(this.#u32, this.#producerSleepIdx);
   }
 
-  /** Announces that the consumer is about to sleep until a message comes (kind 1 futex, 2 eventfd), or clears it (0). */
+  /** Announces that the consumer is about to sleep until a message comes (FUTEX or EVENTFD), or clears it (AWAKE). */
   setSleep(kind: number): void {
     setFlag(this.#u32, this.#sleepIdx, kind);
   }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, SharedMemory } from '../../lib';
 import { native } from '../../lib/internal/binding';
-import { kDoorbellMode } from '../../lib/mailbox/group';
+import { kDoorbellMode } from '../../lib/mailbox/doorbell';
 import { forkFixture, killAll, leftoverShm, nextMessage, uniqueName } from '../helpers/util';
 
 const ROUND_TRIPS = 20000;

@@ -4,6 +4,7 @@
 // up, to sleep, or to wake a sleeper.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -83,10 +84,16 @@ Napi::Value JS_mailboxInit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// mailboxCheck(handle) -> [members, capacity, ringsOffset, ringStride]; ERR_MAILBOX_INCOMPATIBLE otherwise
+// mailboxCheck(handle) -> [members, capacity, ringsOffset, ringStride]; null while the header is not
+// published yet (the segment is smaller than a header, or its state is not "ready": a creator is
+// still at work, so a joiner may retry); ERR_MAILBOX_INCOMPATIBLE otherwise.
 Napi::Value JS_mailboxCheck(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
+  auto* header = reinterpret_cast<GroupHeader*>(m->at(0, sizeof(GroupHeader)));
+  if (header == nullptr || std::atomic_ref<uint32_t>(header->state).load(std::memory_order_acquire) != 1) {
+    return env.Null();
+  }
   GroupLayout l;
   const char* why = checkGroup(m->at(0, 0), m->size(), &l);
   if (why != nullptr) throw codedError(env, "ERR_MAILBOX_INCOMPATIBLE", why);

@@ -1,0 +1,134 @@
+// The sending side of a mailbox member: its rings to every other member. A send writes only into
+// this member's own ring towards the receiver and publishes it (one index store), waking the
+// receiver when it announced a sleep; while corked, records are written but published together.
+import { byteLengthOf } from '../internal/bytes';
+import { ArgValueError, invalidType, OutOfRangeError, validateInteger } from '../internal/validate';
+import type { Waker } from './inbox';
+import { AWAKE, RingProducer } from './ring';
+import type { GroupSegment } from './segment';
+import { Waiter } from './waiters';
+
+export type MessageData = Uint8Array | ArrayBufferView | ArrayBuffer | string;
+
+/** The bytes of a message as the ring copies them: a Uint8Array over them, or the string itself. */
+export function bytesOf(data: unknown): Uint8Array | string {
+  if (typeof data === 'string' || data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw invalidType('data', 'of type string or an instance of Buffer, TypedArray, DataView or ArrayBuffer', data);
+}
+
+export class Outbox {
+  readonly #id: number;
+  readonly #members: number;
+  readonly #out: (RingProducer | undefined)[] = [];
+  readonly #bells: Waker;
+  #corked = 0;
+
+  constructor(segment: GroupSegment, id: number, bells: Waker) {
+    this.#id = id;
+    this.#members = segment.members;
+    this.#bells = bells;
+    for (let p = 0; p < this.#members; p++) {
+      if (p === id) continue;
+      this.#out[p] = new RingProducer(segment.u32, segment.buf, segment.ringOffset(id, p));
+      this.#out[p]!.setSleep(AWAKE); // a predecessor in this slot may have died asleep: its flag is ours to clear
+    }
+  }
+
+  /** The ring to `to`, after checking the argument: another member's id. */
+  ring(to: unknown): RingProducer {
+    // Fast path for a valid id; anything else goes through the full check for its error message.
+    if (typeof to === 'number' && to !== this.#id) {
+      const ring = this.#out[to];
+      if (ring !== undefined) return ring;
+    }
+    validateInteger(to, 'to', 0, this.#members - 1);
+    if (to === this.#id) throw new ArgValueError(`The argument 'to' must not be this member's own id. Received ${to}`);
+    return this.#out[to]!;
+  }
+
+  /** The payload's length in bytes, checked against what the ring accepts. */
+  length(bytes: Uint8Array | string, ring: RingProducer): number {
+    const len = typeof bytes === 'string' ? Buffer.byteLength(bytes) : byteLengthOf(bytes);
+    if (len > ring.max) {
+      throw new OutOfRangeError(`The message is too large for this mailbox group: ${len} bytes, at most ${ring.max}`);
+    }
+    return len;
+  }
+
+  /** Writes one message into the ring to `to` (published unless corked); false when it has no room now. */
+  write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
+    const corked = this.#corked > 0;
+    const sleeping = ring.tryWrite(bytes, len, !corked);
+    if (sleeping === false) {
+      // Full while corked: what is written must become visible, or the receiver could never make room.
+      if (corked && ring.unpublished) this.#publish(to);
+      return false;
+    }
+    if (sleeping !== AWAKE) this.#bells.wake(to, sleeping);
+    return true;
+  }
+
+  cork(): void {
+    this.#corked++;
+  }
+
+  /** Undoes one cork(); the last one publishes what was written meanwhile. */
+  uncork(): void {
+    if (this.#corked === 0 || --this.#corked > 0) return;
+    this.publishAll();
+  }
+
+  /** Publishes every ring with records written while corked (a few members: a scan is cheaper than a set per send). */
+  publishAll(): void {
+    const out = this.#out;
+    for (let p = 0; p < out.length; p++) if (out[p]?.unpublished) this.#publish(p);
+  }
+
+  disarm(): void {
+    for (const ring of this.#out) ring?.setSleep(AWAKE);
+  }
+
+  #publish(to: number): void {
+    const sleeping = this.#out[to]!.publish();
+    if (sleeping !== AWAKE) this.#bells.wake(to, sleeping);
+  }
+}
+
+/** What a waiting send needs to know about its receiver: whether it died or left. */
+export interface Peers {
+  gone(id: number): Error | undefined;
+}
+
+/** A send waiting for room in the ring to `to`. */
+export class SendWait extends Waiter {
+  readonly #outbox: Outbox;
+  readonly #peers: Peers;
+  readonly #to: number;
+  readonly #ring: RingProducer;
+  readonly #bytes: Uint8Array | string;
+  readonly #len: number;
+
+  constructor(outbox: Outbox, peers: Peers, to: number, ring: RingProducer, bytes: Uint8Array | string, len: number) {
+    super();
+    this.#outbox = outbox;
+    this.#peers = peers;
+    this.#to = to;
+    this.#ring = ring;
+    this.#bytes = bytes;
+    this.#len = len;
+  }
+
+  attempt(): true | undefined {
+    return this.#outbox.write(this.#to, this.#ring, this.#bytes, this.#len) ? true : undefined;
+  }
+
+  arm(kind: number): void {
+    this.#ring.setSleep(kind);
+  }
+
+  dead(): Error | undefined {
+    return this.#peers.gone(this.#to);
+  }
+}

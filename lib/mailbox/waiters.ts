@@ -1,0 +1,231 @@
+// The wait engine of a mailbox member: the operations that cannot complete yet (a receive with
+// nothing to read, a send into a full ring) and how they sleep until they can. Async waits are
+// served in arrival order each time something may have changed (a doorbell, a liveness tick, a new
+// waiter); sync waits sleep the thread on the futex bell in slices. Either way a sleep is the
+// handshake of docs/design.md ("wake-up protocol"): announce it in the rings' sleep flags,
+// re-check, and only then sleep; and every LIVENESS_MS a sleeper re-checks that the peers it
+// waits on are alive (a /proc read), so a peer that died never leaves it asleep.
+import { AbortError, TimeoutError } from '../internal/errors';
+import { Deferred, type DeferredOptions } from '../internal/deferred';
+import { AWAKE, FUTEX } from './ring';
+
+/** How often a sleeping receiver or sender re-checks that the peers it depends on are alive. */
+export const LIVENESS_MS = 50;
+
+/** What this member sleeps on (lib/mailbox/doorbell.ts, OwnDoorbell). */
+export interface Bell {
+  /** The sleep kind async waits announce in the rings' sleep flags. */
+  readonly kind: number;
+  /** The bell word now: a wake-up after this read changes it, so a sleep on `seen` returns at once. */
+  seen(): number;
+  /** Blocks the thread until the bell moves from `seen` or `ms` pass; true when the time ran out. */
+  waitSync(seen: number, ms: number): boolean;
+  /** Returns to the event loop; the bell's onRing runs after a wake-up (or a liveness slice). */
+  sleep(seen: number): void;
+  /** Nothing waits any more: nothing may keep the process alive. */
+  idle(): void;
+}
+
+/** What the waits of one member need from the rest of it. */
+export interface WaitHost {
+  /** Clears every sleep flag this member raised (before the waiters announce theirs again). */
+  disarm(): void;
+  /** About to sleep: wake-ups this member put off are due now. */
+  beforeSleep(): void;
+}
+
+/**
+ * One operation that may have to wait: the engine calls attempt() until it gives a result, and
+ * arm() around each sleep. The operation (a receive, a send) subclasses it with its arguments as
+ * fields, so a wait costs one object and no closures.
+ */
+export abstract class Waiter {
+  /** The result, or undefined when the operation cannot complete yet; may throw (that ends it). */
+  abstract attempt(): unknown;
+  /** Announces (kind FUTEX or EVENTFD) or withdraws (AWAKE) this operation's sleep in its rings' flags. */
+  abstract arm(kind: number): void;
+  /** Why waiting is pointless (the peer died, or left), if it is. */
+  abstract dead(): Error | undefined;
+  /** @internal Set by the engine for an async wait. */
+  settle: Deferred<unknown> | undefined;
+}
+
+/** A wait with neither a timeout nor a signal: the Deferred never cancels, so it needs no what or onCancel. */
+const UNBOUNDED: DeferredOptions = { what: 'mailbox wait' };
+
+export class WaitEngine {
+  readonly #bell: Bell;
+  readonly #host: WaitHost;
+  readonly #waiters = new Set<Waiter>();
+  readonly #onTick = () => {
+    if (this.#waiters.size > 0) this.#pump(true);
+    else this.#stopLiveness();
+  };
+  #liveness: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(bell: Bell, host: WaitHost) {
+    this.#bell = bell;
+    this.#host = host;
+  }
+
+  /** Polls attempt() for `us` microseconds (blocking the thread); its result, or undefined. */
+  spin(w: Waiter, us: number): unknown {
+    const end = performance.now() + us / 1000;
+    for (let i = 1; ; i++) {
+      const r = w.attempt();
+      if (r !== undefined) return r;
+      if ((i & 31) === 0 && performance.now() >= end) return undefined;
+    }
+  }
+
+  /**
+   * Waits without blocking the event loop until `w` completes: resolves with its result, rejects
+   * with what it throws, with its dead() error, a TimeoutError (after `timeout` ms, `what` in the
+   * message), an AbortError (signal), or `close(err)`'s error.
+   */
+  wait(w: Waiter, timeout: number | undefined, signal: AbortSignal | undefined, what: string): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    const d = new Deferred<unknown>(timeout === undefined && signal === undefined ? UNBOUNDED
+      : { timeout, signal, what, onCancel: () => this.#drop(w) });
+    w.settle = d;
+    this.#waiters.add(w);
+    this.#pump(); // peers' liveness: on the first tick, LIVENESS_MS from now
+    return d.promise;
+  }
+
+  /**
+   * Blocking wait: announce the sleep, re-check, sleep on the futex bell in slices (so a dead peer
+   * is noticed), until w.attempt() gives a result. Throws a TimeoutError after `timeout` ms.
+   */
+  waitSync(w: Waiter, timeout: number | undefined, spin: number, what: string): unknown {
+    let r = w.attempt();
+    if (r !== undefined) return r;
+    if (spin > 0 && (r = this.spin(w, spin)) !== undefined) return r;
+    // No clock reads on the way to sleep unless a timeout asks for them.
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    let checkPeers = false; // a /proc read: only after a quiet slice, not before every sleep
+    let armed = false;
+    try {
+      for (;;) {
+        const seen = this.#bell.seen();
+        w.arm(FUTEX);
+        armed = true;
+        if ((r = w.attempt()) !== undefined) return r;
+        if (checkPeers) {
+          const gone = w.dead();
+          if (gone !== undefined) throw gone;
+        }
+        let slice = LIVENESS_MS;
+        if (deadline !== Infinity) {
+          const left = deadline - performance.now();
+          if (left <= 0) throw new TimeoutError(what, timeout);
+          if (left < slice) slice = left;
+        }
+        this.#host.beforeSleep();
+        checkPeers = this.#bell.waitSync(seen, slice);
+        w.arm(AWAKE);
+        armed = false;
+        if ((r = w.attempt()) !== undefined) return r;
+      }
+    } finally {
+      if (armed) w.arm(AWAKE);
+      if (this.#waiters.size > 0) this.#pump(); // async waiters' flags were overwritten: re-arm them
+    }
+  }
+
+  /** Something may have changed (the doorbell rang): serve the waiters, and sleep again if some remain. */
+  pump(): void {
+    this.#pump();
+  }
+
+  /** Ends every wait with `err` and stops the engine (the member is closing). */
+  close(err: Error): void {
+    this.#closed = true;
+    for (const w of [...this.#waiters]) this.#finish(w, err);
+    this.#stopLiveness();
+  }
+
+  /** Takes `w` out after its Deferred ended it (timeout or abort). */
+  #drop(w: Waiter): void {
+    if (this.#waiters.delete(w) && this.#waiters.size === 0) this.#bell.idle();
+  }
+
+  #finish(w: Waiter, err: unknown, value?: unknown): void {
+    if (!this.#waiters.delete(w)) return;
+    if (err !== undefined) w.settle!.reject(err);
+    else w.settle!.resolve(value);
+    if (this.#waiters.size === 0) this.#bell.idle();
+  }
+
+  /** Serves pending async operations in arrival order; true when one completed. */
+  #serve(): boolean {
+    let progressed = false;
+    // Iterating the Set itself (no copy per wake-up) is safe: #finish only deletes the current
+    // waiter, and what it resolves runs later, as a microtask.
+    for (const w of this.#waiters) {
+      let r: unknown;
+      try {
+        r = w.attempt();
+      } catch (err) {
+        this.#finish(w, err);
+        progressed = true;
+        continue;
+      }
+      if (r !== undefined) {
+        this.#finish(w, undefined, r);
+        progressed = true;
+      }
+    }
+    return progressed;
+  }
+
+  /**
+   * Runs whenever something may have changed (a doorbell, a liveness tick, a new waiter): serve
+   * what can be served, then announce the sleep on the rings still waited on, re-check (the other
+   * half of the handshake) and, if still nothing, go back to the event loop until the doorbell rings.
+   */
+  #pump(checkPeers = false): void {
+    if (this.#closed) return;
+    this.#host.disarm();
+    for (;;) {
+      this.#serve();
+      if (this.#waiters.size === 0) return;
+      const seen = this.#bell.seen();
+      const kind = this.#bell.kind;
+      for (const w of this.#waiters) w.arm(kind);
+      if (this.#serve()) continue;
+      // Liveness costs a /proc read: done for a new wait and on the periodic tick, not per doorbell.
+      if (checkPeers) {
+        for (const w of [...this.#waiters]) {
+          const gone = w.dead();
+          if (gone !== undefined) this.#finish(w, gone);
+        }
+      }
+      if (this.#waiters.size === 0) {
+        this.#host.disarm();
+        return;
+      }
+      this.#host.beforeSleep();
+      this.#sleep(seen);
+      return;
+    }
+  }
+
+  #sleep(seen: number): void {
+    if (this.#liveness === undefined) {
+      // One unref'd interval while operations wait; it stops itself on the first idle tick, so a
+      // steady conversation does not create a timer per message.
+      this.#liveness = setInterval(this.#onTick, LIVENESS_MS);
+      this.#liveness.unref();
+    }
+    this.#bell.sleep(seen);
+  }
+
+  #stopLiveness(): void {
+    if (this.#liveness !== undefined) {
+      clearInterval(this.#liveness);
+      this.#liveness = undefined;
+    }
+  }
+}
