@@ -1,16 +1,26 @@
 // Loads the native addon and types it. `bindings` looks for a local build first (build/Release, then
 // build/Debug) and then for a prebuild made by `npm run prebuildify` (prebuilds/<platform>-<arch>/).
 import path from 'node:path';
+import { FutexWaitOutcome } from './contract';
 
 export type Handle = object & { readonly __brand?: 'interproc.handle' };
 /** [handle, buffer, fd, size, created] */
 export type SegmentTuple = [Handle, ArrayBuffer, number, number, boolean];
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
-/** native.futexWait's codes, in order. */
-export const WAIT_OUTCOMES: readonly WaitResult[] = ['ok', 'not-equal', 'timed-out'];
-export const WAIT_TIMED_OUT = 2;
+/** native.futexWait's codes (FutexWaitOutcome, native/contract/contract.json) to their names. */
+export const WAIT_OUTCOMES: readonly WaitResult[] = (() => {
+  const names: WaitResult[] = [];
+  names[FutexWaitOutcome.Ok] = 'ok';
+  names[FutexWaitOutcome.NotEqual] = 'not-equal';
+  names[FutexWaitOutcome.TimedOut] = 'timed-out';
+  return names;
+})();
+export const WAIT_TIMED_OUT = FutexWaitOutcome.TimedOut;
 
-/** Readiness of an fd on this thread's event loop (libuv poll). events: 1 readable, 2 writable, 4 disconnect. */
+/**
+ * Readiness of an fd on this thread's event loop (libuv poll). events: POLL_READABLE, POLL_WRITABLE,
+ * POLL_DISCONNECT (1, 2, 4: lib/internal/contract.ts).
+ */
 export interface FdWatcher {
   start(events: number): void;
   stop(): void;
@@ -40,13 +50,14 @@ export interface NativeBinding {
   shmUnlink(name: string): boolean;
   shmClose(handle: Handle, buffer: ArrayBuffer): void;
   shmSizeSealed(handle: Handle): boolean;
-  /** 0 ok, 1 not-equal, 2 timed-out (WAIT_OUTCOMES); undefined when a worker is being terminated. */
+  /** A FutexWaitOutcome (0 ok, 1 not-equal, 2 timed-out: WAIT_OUTCOMES); undefined when a worker is being terminated. */
   futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): number | undefined;
   futexWake(handle: Handle, byteOffset: number, count: number): number;
   futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
     keepAlive: object): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
-  // Synchronisation primitives (native/binding/sync/sync_wrap.cc); codes in lib/sync-common.ts.
+  // Synchronisation primitives (native/binding/sync/sync_wrap.cc); kind SyncKind, op SyncOp or SyncRelease,
+  // results SyncOutcome (lib/internal/contract.ts).
   syncInit(kind: number, handle: Handle, byteOffset: number, param: number, flags?: number): void;
   syncAttach(kind: number, handle: Handle, byteOffset: number): number;
   syncTry(op: number, handle: Handle, byteOffset: number): number;
@@ -58,7 +69,8 @@ export interface NativeBinding {
   syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
   syncArrive(handle: Handle, byteOffset: number): [number, number];
   syncInfo(kind: number, handle: Handle, byteOffset: number): any;
-  // sockets (native/binding/channel/channel_wrap.cc); kind 0 stream | 1 seqpacket | 2 datagram, family 0 path | 1 abstract | 2 TCP
+  // sockets (native/binding/channel/channel_wrap.cc); kind a SocketKind (0 stream | 1 seqpacket | 2 datagram),
+  // family an AddressFamily (0 path | 1 abstract | 2 TCP), flags, out[] slots and bits SOCK_* (lib/internal/contract.ts)
   sockListen(kind: number, family: number, name: string, port: number, backlog: number, mode: number, replaceStale: boolean): number;
   sockConnect(kind: number, family: number, name: string, port: number): [fd: number, pending: boolean];
   sockConnectResult(fd: number, address?: string): void;

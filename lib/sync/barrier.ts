@@ -4,14 +4,15 @@
 import { native } from '../internal/binding';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { BrokenBarrierError, TimeoutError } from './errors';
 import { validateInteger, validateObject } from '../internal/validate';
 
-const MAX_PARTIES = 100;
+const MAX_PARTIES = BARRIER_MAX_PARTIES;
 
 export interface BarrierOptions {
   /** Number of parties (threads, usually one per process) that must arrive; 1 to 100. */
@@ -28,9 +29,9 @@ export class Barrier extends SyncObject {
   /** Bytes a Barrier of `parties` takes: 64 + 64 per party. */
   static byteLength(parties: number): number {
     validateInteger(parties, 'parties', 1, MAX_PARTIES);
-    return 64 + 64 * parties;
+    return BARRIER_HEADER_BYTES + BARRIER_PARTY_BYTES * parties;
   }
-  static readonly alignment = 8;
+  static readonly alignment = ALIGNMENT;
   static readonly maxParties = MAX_PARTIES;
   #parties: number;
   #pending = false;
@@ -48,7 +49,7 @@ export class Barrier extends SyncObject {
   }
 
   static openAt(shm: SharedMemory, byteOffset: number): Barrier {
-    const [s, off] = placement(shm, byteOffset, 64);
+    const [s, off] = placement(shm, byteOffset, BARRIER_HEADER_BYTES);
     const parties = native.syncAttach(Kind.Barrier, SharedMemory.handleOf(s), off);
     return new Barrier(new Place(s, off, false), parties);
   }

@@ -4,7 +4,8 @@ import { native } from '../internal/binding';
 import { Mutex, MutexGuard } from './mutex';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  CONDITION_BYTES, SYNC_NOTIFY_ALL,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
@@ -17,8 +18,8 @@ function mutexOf(value: unknown): Mutex {
 }
 
 export class Condition extends SyncObject {
-  static readonly byteLength = 64;
-  static readonly alignment = 8;
+  static readonly byteLength = CONDITION_BYTES;
+  static readonly alignment = ALIGNMENT;
 
   private constructor(place: Place) {
     super(place);
@@ -98,7 +99,7 @@ export class Condition extends SyncObject {
 
   /** Wakes every waiter; returns how many were woken. */
   notifyAll(): number {
-    return native.syncRelease(Rel.CondNotify, this.place.handle('Condition'), this.place.offset, 0x7fffffff) as number;
+    return native.syncRelease(Rel.CondNotify, this.place.handle('Condition'), this.place.offset, SYNC_NOTIFY_ALL) as number;
   }
 
 }

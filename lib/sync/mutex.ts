@@ -4,7 +4,8 @@
 import { native } from '../internal/binding';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  MUTEX_BYTES,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
@@ -42,9 +43,9 @@ export class MutexGuard implements Disposable {
 
 export class Mutex extends SyncObject {
   /** Bytes a Mutex takes in a SharedMemory. */
-  static readonly byteLength = 64;
+  static readonly byteLength = MUTEX_BYTES;
   /** Required alignment of its byte offset (64 is best: one cache line). */
-  static readonly alignment = 8;
+  static readonly alignment = ALIGNMENT;
 
   private constructor(place: Place) {
     super(place);

@@ -1,21 +1,24 @@
 // What the five synchronisation classes share: where an object lives (a SharedMemory and a byte
 // offset, or a small named segment of its own), option checks, and the async wait with AbortSignal.
 import { native, type Handle } from '../internal/binding';
+import { SYNC_ALIGNMENT, SyncKind as Kind, SyncOp as Op, SyncOutcome as Outcome, SyncRelease as Rel } from '../internal/contract';
 import { abortableNative, AbortError, closedError } from '../internal/errors';
 import { SharedMemory } from '../shm/shared-memory';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from '../internal/validate';
 
-/** Kinds, operation codes and outcomes shared with native/binding/sync_wrap.cc. */
-export enum Kind { Mutex = 1, Semaphore = 2, Condition = 3, Barrier = 4, RwLock = 5 }
-export enum Op { MutexLock = 1, SemAcquire = 2, CondWait = 3, BarrierPass = 4, RwRead = 5, RwWrite = 6 }
-export enum Rel {
-  MutexUnlock = 1, SemRelease = 2, CondNotify = 3, BarrierLeave = 4, RwUnlockRead = 5, RwUnlockWrite = 6,
-  BarrierReset = 7, BarrierBreak = 8,
-}
-export enum Outcome { Acquired = 0, OwnerDead = 1, Busy = 2, TimedOut = 3, Broken = 4, OwnerDeadNoLock = 8 }
+/**
+ * Kinds, operation codes, outcomes, sizes and limits shared with native/binding/sync/sync_wrap.cc and
+ * native/core/sync: defined in native/contract/contract.json, re-exported here under the names the
+ * five classes use.
+ */
+export { Kind, Op, Rel, Outcome };
+export {
+  BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES, CONDITION_BYTES, MUTEX_BYTES, RWLOCK_BYTES,
+  RWLOCK_READERS, SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG, SYNC_NOTIFY_ALL,
+} from '../internal/contract';
 
 /** Every object's offset must be a multiple of this (64, a cache line, is best). */
-export const ALIGNMENT = 8;
+export const ALIGNMENT = SYNC_ALIGNMENT;
 
 export interface WaitOptions {
   /** Milliseconds to wait at most; default: no limit. */

@@ -3,7 +3,8 @@
 import { native } from '../internal/binding';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  RWLOCK_BYTES, RWLOCK_READERS,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
@@ -41,9 +42,9 @@ export class RwLockGuard implements Disposable {
 
 export class RwLock extends SyncObject {
   /** Bytes an RwLock takes: 64 + 64 per reader slot (32 concurrently reading threads). */
-  static readonly byteLength = 64 + 64 * 32;
-  static readonly alignment = 8;
-  static readonly maxReaders = 32;
+  static readonly byteLength = RWLOCK_BYTES;
+  static readonly alignment = ALIGNMENT;
+  static readonly maxReaders = RWLOCK_READERS;
 
   private constructor(place: Place) {
     super(place);

@@ -5,14 +5,15 @@
 import { native } from '../internal/binding';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { TimeoutError } from './errors';
 import { validateBoolean, validateInteger, validateObject } from '../internal/validate';
 
-const MAX_VALUE = 0x7fffffff;
+const MAX_VALUE = SEMAPHORE_MAX_VALUE;
 
 export interface SemaphoreOptions {
   /** Initial number of permits (0 to 2^31 - 1); default 1. */
@@ -59,14 +60,14 @@ function initialValue(options: unknown): [number, boolean] {
   return [options.value, robust];
 }
 
-const ROBUST_BYTES = 64 + 64 * 32;
+const ROBUST_BYTES = SEMAPHORE_ROBUST_BYTES;
 
 export class Semaphore extends SyncObject {
   /** Bytes of an ownerless Semaphore. */
-  static readonly byteLength = 64;
+  static readonly byteLength = SEMAPHORE_BYTES;
   /** Bytes of a robust Semaphore ({ robust: true }). */
   static readonly robustByteLength = ROBUST_BYTES;
-  static readonly alignment = 8;
+  static readonly alignment = ALIGNMENT;
   static readonly maxValue = MAX_VALUE;
 
   private constructor(place: Place) {
@@ -76,7 +77,7 @@ export class Semaphore extends SyncObject {
   static initAt(shm: SharedMemory, byteOffset: number, options?: SemaphoreOptions): Semaphore {
     const [value, robust] = initialValue(options);
     const [s, off] = placement(shm, byteOffset, robust ? ROBUST_BYTES : Semaphore.byteLength);
-    native.syncInit(Kind.Semaphore, SharedMemory.handleOf(s), off, value, robust ? 1 : 0);
+    native.syncInit(Kind.Semaphore, SharedMemory.handleOf(s), off, value, robust ? SEMAPHORE_ROBUST_FLAG : 0);
     return Semaphore.openAt(s, off);
   }
 
@@ -89,7 +90,7 @@ export class Semaphore extends SyncObject {
   static create(name: string, options?: SemaphoreOptions & NamedOptions): Semaphore {
     const [value, robust] = initialValue(options);
     return new Semaphore(createNamed(name, options, robust ? ROBUST_BYTES : Semaphore.byteLength, (p) => {
-      native.syncInit(Kind.Semaphore, p.handle('Semaphore'), 0, value, robust ? 1 : 0);
+      native.syncInit(Kind.Semaphore, p.handle('Semaphore'), 0, value, robust ? SEMAPHORE_ROBUST_FLAG : 0);
       native.syncAttach(Kind.Semaphore, p.handle('Semaphore'), 0);
     }));
   }

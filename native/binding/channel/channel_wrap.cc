@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/channel/socket.hpp"
+#include "core/internal/contract.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/registry.hpp"
 
@@ -60,9 +61,17 @@ void untrack(Napi::Env env, int fd) {
   if (it != gTracked.end()) it->second.erase(fd);
 }
 
-constexpr size_t kFdSlot = 5;
-constexpr size_t kAddrLenSlot = kFdSlot + kMaxFdsPerMessage;  // 258
-constexpr size_t kOutLength = kAddrLenSlot + 1;
+// The out[] slots and bits, shared with lib/channel, are defined in native/contract/contract.json.
+constexpr size_t kFdSlot = contract::SOCK_OUT_FDS;
+constexpr size_t kAddrLenSlot = contract::SOCK_OUT_ADDR_LEN;
+constexpr size_t kOutLength = contract::SOCK_OUT_LENGTH;
+static_assert(kAddrLenSlot == kFdSlot + kMaxFdsPerMessage && kOutLength == kAddrLenSlot + 1);
+// sockRecv and sockRecvMany below still write these slots, bits and flags by number: a contract that
+// moves one fails the build here until they follow.
+static_assert(contract::SOCK_OUT_BITS == 0 && contract::SOCK_OUT_PID == 1 && contract::SOCK_OUT_UID == 2 &&
+              contract::SOCK_OUT_GID == 3 && contract::SOCK_OUT_FD_COUNT == 4);
+static_assert(contract::SOCK_BIT_TRUNCATED == 1 && contract::SOCK_BIT_FDS_TRUNCATED == 2 && contract::SOCK_BIT_CREDENTIALS == 4);
+static_assert(contract::SOCK_RECV_PACKET == 1 && contract::SOCK_RECV_WANT_ADDRESS == 2);
 
 int fdArg(Napi::Env env, Napi::Value v, const char* what = "fd") {
   if (!v.IsNumber()) throw typeError(env, std::string(what) + " must be a number");
@@ -226,10 +235,13 @@ Napi::Value JS_sockRecv(const Napi::CallbackInfo& info) {
 //   -> messages received (0: none ready). Packet kinds only. Per message i, out[i*8 ..]:
 //   [length, bits (1 truncated | 2 fds truncated | 4 credentials), fdCount, fdStart, pid, uid, gid, addrLength];
 //   fds from out[kManyFdBase + fdStart]; the sender address of message i at addrOut[i * 128].
-constexpr size_t kManyRecord = 8;
-constexpr size_t kManyMax = 64;
-constexpr size_t kManyFdBase = kManyRecord * kManyMax;
-constexpr size_t kManyAddr = 128;
+constexpr size_t kManyRecord = contract::SOCK_MANY_RECORD;
+constexpr size_t kManyMax = contract::SOCK_MANY_MAX;
+constexpr size_t kManyFdBase = contract::SOCK_MANY_FD_BASE;
+constexpr size_t kManyAddr = contract::SOCK_MANY_ADDR_BYTES;
+static_assert(contract::SOCK_MANY_LENGTH == 0 && contract::SOCK_MANY_BITS == 1 && contract::SOCK_MANY_FD_COUNT == 2 &&
+              contract::SOCK_MANY_FD_START == 3 && contract::SOCK_MANY_PID == 4 && contract::SOCK_MANY_UID == 5 &&
+              contract::SOCK_MANY_GID == 6 && contract::SOCK_MANY_ADDR_LEN == 7 && kManyRecord == 8);
 
 Napi::Value JS_sockRecvMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

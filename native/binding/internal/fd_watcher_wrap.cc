@@ -21,6 +21,11 @@
 #include "core/mailbox/doorbell.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/registry.hpp"
+#include "core/internal/contract.hpp"
+
+// The event bits JS passes to start() and gets in the callback are libuv's (native/contract/contract.json).
+static_assert(UV_READABLE == interproc::contract::POLL_READABLE && UV_WRITABLE == interproc::contract::POLL_WRITABLE &&
+              UV_DISCONNECT == interproc::contract::POLL_DISCONNECT);
 
 namespace interproc::binding {
 namespace {

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cmath>
 
+#include "core/internal/contract.hpp"
 #include "core/sync/barrier.hpp"
 #include "core/sync/condition.hpp"
 #include "core/sync/mutex.hpp"
@@ -24,13 +25,26 @@ namespace {
 
 using MappingRef = std::shared_ptr<Mapping>;
 
-// Operation codes shared with lib/sync-common.ts.
+// Operation codes shared with lib/sync/object.ts, defined in native/contract/contract.json.
+constexpr int code(contract::SyncOp op) { return static_cast<int>(op); }
+constexpr int code(contract::SyncRelease op) { return static_cast<int>(op); }
 enum Op : int {
-  kMutexLock = 1, kSemAcquire = 2, kCondWait = 3, kBarrierPass = 4, kRwRead = 5, kRwWrite = 6,
+  kMutexLock = code(contract::SyncOp::MutexLock),
+  kSemAcquire = code(contract::SyncOp::SemAcquire),
+  kCondWait = code(contract::SyncOp::CondWait),
+  kBarrierPass = code(contract::SyncOp::BarrierPass),
+  kRwRead = code(contract::SyncOp::RwRead),
+  kRwWrite = code(contract::SyncOp::RwWrite),
 };
 enum Release : int {
-  kMutexUnlock = 1, kSemRelease = 2, kCondNotify = 3, kBarrierLeave = 4, kRwUnlockRead = 5, kRwUnlockWrite = 6,
-  kBarrierReset = 7, kBarrierBreak = 8,
+  kMutexUnlock = code(contract::SyncRelease::MutexUnlock),
+  kSemRelease = code(contract::SyncRelease::SemRelease),
+  kCondNotify = code(contract::SyncRelease::CondNotify),
+  kBarrierLeave = code(contract::SyncRelease::BarrierLeave),
+  kRwUnlockRead = code(contract::SyncRelease::RwUnlockRead),
+  kRwUnlockWrite = code(contract::SyncRelease::RwUnlockWrite),
+  kBarrierReset = code(contract::SyncRelease::BarrierReset),
+  kBarrierBreak = code(contract::SyncRelease::BarrierBreak),
 };
 
 SyncKind kindArg(Napi::Env env, Napi::Value v) {

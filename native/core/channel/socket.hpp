@@ -13,14 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "core/internal/contract.hpp"
 #include "core/internal/result.hpp"
 
 namespace interproc {
 
-enum class SocketKind : int { Stream = 0, SeqPacket = 1, Datagram = 2 };
+// Stream, SeqPacket, Datagram: the codes the binding takes are defined in native/contract/contract.json.
+using SocketKind = contract::SocketKind;
 
 struct SocketAddress {
-  enum class Family : int { Path = 0, Abstract = 1, Inet = 2 };
+  using Family = contract::AddressFamily;  // Path, Abstract, Inet (native/contract/contract.json)
   Family family = Family::Path;
   std::string name;   // filesystem path, abstract name (raw bytes, no leading NUL) or numeric IP
   uint16_t port = 0;  // Inet only
@@ -116,6 +118,6 @@ SocketAddress decodeAddress(const RawAddress& raw);
 Result<int> duplicateFd(int fd);
 
 // Maximum fds in one message (the kernel's SCM_MAX_FD).
-constexpr size_t kMaxFdsPerMessage = 253;
+constexpr size_t kMaxFdsPerMessage = contract::SOCK_MAX_FDS;
 
 }  // namespace interproc

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/internal/contract.hpp"
+
 namespace interproc::ring {
 
 constexpr uint32_t kMagic = 0x424D5049;  // "IPMB" little-endian
@@ -22,8 +24,13 @@ constexpr uint32_t kMaxCapacity = 1u << 30;
 constexpr uint32_t kMaxMembers = 64;
 
 // Who is asleep waiting on a ring (a word written only when a side is about to sleep, so a busy
-// conversation never touches it): 0 awake, 1 sleeping on its member's futex bell, 2 on its eventfd.
-enum Sleep : uint32_t { kAwake = 0, kFutex = 1, kEventfd = 2 };
+// conversation never touches it): 0 awake, 1 sleeping on its member's futex bell, 2 on its eventfd
+// (contract::MailboxSleep, which lib/mailbox reads too).
+enum Sleep : uint32_t {
+  kAwake = static_cast<uint32_t>(contract::MailboxSleep::Awake),
+  kFutex = static_cast<uint32_t>(contract::MailboxSleep::Futex),
+  kEventfd = static_cast<uint32_t>(contract::MailboxSleep::Eventfd),
+};
 
 // Group header at offset 0 (one cache line).
 struct GroupHeader {

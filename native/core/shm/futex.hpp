@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/internal/contract.hpp"
 #include "core/internal/result.hpp"
 
 namespace interproc::futex {
 
-enum class WaitOutcome { Ok, NotEqual, TimedOut };  // the binding's futexWait returns these as 0, 1, 2
+// Ok, NotEqual, TimedOut: the binding's futexWait returns these codes (native/contract/contract.json).
+using WaitOutcome = contract::FutexWaitOutcome;
 
 // Sleeps while *word == expected, until woken or until timeout_ns (relative, CLOCK_MONOTONIC)
 // elapses; nullopt waits forever. EINTR is retried with the remaining time.

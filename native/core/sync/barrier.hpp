@@ -11,6 +11,7 @@
 
 #include <cstddef>
 
+#include "core/internal/contract.hpp"
 #include "core/sync/robust_list.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
@@ -19,8 +20,10 @@ namespace interproc {
 
 class Barrier {
  public:
-  static constexpr uint32_t kMaxParties = 100;  // the waiter sleeps on every other slot at once
-  static constexpr size_t byteLength(uint32_t parties) { return 64 + size_t{64} * parties; }
+  static constexpr uint32_t kMaxParties = contract::BARRIER_MAX_PARTIES;  // the waiter sleeps on every other slot at once
+  static constexpr size_t byteLength(uint32_t parties) {
+    return contract::BARRIER_HEADER_BYTES + contract::BARRIER_PARTY_BYTES * parties;
+  }
   explicit Barrier(void* mem) : m_(static_cast<Layout*>(mem)) {}
   static void init(void* mem, uint32_t parties);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Barrier); }
@@ -71,7 +74,7 @@ class Barrier {
     uint8_t spare[32];
     Slot slots[1];  // parties of them
   };
-  static_assert(sizeof(Slot) == 64 && offsetof(Layout, slots) == 64);
+  static_assert(sizeof(Slot) == contract::BARRIER_PARTY_BYTES && offsetof(Layout, slots) == contract::BARRIER_HEADER_BYTES);
   Slot* ownSlot();
   bool anyGone() const;
   Layout* m_;

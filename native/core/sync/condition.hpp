@@ -10,6 +10,7 @@
 
 #include <cstddef>
 
+#include "core/internal/contract.hpp"
 #include "core/sync/mutex.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
@@ -18,7 +19,7 @@ namespace interproc {
 
 class Condition {
  public:
-  static constexpr size_t kSize = 64;
+  static constexpr size_t kSize = contract::CONDITION_BYTES;
   explicit Condition(void* mem) : m_(static_cast<Layout*>(mem)) {}
   static void init(void* mem);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Condition); }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 
+#include "core/internal/contract.hpp"
 #include "core/sync/robust_list.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
@@ -17,7 +18,7 @@ namespace interproc {
 
 class Mutex {
  public:
-  static constexpr size_t kSize = 64;
+  static constexpr size_t kSize = contract::MUTEX_BYTES;
   explicit Mutex(void* mem) : m_(static_cast<Layout*>(mem)) {}
   static void init(void* mem);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Mutex); }

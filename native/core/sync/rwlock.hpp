@@ -17,6 +17,7 @@
 
 #include <cstddef>
 
+#include "core/internal/contract.hpp"
 #include "core/sync/robust_list.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
@@ -25,8 +26,8 @@ namespace interproc {
 
 class RwLock {
  public:
-  static constexpr uint32_t kReaders = 32;  // concurrent reading threads; more wait for a free slot
-  static constexpr size_t kSize = 64 + 64 * kReaders;
+  static constexpr uint32_t kReaders = contract::RWLOCK_READERS;  // concurrent reading threads; more wait for a free slot
+  static constexpr size_t kSize = contract::RWLOCK_BYTES;  // a header line, then a 64-byte slot per reader
   explicit RwLock(void* mem) : m_(static_cast<Layout*>(mem)) {}
   static void init(void* mem);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::RwLock); }

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 
+#include "core/internal/contract.hpp"
 #include "core/sync/robust_list.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
@@ -23,11 +24,11 @@ namespace interproc {
 
 class Semaphore {
  public:
-  static constexpr size_t kSize = 64;
-  static constexpr uint32_t kHolders = 32;
-  static constexpr size_t kRobustSize = 64 + 64 * kHolders;
-  static constexpr uint32_t kMaxValue = 0x7fffffff;
-  static constexpr uint8_t kRobustFlag = 1;
+  static constexpr size_t kSize = contract::SEMAPHORE_BYTES;
+  static constexpr uint32_t kHolders = contract::SEMAPHORE_HOLDERS;
+  static constexpr size_t kRobustSize = contract::SEMAPHORE_ROBUST_BYTES;  // kSize + a 64-byte slot per holder
+  static constexpr uint32_t kMaxValue = contract::SEMAPHORE_MAX_VALUE;
+  static constexpr uint8_t kRobustFlag = contract::SEMAPHORE_ROBUST_FLAG;
   explicit Semaphore(void* mem) : m_(static_cast<Layout*>(mem)) {}
   static void init(void* mem, uint32_t value, bool robust = false);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Semaphore); }

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/internal/contract.hpp"
+
 namespace interproc {
 
-enum class SyncKind : uint8_t { Mutex = 1, Semaphore = 2, Condition = 3, Barrier = 4, RwLock = 5 };
+// Mutex, Semaphore, Condition, Barrier, RwLock: the codes are defined in native/contract/contract.json.
+using SyncKind = contract::SyncKind;
 
 struct SyncHeader {
   std::atomic<uint32_t> magic;  // kSyncMagic once initialised (written last)
@@ -21,7 +24,7 @@ static_assert(sizeof(SyncHeader) == 16);
 
 constexpr uint32_t kSyncMagic = 0x59535049;  // bytes "IPSY"
 constexpr uint16_t kSyncLayoutVersion = 1;
-constexpr size_t kSyncAlign = 8;  // robust list pointers inside; 64 recommended (a cache line)
+constexpr size_t kSyncAlign = contract::SYNC_ALIGNMENT;  // robust list pointers inside; 64 recommended (a cache line)
 
 enum class HeaderCheck { Ok, NoObject, WrongKind, WrongVersion };
 

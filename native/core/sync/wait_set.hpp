@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/internal/contract.hpp"
 #include "core/internal/result.hpp"
 
 namespace interproc {
@@ -48,18 +49,10 @@ class WaitSet {
   int n_ = 0;
 };
 
-// The outcome of an acquire, shared by every primitive.
-enum class Outcome : int {
-  Acquired = 0,
-  OwnerDead = 1,       // acquired, but the previous holder died holding it
-  Busy = 2,            // would block
-  TimedOut = 3,
-  Broken = 4,          // barrier broken by a dead or departed party
-  NotRecoverable = 5,  // a holder released after an owner death without marking it consistent
-  Deadlock = 6,        // the calling thread already holds it
-  Cancelled = 7,
-  OwnerDeadNoLock = 8  // a reader found the writer dead: nothing taken until a writer repairs it
-};
+// The outcome of an acquire, shared by every primitive and returned to JS as a number: Acquired,
+// OwnerDead, Busy, TimedOut, Broken, NotRecoverable, Deadlock, Cancelled, OwnerDeadNoLock, defined
+// (with what each means) in native/contract/contract.json.
+using Outcome = contract::SyncOutcome;
 
 // One acquisition attempt of a primitive, split so the sleeping part can run on another thread:
 // attempt() and prepare()/afterWait()/giveUp() run on the acquiring thread (robust words join its
