@@ -34,6 +34,7 @@ export class Deferred<T> {
       this.#reject = reject;
     });
     const { timeout, signal, what, onCancel } = options;
+    if (timeout === undefined && signal === undefined) return; // nothing can cancel it: no closure, no timer
     const cancel = (err: Error) => {
       if (this.#settled) return;
       this.#end();

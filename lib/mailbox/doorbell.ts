@@ -6,12 +6,11 @@
 // on), PeerBells the other members' (what it rings). Protocol: docs/design.md, "Mailboxes".
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from '../internal/binding';
 import { codeOf } from '../internal/errors';
+import { POLL_READABLE } from '../internal/contract';
 import { EVENTFD, FUTEX } from './ring';
 import type { GroupSegment } from './segment';
 import { LIVENESS_MS, type Bell } from './waiters';
 
-/** FdWatcher#start's events: readable (lib/internal/binding.ts). */
-const POLL_READABLE = 1;
 /** FUTEX_WAKE count: every waiter. */
 const WAKE_ALL = 0x7fffffff;
 

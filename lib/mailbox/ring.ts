@@ -3,6 +3,7 @@
 // so a message costs no native call at all. Offsets come from native/core/mailbox/ring.hpp (via the binding),
 // the one definition of the layout. See docs/design.md, "Mailboxes".
 import { native } from '../internal/binding';
+import { MailboxSleep } from '../internal/contract';
 import { bufferOf, byteOffsetOf, makeView, typedArraySet } from '../internal/bytes';
 import { InterprocError } from '../internal/errors';
 
@@ -32,13 +33,13 @@ export interface RingLayout {
 
 export const layout: RingLayout = native.mailboxLayout();
 
-// A ring's sleep flags (native/core/mailbox/ring.hpp, enum Sleep): whether a side is asleep, and on what.
+// A ring's sleep flags: whether a side is asleep, and on what (MailboxSleep, native/contract/contract.json).
 /** Nobody sleeps. */
-export const AWAKE = 0;
+export const AWAKE = MailboxSleep.Awake;
 /** Asleep on the member's futex bell word (sync waits, and async ones with the 'futex' doorbell). */
-export const FUTEX = 1;
+export const FUTEX = MailboxSleep.Futex;
 /** Asleep in the event loop, on the member's eventfd (lib/mailbox/doorbell.ts). */
-export const EVENTFD = 2;
+export const EVENTFD = MailboxSleep.Eventfd;
 
 const HEADER = layout.recordHeader;
 const PAD = layout.padMarker;
