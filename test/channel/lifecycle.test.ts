@@ -1,0 +1,85 @@
+// A channel's life: what keeps the event loop alive (ref / unref), what a worker thread that exits
+// leaves behind (nothing), and close({ timeout }) against a peer that never reads.
+import { spawn } from 'node:child_process';
+import { closeSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { connect, type Channel } from '../../lib';
+import { openFds, sleep } from '../helpers/util';
+import { channelTestKit } from './helpers';
+
+const { sock, abstractName, server } = channelTestKit();
+
+describe('ref() / unref()', () => {
+  const script = (unref: boolean) => `
+    const { listen, connect } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))});
+    (async () => {
+      const s = await listen({ abstract: 'interproc-ref-' + process.pid });
+      s.on('connection', (ch) => { if (${unref}) ch.unref(); });
+      const c = await connect(s.address);
+      if (${unref}) { s.unref(); c.unref(); }
+      console.log('up');
+    })();`;
+
+  it('an unref\'d server and channels let the process exit; ref\'d ones keep it alive', async () => {
+    const quiet = spawn(process.execPath, ['-e', script(true)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [code] = await once(quiet, 'exit');
+    expect(code).toBe(0); // exited on its own: nothing held the loop
+    const busy = spawn(process.execPath, ['-e', script(false)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(busy.stdout, 'data');
+    await sleep(300);
+    expect(busy.exitCode).toBeNull(); // still running: the sockets hold the loop
+    busy.kill();
+    await once(busy, 'exit');
+  });
+});
+
+describe('worker threads', () => {
+  it('a worker that exits with channels open leaves no fd and no socket behind', async () => {
+    const s = await server(sock('worker'));
+    const name = abstractName('worker');
+    await sleep(20);
+    const before = openFds();
+    const w = new Worker(`
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { connect, listen } = require(workerData.dist);
+      (async () => {
+        const ch = await connect(workerData.address);
+        ch.send('from a worker', { fds: [0] });
+        await listen({ abstract: workerData.name });
+        parentPort.postMessage('ready');
+      })();`, { eval: true, workerData: { dist: path.join(__dirname, '..', '..', 'dist'), address: s.address, name } });
+    expect((await once(w, 'message'))[0]).toBe('ready');
+    const ch = (await s[Symbol.asyncIterator]().next()).value as Channel;
+    const m = await ch.receive({ timeout: 10_000 });
+    expect(m.data.toString()).toBe('from a worker');
+    expect(m.fds).toHaveLength(1);
+    closeSync(m.fds[0]);
+    expect(readFileSync('/proc/net/unix', 'utf8')).toContain(`@${name}`);
+    const closed = once(ch, 'close');
+    await w.terminate(); // no close() in the worker: the environment's cleanup closes its sockets
+    await closed;
+    await sleep(50);
+    expect(readFileSync('/proc/net/unix', 'utf8')).not.toContain(`@${name}`);
+    expect(openFds()).toBe(before);
+  });
+});
+
+describe('close', () => {
+  it('close({ timeout }) does not wait forever for a peer that never reads, and reports the loss', async () => {
+    const s = await server(sock('close-timeout'), { maxBufferedMessages: 1 });
+    const ch = await connect(s.address);
+    const chunk = Buffer.alloc(64 * 1024);
+    while (ch.send(chunk));
+    await sleep(50);
+    expect(ch.queuedBytes).toBeGreaterThan(0); // the kernel buffers are full: this stays queued
+    const started = Date.now();
+    await ch.close({ timeout: 100 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(ch.closed).toBe(true);
+    expect(ch.errored).toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+    expect(ch.errored?.message).toMatch(/queued messages not sent/);
+  });
+});
