@@ -5,7 +5,7 @@
 // and packet-reader.ts; channels come from connect.ts (connect) and server.ts (a Server).
 import { EventEmitter } from 'node:events';
 import { native, type FdWatcher } from '../internal/binding';
-import { closedError, codeOf, InterprocError } from '../internal/errors';
+import { closedError, InterprocError } from '../internal/errors';
 import { Deferred } from '../internal/deferred';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from '../internal/validate';
 import { publicAddress, type ResolvedAddress } from './address';
@@ -62,13 +62,20 @@ interface WaitOptions {
   signal: AbortSignal | undefined;
 }
 
-// The options of receive() and drained(): throws TypeError/RangeError (the callers reject with it).
-function waitOptions(options: ReceiveOptions): WaitOptions {
-  validateObject(options, 'options');
-  const ms = validateTimeout(options.timeout, 'options.timeout');
-  const signal: unknown = options.signal;
-  validateAbortSignal(signal, 'options.signal');
-  return { ms, signal };
+const NO_WAIT_OPTIONS: WaitOptions = { ms: undefined, signal: undefined };
+
+// The options of receive() and drained(), or the TypeError/RangeError to reject with.
+function waitOptions(options: ReceiveOptions | undefined): WaitOptions | Error {
+  if (options === undefined) return NO_WAIT_OPTIONS;
+  try {
+    validateObject(options, 'options');
+    const ms = validateTimeout(options.timeout, 'options.timeout');
+    const signal: unknown = options.signal;
+    validateAbortSignal(signal, 'options.signal');
+    return { ms, signal };
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 // A wait held in `list` until it settles; its timeout or abort takes it out of the list.
@@ -210,33 +217,32 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
     return this.#queue.push(payload, fds);
   }
 
-  /** Resolves once the send queue is empty (at once if it is). */
-  drained(options: ReceiveOptions = {}): Promise<void> {
-    if (this.#queue.bytes === 0) return Promise.resolve();
+  /**
+   * Resolves once the send queue is empty (at once if it is). Rejects with a TimeoutError, an
+   * AbortError, or the channel's end (its error, ERR_CHANNEL_CLOSED, ERR_INVALID_STATE) if it is
+   * closed, or closes before its queue empties.
+   */
+  drained(options?: ReceiveOptions): Promise<void> {
+    const wait = waitOptions(options);
+    if (wait instanceof Error) return Promise.reject(wait);
     if (this.#state === 'closed') return Promise.reject(this.#endReason());
-    let wait: WaitOptions;
-    try {
-      wait = waitOptions(options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    if (this.#queue.bytes === 0) return Promise.resolve();
     return waitIn(this.#drainWaiters, 'Channel drain', wait);
   }
 
-  /** The next message. Rejects with the channel's error, or ERR_CHANNEL_CLOSED once it has ended. */
-  receive(options: ReceiveOptions = {}): Promise<Message<T>> {
+  /**
+   * The next message. Rejects with a TimeoutError, an AbortError, the channel's error, ERR_CHANNEL_CLOSED
+   * once the peer has closed and every held message was taken, or ERR_INVALID_STATE after close().
+   */
+  receive(options?: ReceiveOptions): Promise<Message<T>> {
+    const wait = waitOptions(options);
+    if (wait instanceof Error) return Promise.reject(wait);
     if (this.#inbox.length > 0) {
       const m = this.#inbox.shift() as Message<T>;
       this.#maybeResume();
       return Promise.resolve(m);
     }
-    if (this.#state === 'closed' || this.#ended) return Promise.reject(this.#endReason());
-    let wait: WaitOptions;
-    try {
-      wait = waitOptions(options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    if (this.#state !== 'open') return Promise.reject(this.#endReason());
     return waitIn(this.#receivers, 'Channel receive', wait);
   }
 
@@ -247,7 +253,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
         m = await this.receive();
       } catch (err) {
         // Ended without an error (the peer closed, or close()): the iteration is over.
-        if (codeOf(err) === 'ERR_CHANNEL_CLOSED' && this.#error === null) return;
+        if (err !== this.#error && this.#state !== 'open') return;
         throw err;
       }
       yield m;
@@ -255,17 +261,25 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   }
 
   /**
-   * Stops receiving (unread messages are dropped and their fds closed), sends what is queued, then
-   * closes. Resolves when closed. Idempotent. destroy() closes at once.
+   * Stops receiving (unread messages are dropped and their fds closed, pending receive() calls
+   * rejected with ERR_INVALID_STATE), sends what is queued, then closes. Resolves when closed.
+   * Idempotent. destroy() closes at once.
    */
   close(options: { timeout?: number } = {}): Promise<void> {
+    let ms: number | undefined;
+    try {
+      validateObject(options, 'options');
+      ms = validateTimeout(options.timeout, 'options.timeout');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#state === 'closed') return Promise.resolve();
-    validateObject(options, 'options');
-    const ms = validateTimeout(options.timeout, 'options.timeout');
     const p = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     if (this.#state === 'open') {
       this.#state = 'closing';
       this.#dropInbox();
+      const ended = closedError('Channel');
+      for (const r of this.#receivers.splice(0)) r.reject(ended);
       this.#paused = true;
       this.#updateWatch();
       if (this.#queue.unsent === 0) this.#teardown(null, true);
@@ -319,7 +333,9 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
 
   /** Why a call on an ended channel fails: its error, the peer's close, or our own close(). */
   #endReason(): Error {
-    return this.#error ?? new InterprocError('ERR_CHANNEL_CLOSED', 'The channel is closed');
+    if (this.#error !== null) return this.#error;
+    if (this.#ended) return new InterprocError('ERR_CHANNEL_CLOSED', 'The peer closed the channel');
+    return closedError('Channel');
   }
 
   #updateWatch(): void {

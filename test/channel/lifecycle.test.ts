@@ -83,3 +83,71 @@ describe('close', () => {
     expect(ch.errored?.message).toMatch(/queued messages not sent/);
   });
 });
+
+describe('the end of a channel: our close() is ERR_INVALID_STATE, the peer\'s ERR_CHANNEL_CLOSED', () => {
+  it('after close(), every call and every pending receive fails with ERR_INVALID_STATE; for-await ends', async () => {
+    const s = await server(sock('closed'));
+    const ch = await connect(s.address);
+    const pending = ch.receive();
+    const iterated: unknown[] = [];
+    const iteration = (async () => {
+      for await (const m of ch) iterated.push(m);
+    })();
+    await sleep(20);
+    await ch.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await iteration; // ends, does not throw
+    expect(iterated).toEqual([]);
+    expect(ch.errored).toBeNull();
+    await expect(ch.receive()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(ch.receive({ timeout: 10 })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(ch.drained()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(() => ch.send('late')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    await expect(ch.close()).resolves.toBeUndefined(); // idempotent
+  });
+
+  it('while close() waits for the queue to go out, receive() and send() fail with ERR_INVALID_STATE', async () => {
+    const s = await server(sock('closing'), { maxBufferedMessages: 1 });
+    const ch = await connect(s.address);
+    const chunk = Buffer.alloc(64 * 1024);
+    while (ch.send(chunk));
+    await sleep(50);
+    expect(ch.queuedBytes).toBeGreaterThan(0); // the peer does not read: close() has to wait
+    const pending = ch.receive();
+    const closing = ch.close({ timeout: 100 });
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(ch.closed).toBe(false);
+    await expect(ch.receive()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(() => ch.send('late')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    await closing;
+    expect(ch.errored).toMatchObject({ code: 'ERR_CHANNEL_CLOSED' }); // queued messages were lost
+    await expect(ch.receive()).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+  });
+
+  it('when the peer closes: held messages stay readable, then ERR_CHANNEL_CLOSED', async () => {
+    for (const kind of ['stream', 'seqpacket'] as const) {
+      const s = await server(sock(`peer-closed-${kind}`), { kind });
+      const accepted = once(s, 'connection');
+      const ch = await connect(s.address, { kind });
+      const [theirs] = (await accepted) as [Channel];
+      const theirsClosed = once(theirs, 'close');
+      const pending = theirs.receive();
+      ch.send('first');
+      ch.send('last');
+      await ch.close(); // sends what is queued, then closes
+      expect((await pending).data.toString()).toBe('first');
+      await theirsClosed;
+      expect(theirs.errored).toBeNull();
+      expect((await theirs.receive()).data.toString()).toBe('last');
+      await expect(theirs.receive()).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+      await expect(theirs.drained()).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+      // a receive already waiting when the peer closes fails the same way
+      const acceptedAgain = once(s, 'connection');
+      const again = await connect(s.address, { kind });
+      const next = (await acceptedAgain)[0] as Channel;
+      const waiting = next.receive();
+      await again.close();
+      await expect(waiting).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+    }
+  });
+});
