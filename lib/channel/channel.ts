@@ -400,10 +400,8 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
 
   // The send queue emptied: 'drain' if a send() returned false, drained() resolves, a close may end.
   #emptied(drain: boolean): void {
-    if (drain) {
-      this.emit('drain');
-      for (const d of this.#drainWaiters.splice(0)) d.resolve();
-    }
+    if (drain) this.emit('drain');
+    for (const d of this.#drainWaiters.splice(0)) d.resolve();
     if (this.#state === 'closing' && this.#queue.unsent === 0) this.#teardown(null, true);
   }
 

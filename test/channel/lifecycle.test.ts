@@ -134,7 +134,8 @@ describe('the end of a channel: our close() is ERR_INVALID_STATE, the peer\'s ER
       const pending = theirs.receive();
       ch.send('first');
       ch.send('last');
-      await ch.close(); // sends what is queued, then closes
+      await ch.drained({ timeout: 10_000 });
+      await ch.close();
       expect((await pending).data.toString()).toBe('first');
       await theirsClosed;
       expect(theirs.errored).toBeNull();
@@ -149,5 +150,43 @@ describe('the end of a channel: our close() is ERR_INVALID_STATE, the peer\'s ER
       await again.close();
       await expect(waiting).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
     }
+  });
+});
+
+describe('drained()', () => {
+  it('resolves when the queue empties, also when send() never returned false', async () => {
+    for (const kind of ['stream', 'seqpacket', 'datagram'] as const) {
+      const s = await server(sock(`drained-${kind}`), { kind });
+      const accepted = once(s, 'connection');
+      const ch = await connect(s.address, { kind });
+      expect(ch.send('small')).toBe(true); // far below highWaterMark: no 'drain' event will come
+      const drained = ch.drained({ timeout: 10_000 });
+      ch.send('another');
+      await drained;
+      expect(ch.queuedBytes).toBe(0);
+      const [theirs] = (await accepted) as [Channel];
+      expect((await theirs.receive({ timeout: 10_000 })).data.toString()).toBe('small');
+      expect((await theirs.receive({ timeout: 10_000 })).data.toString()).toBe('another');
+      await expect(ch.drained()).resolves.toBeUndefined(); // nothing queued: at once
+      await ch.close();
+    }
+  });
+
+  it('rejects with a TimeoutError, or an AbortError, while a peer does not read', async () => {
+    const s = await server(sock('drained-timeout'), { maxBufferedMessages: 1 });
+    const ch = await connect(s.address);
+    const chunk = Buffer.alloc(64 * 1024);
+    while (ch.send(chunk));
+    await sleep(50);
+    expect(ch.queuedBytes).toBeGreaterThan(0);
+    await expect(ch.drained({ timeout: 20 })).rejects.toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
+    const ac = new AbortController();
+    const aborted = ch.drained({ signal: ac.signal });
+    ac.abort(new Error('enough'));
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError', cause: { message: 'enough' } });
+    // one still waiting when the close timeout drops the queue gets the loss
+    const waiting = ch.drained();
+    await ch.close({ timeout: 20 });
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
   });
 });
