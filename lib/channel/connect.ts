@@ -1,8 +1,9 @@
 // listen() and connect(): options and addresses checked and resolved, the socket made by the native
 // layer, then a Server or a Channel around it. Both reject (never throw) on bad arguments.
 import { unlinkSync } from 'node:fs';
-import { native } from '../internal/binding';
-import { AbortError } from '../internal/errors';
+import { native, type FdWatcher } from '../internal/binding';
+import { AbortError, TimeoutError } from '../internal/errors';
+import { Deferred } from '../internal/deferred';
 import { ArgValueError, invalidType, validateAbortSignal, validateBoolean, validateInteger, validateObject, validateTimeout } from '../internal/validate';
 import { describeAddress, resolveAddress, type SocketAddress } from './address';
 import { openChannel, type Channel } from './channel';
@@ -80,32 +81,33 @@ export async function connect<T = Buffer>(address: SocketAddress, options: Conne
   }
 }
 
-// Waits until a non-blocking connect finishes and throws its error, if any.
+// Waits until a non-blocking connect finishes and rejects with its error, if any. Its timeout is a
+// TimeoutError that also says what a system error would: syscall 'connect' and the address.
 function connected(fd: number, ms: number | undefined, signal: AbortSignal | undefined, where: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (err: unknown) => {
-      watcher.close();
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    const watcher = new native.FdWatcher(fd, (status) => {
-      if (status < 0) return finish(pollError(status, fd, where));
+  let watcher: FdWatcher | null = null;
+  const stop = () => {
+    watcher?.close();
+    watcher = null;
+  };
+  const d = new Deferred<void>({ timeout: ms, signal, what: `Channel connect to '${where}'`, onCancel: stop });
+  if (!d.settled) {
+    watcher = new native.FdWatcher(fd, (status) => {
+      stop();
+      if (status < 0) {
+        d.reject(pollError(status, fd, where));
+        return;
+      }
       try {
         native.sockConnectResult(fd, where);
-        finish(null);
+        d.resolve();
       } catch (err) {
-        finish(err);
+        d.reject(err);
       }
     });
-    const onAbort = () => finish(new AbortError(undefined, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (ms !== undefined) {
-      timer = setTimeout(() => finish(Object.assign(new Error(`ETIMEDOUT: connection timed out, connect '${where}'`),
-        { code: 'ETIMEDOUT', syscall: 'connect', address: where })), ms);
-    }
     watcher.start(POLL_WRITABLE);
+  }
+  return d.promise.catch((err: unknown) => {
+    if (err instanceof TimeoutError) Object.assign(err, { syscall: 'connect', address: where });
+    throw err;
   });
 }
