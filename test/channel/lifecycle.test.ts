@@ -12,6 +12,18 @@ import { channelTestKit } from './helpers';
 
 const { sock, abstractName, server } = channelTestKit();
 
+// A channel whose peer does not read (it holds one message), sent to until the kernel's buffers are
+// full: what is sent now stays queued.
+async function stuckChannel(tag: string): Promise<Channel> {
+  const s = await server(sock(tag), { maxBufferedMessages: 1 });
+  const ch = await connect(s.address);
+  const chunk = Buffer.alloc(64 * 1024);
+  while (ch.send(chunk));
+  await sleep(50);
+  expect(ch.queuedBytes).toBeGreaterThan(0); // the kernel buffers are full: this stays queued
+  return ch;
+}
+
 describe('ref() / unref()', () => {
   const script = (unref: boolean) => `
     const { listen, connect } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))});
@@ -69,12 +81,7 @@ describe('worker threads', () => {
 
 describe('close', () => {
   it('close({ timeout }) does not wait forever for a peer that never reads, and reports the loss', async () => {
-    const s = await server(sock('close-timeout'), { maxBufferedMessages: 1 });
-    const ch = await connect(s.address);
-    const chunk = Buffer.alloc(64 * 1024);
-    while (ch.send(chunk));
-    await sleep(50);
-    expect(ch.queuedBytes).toBeGreaterThan(0); // the kernel buffers are full: this stays queued
+    const ch = await stuckChannel('close-timeout');
     const started = Date.now();
     await ch.close({ timeout: 100 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
@@ -107,12 +114,7 @@ describe('the end of a channel: our close() is ERR_INVALID_STATE, the peer\'s ER
   });
 
   it('while close() waits for the queue to go out, receive() and send() fail with ERR_INVALID_STATE', async () => {
-    const s = await server(sock('closing'), { maxBufferedMessages: 1 });
-    const ch = await connect(s.address);
-    const chunk = Buffer.alloc(64 * 1024);
-    while (ch.send(chunk));
-    await sleep(50);
-    expect(ch.queuedBytes).toBeGreaterThan(0); // the peer does not read: close() has to wait
+    const ch = await stuckChannel('closing');
     const pending = ch.receive();
     const closing = ch.close({ timeout: 100 });
     await expect(pending).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
@@ -173,12 +175,7 @@ describe('drained()', () => {
   });
 
   it('rejects with a TimeoutError, or an AbortError, while a peer does not read', async () => {
-    const s = await server(sock('drained-timeout'), { maxBufferedMessages: 1 });
-    const ch = await connect(s.address);
-    const chunk = Buffer.alloc(64 * 1024);
-    while (ch.send(chunk));
-    await sleep(50);
-    expect(ch.queuedBytes).toBeGreaterThan(0);
+    const ch = await stuckChannel('drained-timeout');
     await expect(ch.drained({ timeout: 20 })).rejects.toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
     const ac = new AbortController();
     const aborted = ch.drained({ signal: ac.signal });
