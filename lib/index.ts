@@ -14,11 +14,13 @@ export type { BarrierOptions } from './sync/barrier';
 export { RwLock, RwLockGuard } from './sync/rwlock';
 export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync/object';
 export { OwnerDeadError, BrokenBarrierError } from './sync/errors';
-export { listen, connect, Channel, Server } from './channel/channel';
+export { listen, connect } from './channel/connect';
+export { Channel } from './channel/channel';
+export { Server } from './channel/server';
 export type {
   SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,
   ReceiveOptions as ChannelReceiveOptions,
-} from './channel/channel';
+} from './channel/types';
 export { MailboxGroup } from './mailbox/group';
 export { Mailbox } from './mailbox/mailbox';
 export type {

@@ -3,6 +3,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ArgValueError, invalidType, validateInteger, validateString } from '../internal/validate';
+import { FAMILY_ABSTRACT, FAMILY_PATH, FAMILY_TCP, type Family } from './constants';
 
 export type SocketAddress =
   | string
@@ -10,9 +11,9 @@ export type SocketAddress =
   | { abstract: string }
   | { host: string; port: number };
 
-/** A resolved address as the native layer takes it. family: 0 path, 1 abstract, 2 TCP (numeric host). */
+/** A resolved address as the native layer takes it: a path, an abstract name, or TCP (numeric host). */
 export interface ResolvedAddress {
-  family: 0 | 1 | 2;
+  family: Family;
   name: string;
   port: number;
 }
@@ -25,7 +26,7 @@ function badValue(name: string, why: string, value: unknown): ArgValueError {
 }
 
 /** Parses and checks an address without resolving host names. */
-export function parseAddress(address: unknown, argName = 'address'): ResolvedAddress | { family: 2; host: string; port: number } {
+export function parseAddress(address: unknown, argName = 'address'): ResolvedAddress | { family: typeof FAMILY_TCP; host: string; port: number } {
   if (typeof address === 'string') {
     if (address.startsWith('tcp://')) {
       const rest = address.slice(6);
@@ -46,21 +47,21 @@ export function parseAddress(address: unknown, argName = 'address'): ResolvedAdd
     if (bytes === 0) throw badValue(`${argName}.path`, 'must not be empty', a.path);
     if (bytes > MAX_UNIX_NAME) throw badValue(`${argName}.path`, `must be at most ${MAX_UNIX_NAME} bytes`, a.path);
     if (a.path.includes('\0')) throw badValue(`${argName}.path`, 'must not contain NUL characters', a.path);
-    return { family: 0, name: a.path, port: 0 };
+    return { family: FAMILY_PATH, name: a.path, port: 0 };
   }
   if ('abstract' in a) {
     validateString(a.abstract, `${argName}.abstract`);
     const bytes = Buffer.byteLength(a.abstract);
     if (bytes === 0) throw badValue(`${argName}.abstract`, 'must not be empty', a.abstract);
     if (bytes > MAX_UNIX_NAME) throw badValue(`${argName}.abstract`, `must be at most ${MAX_UNIX_NAME} bytes`, a.abstract);
-    return { family: 1, name: a.abstract, port: 0 };
+    return { family: FAMILY_ABSTRACT, name: a.abstract, port: 0 };
   }
   if ('host' in a || 'port' in a) {
     const host = a.host === undefined ? '127.0.0.1' : a.host;
     validateString(host, `${argName}.host`);
     validateInteger(a.port, `${argName}.port`, 0, 65535);
     if (host.length === 0) throw badValue(`${argName}.host`, 'must not be empty', host);
-    return { family: 2, host, port: a.port };
+    return { family: FAMILY_TCP, host, port: a.port };
   }
   throw badValue(argName, 'must have one of path, abstract, or host and port', address);
 }
@@ -68,22 +69,22 @@ export function parseAddress(address: unknown, argName = 'address'): ResolvedAdd
 /** Parses an address and resolves a TCP host name to a numeric address (dns.lookup). */
 export async function resolveAddress(address: unknown, argName = 'address'): Promise<ResolvedAddress> {
   const p = parseAddress(address, argName);
-  if (p.family !== 2) return p as ResolvedAddress;
+  if (p.family !== FAMILY_TCP) return p as ResolvedAddress;
   const { host, port } = p as { host: string; port: number };
-  if (isIP(host)) return { family: 2, name: host, port };
+  if (isIP(host)) return { family: FAMILY_TCP, name: host, port };
   const found = await lookup(host);
-  return { family: 2, name: found.address, port };
+  return { family: FAMILY_TCP, name: found.address, port };
 }
 
 /** The public form of a resolved address. */
 export function publicAddress(a: ResolvedAddress): { path: string } | { abstract: string } | { host: string; port: number } {
-  if (a.family === 0) return { path: a.name };
-  if (a.family === 1) return { abstract: a.name };
+  if (a.family === FAMILY_PATH) return { path: a.name };
+  if (a.family === FAMILY_ABSTRACT) return { abstract: a.name };
   return { host: a.name, port: a.port };
 }
 
 export function describeAddress(a: ResolvedAddress): string {
-  if (a.family === 0) return a.name;
-  if (a.family === 1) return `@${a.name}`;
+  if (a.family === FAMILY_PATH) return a.name;
+  if (a.family === FAMILY_ABSTRACT) return `@${a.name}`;
   return `tcp://${a.name.includes(':') ? `[${a.name}]` : a.name}:${a.port}`;
 }

@@ -200,26 +200,7 @@ Result<PeerCredentials> peerCredentials(int fd) {
   return PeerCredentials{cred.pid, cred.uid, cred.gid};
 }
 
-Result<ssize_t> receiveMessage(int fd, void* buffer, size_t length, const ReceiveOptions& opts, ReceiveInfo& info) {
-  size_t maxFds = opts.maxFds > kMaxFdsPerMessage ? kMaxFdsPerMessage : opts.maxFds;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage) + CMSG_SPACE(sizeof(ucred))];
-  iovec iov{buffer, length};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = (maxFds > 0 ? CMSG_SPACE(sizeof(int) * maxFds) : 0) + CMSG_SPACE(sizeof(ucred));
-  if (opts.wantAddress) {
-    msg.msg_name = &info.from.storage;
-    msg.msg_namelen = sizeof(info.from.storage);
-  }
-  int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (opts.packet ? MSG_TRUNC : 0);
-  ssize_t n = recvmsg(fd, &msg, flags);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return static_cast<ssize_t>(-1);
-    return SysError::fromErrno("recvmsg");
-  }
-  if (opts.wantAddress) info.from.length = msg.msg_namelen;
+void parseControl(msghdr& msg, size_t maxFds, ReceiveInfo& info) {
   info.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
   info.fdsTruncated = (msg.msg_flags & MSG_CTRUNC) != 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -242,33 +223,31 @@ Result<ssize_t> receiveMessage(int fd, void* buffer, size_t length, const Receiv
   // The control buffer also has room for credentials, so a few more fds than asked may fit: more
   // than maxFds is "too many" all the same (the caller closes them).
   if (info.fds.size() > maxFds) info.fdsTruncated = true;
-  return n;
 }
 
-namespace {
-// Collects SCM_RIGHTS and SCM_CREDENTIALS of one received message.
-void parseControl(msghdr& msg, size_t maxFds, ReceiveInfo& info) {
-  info.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-  info.fdsTruncated = (msg.msg_flags & MSG_CTRUNC) != 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET) continue;
-    if (c->cmsg_type == SCM_RIGHTS) {
-      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < n; ++i) {
-        int received;
-        std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        info.fds.push_back(received);
-      }
-    } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
-      ucred cred;
-      std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-      info.hasCredentials = true;
-      info.credentials = PeerCredentials{cred.pid, cred.uid, cred.gid};
-    }
+Result<ssize_t> receiveMessage(int fd, void* buffer, size_t length, const ReceiveOptions& opts, ReceiveInfo& info) {
+  size_t maxFds = opts.maxFds > kMaxFdsPerMessage ? kMaxFdsPerMessage : opts.maxFds;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage) + CMSG_SPACE(sizeof(ucred))];
+  iovec iov{buffer, length};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = (maxFds > 0 ? CMSG_SPACE(sizeof(int) * maxFds) : 0) + CMSG_SPACE(sizeof(ucred));
+  if (opts.wantAddress) {
+    msg.msg_name = &info.from.storage;
+    msg.msg_namelen = sizeof(info.from.storage);
   }
-  if (info.fds.size() > maxFds) info.fdsTruncated = true;
+  int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (opts.packet ? MSG_TRUNC : 0);
+  ssize_t n = recvmsg(fd, &msg, flags);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return static_cast<ssize_t>(-1);
+    return SysError::fromErrno("recvmsg");
+  }
+  if (opts.wantAddress) info.from.length = msg.msg_namelen;
+  parseControl(msg, maxFds, info);
+  return n;
 }
-}  // namespace
 
 Result<size_t> receiveMessages(int fd, void* buffer, size_t slotSize, size_t count, const ReceiveOptions& opts,
                                std::vector<ReceiveInfo>& infos, std::vector<size_t>& lengths) {

@@ -82,6 +82,13 @@ struct ReceiveOptions {
   bool wantAddress = false;  // fill info.from (datagram)
 };
 
+// The ancillary data of one received message (msg as recvmsg or recvmmsg filled it): the SCM_RIGHTS
+// fds appended to info.fds, SCM_CREDENTIALS into info.credentials, MSG_TRUNC / MSG_CTRUNC into
+// info.truncated / info.fdsTruncated. More than maxFds fds also sets fdsTruncated (the fds stay in
+// info.fds for the caller to close). Other levels and short credentials are ignored. Used by
+// receiveMessage and receiveMessages.
+void parseControl(msghdr& msg, size_t maxFds, ReceiveInfo& info);
+
 // recvmsg with MSG_DONTWAIT | MSG_CMSG_CLOEXEC. Value: bytes received (for packet kinds the full
 // message length, also when truncated), 0 at end of stream, -1 when nothing is ready (EAGAIN).
 // When fdsTruncated is set, the fds that did arrive are still in info.fds (the caller closes them).

@@ -3,6 +3,7 @@
 #include "core/channel/socket.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -152,6 +153,96 @@ TEST_CASE("sendmmsg / recvmmsg batches keep boundaries, fds per message and repo
   }
   auto none = receiveMessages(pair[1], buf, 8, 4, opts, infos, lengths);
   CHECK(none.ok() && none.value() == 0);
+  close(pipeFds[0]);
+  close(pipeFds[1]);
+  close(pair[0]);
+  close(pair[1]);
+}
+
+TEST_CASE("parseControl: fds and credentials from crafted ancillary data; other levels and short credentials ignored") {
+  alignas(cmsghdr) unsigned char control[512];
+  std::memset(control, 0, sizeof(control));
+  msghdr msg{};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  // 1: another level (IP_TTL), 2: three fds, 3: credentials, 4: credentials too short to read.
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = IPPROTO_IP;
+  c->cmsg_type = IP_TTL;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  size_t used = CMSG_SPACE(sizeof(int));
+  c = CMSG_NXTHDR(&msg, c);
+  const int fds[3] = {7, 8, 9};
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(fds));
+  std::memcpy(CMSG_DATA(c), fds, sizeof(fds));
+  used += CMSG_SPACE(sizeof(fds));
+  c = CMSG_NXTHDR(&msg, c);
+  const ucred cred{123, 456, 789};
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof(cred));
+  std::memcpy(CMSG_DATA(c), &cred, sizeof(cred));
+  used += CMSG_SPACE(sizeof(cred));
+  msg.msg_controllen = used;
+  msg.msg_flags = MSG_TRUNC;
+
+  ReceiveInfo info;
+  parseControl(msg, 3, info);
+  CHECK(info.fds == std::vector<int>({7, 8, 9}));
+  CHECK(info.truncated && !info.fdsTruncated);
+  CHECK(info.hasCredentials && info.credentials.pid == 123 && info.credentials.uid == 456u && info.credentials.gid == 789u);
+  // More fds than maxFds is "too many", as is the kernel's MSG_CTRUNC; the fds are still handed over.
+  ReceiveInfo few;
+  parseControl(msg, 2, few);
+  CHECK(few.fdsTruncated && few.fds.size() == 3);
+  msg.msg_flags = MSG_CTRUNC;
+  ReceiveInfo ctrunc;
+  parseControl(msg, 8, ctrunc);
+  CHECK(ctrunc.fdsTruncated && !ctrunc.truncated && ctrunc.fds.size() == 3);
+
+  // Only the credentials cmsg, cut short: ignored, not read past its end.
+  std::memset(control, 0, sizeof(control));
+  msg.msg_controllen = sizeof(control);
+  c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  msg.msg_controllen = CMSG_SPACE(sizeof(int));
+  msg.msg_flags = 0;
+  ReceiveInfo shortCred;
+  parseControl(msg, 8, shortCred);
+  CHECK(!shortCred.hasCredentials && shortCred.fds.empty() && !shortCred.fdsTruncated && !shortCred.truncated);
+}
+
+TEST_CASE("recvmsg and recvmmsg read fds and credentials alike") {
+  int pair[2];
+  CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+  int on = 1;
+  CHECK(setsockopt(pair[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == 0);
+  int pipeFds[2];
+  CHECK(pipe(pipeFds) == 0);
+  CHECK(sendText(pair[0], "one", pipeFds, 2) == 3);
+  CHECK(sendText(pair[0], "two", pipeFds, 2) == 3);
+  ReceiveOptions opts;
+  opts.maxFds = 4;
+  opts.packet = true;
+  char buf[8];
+  ReceiveInfo single;
+  auto r = receiveMessage(pair[1], buf, sizeof(buf), opts, single);
+  CHECK(r.ok() && r.value() == 3);
+  std::vector<ReceiveInfo> infos;
+  std::vector<size_t> lengths;
+  auto many = receiveMessages(pair[1], buf, sizeof(buf), 1, opts, infos, lengths);
+  CHECK(many.ok() && many.value() == 1 && infos.size() == 1);
+  if (infos.size() != 1) infos.resize(1);
+  for (const ReceiveInfo* info : {&single, &infos[0]}) {
+    CHECK(info->fds.size() == 2 && !info->fdsTruncated && !info->truncated);
+    CHECK(info->hasCredentials && info->credentials.pid == getpid() && info->credentials.uid == getuid() &&
+          info->credentials.gid == getgid());
+    for (int f : info->fds) close(f);
+  }
   close(pipeFds[0]);
   close(pipeFds[1]);
   close(pair[0]);
