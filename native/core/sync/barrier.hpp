@@ -11,7 +11,7 @@
 
 #include <cstddef>
 
-#include "core/sync/robust_list.hpp"
+#include "core/sync/robust_slot.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
 
@@ -58,10 +58,7 @@ class Barrier {
   };
 
  private:
-  struct Slot {
-    RobustWord w;
-    uint8_t spare[24];
-  };
+  using Slot = RobustSlot;
   struct Layout {
     SyncHeader header;
     std::atomic<uint32_t> arrived;

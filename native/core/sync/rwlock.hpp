@@ -17,7 +17,7 @@
 
 #include <cstddef>
 
-#include "core/sync/robust_list.hpp"
+#include "core/sync/robust_slot.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
 
@@ -67,10 +67,7 @@ class RwLock {
   };
 
  private:
-  struct Slot {
-    RobustWord w;
-    uint8_t spare[24];
-  };
+  using Slot = RobustSlot;
   struct Layout {
     SyncHeader header;
     RobustWord writer;
