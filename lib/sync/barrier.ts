@@ -9,6 +9,7 @@ import {
   SyncObject,
 } from './object';
 import { BrokenBarrierError } from './errors';
+import { AbortError } from '../internal/errors';
 import { validateInteger, validateObject } from '../internal/validate';
 
 const MAX_PARTIES = 100;
@@ -90,6 +91,8 @@ export class Barrier extends SyncObject {
    */
   async wait(options?: WaitOptions): Promise<boolean> {
     const { timeout, signal } = waitOptions(options);
+    // Already aborted: fail before arriving, or the arrival would count with no one waiting.
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     const [code, generation] = this.#arrive('Barrier.wait');
     if (code === Outcome.Acquired) return true;
     this.#pending = true;
