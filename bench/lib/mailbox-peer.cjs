@@ -35,6 +35,38 @@ function cpuSelf() {
   return u.user + u.system;
 }
 
+// The repetitions of a measuring side: r from `from` (-1: a warm-up repetition, not kept) to
+// reps - 1. body(r) does one repetition and resolves with how many operations it did. Gives, per
+// repetition, the mean round trip in µs ('rtt') or operations per second, and the CPU time of both
+// processes per operation (µs).
+async function measure({ from, reps, peerPid, kind }, body) {
+  const runs = [];
+  const cpu = [];
+  for (let r = from; r < reps; r++) {
+    const c0 = cpuSelf() + cpuOf(peerPid);
+    const t0 = now();
+    const n = await body(r);
+    const t1 = now();
+    const c1 = cpuSelf() + cpuOf(peerPid);
+    if (r < 0) continue;
+    runs.push(kind === 'rtt' ? ((t1 - t0) * 1000) / n : n / ((t1 - t0) / 1000));
+    cpu.push((c1 - c0) / n);
+  }
+  return { runs, cpu };
+}
+
+// Repetition r of an rtt exchange: send(), then wait for the echo (next() is called first, so an
+// echo that comes at once is not missed), roundsFor(n, r) times.
+async function echoRounds(n, r, next, send) {
+  const more = roundsFor(n, r);
+  for (let i = 0; more(i); i++) {
+    const p = next();
+    send();
+    await p;
+  }
+  return n;
+}
+
 async function openMailbox(name, opts) {
   for (let i = 0; ; i++) {
     try {
@@ -84,28 +116,20 @@ async function mbPing() {
       await mb.receive();
     }
   };
-  const runs = [];
-  const cpu = [];
   const warmEnd = now() + WARMUP_MS;
   while (now() < warmEnd) {
     if (isAsync) await asyncRounds(100);
     else for (let i = 0; i < 100; i++) once();
   }
-  for (let r = 0; r < reps; r++) {
-    const n = iterations;
-    const c0 = cpuSelf() + cpuOf(peerPid);
-    const t0 = now();
-    if (isAsync) await asyncRounds(n);
-    else for (let i = 0; i < n; i++) once();
-    const t1 = now();
-    const c1 = cpuSelf() + cpuOf(peerPid);
-    runs.push(((t1 - t0) * 1000) / n);
-    cpu.push((c1 - c0) / n);
-  }
+  const result = await measure({ from: 0, reps, peerPid, kind: 'rtt' }, async () => {
+    if (isAsync) await asyncRounds(iterations);
+    else for (let i = 0; i < iterations; i++) once();
+    return iterations;
+  });
   mb.sendSync(Buffer.alloc(0)); // stop
   await sleep(20);
   mb.close();
-  out({ runs, cpu });
+  out(result);
 }
 
 async function mbPong() {
@@ -229,19 +253,12 @@ async function efdPing() {
   });
   const warmEnd = now() + WARMUP_MS;
   while (now() < warmEnd) await rounds(1000);
-  const runs = [];
-  const cpu = [];
-  for (let r = 0; r < reps; r++) {
-    const c0 = cpuSelf() + cpuOf(peerPid);
-    const t0 = now();
+  const result = await measure({ from: 0, reps, peerPid, kind: 'rtt' }, async () => {
     await rounds(iterations);
-    const t1 = now();
-    const c1 = cpuSelf() + cpuOf(peerPid);
-    runs.push(((t1 - t0) * 1000) / iterations);
-    cpu.push((c1 - c0) / iterations);
-  }
+    return iterations;
+  });
   w.close();
-  out({ runs, cpu });
+  out(result);
 }
 
 // ---- Node net over a Unix socket: length-prefixed frames ----
@@ -294,42 +311,24 @@ async function netClient() {
   sock.on('data', frames(() => resolveNext()));
   const next = () => new Promise((r) => (resolveNext = r));
   const msg = Buffer.alloc(size, 7);
-  const runs = [];
-  const cpu = [];
-  for (let r = -1; r < reps; r++) {
-    const c0 = cpuSelf() + cpuOf(peerPid);
-    const t0 = now();
-    let n;
-    if (kind === 'rtt') {
-      n = iterations;
-      const more = roundsFor(n, r);
-      for (let i = 0; more(i); i++) {
-        const p = next();
-        sock.write(frame(msg));
-        await p;
-      }
-    } else {
-      n = count;
-      const done = next();
-      const f = frame(msg);
-      for (let i = 0; i < n; i += batch) {
-        sock.cork();
-        let ok = true;
-        for (let k = 0; k < batch && i + k < n; k++) ok = sock.write(f);
-        sock.uncork();
-        if (!ok) await new Promise((res) => sock.once('drain', res));
-      }
-      await done;
+  const result = await measure({ from: -1, reps, peerPid, kind }, async (r) => {
+    if (kind === 'rtt') return echoRounds(iterations, r, next, () => sock.write(frame(msg)));
+    const n = count;
+    const done = next();
+    const f = frame(msg);
+    for (let i = 0; i < n; i += batch) {
+      sock.cork();
+      let ok = true;
+      for (let k = 0; k < batch && i + k < n; k++) ok = sock.write(f);
+      sock.uncork();
+      if (!ok) await new Promise((res) => sock.once('drain', res));
     }
-    const t1 = now();
-    const c1 = cpuSelf() + cpuOf(peerPid);
-    if (r < 0) continue;
-    runs.push(kind === 'rtt' ? ((t1 - t0) * 1000) / n : n / ((t1 - t0) / 1000));
-    cpu.push((c1 - c0) / n);
-  }
+    await done;
+    return n;
+  });
   if (kind === 'rtt') sock.end(frame(Buffer.alloc(0)));
   else sock.end();
-  out({ runs, cpu });
+  out(result);
 }
 
 // ---- child_process IPC (the measuring side is the parent; the child echoes or counts) ----
@@ -353,42 +352,24 @@ async function ipcParent() {
   await new Promise((r) => child.once('spawn', r));
   // fork() children inherit the parent's CPU; put the child on the other core
   if (args.childCpu !== undefined) require('node:child_process').execFileSync('taskset', ['-pc', String(args.childCpu), String(child.pid)]);
-  const runs = [];
-  const cpu = [];
-  for (let r = -1; r < reps; r++) {
-    const c0 = cpuSelf() + cpuOf(child.pid);
-    const t0 = now();
-    let n;
-    if (kind === 'rtt') {
-      n = iterations;
-      const more = roundsFor(n, r);
-      for (let i = 0; more(i); i++) {
-        const p = next();
+  const result = await measure({ from: -1, reps, peerPid: child.pid, kind }, async (r) => {
+    if (kind === 'rtt') return echoRounds(iterations, r, next, () => child.send(payload));
+    const n = Math.ceil(count / 256) * 256; // the child acknowledges whole blocks of 256
+    // a window of 256 messages in flight, acknowledged every 256 (child acks in blocks)
+    let acked = 0;
+    let sent = 0;
+    while (acked < n) {
+      while (sent < n && sent - acked < 1024) {
         child.send(payload);
-        await p;
+        sent++;
       }
-    } else {
-      n = Math.ceil(count / 256) * 256; // the child acknowledges whole blocks of 256
-      // a window of 256 messages in flight, acknowledged every 256 (child acks in blocks)
-      let acked = 0;
-      let sent = 0;
-      while (acked < n) {
-        while (sent < n && sent - acked < 1024) {
-          child.send(payload);
-          sent++;
-        }
-        await next();
-        acked += 256;
-      }
+      await next();
+      acked += 256;
     }
-    const t1 = now();
-    const c1 = cpuSelf() + cpuOf(child.pid);
-    if (r < 0) continue;
-    runs.push(kind === 'rtt' ? ((t1 - t0) * 1000) / n : n / ((t1 - t0) / 1000));
-    cpu.push((c1 - c0) / n);
-  }
+    return n;
+  });
   child.kill();
-  out({ runs, cpu });
+  out(result);
 }
 
 function ipcChild() {

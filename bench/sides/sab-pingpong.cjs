@@ -1,6 +1,7 @@
 // Baseline: the same ping-pong between two worker threads of one process over a SharedArrayBuffer
 // with Atomics.wait/notify (what Node offers without this library; threads only).
 'use strict';
+const { measureRoundTrips } = require('../lib/pingpong.cjs');
 const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
 const mode = process.argv[2] ?? workerData?.mode;
 const iters = Number(process.argv[3] ?? workerData?.iters);
@@ -25,18 +26,11 @@ function side(w, role) {
     }
     return null;
   }
-  const runs = [];
-  for (let r = 0; r < reps; r++) {
-    const warm = iters / 10;
-    let t0 = 0n;
-    for (let i = 0; i < iters; i++) {
-      if (i === warm) t0 = process.hrtime.bigint();
-      seq++;
-      setValue(0, seq);
-      awaitValue(32, seq);
-    }
-    runs.push(Number(process.hrtime.bigint() - t0) / 1e3 / (iters - warm));
-  }
+  const runs = measureRoundTrips(iters, reps, () => {
+    seq++;
+    setValue(0, seq);
+    awaitValue(32, seq);
+  });
   return runs;
 }
 

@@ -2,6 +2,7 @@
 // bench/scenarios/shm.cjs: `ping` measures and prints the mean round trip per repetition (JSON).
 //   node shm-pingpong.cjs <ping|pong> <segment name> <mode: futex|spin|hybrid> <iters> <reps>
 'use strict';
+const { measureRoundTrips } = require('../lib/pingpong.cjs');
 const { SharedMemory, futex } = require('../../dist');
 const [role, name, mode, itersArg, repsArg] = process.argv.slice(2);
 const iters = Number(itersArg);
@@ -35,18 +36,11 @@ if (role === 'pong') {
     setValue(32, seq);
   }
 } else {
-  const runs = [];
-  for (let r = 0; r < reps; r++) {
-    const warm = iters / 10;
-    let t0 = 0n;
-    for (let i = 0; i < iters; i++) {
-      if (i === warm) t0 = process.hrtime.bigint();
-      seq++;
-      setValue(0, seq);
-      awaitValue(32, seq);
-    }
-    runs.push(Number(process.hrtime.bigint() - t0) / 1e3 / (iters - warm));
-  }
+  const runs = measureRoundTrips(iters, reps, () => {
+    seq++;
+    setValue(0, seq);
+    awaitValue(32, seq);
+  });
   Atomics.store(w, 64, 1);
   setValue(0, seq + 1);
   process.stdout.write(JSON.stringify(runs));

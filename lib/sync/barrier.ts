@@ -4,12 +4,13 @@
 import { native } from '../internal/binding';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, timedOut, waitOptions, waitSyncOptions,
   BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { BrokenBarrierError, TimeoutError } from './errors';
+import { BrokenBarrierError } from './errors';
+import { AbortError } from '../internal/errors';
 import { validateInteger, validateObject } from '../internal/validate';
 
 const MAX_PARTIES = BARRIER_MAX_PARTIES;
@@ -36,38 +37,28 @@ export class Barrier extends SyncObject {
   #parties: number;
   #pending = false;
 
-  private constructor(place: Place, parties: number) {
-    super(place);
+  private constructor([place, parties]: [Place, number]) {
+    super(place, Kind.Barrier, 'Barrier');
     this.#parties = parties;
   }
 
   static initAt(shm: SharedMemory, byteOffset: number, options: BarrierOptions): Barrier {
     const parties = partiesOf(options);
-    const [s, off] = placement(shm, byteOffset, Barrier.byteLength(parties));
-    native.syncInit(Kind.Barrier, SharedMemory.handleOf(s), off, parties);
-    return Barrier.openAt(s, off);
+    return new Barrier([initAt(Kind.Barrier, shm, byteOffset, Barrier.byteLength(parties), parties), parties]);
   }
 
   static openAt(shm: SharedMemory, byteOffset: number): Barrier {
-    const [s, off] = placement(shm, byteOffset, BARRIER_HEADER_BYTES);
-    const parties = native.syncAttach(Kind.Barrier, SharedMemory.handleOf(s), off);
-    return new Barrier(new Place(s, off, false), parties);
+    // The header is checked first; the native side then checks that all its parties' slots fit.
+    return new Barrier(attachAt(Kind.Barrier, shm, byteOffset, BARRIER_HEADER_BYTES));
   }
 
   static create(name: string, options: BarrierOptions & NamedOptions): Barrier {
     const parties = partiesOf(options);
-    return new Barrier(createNamed(name, options, Barrier.byteLength(parties), (p) => {
-      native.syncInit(Kind.Barrier, p.handle('Barrier'), 0, parties);
-      native.syncAttach(Kind.Barrier, p.handle('Barrier'), 0);
-    }), parties);
+    return new Barrier([createNamed(Kind.Barrier, name, options, Barrier.byteLength(parties), parties), parties]);
   }
 
   static open(name: string): Barrier {
-    let parties = 0;
-    const place = openNamed(name, (p) => {
-      parties = native.syncAttach(Kind.Barrier, p.handle('Barrier'), 0);
-    });
-    return new Barrier(place, parties);
+    return new Barrier(openNamed(Kind.Barrier, name));
   }
 
   get parties(): number {
@@ -75,21 +66,22 @@ export class Barrier extends SyncObject {
   }
   /** How many times the barrier has tripped (wraps at 2^32). */
   get generation(): number {
-    return native.syncInfo(Kind.Barrier, this.place.handle('Barrier'), this.place.offset).generation;
+    return this.info().generation;
   }
   get broken(): boolean {
-    return native.syncInfo(Kind.Barrier, this.place.handle('Barrier'), this.place.offset).broken;
+    return this.info().broken;
   }
 
-  #arrive(): [number, number] {
-    const [code, generation] = native.syncArrive(this.place.handle('Barrier'), this.place.offset);
+  #arrive(what: string): [number, number] {
+    if (this.#pending) throw new RangeError(`${what}: this Barrier object already has a wait pending (one party per thread)`);
+    const [code, generation] = native.syncArrive(this.handle(), this.place.offset);
     if (code === Outcome.Broken) throw new BrokenBarrierError();
     return [code, generation];
   }
 
   #settle(code: number, what: string, timeout: number | undefined): boolean {
     if (code === Outcome.Broken) throw new BrokenBarrierError();
-    if (code === Outcome.TimedOut) throw new TimeoutError(what, timeout);
+    timedOut(code, what, timeout);
     return false;
   }
 
@@ -100,14 +92,13 @@ export class Barrier extends SyncObject {
    */
   async wait(options?: WaitOptions): Promise<boolean> {
     const { timeout, signal } = waitOptions(options);
-    if (this.#pending) throw new RangeError('Barrier.wait: this Barrier object already has a wait pending (one party per thread)');
-    const [code, generation] = this.#arrive();
+    // Already aborted: fail before arriving, or the arrival would count with no one waiting.
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    const [code, generation] = this.#arrive('Barrier.wait');
     if (code === Outcome.Acquired) return true;
     this.#pending = true;
     try {
-      const r = await acquireAsync(Op.BarrierPass, this.place.handle('Barrier'), this.place.offset, timeout, generation,
-        signal, this);
-      return this.#settle(r, 'Barrier.wait', timeout);
+      return this.#settle(await this.waitOp(Op.BarrierPass, timeout, generation, signal), 'Barrier.wait', timeout);
     } finally {
       this.#pending = false;
     }
@@ -116,32 +107,29 @@ export class Barrier extends SyncObject {
   /** Like wait(), blocking this thread. */
   waitSync(options?: WaitSyncOptions): boolean {
     const timeout = waitSyncOptions(options);
-    if (this.#pending) throw new RangeError('Barrier.waitSync: this Barrier object already has a wait pending (one party per thread)');
-    const [code, generation] = this.#arrive();
+    const [code, generation] = this.#arrive('Barrier.waitSync');
     if (code === Outcome.Acquired) return true;
-    const r = native.syncAcquireSync(Op.BarrierPass, this.place.handle('Barrier'), this.place.offset, timeout, generation);
-    return this.#settle(r, 'Barrier.waitSync', timeout);
+    return this.#settle(this.waitOpSync(Op.BarrierPass, timeout, generation), 'Barrier.waitSync', timeout);
   }
 
   /** Breaks the barrier on purpose: every waiter gets a BrokenBarrierError. */
   abort(): void {
-    native.syncRelease(Rel.BarrierBreak, this.place.handle('Barrier'), this.place.offset);
+    this.releaseOp(Rel.BarrierBreak);
   }
 
   /** Makes a broken barrier usable again (frees the slots of dead or departed parties). Call it when no party waits. */
   reset(): void {
-    native.syncRelease(Rel.BarrierReset, this.place.handle('Barrier'), this.place.offset);
+    this.releaseOp(Rel.BarrierReset);
   }
 
   /**
    * Leaves the party set (this thread's slot is marked gone, which breaks the barrier for anyone
-   * still waiting for it) and stops using the object. A named Barrier closes its segment.
+   * still waiting for it; see docs/api.md) and stops using the object. A named Barrier closes its
+   * segment.
    */
-  /** Leaves the barrier (a party that leaves breaks it for the others, see docs/api.md), then closes. */
   override close(): void {
     if (this.place.closed) return;
-    native.syncRelease(Rel.BarrierLeave, this.place.handle('Barrier'), this.place.offset);
+    this.releaseOp(Rel.BarrierLeave);
     super.close();
   }
-
 }

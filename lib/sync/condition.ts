@@ -1,10 +1,9 @@
 // Condition: a process-shared condition variable used with a Mutex. Wake-ups may be spurious:
 // always wait in a loop that re-checks the condition. See docs/design.md.
-import { native } from '../internal/binding';
 import { Mutex, MutexGuard } from './mutex';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, waitOptions, waitSyncOptions,
   CONDITION_BYTES, SYNC_NOTIFY_ALL,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
@@ -22,30 +21,23 @@ export class Condition extends SyncObject {
   static readonly alignment = ALIGNMENT;
 
   private constructor(place: Place) {
-    super(place);
+    super(place, Kind.Condition, 'Condition');
   }
 
   static initAt(shm: SharedMemory, byteOffset: number): Condition {
-    const [s, off] = placement(shm, byteOffset, Condition.byteLength);
-    native.syncInit(Kind.Condition, SharedMemory.handleOf(s), off, 0);
-    return Condition.openAt(s, off);
+    return new Condition(initAt(Kind.Condition, shm, byteOffset, Condition.byteLength));
   }
 
   static openAt(shm: SharedMemory, byteOffset: number): Condition {
-    const [s, off] = placement(shm, byteOffset, Condition.byteLength);
-    native.syncAttach(Kind.Condition, SharedMemory.handleOf(s), off);
-    return new Condition(new Place(s, off, false));
+    return new Condition(attachAt(Kind.Condition, shm, byteOffset, Condition.byteLength)[0]);
   }
 
   static create(name: string, options?: NamedOptions): Condition {
-    return new Condition(createNamed(name, options, Condition.byteLength, (p) => {
-      native.syncInit(Kind.Condition, p.handle('Condition'), 0, 0);
-      native.syncAttach(Kind.Condition, p.handle('Condition'), 0);
-    }));
+    return new Condition(createNamed(Kind.Condition, name, options, Condition.byteLength));
   }
 
   static open(name: string): Condition {
-    return new Condition(openNamed(name, (p) => native.syncAttach(Kind.Condition, p.handle('Condition'), 0)));
+    return new Condition(openNamed(Kind.Condition, name)[0]);
   }
 
   /**
@@ -57,13 +49,12 @@ export class Condition extends SyncObject {
   async wait(mutex: Mutex | MutexGuard, options?: WaitOptions): Promise<boolean> {
     const m = mutexOf(mutex);
     const { timeout, signal } = waitOptions(options);
-    const handle = this.place.handle('Condition');
-    const seen: number = native.syncInfo(Kind.Condition, handle, this.place.offset);
+    const seen: number = this.info();
     m.unlock();
     let code: Outcome | undefined;
     let failure: unknown;
     try {
-      code = await acquireAsync(Op.CondWait, handle, this.place.offset, timeout, seen, signal, this);
+      code = await this.waitOp(Op.CondWait, timeout, seen, signal);
     } catch (err) {
       failure = err;
     }
@@ -76,13 +67,12 @@ export class Condition extends SyncObject {
   waitSync(mutex: Mutex | MutexGuard, options?: WaitSyncOptions): boolean {
     const m = mutexOf(mutex);
     const timeout = waitSyncOptions(options);
-    const handle = this.place.handle('Condition');
-    const seen: number = native.syncInfo(Kind.Condition, handle, this.place.offset);
+    const seen: number = this.info();
     m.unlock();
     let code: Outcome | undefined;
     let failure: unknown;
     try {
-      code = native.syncAcquireSync(Op.CondWait, handle, this.place.offset, timeout, seen);
+      code = this.waitOpSync(Op.CondWait, timeout, seen);
     } catch (err) {
       failure = err;
     }
@@ -94,13 +84,11 @@ export class Condition extends SyncObject {
   /** Wakes up to `count` waiters (default 1) in any process; returns how many were woken. */
   notify(count = 1): number {
     validateInteger(count, 'count', 0);
-    return native.syncRelease(Rel.CondNotify, this.place.handle('Condition'), this.place.offset, count) as number;
+    return this.releaseOp(Rel.CondNotify, count) as number;
   }
 
   /** Wakes every waiter; returns how many were woken. */
   notifyAll(): number {
-    return native.syncRelease(Rel.CondNotify, this.place.handle('Condition'), this.place.offset, SYNC_NOTIFY_ALL) as number;
+    return this.releaseOp(Rel.CondNotify, SYNC_NOTIFY_ALL) as number;
   }
-
 }
-

@@ -1,8 +1,9 @@
 // What the five synchronisation classes share: where an object lives (a SharedMemory and a byte
-// offset, or a small named segment of its own), option checks, and the async wait with AbortSignal.
+// offset, or a small named segment of its own), how it is set up there (the factories' steps),
+// option checks, the native calls on it, and the async wait with AbortSignal.
 import { native, type Handle } from '../internal/binding';
 import { SYNC_ALIGNMENT, SyncKind as Kind, SyncOp as Op, SyncOutcome as Outcome, SyncRelease as Rel } from '../internal/contract';
-import { abortableNative, AbortError, closedError } from '../internal/errors';
+import { abortableNative, AbortError, closedError, TimeoutError } from '../internal/errors';
 import { SharedMemory } from '../shm/shared-memory';
 import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from '../internal/validate';
 
@@ -92,14 +93,19 @@ export class Place {
 
 /**
  * What every synchronisation object shares: the place it lives in (a SharedMemory and a byte offset),
- * close() (detaches this handle; a named object's own segment is unmapped), `using`, and unlink of a
- * named object's name.
+ * close() (detaches this handle; a named object's own segment is unmapped), `using`, unlink of a
+ * named object's name, and the native calls on it (every one of which fails with ERR_INVALID_STATE
+ * once it is closed).
  */
 export abstract class SyncObject implements Disposable {
   readonly #place: Place;
+  readonly #kind: Kind;
+  readonly #what: string;
 
-  protected constructor(place: Place) {
+  protected constructor(place: Place, kind: Kind, what: string) {
     this.#place = place;
+    this.#kind = kind;
+    this.#what = what;
   }
 
   protected get place(): Place {
@@ -128,6 +134,62 @@ export abstract class SyncObject implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+
+  /** The handle of its memory; ERR_INVALID_STATE once closed. */
+  protected handle(): Handle {
+    return this.#place.handle(this.#what);
+  }
+
+  /** A snapshot of its state, as native/binding/sync/sync_wrap.cc gives it for the kind. */
+  protected info(): any {
+    return native.syncInfo(this.#kind, this.handle(), this.#place.offset);
+  }
+
+  /** One attempt of `op` on this thread: the outcome (Busy when taken, also by this thread). */
+  protected tryOp(op: Op): Outcome {
+    return native.syncTry(op, this.handle(), this.#place.offset);
+  }
+
+  /**
+   * `op` for a Promise method: taken at once on this thread when free (no native promise, no waiter
+   * thread), else waited for off the thread. The outcome, at once or as a promise; a timeout is a
+   * TimeoutError naming `what`. Throws on bad options: call it inside an async method.
+   */
+  protected acquireOp(op: Op, options: unknown, what: string): Outcome | Promise<Outcome> {
+    const { timeout, signal } = waitOptions(options);
+    if (!signal?.aborted) {
+      const now = this.tryOp(op);
+      if (now !== Outcome.Busy) return now;
+    }
+    return this.waitOp(op, timeout, 0, signal).then((code) => timedOut(code, what, timeout));
+  }
+
+  /** The async wait of `op` (argument `arg`): resolves with the outcome, TimedOut included. */
+  protected waitOp(op: Op, timeout: number | undefined, arg: number, signal: AbortSignal | undefined): Promise<Outcome> {
+    return acquireAsync(op, this.handle(), this.#place.offset, timeout, arg, signal, this);
+  }
+
+  /** The blocking wait of `op` on this thread: the outcome, TimedOut included. */
+  protected waitOpSync(op: Op, timeout: number | undefined, arg: number): Outcome {
+    return native.syncAcquireSync(op, this.handle(), this.#place.offset, timeout, arg);
+  }
+
+  /** Releases (unlocks, notifies...) with `rel`; `count` where the operation takes one. */
+  protected releaseOp(rel: Rel, count?: number): number | undefined {
+    const h = this.handle();
+    return count === undefined ? native.syncRelease(rel, h, this.#place.offset) : native.syncRelease(rel, h, this.#place.offset, count);
+  }
+
+  /** markConsistent() of a lock after an owner death (Mutex, RwLock). */
+  protected markConsistentOp(): void {
+    native.syncMarkConsistent(this.#kind, this.handle(), this.#place.offset);
+  }
+}
+
+/** The outcome of a wait, or the TimeoutError naming `what` if it timed out. */
+export function timedOut(code: Outcome, what: string, timeout: number | undefined): Outcome {
+  if (code === Outcome.TimedOut) throw new TimeoutError(what, timeout);
+  return code;
 }
 
 /** Checks (shm, byteOffset) for an object of `size` bytes. */
@@ -144,29 +206,56 @@ export function placement(shm: unknown, byteOffset: unknown, size: number): [Sha
   return [shm, byteOffset];
 }
 
-/** Makes a named segment holding one object at offset 0, initialised by `init`; removes it if that fails. */
-export function createNamed(name: string, options: unknown, size: number, init: (place: Place) => void): Place {
+/**
+ * The factories' steps, the same for the five kinds. `size` is the object's bytes (what must fit at
+ * the offset); `param` and `flags` go to its header (Barrier: parties; Semaphore: value, robust).
+ */
+
+/** initAt(): writes a fresh object of `kind` at `byteOffset` of `shm`, then attaches to it. */
+export function initAt(kind: Kind, shm: unknown, byteOffset: unknown, size: number, param = 0, flags = 0): Place {
+  const [s, off] = placement(shm, byteOffset, size);
+  native.syncInit(kind, SharedMemory.handleOf(s), off, param, flags);
+  return attachAt(kind, s, off, size)[0];
+}
+
+/**
+ * openAt(): attaches to the object of `kind` that initAt() placed there (ERR_SYNC_LAYOUT_MISMATCH
+ * if there is none). Also returns its header's param.
+ */
+export function attachAt(kind: Kind, shm: unknown, byteOffset: unknown, size: number): [Place, number] {
+  const [s, off] = placement(shm, byteOffset, size);
+  const param = native.syncAttach(kind, SharedMemory.handleOf(s), off);
+  return [new Place(s, off, false), param];
+}
+
+/**
+ * create(): a named segment holding one object of `kind` at offset 0 (EEXIST if the name exists).
+ * The name appears only once the object is initialised, so a racing open() never finds it blank;
+ * the segment is removed if that fails.
+ */
+export function createNamed(kind: Kind, name: string, options: unknown, size: number, param = 0, flags = 0): Place {
   if (options !== undefined) validateObject(options, 'options');
   const mode = (options as NamedOptions | undefined)?.mode;
-  // The name appears only once the object is initialised, so a racing open() never finds it blank.
   let place: Place | undefined;
   SharedMemory.createInitialized(name, mode === undefined ? { size } : { size, mode }, (shm) => {
+    const h = SharedMemory.handleOf(shm);
+    native.syncInit(kind, h, 0, param, flags);
+    native.syncAttach(kind, h, 0);
     place = new Place(shm, 0, true);
-    init(place);
   });
   return place!;
 }
 
-export function openNamed(name: string, attach: (place: Place) => void): Place {
+/** open(): the named object of `kind` made by create(). Also returns its header's param. */
+export function openNamed(kind: Kind, name: string): [Place, number] {
   const shm = SharedMemory.open(name);
-  const place = new Place(shm, 0, true);
   try {
-    attach(place);
+    const param = native.syncAttach(kind, SharedMemory.handleOf(shm), 0);
+    return [new Place(shm, 0, true), param];
   } catch (err) {
     shm.close();
     throw err;
   }
-  return place;
 }
 
 /**

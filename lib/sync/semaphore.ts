@@ -2,15 +2,14 @@
 // process may release, and a process that dies holding permits does not return them (as POSIX sem_t
 // and Python's multiprocessing.Semaphore). With { robust: true } permits are owned by the acquiring
 // thread and a dead holder's permits come back. See docs/design.md.
-import { native } from '../internal/binding';
 import { SharedMemory } from '../shm/shared-memory';
 import {
-  acquireAsync, ALIGNMENT, createNamed, Kind, Op, openNamed, Outcome, Place, placement, Rel, waitOptions, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, timedOut, waitSyncOptions,
   SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { TimeoutError } from './errors';
+import { Held } from './guard';
 import { validateBoolean, validateInteger, validateObject } from '../internal/validate';
 
 const MAX_VALUE = SEMAPHORE_MAX_VALUE;
@@ -27,23 +26,19 @@ export interface SemaphoreOptions {
 }
 
 /** One acquired permit; `using` (or release()) gives it back once. */
-export class SemaphorePermit implements Disposable {
+export class SemaphorePermit extends Held {
   readonly semaphore: Semaphore;
-  #released = false;
   /** @internal */
   constructor(semaphore: Semaphore) {
+    super();
     this.semaphore = semaphore;
   }
-  get released(): boolean {
-    return this.#released;
-  }
+  /** Gives the permit back; later calls do nothing. */
   release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.semaphore.release();
+    this.releaseOnce();
   }
-  [Symbol.dispose](): void {
-    this.release();
+  protected free(): void {
+    this.semaphore.release();
   }
 }
 
@@ -71,71 +66,57 @@ export class Semaphore extends SyncObject {
   static readonly maxValue = MAX_VALUE;
 
   private constructor(place: Place) {
-    super(place);
+    super(place, Kind.Semaphore, 'Semaphore');
   }
 
   static initAt(shm: SharedMemory, byteOffset: number, options?: SemaphoreOptions): Semaphore {
     const [value, robust] = initialValue(options);
-    const [s, off] = placement(shm, byteOffset, robust ? ROBUST_BYTES : Semaphore.byteLength);
-    native.syncInit(Kind.Semaphore, SharedMemory.handleOf(s), off, value, robust ? SEMAPHORE_ROBUST_FLAG : 0);
-    return Semaphore.openAt(s, off);
+    return new Semaphore(initAt(Kind.Semaphore, shm, byteOffset, robust ? ROBUST_BYTES : Semaphore.byteLength, value, robust ? SEMAPHORE_ROBUST_FLAG : 0));
   }
 
   static openAt(shm: SharedMemory, byteOffset: number): Semaphore {
-    const [s, off] = placement(shm, byteOffset, Semaphore.byteLength);
-    native.syncAttach(Kind.Semaphore, SharedMemory.handleOf(s), off);
-    return new Semaphore(new Place(s, off, false));
+    return new Semaphore(attachAt(Kind.Semaphore, shm, byteOffset, Semaphore.byteLength)[0]);
   }
 
   static create(name: string, options?: SemaphoreOptions & NamedOptions): Semaphore {
     const [value, robust] = initialValue(options);
-    return new Semaphore(createNamed(name, options, robust ? ROBUST_BYTES : Semaphore.byteLength, (p) => {
-      native.syncInit(Kind.Semaphore, p.handle('Semaphore'), 0, value, robust ? SEMAPHORE_ROBUST_FLAG : 0);
-      native.syncAttach(Kind.Semaphore, p.handle('Semaphore'), 0);
-    }));
+    return new Semaphore(createNamed(Kind.Semaphore, name, options, robust ? ROBUST_BYTES : Semaphore.byteLength, value, robust ? SEMAPHORE_ROBUST_FLAG : 0));
   }
 
   static open(name: string): Semaphore {
-    return new Semaphore(openNamed(name, (p) => native.syncAttach(Kind.Semaphore, p.handle('Semaphore'), 0)));
+    return new Semaphore(openNamed(Kind.Semaphore, name)[0]);
   }
 
   /** Permits available now (a snapshot). */
   get value(): number {
-    return native.syncInfo(Kind.Semaphore, this.place.handle('Semaphore'), this.place.offset).value;
+    return this.info().value;
   }
   /** True for a robust Semaphore (owned permits, returned when a holder dies). */
   get robust(): boolean {
-    return native.syncInfo(Kind.Semaphore, this.place.handle('Semaphore'), this.place.offset).robust;
+    return this.info().robust;
   }
   /** Robust mode: permits the calling thread holds (0 in ownerless mode). */
   get held(): number {
-    return native.syncInfo(Kind.Semaphore, this.place.handle('Semaphore'), this.place.offset).held;
+    return this.info().held;
   }
 
   /** Waits for a permit without blocking the event loop. */
   async acquire(options?: WaitOptions): Promise<SemaphorePermit> {
-    const { timeout, signal } = waitOptions(options);
-    const handle = this.place.handle('Semaphore');
-    // A permit is free: take it on this thread at once (no native promise, no waiter thread).
-    if (!signal?.aborted && native.syncTry(Op.SemAcquire, handle, this.place.offset) === Outcome.Acquired) {
-      return new SemaphorePermit(this);
-    }
-    const code = await acquireAsync(Op.SemAcquire, handle, this.place.offset, timeout, 0, signal, this);
-    if (code === Outcome.TimedOut) throw new TimeoutError('Semaphore.acquire', timeout);
+    const code = this.acquireOp(Op.SemAcquire, options, 'Semaphore.acquire');
+    if (typeof code !== 'number') await code;
     return new SemaphorePermit(this);
   }
 
   /** Blocks this thread until a permit is available. */
   acquireSync(options?: WaitSyncOptions): SemaphorePermit {
     const timeout = waitSyncOptions(options);
-    const code = native.syncAcquireSync(Op.SemAcquire, this.place.handle('Semaphore'), this.place.offset, timeout, 0);
-    if (code === Outcome.TimedOut) throw new TimeoutError('Semaphore.acquireSync', timeout);
+    timedOut(this.waitOpSync(Op.SemAcquire, timeout, 0), 'Semaphore.acquireSync', timeout);
     return new SemaphorePermit(this);
   }
 
   /** Takes a permit if one is available: true when taken (give it back with release()). */
   tryAcquire(): boolean {
-    return native.syncTry(Op.SemAcquire, this.place.handle('Semaphore'), this.place.offset) === Outcome.Acquired;
+    return this.tryOp(Op.SemAcquire) === Outcome.Acquired;
   }
 
   /**
@@ -144,7 +125,6 @@ export class Semaphore extends SyncObject {
    */
   release(count = 1): void {
     validateInteger(count, 'count', 0, MAX_VALUE);
-    native.syncRelease(Rel.SemRelease, this.place.handle('Semaphore'), this.place.offset, count);
+    this.releaseOp(Rel.SemRelease, count);
   }
-
 }

@@ -89,14 +89,7 @@ double pingPong(Mode mode, int iters, int cpuA, int cpuB) {
 }
 
 void row(const char* mode, const std::vector<double>& runs, const char* placement, const char* note) {
-  std::string r = "[";
-  for (size_t i = 0; i < runs.size(); ++i) r += (i ? "," : "") + std::to_string(runs[i]);
-  r += "]";
-  std::printf(
-      "{\"area\":\"shm\",\"mechanism\":\"C++ core, 2 processes (floor)\",\"mode\":\"%s\",\"payload\":null,"
-      "\"metric\":\"rtt_us\",\"runs\":%s,\"placement\":\"%s\",\"baseline\":true,\"note\":\"%s\"}\n",
-      mode, r.c_str(), placement, note);
-  std::fflush(stdout);
+  bench::printRow({"shm", "C++ core, 2 processes (floor)", mode, -1, "rtt_us", runs, placement, note});
 }
 
 }  // namespace

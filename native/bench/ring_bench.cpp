@@ -39,17 +39,9 @@ double cpuUs() {
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_sec * 1e6 + u.ru_stime.tv_usec;
 }
-std::string join(const std::vector<double>& v) {
-  std::string s;
-  for (double x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
 void row(const char* mechanism, const char* mode, int payload, const char* metric, const std::vector<double>& runs,
          const char* note) {
-  std::printf("{\"area\":\"mailbox\",\"mechanism\":\"%s\",\"mode\":\"%s\",\"payload\":%d,\"metric\":\"%s\","
-              "\"runs\":[%s],\"placement\":\"pinned CPUs 0/1\",\"baseline\":true,\"note\":\"%s\"}\n",
-              mechanism, mode, payload, metric, join(runs).c_str(), note);
-  std::fflush(stdout);
+  bench::printRow({"mailbox", mechanism, mode, payload, metric, runs, "pinned CPUs 0/1", note});
 }
 void progress(const char* m) { std::fprintf(stderr, "  .. %s\n", m); }
 

@@ -140,14 +140,8 @@ Result2 measure(SocketKind kind, size_t size, int roundTrips, int messages, int 
 }
 
 void row(const char* mode, size_t payload, const char* metric, const std::vector<double>& runs, const char* note) {
-  std::string r = "[";
-  for (size_t i = 0; i < runs.size(); ++i) r += (i ? "," : "") + std::to_string(runs[i]);
-  r += "]";
-  std::printf(
-      "{\"area\":\"socket\",\"mechanism\":\"C++ core sockets, 2 processes (floor)\",\"mode\":\"%s\",\"payload\":%zu,"
-      "\"metric\":\"%s\",\"runs\":%s,\"placement\":\"pinned CPUs 0/1\",\"baseline\":true,\"note\":\"%s\"}\n",
-      mode, payload, metric, r.c_str(), note);
-  std::fflush(stdout);
+  bench::printRow({"socket", "C++ core sockets, 2 processes (floor)", mode, static_cast<long>(payload), metric, runs,
+                   "pinned CPUs 0/1", note});
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Barrier, BrokenBarrierError, TimeoutError } from '../../lib';
-import { runTask, syncScope, within } from '../helpers/sync';
-import { exited, nextMessage, sleep } from '../helpers/util';
+import { killNow, runTask, syncScope, within } from '../helpers/sync';
+import { nextMessage, sleep } from '../helpers/util';
 
 const { children, segment } = syncScope('barrier');
 
@@ -29,9 +29,7 @@ describe('Barrier', () => {
       children.push(victim, waiter);
       await Promise.all([victim, waiter].map((c) => nextMessage(c.proc, (m) => m && m.waiting)));
       await sleep(50);
-      const gone = exited(victim.proc);
-      victim.proc.kill('SIGKILL');
-      await gone;
+      await killNow(victim);
       const r = await within(waiter.done, 20_000, 'waiter after party death');
       expect(r.result).toBe('broken');
       expect(b.broken).toBe(true);

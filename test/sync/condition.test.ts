@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Condition, Mutex, OwnerDeadError, SharedMemory } from '../../lib';
-import { runTask, syncScope, within } from '../helpers/sync';
-import { exited, nextMessage, sleep, uniqueName } from '../helpers/util';
+import { Condition, Mutex, OwnerDeadError } from '../../lib';
+import { expectRepaired, killNow, runTask, syncScope, within } from '../helpers/sync';
+import { sleep } from '../helpers/util';
 
-const { made, children } = syncScope('cond');
+const { children, segment, holder } = syncScope('cond');
 const D = 64;
 
 describe('Condition', () => {
   for (const form of ['async', 'sync'] as const) {
     it(`producer/consumer across processes (${form} consumer, async producer)`, async () => {
-      const name = uniqueName('cond');
-      made.push(name);
-      const shm = SharedMemory.create(name, { size: 8192 });
-      const i32 = new Int32Array(shm.buffer);
+      const { name, shm, i32 } = segment();
       const m = Mutex.initAt(shm, 0);
       const c = Condition.initAt(shm, 64);
       const count = 300;
@@ -33,38 +30,26 @@ describe('Condition', () => {
   }
 
   it('a mutex holder killed while a waiter is notified: wait() rejects with OwnerDeadError holding the lock', async () => {
-    const name = uniqueName('cond-dead');
-    made.push(name);
-    const shm = SharedMemory.create(name, { size: 8192 });
-    const i32 = new Int32Array(shm.buffer);
+    const { name, shm, i32 } = segment();
     const m = Mutex.initAt(shm, 0);
     const c = Condition.initAt(shm, 64);
     m.lockSync();
     const waiting = c.wait(m, { timeout: 20_000 }).then(() => 'returned', (e) => e);
     // While we wait (mutex released), another process takes the mutex and dies holding it.
-    const holder = runTask({ name, task: 'hold', form: 'sync' });
-    children.push(holder);
-    await within(nextMessage(holder.proc, (msg) => msg && msg.holding), 20_000, 'holder');
+    const other = await holder({ name, task: 'hold', form: 'sync' });
     c.notify(1); // our wait ends and its re-lock blocks behind the holder
     await sleep(20);
-    const gone = exited(holder.proc);
-    holder.proc.kill('SIGKILL');
-    await gone;
+    await killNow(other);
     const err = await within(waiting, 20_000, 'wait after the holder died');
     expect(err).toBeInstanceOf(OwnerDeadError);
     expect(m.isHeld).toBe(true);
     i32[D + 2] = i32[D + 1]; // repair
-    err.guard.markConsistent();
-    err.guard.unlock();
-    expect(m.tryLock()).toBe(true);
-    m.unlock();
+    expectRepaired(err.guard, m);
     shm.close();
   });
 
   it('wait re-locks after timeout and abort; notify counts; misuse', async () => {
-    const name = uniqueName('cond-named');
-    made.push(name);
-    const shm = SharedMemory.create(name, { size: 4096 });
+    const { shm } = segment(4096);
     const m = Mutex.initAt(shm, 0);
     const c = Condition.initAt(shm, 64);
     expect(c.notify()).toBe(0);

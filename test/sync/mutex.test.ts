@@ -4,10 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AbortError, Mutex, OwnerDeadError, SharedMemory, TimeoutError } from '../../lib';
 import { native } from '../../lib/internal/binding';
-import { runTask, syncScope, within } from '../helpers/sync';
-import { exited, nextMessage, sleep, uniqueName } from '../helpers/util';
+import { expectRepaired, killNow, runTask, syncScope, within } from '../helpers/sync';
+import { sleep, uniqueName } from '../helpers/util';
 
-const { made, children, segment } = syncScope('mutex');
+const { made, children, segment, holder } = syncScope('mutex');
 const D = 64;
 
 describe('Mutex across processes', () => {
@@ -43,15 +43,11 @@ describe('Mutex across processes', () => {
       });
     }
     for (let round = 0; round < faultRounds; round++) {
-      const victim = runTask({ name, task: 'hold', form: round % 2 ? 'sync' : 'async' });
-      children.push(victim);
-      await within(nextMessage(victim.proc, (m) => m && m.holding), 20_000, `victim ${round} holding`);
+      const victim = await holder({ name, task: 'hold', form: round % 2 ? 'sync' : 'async' });
       const before = reports;
       const oneReport = new Promise<void>((r) => reported.push(r));
       await sleep(Math.random() * 20);
-      const gone = exited(victim.proc);
-      victim.proc.kill('SIGKILL');
-      await gone;
+      await killNow(victim);
       await within(oneReport, 20_000, `owner death report of round ${round}`);
       expect(reports).toBe(before + 1);
     }
@@ -71,9 +67,7 @@ describe('Mutex across processes', () => {
   it('an aborted or timed-out lock() leaves no waiter behind and the event loop and fs stay free', async () => {
     const { name, shm } = segment();
     const m = Mutex.initAt(shm, 0);
-    const holder = runTask({ name, task: 'holdUntilTold' });
-    children.push(holder);
-    await nextMessage(holder.proc, (msg) => msg && msg.holding);
+    const other = await holder({ name, task: 'holdUntilTold' });
     // 64 pending lock() calls must not take libuv pool threads: fs work completes meanwhile.
     const controllers = Array.from({ length: 64 }, () => new AbortController());
     const pending = controllers.map((c) => m.lock({ signal: c.signal }).then(() => 'locked', (e) => e));
@@ -90,8 +84,8 @@ describe('Mutex across processes', () => {
     expect(outcomes.every((e) => e instanceof AbortError && (e as AbortError).cause instanceof Error)).toBe(true);
     await expect(m.lock({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
     // Nobody took it behind our back: after the holder releases, it is free for us.
-    holder.proc.send('release');
-    await holder.done;
+    other.proc.send('release');
+    await other.done;
     expect(m.tryLock()).toBe(true);
     m.unlock();
     expect(native.syncCancel(12345)).toBe(false);
@@ -101,15 +95,13 @@ describe('Mutex across processes', () => {
   it('a lock() hand-off from another process resolves, and timeouts are not early', async () => {
     const { name, shm } = segment();
     const m = Mutex.initAt(shm, 0);
-    const holder = runTask({ name, task: 'holdUntilTold' });
-    children.push(holder);
-    await nextMessage(holder.proc, (msg) => msg && msg.holding);
+    const other = await holder({ name, task: 'holdUntilTold' });
     const t0 = Date.now();
     await expect(m.lock({ timeout: 100 })).rejects.toThrow(TimeoutError);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
     expect(() => m.lockSync({ timeout: 50 })).toThrow(TimeoutError);
     const p = m.lock();
-    holder.proc.send('release');
+    other.proc.send('release');
     const g = await within(p, 10_000, 'hand-off');
     expect(m.isHeld).toBe(true);
     g.unlock();
@@ -175,10 +167,9 @@ describe('Mutex owner death and recovery (in this process)', () => {
       expect(e).toBeInstanceOf(OwnerDeadError);
       guard = (e as OwnerDeadError<any>).guard;
     }
-    expect(() => b.markConsistent()).not.toThrow();
-    expect(() => b.markConsistent()).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    guard.unlock();
-    expect(b.tryLock()).toBe(true);
+    expectRepaired(guard, b);
+    b.lockSync();
+    expect(() => b.markConsistent()).toThrow(expect.objectContaining({ code: 'EINVAL' })); // consistent already
     b.unlock();
     shm.close();
   });
@@ -202,10 +193,7 @@ describe('Mutex and worker threads', () => {
     await worker.terminate();
     const err = await within(pending, 20_000, 'lock after worker termination');
     expect(err).toBeInstanceOf(OwnerDeadError);
-    err.guard.markConsistent();
-    err.guard.unlock();
-    expect(m.tryLock()).toBe(true);
-    m.unlock();
+    expectRepaired(err.guard, m);
     shm.close();
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OwnerDeadError, RwLock, TimeoutError } from '../../lib';
-import { runTask, syncScope, within } from '../helpers/sync';
+import { killNow, runTask, syncScope, within } from '../helpers/sync';
 import { exited, nextMessage, sleep } from '../helpers/util';
 
-const { children, segment } = syncScope('rwlock');
+const { children, segment, holder } = syncScope('rwlock');
 const D = 64;
 
 describe('RwLock', () => {
@@ -36,9 +36,7 @@ describe('RwLock', () => {
   it('a reader killed while reading does not block writers', async () => {
     const { name, shm } = segment();
     const l = RwLock.initAt(shm, 4096);
-    const reader = runTask({ name, task: 'holdRead' });
-    children.push(reader);
-    await nextMessage(reader.proc, (m) => m && m.holding);
+    const reader = await holder({ name, task: 'holdRead' });
     expect(l.tryLockWrite()).toBe(false);
     const pending = l.lockWrite({ timeout: 20_000 });
     await sleep(30);
@@ -53,12 +51,7 @@ describe('RwLock', () => {
   it('a writer killed while writing: readers get OwnerDeadError without a lock, the next writer repairs', async () => {
     const { name, shm } = segment();
     const l = RwLock.initAt(shm, 4096);
-    const writer = runTask({ name, task: 'holdWrite' });
-    children.push(writer);
-    await nextMessage(writer.proc, (m) => m && m.holding);
-    const gone = exited(writer.proc);
-    writer.proc.kill('SIGKILL');
-    await gone;
+    await killNow(await holder({ name, task: 'holdWrite' }));
     const readErr = await l.lockRead().catch((e) => e);
     expect(readErr).toBeInstanceOf(OwnerDeadError);
     expect(readErr.guard).toBeUndefined();

@@ -1,60 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { AbortError, Semaphore, SharedMemory, TimeoutError } from '../../lib';
-import { runTask, syncScope, within } from '../helpers/sync';
-import { exited, nextMessage, sleep, uniqueName } from '../helpers/util';
+import { AbortError, Semaphore, TimeoutError } from '../../lib';
+import { killNow, runTask, syncScope, within } from '../helpers/sync';
+import { sleep, uniqueName } from '../helpers/util';
 
-const { made, children } = syncScope('sem');
+const { made, children, segment, holder } = syncScope('sem');
 const D = 64;
 
 describe('Semaphore', () => {
-  it('bounds concurrency across processes: the shared gauge never exceeds the count (all three forms)', async () => {
-    const name = uniqueName('sem');
-    made.push(name);
-    const shm = SharedMemory.create(name, { size: 8192 });
-    const i32 = new Int32Array(shm.buffer);
-    const s = Semaphore.initAt(shm, 128, { value: 2 });
-    const kids = (['async', 'sync', 'try', 'async'] as const).map((form) => runTask({ name, task: 'semaphore', form, iterations: 1500 }));
-    children.push(...kids);
-    await within(Promise.all(kids.map((k) => k.done)), 120_000, 'semaphore children');
-    expect(i32[D + 5]).toBeGreaterThanOrEqual(1);
-    expect(i32[D + 5]).toBeLessThanOrEqual(2);
-    expect(i32[D + 4]).toBe(0);
-    expect(s.value).toBe(2);
-    shm.close();
-  }, 130_000);
-
-  it('robust mode bounds concurrency across processes too (all three forms)', async () => {
-    const name = uniqueName('sem-robust');
-    made.push(name);
-    const shm = SharedMemory.create(name, { size: 16384 });
-    const i32 = new Int32Array(shm.buffer);
-    const s = Semaphore.initAt(shm, 8192, { value: 2, robust: true });
-    expect(s.robust).toBe(true);
-    const kids = (['async', 'sync', 'try', 'async'] as const).map((form) => runTask({ name, task: 'semaphore', form, iterations: 1500, offset: 8192 }));
-    children.push(...kids);
-    await within(Promise.all(kids.map((k) => k.done)), 120_000, 'robust semaphore children');
-    expect(i32[D + 5]).toBeGreaterThanOrEqual(1);
-    expect(i32[D + 5]).toBeLessThanOrEqual(2);
-    expect(s.value).toBe(2);
-    shm.close();
-  }, 130_000);
+  for (const robust of [false, true]) {
+    it(`${robust ? 'robust' : 'ownerless'} mode bounds concurrency across processes: the shared gauge never exceeds the count (all three forms)`, async () => {
+      const offset = robust ? 8192 : 128;
+      const { name, shm, i32 } = segment(robust ? 16384 : 8192);
+      const s = Semaphore.initAt(shm, offset, { value: 2, robust });
+      expect(s.robust).toBe(robust);
+      const kids = (['async', 'sync', 'try', 'async'] as const).map((form) => runTask({ name, task: 'semaphore', form, iterations: 1500, offset }));
+      children.push(...kids);
+      await within(Promise.all(kids.map((k) => k.done)), 120_000, `${robust ? 'robust ' : ''}semaphore children`);
+      expect(i32[D + 5]).toBeGreaterThanOrEqual(1);
+      expect(i32[D + 5]).toBeLessThanOrEqual(2);
+      expect(i32[D + 4]).toBe(0);
+      expect(s.value).toBe(2);
+      shm.close();
+    }, 130_000);
+  }
 
   it('robust mode: the permits of a holder killed by SIGKILL come back to a waiting acquire()', async () => {
-    const name = uniqueName('sem-robust-kill');
-    made.push(name);
-    const shm = SharedMemory.create(name, { size: 16384 });
+    const { name, shm } = segment(16384);
     const s = Semaphore.initAt(shm, 8192, { value: 2, robust: true });
-    const holder = runTask({ name, task: 'holdPermits', offset: 8192, count: 2 });
-    children.push(holder);
-    expect(await nextMessage(holder.proc, (m) => m && m.holding)).toEqual({ holding: true, held: 2 });
+    const other = await holder({ name, task: 'holdPermits', offset: 8192, count: 2 });
+    expect(other.message).toEqual({ holding: true, held: 2 });
     expect(s.value).toBe(0);
     expect(s.tryAcquire()).toBe(false);
     expect(() => s.release()).toThrow(expect.objectContaining({ code: 'EPERM' })); // holds none
     const pending = s.acquire({ timeout: 20_000 });
     await sleep(30);
-    const gone = exited(holder.proc);
-    holder.proc.kill('SIGKILL');
-    await gone;
+    await killNow(other);
     const permit = await within(pending, 20_000, 'acquire after the holder died');
     expect(s.held).toBe(1);
     expect(s.value).toBe(1); // both dead permits returned, one taken

@@ -8,10 +8,6 @@
 
 namespace interproc {
 
-namespace {
-uint32_t* u32(std::atomic<uint32_t>* a) { return reinterpret_cast<uint32_t*>(a); }
-}  // namespace
-
 void Barrier::init(void* mem, uint32_t parties) {
   std::memset(mem, 0, byteLength(parties));
   writeHeader(mem, SyncKind::Barrier, parties);
@@ -19,14 +15,12 @@ void Barrier::init(void* mem, uint32_t parties) {
 
 Barrier::Slot* Barrier::ownSlot() {
   const uint32_t tid = robust::selfTid();
-  for (uint32_t i = 0; i < parties(); ++i) {
-    if (robust::owner(m_->slots[i].w.word.load()) == tid) return &m_->slots[i];
-  }
+  if (Slot* s = robust::slotOf(m_->slots, parties(), tid)) return s;
   for (uint32_t i = 0; i < parties(); ++i) {
     if (m_->slots[i].w.word.load() == 0 && robust::take(&m_->slots[i].w, 0, tid)) {
       // Parties already asleep do not watch this slot yet: wake them to add it to their wait set.
       m_->joins.fetch_add(1);
-      futex::wake(u32(&m_->joins), INT_MAX);
+      futex::wake(futexWord(&m_->joins), INT_MAX);
       return &m_->slots[i];
     }
   }
@@ -42,8 +36,8 @@ bool Barrier::anyGone() const {
 
 void Barrier::breakBarrier() {
   m_->broken.store(1);
-  futex::wake(u32(&m_->broken), INT_MAX);
-  futex::wake(u32(&m_->generation), INT_MAX);
+  futex::wake(futexWord(&m_->broken), INT_MAX);
+  futex::wake(futexWord(&m_->generation), INT_MAX);
 }
 
 Result<Barrier::Arrival> Barrier::arrive() {
@@ -58,7 +52,7 @@ Result<Barrier::Arrival> Barrier::arrive() {
   if (a >= parties()) {
     m_->arrived.store(0);
     m_->generation.fetch_add(1, std::memory_order_release);
-    futex::wake(u32(&m_->generation), INT_MAX);
+    futex::wake(futexWord(&m_->generation), INT_MAX);
     return Arrival{Outcome::Acquired, g};
   }
   return Arrival{Outcome::Busy, g};
@@ -85,11 +79,7 @@ bool Barrier::PassOp::prepare(WaitSet& ws) {
     uint32_t w = word.load();
     if (w == 0 || robust::owner(w) == tid) continue;
     if (robust::ownerDied(w)) return false;  // attempt() breaks it
-    if (!(w & robust::kWaiters)) {
-      if (!word.compare_exchange_strong(w, w | robust::kWaiters)) return false;
-      w |= robust::kWaiters;
-    }
-    ws.add(&word, w);
+    if (!robust::watch(word, w, ws)) return false;
   }
   return true;
 }
@@ -109,7 +99,7 @@ void Barrier::leave() {
     RobustWord* w = &m_->slots[i].w;
     if (robust::owner(w->word.load()) == tid) {
       robust::release(w, robust::kOwnerDied);
-      futex::wake(u32(&w->word), INT_MAX);
+      futex::wake(futexWord(&w->word), INT_MAX);
     }
   }
 }
@@ -122,7 +112,7 @@ void Barrier::reset() {
   m_->arrived.store(0);
   m_->broken.store(0);
   m_->generation.fetch_add(1);
-  futex::wake(u32(&m_->generation), INT_MAX);
+  futex::wake(futexWord(&m_->generation), INT_MAX);
 }
 
 }  // namespace interproc

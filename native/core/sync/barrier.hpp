@@ -12,7 +12,7 @@
 #include <cstddef>
 
 #include "core/internal/contract.hpp"
-#include "core/sync/robust_list.hpp"
+#include "core/sync/robust_slot.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
 
@@ -61,10 +61,7 @@ class Barrier {
   };
 
  private:
-  struct Slot {
-    RobustWord w;
-    uint8_t spare[24];
-  };
+  using Slot = RobustSlot;
   struct Layout {
     SyncHeader header;
     std::atomic<uint32_t> arrived;

@@ -1,5 +1,7 @@
 #include "core/sync/exclusive_word.hpp"
 
+#include "core/sync/robust_slot.hpp"
+
 namespace interproc::exclusive {
 
 Outcome tryTake(RobustWord& word, SyncHeader& header, bool waited) {
@@ -29,12 +31,7 @@ bool prepareSleep(RobustWord& word, WaitSet& ws) {
   auto& atom = word.word;
   uint32_t w = atom.load(std::memory_order_relaxed);
   if (w == 0 || w == robust::kNotRecoverable || robust::ownerDied(w)) return false;
-  if (!(w & robust::kWaiters)) {
-    if (!atom.compare_exchange_strong(w, w | robust::kWaiters)) return false;
-    w |= robust::kWaiters;
-  }
-  ws.add(&atom, w);
-  return true;
+  return robust::watch(atom, w, ws);
 }
 
 }  // namespace interproc::exclusive

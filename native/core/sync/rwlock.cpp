@@ -9,20 +9,13 @@
 
 namespace interproc {
 
-namespace {
-uint32_t* u32(std::atomic<uint32_t>* a) { return reinterpret_cast<uint32_t*>(a); }
-}  // namespace
-
 void RwLock::init(void* mem) {
   std::memset(mem, 0, kSize);
   writeHeader(mem, SyncKind::RwLock, kReaders);
 }
 
 RwLock::Slot* RwLock::ownSlot(uint32_t tid) {
-  for (auto& s : m_->slots) {
-    if (robust::owner(s.w.word.load(std::memory_order_relaxed)) == tid) return &s;
-  }
-  return nullptr;
+  return robust::slotOf(m_->slots, kReaders, tid);
 }
 
 uint32_t RwLock::readers() const {
@@ -60,8 +53,7 @@ Outcome RwLock::tryRead() {
   // A writer may have come in between our look at its word and our slot (seq_cst on both sides: it
   // takes its word then reads the slots; we take a slot then read its word). Then we back off.
   if (m_->writer.word.load() != 0) {
-    uint32_t old = robust::release(&mine->w, 0);
-    if (old & robust::kWaiters) futex::wake(u32(&mine->w.word), INT_MAX);
+    robust::releaseSlot(mine);
     return Outcome::Busy;
   }
   return Outcome::Acquired;
@@ -71,24 +63,13 @@ bool RwLock::ReadOp::prepare(WaitSet& ws) {
   auto& writer = l().m_->writer.word;
   uint32_t w = writer.load();
   if (w == robust::kNotRecoverable || robust::ownerDied(w)) return false;
-  if (w != 0) {
-    if (!(w & robust::kWaiters)) {
-      if (!writer.compare_exchange_strong(w, w | robust::kWaiters)) return false;
-      w |= robust::kWaiters;
-    }
-    ws.add(&writer, w);
-    return true;
-  }
+  if (w != 0) return robust::watch(writer, w, ws);
   // No writer: every slot was taken. Sleep until one is released (or a writer comes).
   ws.add(&writer, 0);
   for (auto& s : l().m_->slots) {
     uint32_t v = s.w.word.load();
     if (v == 0 || robust::ownerDied(v)) return false;
-    if (!(v & robust::kWaiters)) {
-      if (!s.w.word.compare_exchange_strong(v, v | robust::kWaiters)) return false;
-      v |= robust::kWaiters;
-    }
-    ws.add(&s.w.word, v);
+    if (!robust::watch(s.w.word, v, ws)) return false;
   }
   return true;
 }
@@ -120,7 +101,7 @@ Outcome RwLock::readersGone() {
 void RwLock::giveBackWriter(bool ownerDead) {
   // Readers and writers queued behind us may all proceed (or, after an owner death, learn of it).
   robust::release(&m_->writer, ownerDead ? robust::kOwnerDied : 0);
-  futex::wake(u32(&m_->writer.word), INT_MAX);
+  futex::wake(futexWord(&m_->writer.word), INT_MAX);
 }
 
 Outcome RwLock::tryWrite() {
@@ -152,11 +133,7 @@ bool RwLock::WriteOp::prepare(WaitSet& ws) {
   for (auto& s : l().m_->slots) {
     uint32_t v = s.w.word.load();
     if (v == 0 || robust::ownerDied(v)) continue;
-    if (!(v & robust::kWaiters)) {
-      if (!s.w.word.compare_exchange_strong(v, v | robust::kWaiters)) return false;
-      v |= robust::kWaiters;
-    }
-    ws.add(&s.w.word, v);
+    if (!robust::watch(s.w.word, v, ws)) return false;
   }
   return ws.size() > 0;
 }
@@ -166,7 +143,7 @@ void RwLock::WriteOp::giveUp() {
     l().giveBackWriter(ownerDead_);
     haveWriterWord_ = false;
   } else if (robust::owner(l().m_->writer.word.load()) == 0) {
-    futex::wake(u32(&l().m_->writer.word), INT_MAX);  // pass on a wake-up we may have taken
+    futex::wake(futexWord(&l().m_->writer.word), INT_MAX);  // pass on a wake-up we may have taken
   }
 }
 
@@ -184,8 +161,7 @@ Status RwLock::unlockRead() {
   Slot* s = ownSlot(robust::selfTid());
   if (s == nullptr) return SysError{EPERM, "rwlock_unlock"};
   if (--s->w.aux > 0) return Ok{};
-  uint32_t old = robust::release(&s->w, 0);
-  if (old & robust::kWaiters) futex::wake(u32(&s->w.word), INT_MAX);
+  robust::releaseSlot(s);
   return Ok{};
 }
 
@@ -194,7 +170,7 @@ Status RwLock::unlockWrite() {
   if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "rwlock_unlock"};
   const bool inconsistent = m_->header.state.load() != 0;
   uint32_t old = robust::release(&m_->writer, inconsistent ? robust::kNotRecoverable : 0);
-  if (inconsistent || (old & robust::kWaiters)) futex::wake(u32(&m_->writer.word), INT_MAX);
+  if (inconsistent || (old & robust::kWaiters)) futex::wake(futexWord(&m_->writer.word), INT_MAX);
   return Ok{};
 }
 

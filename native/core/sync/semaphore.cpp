@@ -8,10 +8,6 @@
 
 namespace interproc {
 
-namespace {
-uint32_t* u32(std::atomic<uint32_t>* a) { return reinterpret_cast<uint32_t*>(a); }
-}  // namespace
-
 void Semaphore::init(void* mem, uint32_t value, bool robust) {
   std::memset(mem, 0, byteLength(robust));
   auto* l = static_cast<Layout*>(mem);
@@ -20,10 +16,7 @@ void Semaphore::init(void* mem, uint32_t value, bool robust) {
 }
 
 Semaphore::Slot* Semaphore::ownSlot(uint32_t tid) {
-  for (auto& s : m_->slots) {
-    if (robust::owner(s.w.word.load(std::memory_order_relaxed)) == tid) return &s;
-  }
-  return nullptr;
+  return robust::slotOf(m_->slots, kHolders, tid);
 }
 
 Semaphore::Slot* Semaphore::freeSlot(uint32_t tid) {
@@ -60,8 +53,7 @@ uint32_t Semaphore::reclaim() {
     // Take the dead slot on our own robust list first: if we die mid-way, the next one finishes.
     if (!robust::take(&s.w, w, tid)) continue;
     uint32_t c = held(&s).exchange(0);  // a crash after this loses c permits: never over-admits
-    uint32_t old = robust::release(&s.w, 0);
-    if (old & robust::kWaiters) futex::wake(u32(&s.w.word), INT_MAX);
+    robust::releaseSlot(&s);
     if (c > 0 && add(c)) total += c;
   }
   return total;
@@ -96,8 +88,7 @@ Outcome Semaphore::tryAcquire() {
     }
   }
   if (fresh) {
-    uint32_t old = robust::release(&s->w, 0);
-    if (old & robust::kWaiters) futex::wake(u32(&s->w.word), INT_MAX);
+    robust::releaseSlot(s);
   }
   return Outcome::Busy;
 }
@@ -121,12 +112,10 @@ bool Semaphore::AcquireOp::prepare(WaitSet& ws) {
       auto& word = slot.w.word;
       uint32_t w = word.load();
       if (w == 0 || robust::owner(w) == tid) continue;
-      if (robust::ownerDied(w) ||
-          (!(w & robust::kWaiters) && !word.compare_exchange_strong(w, w | robust::kWaiters))) {
+      if (robust::ownerDied(w) || !robust::watch(word, w, ws)) {
         l->sleepers.fetch_sub(1);
         return false;
       }
-      ws.add(&word, w | robust::kWaiters);
     }
   }
   return true;
@@ -134,7 +123,7 @@ bool Semaphore::AcquireOp::prepare(WaitSet& ws) {
 
 void Semaphore::AcquireOp::giveUp() {
   // A release may have woken us as we gave up: hand its wake-up to another sleeper.
-  if (s().m_->value.load() > 0 && s().m_->sleepers.load() > 0) futex::wake(u32(&s().m_->value), 1);
+  if (s().m_->value.load() > 0 && s().m_->sleepers.load() > 0) futex::wake(futexWord(&s().m_->value), 1);
 }
 
 Result<Outcome> Semaphore::acquire(Deadline deadline, const Canceller* c) {
@@ -148,7 +137,7 @@ Status Semaphore::add(uint32_t n) {
     if (n > kMaxValue - v) return SysError{EOVERFLOW, "sem_post"};
   } while (!m_->value.compare_exchange_weak(v, v + n, std::memory_order_seq_cst));
   if (m_->sleepers.load() > 0) {
-    auto r = futex::wake(u32(&m_->value), n > INT_MAX ? INT_MAX : static_cast<int>(n));
+    auto r = futex::wake(futexWord(&m_->value), n > INT_MAX ? INT_MAX : static_cast<int>(n));
     if (!r) return r.error();
   }
   return Ok{};
@@ -160,8 +149,7 @@ Status Semaphore::release(uint32_t n) {
   Slot* s = ownSlot(robust::selfTid());
   if (s == nullptr || held(s).load() < n) return SysError{EPERM, "sem_post"};
   if (held(s).fetch_sub(n) == n) {  // a crash after this loses n permits: never over-admits
-    uint32_t old = robust::release(&s->w, 0);
-    if (old & robust::kWaiters) futex::wake(u32(&s->w.word), INT_MAX);
+    robust::releaseSlot(s);
   }
   return add(n);
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -33,6 +35,53 @@ int waitChild(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Forks n children, child k running body(k) (its exit status), and returns their statuses.
+template <typename Body>
+std::vector<int> forkEach(int n, Body body) {
+  std::vector<pid_t> kids;
+  for (int k = 0; k < n; ++k) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(body(k));
+    kids.push_back(pid);
+  }
+  std::vector<int> statuses;
+  for (pid_t p : kids) statuses.push_back(waitChild(p));
+  return statuses;
+}
+
+// Forks a child that runs take() (false: it exits 1), then sets *flag and sleeps until killed;
+// returns once the flag is set, so the child holds whatever take() took.
+template <typename Take>
+pid_t forkHolder(std::atomic<int>* flag, Take take) {
+  flag->store(0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!take()) _exit(1);
+    flag->store(1);
+    pause();
+    _exit(0);
+  }
+  while (flag->load() == 0) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {  // take() failed: no holder to test with
+      std::fprintf(stderr, "forkHolder: the holder could not take the object\n");
+      std::abort();
+    }
+    usleep(100);
+  }
+  return pid;
+}
+
+// Forks a child that SIGKILLs `victim` after `us` microseconds (while the caller sleeps on it).
+pid_t killLater(pid_t victim, useconds_t us) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    usleep(us);
+    kill(victim, SIGKILL);
+    _exit(0);
+  }
+  return pid;
 }
 }  // namespace
 
@@ -73,22 +122,17 @@ TEST_CASE("mutex: 4 processes x 20000 increments of a plain counter") {
   auto* base = static_cast<uint8_t*>(seg.data());
   Mutex::init(base);
   auto* counter = reinterpret_cast<volatile uint64_t*>(base + 128);
-  std::vector<pid_t> kids;
-  for (int k = 0; k < 4; ++k) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      Mutex m(base);
-      for (int i = 0; i < 20000; ++i) {
-        auto r = m.lock(std::nullopt);
-        if (!r || r.value() != Outcome::Acquired) _exit(1);
-        *counter = *counter + 1;
-        if (!m.unlock()) _exit(2);
-      }
-      _exit(0);
+  auto statuses = forkEach(4, [&](int) {
+    Mutex m(base);
+    for (int i = 0; i < 20000; ++i) {
+      auto r = m.lock(std::nullopt);
+      if (!r || r.value() != Outcome::Acquired) return 1;
+      *counter = *counter + 1;
+      if (!m.unlock()) return 2;
     }
-    kids.push_back(pid);
-  }
-  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+    return 0;
+  });
+  for (int st : statuses) CHECK(st == 0);
   CHECK(*counter == 80000);
 }
 
@@ -97,23 +141,10 @@ TEST_CASE("mutex: holder SIGKILLed -> waiter gets OwnerDead, then NotRecoverable
   auto* base = static_cast<uint8_t*>(seg.data());
   Mutex::init(base);
   auto* flag = reinterpret_cast<std::atomic<int>*>(base + 128);
-  pid_t holder = fork();
-  if (holder == 0) {
-    Mutex m(base);
-    if (m.tryLock() != Outcome::Acquired) _exit(1);
-    flag->store(1);
-    pause();
-    _exit(0);
-  }
-  while (flag->load() == 0) usleep(100);
+  pid_t holder = forkHolder(flag, [&] { return Mutex(base).tryLock() == Outcome::Acquired; });
   Mutex m(base);
   CHECK(m.tryLock() == Outcome::Busy);
-  pid_t killer = fork();
-  if (killer == 0) {
-    usleep(50'000);
-    kill(holder, SIGKILL);
-    _exit(0);
-  }
+  pid_t killer = killLater(holder, 50'000);
   auto r = m.lock(in(10 * kSec));  // sleeping: the kernel must wake us at the death
   CHECK(r.ok() && r.value() == Outcome::OwnerDead);
   CHECK(!m.consistent());
@@ -123,16 +154,7 @@ TEST_CASE("mutex: holder SIGKILLed -> waiter gets OwnerDead, then NotRecoverable
   waitChild(holder);
   // and the recovering path
   Mutex::init(base);
-  flag->store(0);
-  holder = fork();
-  if (holder == 0) {
-    Mutex h(base);
-    h.tryLock();
-    flag->store(1);
-    pause();
-    _exit(0);
-  }
-  while (flag->load() == 0) usleep(100);
+  holder = forkHolder(flag, [&] { return Mutex(base).tryLock() == Outcome::Acquired; });
   kill(holder, SIGKILL);
   waitChild(holder);
   CHECK(m.tryLock() == Outcome::OwnerDead);
@@ -166,25 +188,20 @@ TEST_CASE("semaphore: bounds concurrency across processes") {
   Semaphore::init(base, 2);
   auto* gauge = reinterpret_cast<std::atomic<int>*>(base + 128);
   auto* maxSeen = reinterpret_cast<std::atomic<int>*>(base + 132);
-  std::vector<pid_t> kids;
-  for (int k = 0; k < 4; ++k) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      Semaphore s(base);
-      for (int i = 0; i < 2000; ++i) {
-        auto r = s.acquire(std::nullopt);
-        if (!r || r.value() != Outcome::Acquired) _exit(1);
-        int g = gauge->fetch_add(1) + 1;
-        int m = maxSeen->load();
-        while (g > m && !maxSeen->compare_exchange_weak(m, g)) {}
-        gauge->fetch_sub(1);
-        if (!s.release()) _exit(2);
-      }
-      _exit(0);
+  auto statuses = forkEach(4, [&](int) {
+    Semaphore s(base);
+    for (int i = 0; i < 2000; ++i) {
+      auto r = s.acquire(std::nullopt);
+      if (!r || r.value() != Outcome::Acquired) return 1;
+      int g = gauge->fetch_add(1) + 1;
+      int m = maxSeen->load();
+      while (g > m && !maxSeen->compare_exchange_weak(m, g)) {}
+      gauge->fetch_sub(1);
+      if (!s.release()) return 2;
     }
-    kids.push_back(pid);
-  }
-  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+    return 0;
+  });
+  for (int st : statuses) CHECK(st == 0);
   CHECK(maxSeen->load() <= 2 && maxSeen->load() >= 1);
   Semaphore s(base);
   CHECK(s.value() == 2);
@@ -196,26 +213,16 @@ TEST_CASE("robust semaphore: a killed holder's permits come back to a sleeping w
   auto* base = static_cast<uint8_t*>(seg.data());
   Semaphore::init(base, 3, true);
   auto* flag = reinterpret_cast<std::atomic<int>*>(base + 4096);
-  pid_t holder = fork();
-  if (holder == 0) {
+  pid_t holder = forkHolder(flag, [&] {
     Semaphore s(base);
-    if (s.tryAcquire() != Outcome::Acquired || s.tryAcquire() != Outcome::Acquired) _exit(1);
-    flag->store(1);
-    pause();
-    _exit(0);
-  }
-  while (flag->load() == 0) usleep(100);
+    return s.tryAcquire() == Outcome::Acquired && s.tryAcquire() == Outcome::Acquired;
+  });
   Semaphore s(base);
   CHECK(s.robust());
   CHECK(s.release().error().code == EPERM);  // holds none
   CHECK(s.tryAcquire() == Outcome::Acquired);
   CHECK(s.value() == 0);
-  pid_t killer = fork();
-  if (killer == 0) {
-    usleep(50'000);
-    kill(holder, SIGKILL);
-    _exit(0);
-  }
+  pid_t killer = killLater(holder, 50'000);
   auto r = s.acquire(in(10 * kSec));  // sleeping: woken by the kernel at the holder's death
   CHECK(r.ok() && r.value() == Outcome::Acquired);
   CHECK(s.held() == 2);
@@ -276,25 +283,20 @@ TEST_CASE("barrier: generations across processes; a killed party breaks it") {
   auto* base = static_cast<uint8_t*>(seg.data());
   Barrier::init(base, kParties);
   auto* phase = reinterpret_cast<std::atomic<int>*>(base + 1024);  // per-party phase counters
-  std::vector<pid_t> kids;
-  for (uint32_t k = 0; k < kParties; ++k) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      Barrier b(base);
-      for (int g = 0; g < 500; ++g) {
-        phase[k].store(g);
-        auto r = b.wait(in(10 * kSec));
-        if (!r || r.value() != Outcome::Acquired) _exit(1);
-        for (uint32_t j = 0; j < kParties; ++j) {
-          if (phase[j].load() < g) _exit(3);  // someone passed before everyone arrived
-        }
+  auto statuses = forkEach(kParties, [&](int k) {
+    Barrier b(base);
+    for (int g = 0; g < 500; ++g) {
+      phase[k].store(g);
+      auto r = b.wait(in(10 * kSec));
+      if (!r || r.value() != Outcome::Acquired) return 1;
+      for (uint32_t j = 0; j < kParties; ++j) {
+        if (phase[j].load() < g) return 3;  // someone passed before everyone arrived
       }
-      b.leave();
-      _exit(0);
     }
-    kids.push_back(pid);
-  }
-  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+    b.leave();
+    return 0;
+  });
+  for (int st : statuses) CHECK(st == 0);
 
   Barrier::init(base, kParties);
   pid_t waiter = fork();
@@ -326,52 +328,37 @@ TEST_CASE("rwlock: invariant under load, a dead reader does not block writers") 
   auto* readers = reinterpret_cast<std::atomic<int>*>(base + 4096);
   auto* writers = reinterpret_cast<std::atomic<int>*>(base + 4100);
   auto* bad = reinterpret_cast<std::atomic<int>*>(base + 4104);
-  std::vector<pid_t> kids;
-  for (int k = 0; k < 4; ++k) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      RwLock l(base);
-      for (int i = 0; i < 3000; ++i) {
-        if ((i + k) % 4 == 0) {
-          auto r = l.lockWrite(std::nullopt);
-          if (!r || r.value() != Outcome::Acquired) _exit(1);
-          if (writers->fetch_add(1) != 0 || readers->load() != 0) bad->fetch_add(1);
-          writers->fetch_sub(1);
-          l.unlockWrite();
-        } else {
-          auto r = l.lockRead(std::nullopt);
-          if (!r || r.value() != Outcome::Acquired) _exit(2);
-          readers->fetch_add(1);
-          if (writers->load() != 0) bad->fetch_add(1);
-          readers->fetch_sub(1);
-          l.unlockRead();
-        }
+  auto statuses = forkEach(4, [&](int k) {
+    RwLock l(base);
+    for (int i = 0; i < 3000; ++i) {
+      if ((i + k) % 4 == 0) {
+        auto r = l.lockWrite(std::nullopt);
+        if (!r || r.value() != Outcome::Acquired) return 1;
+        if (writers->fetch_add(1) != 0 || readers->load() != 0) bad->fetch_add(1);
+        writers->fetch_sub(1);
+        l.unlockWrite();
+      } else {
+        auto r = l.lockRead(std::nullopt);
+        if (!r || r.value() != Outcome::Acquired) return 2;
+        readers->fetch_add(1);
+        if (writers->load() != 0) bad->fetch_add(1);
+        readers->fetch_sub(1);
+        l.unlockRead();
       }
-      _exit(0);
     }
-    kids.push_back(pid);
-  }
-  for (pid_t p : kids) CHECK(waitChild(p) == 0);
+    return 0;
+  });
+  for (int st : statuses) CHECK(st == 0);
   CHECK(bad->load() == 0);
 
   auto* flag = reinterpret_cast<std::atomic<int>*>(base + 4108);
-  pid_t reader = fork();
-  if (reader == 0) {
-    RwLock l(base);
-    l.lockRead(std::nullopt);
-    flag->store(1);
-    pause();
-    _exit(0);
-  }
-  while (flag->load() == 0) usleep(100);
+  pid_t reader = forkHolder(flag, [&] {
+    auto r = RwLock(base).lockRead(std::nullopt);
+    return r.ok() && r.value() == Outcome::Acquired;
+  });
   RwLock l(base);
   CHECK(l.tryWrite() == Outcome::Busy);
-  pid_t killer = fork();
-  if (killer == 0) {
-    usleep(50'000);
-    kill(reader, SIGKILL);
-    _exit(0);
-  }
+  pid_t killer = killLater(reader, 50'000);
   auto w = l.lockWrite(in(10 * kSec));
   CHECK(w.ok() && w.value() == Outcome::Acquired);
   CHECK(l.unlockWrite().ok());
@@ -379,16 +366,10 @@ TEST_CASE("rwlock: invariant under load, a dead reader does not block writers") 
   waitChild(reader);
 
   // a dead writer: readers get OwnerDeadNoLock, the next writer OwnerDead
-  flag->store(0);
-  pid_t writer = fork();
-  if (writer == 0) {
-    RwLock x(base);
-    x.lockWrite(std::nullopt);
-    flag->store(1);
-    pause();
-    _exit(0);
-  }
-  while (flag->load() == 0) usleep(100);
+  pid_t writer = forkHolder(flag, [&] {
+    auto r = RwLock(base).lockWrite(std::nullopt);
+    return r.ok() && r.value() == Outcome::Acquired;
+  });
   kill(writer, SIGKILL);
   waitChild(writer);
   CHECK(l.tryRead() == Outcome::OwnerDeadNoLock);
