@@ -57,6 +57,7 @@ export interface NativeBinding {
   syncRelease(op: number, handle: Handle, byteOffset: number, n?: number): number | undefined;
   syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
   syncArrive(handle: Handle, byteOffset: number): [number, number];
+  // biome-ignore lint/suspicious/noExplicitAny: one entry point for five kinds, each read by its own getters in lib/sync
   syncInfo(kind: number, handle: Handle, byteOffset: number): any;
   // sockets (native/binding/channel/channel_wrap.cc); kind 0 stream | 1 seqpacket | 2 datagram, family 0 path | 1 abstract | 2 TCP
   sockListen(kind: number, family: number, name: string, port: number, backlog: number, mode: number, replaceStale: boolean): number;
