@@ -16,7 +16,9 @@ export default function setup(): void {
   const tsc = path.join(path.dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
   rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   try {
-    execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { cwd: root, stdio: 'pipe' });
+    // Without LD_PRELOAD: under npm run test:asan the sanitizer runtimes are meant for node, not for tsc.
+    const { LD_PRELOAD: _, ...env } = process.env;
+    execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { cwd: root, env, stdio: 'pipe' });
   } catch (err) {
     const out = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`tsc -p . failed, so dist/ may not match lib/:\n${out.stdout ?? ''}${out.stderr ?? ''}`);

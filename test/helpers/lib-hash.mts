@@ -15,6 +15,9 @@ export function libSources(root: string): string[] {
 
 export function libHash(root: string): string {
   const h = createHash('sha256');
-  for (const f of libSources(root)) h.update(`${f}\0`).update(readFileSync(path.join(root, 'lib', f))).update('\0');
+  for (const f of libSources(root))
+    h.update(`${f}\0`)
+      .update(readFileSync(path.join(root, 'lib', f)))
+      .update('\0');
   return h.digest('hex');
 }
