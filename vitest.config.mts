@@ -6,6 +6,8 @@ export default defineConfig({
     // (shared TOOLCHAIN.md section 4).
     pool: 'forks',
     include: ['test/**/*.test.ts'],
+    // Compiles lib/ to dist/ first: the child fixtures load dist/, the tests lib/ (see the file).
+    globalSetup: ['./test/helpers/build-dist.mts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
     reporters: ['default', './test/helpers/plain-reporter.mts'],

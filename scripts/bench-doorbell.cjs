@@ -88,7 +88,7 @@ async function netPair() {
     let pending = Buffer.alloc(0);
     let wake;
     sock.on('data', (chunk) => {
-      let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      const buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let off = 0;
       while (buf.length - off >= 4 && buf.length - off - 4 >= buf.readUInt32LE(off)) {
         off += 4 + buf.readUInt32LE(off);
@@ -213,7 +213,7 @@ async function main() {
       summary.push(`${key.padEnd(6)} ${s.median.toFixed(2)} µs [${s.min.toFixed(2)}–${s.max.toFixed(2)}]` +
         (key === 'net' ? '' : `  ÷ net, same cycle: ${ratio.median.toFixed(3)} [${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}]`));
     });
-    process.stderr.write(summary.join('\n') + '\n');
+    process.stderr.write(`${summary.join('\n')}\n`);
   } finally {
     for (const pair of pairs) await pair.close();
   }

@@ -8,7 +8,7 @@ const f = (v) => v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecisio
 function table(title, pred, unit) {
   const rows = r.rows.filter(pred).map((x) => ({ ...x, s: stats(x.runs) })).sort((a, b) => a.s.median - b.s.median);
   let md = `\n**${title}** (${unit})\n\n| mechanism | mode | median [min–max] | placement |\n|---|---|---|---|\n`;
-  for (const x of rows) md += `| ${x.baseline ? x.mechanism + ' *(baseline)*' : '**' + x.mechanism + '**'} | ${x.mode ?? ''} | ${f(x.s.median)} [${f(x.s.min)}–${f(x.s.max)}] | ${x.placement ?? ''} |\n`;
+  for (const x of rows) md += `| ${x.baseline ? `${x.mechanism} *(baseline)*` : `**${x.mechanism}**`} | ${x.mode ?? ''} | ${f(x.s.median)} [${f(x.s.min)}–${f(x.s.max)}] | ${x.placement ?? ''} |\n`;
   return md;
 }
 let out = `Run ${r.env.date} · ${r.env.cpu} · ${r.env.cpus} CPUs · Linux ${r.env.kernel} · Node ${r.env.node}\n`;

@@ -68,6 +68,7 @@ export interface NativeBinding {
   syncRelease(op: number, handle: Handle, byteOffset: number, n?: number): number | undefined;
   syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
   syncArrive(handle: Handle, byteOffset: number): [number, number];
+  // biome-ignore lint/suspicious/noExplicitAny: one entry point for five kinds, each read by its own getters in lib/sync
   syncInfo(kind: number, handle: Handle, byteOffset: number): any;
   // sockets (native/binding/channel/channel_wrap.cc); kind a SocketKind (0 stream | 1 seqpacket | 2 datagram),
   // family an AddressFamily (0 path | 1 abstract | 2 TCP), flags, out[] slots and bits SOCK_* (lib/internal/contract.ts)

@@ -2,7 +2,7 @@
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `type string ('${value.length > 28 ? value.slice(0, 25) + '...' : value}')`;
+  if (typeof value === 'string') return `type string ('${value.length > 28 ? `${value.slice(0, 25)}...` : value}')`;
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
   return `type ${typeof value} (${String(value)})`;
 }

@@ -42,7 +42,7 @@ export function normalizeName(name: unknown, argName = 'name'): string {
   else if (full.includes('\0')) why = 'must not contain NUL characters';
   else if (Buffer.byteLength(full) - 1 > MAX_NAME_BYTES) why = `must be at most ${MAX_NAME_BYTES} bytes long`;
   else if (full === '/.' || full === '/..') why = "must not be '.' or '..'";
-  if (why) throw new ArgValueError(`The argument '${argName}' ${why}. Received '${name.length > 40 ? name.slice(0, 37) + '...' : name}'`);
+  if (why) throw new ArgValueError(`The argument '${argName}' ${why}. Received '${name.length > 40 ? `${name.slice(0, 37)}...` : name}'`);
   return full;
 }
 

@@ -10,7 +10,7 @@ export class Child {
   }
   static async start(fixture = 'shm/shm-child.cjs', options: Parameters<typeof forkFixture>[2] = {}): Promise<Child> {
     const proc = forkFixture(fixture, [], options);
-    await nextMessage(proc, (m) => m && m.ready);
+    await nextMessage(proc, (m) => m?.ready);
     return new Child(proc);
   }
   async call<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {

@@ -14,7 +14,7 @@ export function runTask(task: Record<string, unknown>): TaskChild {
   const proc = forkFixture('sync/sync-child.cjs', [JSON.stringify(task)]);
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr += d));
-  const done = nextMessage<{ value?: unknown; error?: { message: string; code?: string; stack?: string } }>(proc, (m) => m && m.done)
+  const done = nextMessage<{ value?: unknown; error?: { message: string; code?: string; stack?: string } }>(proc, (m) => m?.done)
     .then((m) => {
       if (m.error) throw Object.assign(new Error(`child task failed: ${m.error.stack ?? m.error.message}`), { code: m.error.code });
       return m.value;
