@@ -43,7 +43,7 @@ function lineChart({ title, yLabel, series }) {
     }
     svg += `<rect x="${W - R + 12}" y="${T + i * 18}" width="12" height="12" fill="${c}"/><text x="${W - R + 30}" y="${T + i * 18 + 10}">${esc(s.name)}</text>`;
   });
-  return svg + '</svg>\n';
+  return `${svg}</svg>\n`;
 }
 
 // bars: [{ name, y, lo, hi, baseline }]; linear or log x axis, one bar each, error whiskers.
@@ -70,7 +70,7 @@ function barChart({ title, xLabel, bars, log = true }) {
     if (b.lo && b.hi) svg += `<line x1="${px(b.lo)}" x2="${px(b.hi)}" y1="${y + rowH / 2}" y2="${y + rowH / 2}" stroke="black"/>`;
     svg += `<text x="${px(b.y) + 6}" y="${y + 15}">${fmt(b.y)}</text>`;
   });
-  return svg + '</svg>\n';
+  return `${svg}</svg>\n`;
 }
 
 module.exports = { lineChart, barChart, size, fmt };

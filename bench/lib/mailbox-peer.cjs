@@ -9,7 +9,7 @@ const { Mailbox } = require('../../dist');
 
 const [role, argJson] = process.argv.slice(2);
 const args = JSON.parse(argJson || '{}');
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TICK_US = 1e6 / 100; // USER_HZ
@@ -198,24 +198,24 @@ async function mbRecv() {
   const mb = await openMailbox(name, { spin });
   for (let r = -1; r < reps; r++) {
     const n = count;
-    let bytes = 0;
+    let _bytes = 0;
     if (many) {
       // the batch form: every message waiting, copied out in runs
       for (let i = 0; i < n;) {
         let batch = mb.tryReceiveMany();
         if (batch.length === 0) batch = await mb.receiveMany();
-        for (let k = 0; k < batch.length; k++) bytes += batch[k][0];
+        for (let k = 0; k < batch.length; k++) _bytes += batch[k][0];
         i += batch.length;
       }
     }
     for (let i = 0; i < n && !many; i++) {
       if (view) {
         const v = mb.tryReceiveView() ?? (await mb.receiveView());
-        bytes += v.data[0];
+        _bytes += v.data[0];
         v.release();
       } else {
         const m = mb.tryReceive() ?? (await mb.receive());
-        bytes += m[0];
+        _bytes += m[0];
       }
     }
     if (!mb.trySend(Buffer.from('a'))) await mb.send(Buffer.from('a'));
@@ -265,7 +265,7 @@ async function efdPing() {
 function frames(onFrame) {
   let pending = Buffer.alloc(0);
   return (chunk) => {
-    let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    const buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off);

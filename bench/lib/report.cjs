@@ -18,7 +18,7 @@
 function row(r) {
   const out = { area: 'misc', mode: '', payload: null, placement: 'unpinned', baseline: false, note: '', ...r };
   if (!Array.isArray(out.runs) || out.runs.length === 0) throw new Error('row needs runs[]');
-  process.stdout.write(JSON.stringify(out) + '\n');
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 function progress(message) {

@@ -52,33 +52,33 @@ async function side() {
   } else if (role === 'js-recv') {
     const c = new RingConsumer(u32, ringsOffset);
     const scratch = Buffer.allocUnsafe(1 << 17); // the same work as the C++ side: one copy out, then a view
-    let sum = 0;
+    let _sum = 0;
     for (let i = 0; i < count; i++) {
       while (!c.peek());
       buf.copy(scratch, 0, c.at, c.at + c.length);
       const data = scratch.subarray(0, c.length);
       c.release();
-      sum += data.length;
+      _sum += data.length;
     }
     Atomics.store(clock, 1, process.hrtime.bigint());
   } else if (role === 'js-batch-recv') {
     const c = new RingConsumer(u32, ringsOffset);
-    let sum = 0;
+    let _sum = 0;
     for (let got = 0; got < count;) {
       const batch = c.takeMany(buf, BATCH);
-      for (let k = 0; k < batch.length; k++) sum += batch[k].length;
+      for (let k = 0; k < batch.length; k++) _sum += batch[k].length;
       got += batch.length;
     }
     Atomics.store(clock, 1, process.hrtime.bigint());
   } else {
     const out = Buffer.allocUnsafe(Math.max(1 << 16, BATCH * (size + 8)) + 8);
-    let sum = 0;
+    let _sum = 0;
     for (let got = 0; got < count;) {
       const n = native.ringReadBatch(handle, ringsOffset, out);
       for (let k = 0, at = 0; k < n; k++) {
         const len = out.readUInt32LE(at);
         const data = out.subarray(at + 4, at + 4 + len);
-        sum += data.length;
+        _sum += data.length;
         at += (4 + len + 3) & ~3;
       }
       got += n;

@@ -32,7 +32,7 @@ async function pingPong(mode, iters) {
   }
 }
 
-function perCall(label, fn, n) {
+function perCall(_label, fn, n) {
   const runs = [];
   for (let r = 0; r < repetitions; r++) {
     const t0 = process.hrtime.bigint();

@@ -47,10 +47,11 @@ export interface ChannelInit {
   remote: ResolvedAddress | null;
   to?: Buffer; // datagram server side: the peer's address; reads come from the hub
   hub?: HubLink;
+  // biome-ignore lint/suspicious/noExplicitAny: a channel of any message type (Channel<T> is invariant in T)
   onUnhandledError?: (err: Error, channel: Channel<any>) => void;
 }
 
-const CONSTRUCT = Symbol('interproc.Channel');
+const CONSTRUCT: unique symbol = Symbol('interproc.Channel');
 
 /** @internal A channel over a connected (or accepted) fd, or one fed by a datagram hub. */
 export function openChannel<T>(init: ChannelInit): Channel<T> {
@@ -80,7 +81,7 @@ function waitOptions(options: ReceiveOptions | undefined): WaitOptions | Error {
 
 // A wait held in `list` until it settles; its timeout or abort takes it out of the list.
 function waitIn<V>(list: Deferred<V>[], what: string, { ms, signal }: WaitOptions): Promise<V> {
-  let d: Deferred<V> | undefined = undefined;
+  let d: Deferred<V> | undefined ;
   d = new Deferred<V>({
     timeout: ms, signal, what,
     onCancel: () => {
@@ -91,6 +92,9 @@ function waitIn<V>(list: Deferred<V>[], what: string, { ms, signal }: WaitOption
   if (!d.settled) list.push(d);
   return d.promise;
 }
+
+/** The events with typed listeners. */
+type ChannelEvent = 'message' | 'drain' | 'error' | 'close';
 
 /**
  * One end of a connection. Events: 'message' ({ data, fds }), 'drain', 'error', 'close' (hadError).
@@ -118,8 +122,30 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #drainWaiters: Deferred<void>[] = [];
   #closeWaiters: (() => void)[] = [];
 
-  /** @internal channels come from connect() or a Server */
-  constructor(token: symbol, init: ChannelInit) {
+  // Typed events (the listener's arguments are checked); other events take EventEmitter's signature.
+  override on(event: 'message', listener: (message: Message<T>) => void): this;
+  override on(event: 'drain', listener: () => void): this;
+  override on(event: 'error', listener: (err: Error) => void): this;
+  override on(event: 'close', listener: (hadError: boolean) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override on<E extends string | symbol>(event: E extends ChannelEvent ? never : E, listener: (...args: any[]) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+  override once(event: 'message', listener: (message: Message<T>) => void): this;
+  override once(event: 'drain', listener: () => void): this;
+  override once(event: 'error', listener: (err: Error) => void): this;
+  override once(event: 'close', listener: (hadError: boolean) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override once<E extends string | symbol>(event: E extends ChannelEvent ? never : E, listener: (...args: any[]) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override once(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.once(event, listener);
+  }
+
+  /** Channels come from connect() or a Server; the token cannot be had outside the library. */
+  constructor(token: typeof CONSTRUCT, init: ChannelInit) {
     super();
     if (token !== CONSTRUCT) throw new TypeError('Illegal constructor: use connect() or listen()');
     this.#fd = init.fd;
@@ -323,7 +349,7 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
     if (fds.length > this.#s.maxFds) {
       throw new OutOfRangeError(`The value of "options.fds.length" is out of range. It must be <= ${this.#s.maxFds} (maxFds). Received ${fds.length}`);
     }
-    fds.forEach((fd, i) => validateInteger(fd, `options.fds[${i}]`, 0, 2 ** 31 - 1));
+    for (let i = 0; i < fds.length; i++) validateInteger(fds[i], `options.fds[${i}]`, 0, 2 ** 31 - 1);
     return fds;
   }
 

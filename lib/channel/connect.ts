@@ -16,7 +16,7 @@ import type { ConnectOptions, ListenOptions, PeerCredentials } from './types';
 function validateIdList(value: unknown, name: string): number[] | null {
   if (value === undefined) return null;
   if (!Array.isArray(value)) throw invalidType(name, 'an array of integers', value);
-  value.forEach((v, i) => validateInteger(v, `${name}[${i}]`, 0, 2 ** 32 - 1));
+  for (let i = 0; i < value.length; i++) validateInteger(value[i], `${name}[${i}]`, 0, 2 ** 32 - 1);
   return [...value];
 }
 

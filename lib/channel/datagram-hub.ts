@@ -24,6 +24,7 @@ export interface HubOwner<T> {
   resume(): void;
   /** Receiving failed (the server's 'error'). */
   error(err: unknown): void;
+  // biome-ignore lint/suspicious/noExplicitAny: a channel of any message type (Channel<T> is invariant in T)
   onUnhandledError(err: Error, channel: Channel<any>): void;
 }
 

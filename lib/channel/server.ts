@@ -25,12 +25,15 @@ export interface ServerInit {
   allowGids: number[] | null;
 }
 
-const CONSTRUCT = Symbol('interproc.Server');
+const CONSTRUCT: unique symbol = Symbol('interproc.Server');
 
 /** @internal a server over a bound (and, but for datagram, listening) fd */
 export function openServer<T>(init: ServerInit): Server<T> {
   return new Server<T>(CONSTRUCT, init);
 }
+
+/** The events with typed listeners. */
+type ServerEvent = 'connection' | 'rejected' | 'clientError' | 'error' | 'close';
 
 /**
  * A listening socket. Events: 'connection' (channel), 'rejected' (error, peer), 'clientError'
@@ -52,8 +55,32 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
   #paused = false;
   #closed = false;
 
-  /** @internal servers come from listen() */
-  constructor(token: symbol, init: ServerInit) {
+  // Typed events (the listener's arguments are checked); other events take EventEmitter's signature.
+  override on(event: 'connection', listener: (channel: Channel<T>) => void): this;
+  override on(event: 'rejected', listener: (err: Error, peer: PeerCredentials | null) => void): this;
+  override on(event: 'clientError', listener: (err: Error, channel: Channel<T>) => void): this;
+  override on(event: 'error', listener: (err: Error) => void): this;
+  override on(event: 'close', listener: () => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override on<E extends string | symbol>(event: E extends ServerEvent ? never : E, listener: (...args: any[]) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+  override once(event: 'connection', listener: (channel: Channel<T>) => void): this;
+  override once(event: 'rejected', listener: (err: Error, peer: PeerCredentials | null) => void): this;
+  override once(event: 'clientError', listener: (err: Error, channel: Channel<T>) => void): this;
+  override once(event: 'error', listener: (err: Error) => void): this;
+  override once(event: 'close', listener: () => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override once<E extends string | symbol>(event: E extends ServerEvent ? never : E, listener: (...args: any[]) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
+  override once(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.once(event, listener);
+  }
+
+  /** Servers come from listen(); the token cannot be had outside the library. */
+  constructor(token: typeof CONSTRUCT, init: ServerInit) {
     super();
     if (token !== CONSTRUCT) throw new TypeError('Illegal constructor: use listen()');
     this.#fd = init.fd;
@@ -202,6 +229,7 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
     this.#watcher.start(POLL_READABLE);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: a channel of any message type (Channel<T> is invariant in T)
   #unhandled = (err: Error, ch: Channel<any>): void => {
     if (this.listenerCount('clientError') > 0) this.emit('clientError', err, ch);
   };

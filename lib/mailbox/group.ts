@@ -96,7 +96,7 @@ export interface DataReceiver {
   tryReceiveManyData(from: number, max: number | undefined): Buffer[];
 }
 
-export class MailboxGroup implements Disposable, AsyncIterable<Message>, DataReceiver {
+export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #segment: GroupSegment;
   readonly #membership: Membership;
   readonly #bell: OwnDoorbell;

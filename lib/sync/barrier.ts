@@ -2,9 +2,9 @@
 // breaks it: every waiter gets a BrokenBarrierError at once instead of waiting forever. See
 // docs/design.md.
 import { native } from '../internal/binding';
-import { SharedMemory } from '../shm/shared-memory';
+import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, timedOut, waitOptions, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitOptions, waitSyncOptions,
   BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,

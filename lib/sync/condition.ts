@@ -1,9 +1,9 @@
 // Condition: a process-shared condition variable used with a Mutex. Wake-ups may be spurious:
 // always wait in a loop that re-checks the condition. See docs/design.md.
 import { Mutex, MutexGuard } from './mutex';
-import { SharedMemory } from '../shm/shared-memory';
+import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, waitOptions, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, waitOptions, waitSyncOptions,
   CONDITION_BYTES, SYNC_NOTIFY_ALL,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,

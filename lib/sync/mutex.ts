@@ -1,22 +1,22 @@
 // Mutex: a process-shared lock that survives its holder's death (see docs/design.md, "Synchronisation").
 // The holder is the thread that locked it (the JS thread for lock(), lockSync() and tryLock() alike);
 // if that thread's process dies, the next locker gets an OwnerDeadError carrying the guard.
-import { SharedMemory } from '../shm/shared-memory';
+import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, timedOut, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,
   MUTEX_BYTES,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { LockGuard } from './guard';
+import { HELD, type HeldToken, LockGuard } from './guard';
 import { OwnerDeadError } from './errors';
 
 /** Proof of holding a Mutex; `using` (or unlock()) releases it once. */
 export class MutexGuard extends LockGuard {
   readonly mutex: Mutex;
-  /** @internal */
-  constructor(mutex: Mutex, ownerDied: boolean) {
-    super(ownerDied);
+  /** Guards come from lock() and its forms. */
+  constructor(token: HeldToken, mutex: Mutex, ownerDied: boolean) {
+    super(token, ownerDied);
     this.mutex = mutex;
   }
   protected free(): void {
@@ -68,7 +68,7 @@ export class Mutex extends SyncObject {
   }
 
   #guard(code: number): MutexGuard {
-    const guard = new MutexGuard(this, code === Outcome.OwnerDead);
+    const guard = new MutexGuard(HELD, this, code === Outcome.OwnerDead);
     if (code === Outcome.OwnerDead) throw new OwnerDeadError<MutexGuard>('Mutex', guard);
     return guard;
   }

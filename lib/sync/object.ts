@@ -141,6 +141,7 @@ export abstract class SyncObject implements Disposable {
   }
 
   /** A snapshot of its state, as native/binding/sync/sync_wrap.cc gives it for the kind. */
+  // biome-ignore lint/suspicious/noExplicitAny: the shape depends on the kind; each class reads its own fields
   protected info(): any {
     return native.syncInfo(this.#kind, this.handle(), this.#place.offset);
   }

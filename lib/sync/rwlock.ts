@@ -1,13 +1,13 @@
 // RwLock: a process-shared reader-writer lock. Writers are not starved by readers; a dead reader
 // never blocks writers; a dead writer makes the next writer get an OwnerDeadError. See docs/design.md.
-import { SharedMemory } from '../shm/shared-memory';
+import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, timedOut, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,
   RWLOCK_BYTES, RWLOCK_READERS,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { LockGuard } from './guard';
+import { HELD, type HeldToken, LockGuard } from './guard';
 import { OwnerDeadError } from './errors';
 
 type Mode = 'read' | 'write';
@@ -16,9 +16,9 @@ type Mode = 'read' | 'write';
 export class RwLockGuard extends LockGuard {
   readonly rwlock: RwLock;
   readonly mode: Mode;
-  /** @internal */
-  constructor(rwlock: RwLock, mode: Mode, ownerDied: boolean) {
-    super(ownerDied);
+  /** Guards come from the lock methods and their forms. */
+  constructor(token: HeldToken, rwlock: RwLock, mode: Mode, ownerDied: boolean) {
+    super(token, ownerDied);
     this.rwlock = rwlock;
     this.mode = mode;
   }
@@ -71,7 +71,7 @@ export class RwLock extends SyncObject {
 
   #guard(mode: Mode, code: number): RwLockGuard {
     if (code === Outcome.OwnerDeadNoLock) throw new OwnerDeadError<RwLockGuard>('RwLock', undefined);
-    const guard = new RwLockGuard(this, mode, code === Outcome.OwnerDead);
+    const guard = new RwLockGuard(HELD, this, mode, code === Outcome.OwnerDead);
     if (code === Outcome.OwnerDead) throw new OwnerDeadError<RwLockGuard>('RwLock', guard);
     return guard;
   }

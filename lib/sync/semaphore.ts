@@ -2,14 +2,14 @@
 // process may release, and a process that dies holding permits does not return them (as POSIX sem_t
 // and Python's multiprocessing.Semaphore). With { robust: true } permits are owned by the acquiring
 // thread and a dead holder's permits come back. See docs/design.md.
-import { SharedMemory } from '../shm/shared-memory';
+import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, Place, Rel, timedOut, waitSyncOptions,
+  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,
   SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG,
   type NamedOptions, type WaitOptions, type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { Held } from './guard';
+import { HELD, Held, type HeldToken } from './guard';
 import { validateBoolean, validateInteger, validateObject } from '../internal/validate';
 
 const MAX_VALUE = SEMAPHORE_MAX_VALUE;
@@ -28,9 +28,9 @@ export interface SemaphoreOptions {
 /** One acquired permit; `using` (or release()) gives it back once. */
 export class SemaphorePermit extends Held {
   readonly semaphore: Semaphore;
-  /** @internal */
-  constructor(semaphore: Semaphore) {
-    super();
+  /** Permits come from acquire() and its forms. */
+  constructor(token: HeldToken, semaphore: Semaphore) {
+    super(token);
     this.semaphore = semaphore;
   }
   /** Gives the permit back; later calls do nothing. */
@@ -104,14 +104,14 @@ export class Semaphore extends SyncObject {
   async acquire(options?: WaitOptions): Promise<SemaphorePermit> {
     const code = this.acquireOp(Op.SemAcquire, options, 'Semaphore.acquire');
     if (typeof code !== 'number') await code;
-    return new SemaphorePermit(this);
+    return new SemaphorePermit(HELD, this);
   }
 
   /** Blocks this thread until a permit is available. */
   acquireSync(options?: WaitSyncOptions): SemaphorePermit {
     const timeout = waitSyncOptions(options);
     timedOut(this.waitOpSync(Op.SemAcquire, timeout, 0), 'Semaphore.acquireSync', timeout);
-    return new SemaphorePermit(this);
+    return new SemaphorePermit(HELD, this);
   }
 
   /** Takes a permit if one is available: true when taken (give it back with release()). */

@@ -41,7 +41,9 @@ describe('TCP connect that does not complete', () => {
   // Connects until one does not complete; returns its error and the channels that did connect.
   async function pendingConnect(address: string, options: { timeout?: number; signal?: AbortSignal }): Promise<[unknown, Channel[]]> {
     const done: Channel[] = [];
-    cleanup.push(() => done.forEach((ch) => ch.destroy()));
+    cleanup.push(() => {
+      for (const ch of done) ch.destroy();
+    });
     for (let i = 0; i < 8; i++) {
       try {
         done.push(await connect(address, options));

@@ -29,12 +29,19 @@ function expandBraces(p: string): string[] {
   return m[1]!.split(',').flatMap((alt) => expandBraces(p.slice(0, m.index) + alt + p.slice(m.index + m[0].length)));
 }
 
-/** Whether a repository path exists; `*` in a path matches within one name (at least one file must match). */
+/**
+ * Whether a repository path exists. `*` matches within one name, `**` any number of folders; a
+ * pattern must match at least one file.
+ */
 function exists(root: string, p: string): boolean {
   if (!p.includes('*')) return fs.existsSync(path.join(root, p));
-  const dir = path.dirname(p);
-  const re = new RegExp(`^${path.basename(p).split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return fs.existsSync(path.join(root, dir)) && fs.readdirSync(path.join(root, dir)).some((n) => re.test(n));
+  const fixed = p.slice(0, p.indexOf('*'));
+  const base = fixed.includes('/') ? fixed.slice(0, fixed.lastIndexOf('/')) : '.';
+  if (!fs.existsSync(path.join(root, base))) return false;
+  const escape = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^${p.split('**/').map((part) => part.split('*').map(escape).join('[^/]*')).join('(?:[^/]+/)*')}$`);
+  const names = fs.readdirSync(path.join(root, base), { recursive: true }) as string[];
+  return names.some((n) => re.test(base === '.' ? n : `${base}/${n}`));
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
@@ -69,7 +76,7 @@ function anchorsOf(markdown: string): Set<string> {
  * "file: what (why)". Repository paths are cited as `lib/...` etc., backquoted or not; placeholders
  * (`<part>`) and paths inside a longer path or URL are not citations.
  */
-export function brokenCitations(root: string, file: string, text: string): string[] {
+function brokenCitations(root: string, file: string, text: string): string[] {
   const broken: string[] = [];
   const seen = new Set<string>();
   const report = (what: string, why: string) => {
@@ -140,10 +147,11 @@ describe('the checker itself', () => {
     expect(check('[a section](architecture.md#no-such-heading)')).toHaveLength(1);
     expect(check('[here](#nowhere)\n# Somewhere')).toHaveLength(1);
     expect(check('`scripts/*.nope`')).toHaveLength(1);
+    expect(check('`test/**/*.nope.ts`')).toHaveLength(1);
   });
 
   it('passes on real paths, placeholders, URLs and anchors that exist', () => {
-    expect(check('`lib/shm/futex.ts`, native/core/shm/futex.{hpp,cpp}, `test/<part>/`, `scripts/*.cjs`, lib/.')).toEqual([]);
+    expect(check('`lib/shm/futex.ts`, native/core/shm/futex.{hpp,cpp}, `test/<part>/`, `scripts/*.cjs`, `test/**/*.test.ts`, lib/.')).toEqual([]);
     expect(check('[arch](architecture.md#the-layers) [gh](https://github.com/a/lib/x.ts) [here](#top)\n# Top')).toEqual([]);
   });
 });

@@ -99,7 +99,7 @@ export function syncScope(tag: string): {
   async function holder(task: Record<string, unknown>) {
     const child = runTask(task);
     children.push(child);
-    const message = await within(nextMessage(child.proc, (m) => m && m.holding), 20_000, `${String(task.task)} holding`);
+    const message = await within(nextMessage(child.proc, (m) => m?.holding), 20_000, `${String(task.task)} holding`);
     return { ...child, message };
   }
   return { made, children, segment, holder };

@@ -27,7 +27,7 @@ const npm = (args: string[], cwd: string): string => run('npm', [...args, '--no-
 // What a user writes. Every @ts-expect-error is a check: if the line compiles, the error is unused
 // and tsc fails.
 const program = `
-import { Mutex, SharedMemory, TimeoutError, futex, type WaitResult } from 'interproc';
+import { Channel, Mutex, MutexGuard, SemaphorePermit, SharedMemory, TimeoutError, futex, type WaitResult } from 'interproc';
 // @ts-expect-error a module inside the package is not part of its API (exports map)
 import { native } from 'interproc/dist/internal/binding';
 
@@ -41,6 +41,16 @@ export function use(shm: SharedMemory): WaitResult {
   SharedMemory.handleOf(shm);
   // @ts-expect-error internal (stripped from the .d.ts): publish-after-init
   SharedMemory.createInitialized('/x', { size: 64 }, () => {});
+  // @ts-expect-error guards come from lock() and its forms: no constructor a user can call
+  new MutexGuard();
+  // @ts-expect-error not even with the right-looking arguments (the first is a token only the library has)
+  new SemaphorePermit({}, {} as never);
+  // @ts-expect-error channels come from connect() and servers only
+  new Channel(Symbol('x'), {} as never);
+  const onMessage = (ch: Channel) => ch.on('message', (m) => m.data.byteLength);
+  // @ts-expect-error 'message' listeners get a Message, not a string
+  const wrong = (ch: Channel) => ch.on('message', (m: string) => m);
+  void onMessage, wrong;
   return futex.wait(view, 0, 0, 0);
 }
 `;

@@ -127,9 +127,16 @@ describe('Mailbox: corrupt rings', () => {
     const PAD = layout.padMarker;
     const cases: [string, (w: Uint32Array, data: number) => number][] = [
       // a record that would run past the end of the data area
-      ['past the end', (w, data) => ((w[(data + 4032) / 4] = 1000), 4032 + 1008)],
+      ['past the end', (w, data) => {
+        w[(data + 4032) / 4] = 1000;
+        return 4032 + 1008;
+      }],
       // a padding record followed by another one at offset 0
-      ['padding after padding', (w, data) => ((w[(data + 4032) / 4] = PAD), (w[data / 4] = PAD), 4032 + 64 + 8)],
+      ['padding after padding', (w, data) => {
+        w[(data + 4032) / 4] = PAD;
+        w[data / 4] = PAD;
+        return 4032 + 64 + 8;
+      }],
     ];
     for (const [what, corrupt] of cases) {
       for (const batch of [true, false]) {

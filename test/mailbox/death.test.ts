@@ -1,7 +1,7 @@
 // Death and rejoining: a member SIGKILLed or leaving is reported to whoever waits on it, never
 // delivers a torn message, and its slot can be taken again.
 import { describe, expect, it } from 'vitest';
-import { Mailbox, MailboxGroup } from '../../lib';
+import { Mailbox, MailboxGroup, type MailboxMessage } from '../../lib';
 import { exited, nextMessage, sleep } from '../helpers/util';
 import { mailboxTestbed } from './setup';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,7 +24,7 @@ describe('Mailbox: crashes and rejoining', () => {
       const gone = exited(c);
       for (;;) {
         if (seq === killAfter) c.kill('SIGKILL');
-        let m;
+        let m: MailboxMessage | undefined;
         try {
           m = g.tryReceive(1) ?? (await g.receive(1, { timeout: 20000 }));
         } catch (err) {

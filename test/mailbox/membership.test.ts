@@ -24,7 +24,7 @@ describe('MailboxGroup: many members', () => {
     ]);
     for (const [id, r] of results.entries()) {
       expect(r, `member ${id}`).toMatchObject({ received: count * 3, errors: [] });
-      expect((r as { perSender: number[] }).perSender.filter((x, i) => i !== id)).toEqual([count, count, count]);
+      expect((r as { perSender: number[] }).perSender.filter((_x, i) => i !== id)).toEqual([count, count, count]);
     }
   }, 60_000);
 });

@@ -27,7 +27,7 @@ describe('Barrier', () => {
       const victim = runTask({ name, task: 'barrierWait', form: 'sync' });
       const waiter = runTask({ name, task: 'barrierWait', form });
       children.push(victim, waiter);
-      await Promise.all([victim, waiter].map((c) => nextMessage(c.proc, (m) => m && m.waiting)));
+      await Promise.all([victim, waiter].map((c) => nextMessage(c.proc, (m) => m?.waiting)));
       await sleep(50);
       await killNow(victim);
       const r = await within(waiter.done, 20_000, 'waiter after party death');

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { AbortError, Mutex, OwnerDeadError, SharedMemory, TimeoutError } from '../../lib';
+import { AbortError, Mutex, type MutexGuard, OwnerDeadError, SharedMemory, TimeoutError } from '../../lib';
 import { native } from '../../lib/internal/binding';
 import { expectRepaired, killNow, runTask, syncScope, within } from '../helpers/sync';
 import { sleep, uniqueName } from '../helpers/util';
@@ -36,7 +36,7 @@ describe('Mutex across processes', () => {
     const reported: Array<() => void> = [];
     for (const s of survivors) {
       s.proc.on('message', (m: any) => {
-        if (m && m.dead) {
+        if (m?.dead) {
           reports++;
           reported.shift()?.();
         }
@@ -159,14 +159,15 @@ describe('Mutex owner death and recovery (in this process)', () => {
     const b = Mutex.openAt(shm, 64);
     a.lockSync();
     shm2.close();
-    let guard;
+    let guard: MutexGuard | undefined;
     try {
       b.lockSync();
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(OwnerDeadError);
-      guard = (e as OwnerDeadError<any>).guard;
+      guard = (e as OwnerDeadError<MutexGuard>).guard;
     }
+    if (guard === undefined) throw new Error('the owner-dead error carried no guard');
     expectRepaired(guard, b);
     b.lockSync();
     expect(() => b.markConsistent()).toThrow(expect.objectContaining({ code: 'EINVAL' })); // consistent already

@@ -22,7 +22,7 @@ describe('RwLock', () => {
     const l = RwLock.initAt(shm, 4096);
     const readers = [0, 1, 2].map(() => runTask({ name, task: 'readers', holdMs: 2 }));
     children.push(...readers);
-    await Promise.all(readers.map((r) => nextMessage(r.proc, (m) => m && m.reading)));
+    await Promise.all(readers.map((r) => nextMessage(r.proc, (m) => m?.reading)));
     const g = await within(l.lockWrite(), 20_000, 'writer behind readers');
     expect(l.state.writer).not.toBe(0); // (a reader may hold a slot for an instant before it backs off)
     expect(l.tryLockRead()).toBe(false);
