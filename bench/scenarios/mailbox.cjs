@@ -181,7 +181,7 @@ async function main() {
     for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
       // [mode, spin µs, zero-copy view, cork batch, receiveMany, ring bytes]; Node net runs between the
       // two batched modes, the rows its 64 B target compares (see the round trips above for why). The
-      // 4 MiB row shows what a ring several times the L2 cache adds to a stream (docs/design.md).
+      // 4 MiB row shows what a ring several times the L2 cache adds to a stream (docs/design/mailbox.md, "Ring size").
       const MiB = 1 << 20;
       const modes = [['async, batched', 0, false, 256, true, MiB], 'net', ['adaptive, batched', 50, false, 256, true, MiB],
         ['async, batched, 4 MiB ring', 0, false, 256, true, 4 * MiB],

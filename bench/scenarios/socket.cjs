@@ -26,7 +26,7 @@ const TYPE = { hello: 72, echo: 69, start: 83, ack: 65, data: 68 }; // H E S A D
 
 // ---- transports: send(bytes: Buffer) and onMessage(cb(Buffer)) on both sides ----------------
 
-// Node net with the same framing as interproc stream channels (8-byte header, docs/protocol.md).
+// Node net with the same framing as interproc stream channels (8-byte header, docs/protocol/channel-frames.md).
 function framedNet(socket, onMessage) {
   let pending = [];
   let have = 0;

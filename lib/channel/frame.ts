@@ -1,4 +1,4 @@
-// Length-prefixed frames of stream channels (Unix stream and TCP). Wire format (docs/protocol.md):
+// Length-prefixed frames of stream channels (Unix stream and TCP). Wire format (docs/protocol/channel-frames.md):
 //   offset 0  u32 big-endian  payload length in bytes (<= the receiver's maxMessageSize)
 //   offset 4  u16 big-endian  number of fds passed with this frame (SCM_RIGHTS on its first byte)
 //   offset 6  u16             reserved, must be 0

@@ -3,7 +3,7 @@
 // Buffer.prototype has so many methods that V8 keeps it as a dictionary: a method or getter looked up
 // through it (buf.set, buf.byteLength, buf.buffer) stays an inline-cache call even in optimized code.
 // Called through these constants instead, the optimizer calls the builtin directly (measured: ~6 ns
-// less per send; docs/design.md, "What the hot path avoids").
+// less per send; docs/design/mailbox.md, "What the hot path avoids").
 
 /** Uint8Array.prototype.set: `typedArraySet.call(target, source, offset)`. */
 export const typedArraySet = Uint8Array.prototype.set;

@@ -4,7 +4,7 @@
 //
 // Why not Uint8Array#slice: above 64 bytes V8 gives every slice its own off-heap backing store
 // (malloc, an ArrayBuffer, external-memory accounting): ~390 ns for 256 B against ~60 ns here.
-// Measured in one process on this machine, see docs/design.md ("What the hot path avoids").
+// Measured in one process on this machine, see docs/design/mailbox.md ("What the hot path avoids").
 import { markAsUntransferable } from 'node:worker_threads';
 import { makeView, typedArraySet } from '../internal/bytes';
 

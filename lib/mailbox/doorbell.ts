@@ -3,7 +3,7 @@
 // makes room in that ring wakes it: it bumps the sleeper's futex bell word and, for FUTEX, calls
 // FUTEX_WAKE on it, for EVENTFD rings the sleeper's eventfd (a duplicate fetched once per
 // incarnation of its slot with pidfd_getfd). OwnDoorbell is this member's side (what it sleeps
-// on), PeerBells the other members' (what it rings). Protocol: docs/design.md, "Mailboxes".
+// on), PeerBells the other members' (what it rings). Protocol: docs/design/mailbox.md, "Doorbells".
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from '../internal/binding';
 import { codeOf } from '../internal/errors';
 import { POLL_READABLE } from '../internal/contract';
@@ -21,7 +21,7 @@ const WAKE_ALL = 0x7fffffff;
 export const kDoorbellMode = Symbol('interproc.doorbellMode');
 export type DoorbellMode = 'edge' | 'level' | 'futex' | 'none';
 
-/** INTERPROC_EDGE_DOORBELL=0 keeps eventfd doorbells level-triggered (an escape hatch; docs/design.md). */
+/** INTERPROC_EDGE_DOORBELL=0 keeps eventfd doorbells level-triggered (an escape hatch; docs/design/mailbox.md). */
 const edgeDoorbell = () => process.env.INTERPROC_EDGE_DOORBELL !== '0';
 
 /** A new eventfd for a member that sleeps on EVENTFD; -1 for FUTEX (none needed). */

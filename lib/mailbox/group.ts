@@ -2,7 +2,7 @@
 // with one single-producer/single-consumer ring for each ordered pair, so send(to) writes only into
 // the sender's own ring towards `to` and receive() reads only rings addressed to the receiver.
 // Messages move in JS over the mapping (lib/mailbox/ring.ts); native code is called only to sleep,
-// to wake a sleeper, and to set up. Protocols: docs/design.md, "Mailboxes".
+// to wake a sleeper, and to set up. Protocols: docs/design/mailbox.md, docs/protocol/mailbox-segment.md.
 //
 // This file is the API; a member is assembled from: segment.ts (the mapping and the member slots),
 // inbox.ts and outbox.ts (the rings to and from this member), doorbell.ts (what it sleeps on and

@@ -1,7 +1,7 @@
 // The two ends of a single-producer/single-consumer ring in a mailbox segment, run in JS over the
 // mapped buffer: Atomics.load/store on the mapping are real atomic instructions across processes,
 // so a message costs no native call at all. Offsets come from native/core/mailbox/ring.hpp (via the binding),
-// the one definition of the layout. See docs/design.md, "Mailboxes".
+// the one definition of the layout. Protocol: docs/protocol/mailbox-segment.md; why: docs/design/mailbox.md.
 import { native } from '../internal/binding';
 import { MailboxSleep } from '../internal/contract';
 import { bufferOf, byteOffsetOf, makeView, typedArraySet } from '../internal/bytes';
@@ -174,7 +174,7 @@ export class RingProducer {
     // anywhere before it leaves nothing for the consumer to see (no torn message).
     Atomics.store(this.#u32, this.#tailIdx, this.#tail);
     // Sequentially consistent store then load: either we see the consumer's "about to sleep" flag,
-    // or the consumer's re-check after raising it sees our record (docs/design.md, wake-up protocol).
+    // or the consumer's re-check after raising it sees our record (docs/design/mailbox.md, wake-up protocol).
     return takeFlag(this.#u32, this.#sleepIdx);
   }
 

@@ -3,7 +3,7 @@
 // process holds a member id (pid + start time, lib/internal/liveness.ts) and where its doorbells
 // are; its generation word is a seqlock, odd while a joiner or a leaver rewrites the identity, so
 // a reader never takes half of one incarnation and half of another. Layout: native/core/mailbox/
-// ring.hpp; protocol: docs/design.md, "Mailboxes".
+// ring.hpp; protocol: docs/protocol/mailbox-segment.md.
 import { native, type Handle } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
 import { isAlive, selfIdentity } from '../internal/liveness';

@@ -2,7 +2,7 @@
 // nothing to read, a send into a full ring) and how they sleep until they can. Async waits are
 // served in arrival order each time something may have changed (a doorbell, a liveness tick, a new
 // waiter); sync waits sleep the thread on the futex bell in slices. Either way a sleep is the
-// handshake of docs/design.md ("wake-up protocol"): announce it in the rings' sleep flags,
+// handshake of docs/design/mailbox.md ("wake-up protocol"): announce it in the rings' sleep flags,
 // re-check, and only then sleep; and every LIVENESS_MS a sleeper re-checks that the peers it
 // waits on are alive (a /proc read), so a peer that died never leaves it asleep.
 import { AbortError, TimeoutError } from '../internal/errors';

@@ -1,6 +1,6 @@
 // Barrier: a reusable process-shared barrier of N parties (threads). A party that dies or leaves
 // breaks it: every waiter gets a BrokenBarrierError at once instead of waiting forever. See
-// docs/design.md.
+// docs/design/sync.md.
 import { native } from '../internal/binding';
 import type { SharedMemory } from '../shm/shared-memory';
 import {
@@ -124,7 +124,7 @@ export class Barrier extends SyncObject {
 
   /**
    * Leaves the party set (this thread's slot is marked gone, which breaks the barrier for anyone
-   * still waiting for it; see docs/api.md) and stops using the object. A named Barrier closes its
+   * still waiting for it; see docs/api/sync.md) and stops using the object. A named Barrier closes its
    * segment.
    */
   override close(): void {

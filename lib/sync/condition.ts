@@ -1,5 +1,5 @@
 // Condition: a process-shared condition variable used with a Mutex. Wake-ups may be spurious:
-// always wait in a loop that re-checks the condition. See docs/design.md.
+// always wait in a loop that re-checks the condition. See docs/design/sync.md.
 import { Mutex, MutexGuard } from './mutex';
 import type { SharedMemory } from '../shm/shared-memory';
 import {

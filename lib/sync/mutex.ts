@@ -1,4 +1,4 @@
-// Mutex: a process-shared lock that survives its holder's death (see docs/design.md, "Synchronisation").
+// Mutex: a process-shared lock that survives its holder's death (see docs/design/sync.md).
 // The holder is the thread that locked it (the JS thread for lock(), lockSync() and tryLock() alike);
 // if that thread's process dies, the next locker gets an OwnerDeadError carrying the guard.
 import type { SharedMemory } from '../shm/shared-memory';

@@ -1,5 +1,5 @@
 // RwLock: a process-shared reader-writer lock. Writers are not starved by readers; a dead reader
-// never blocks writers; a dead writer makes the next writer get an OwnerDeadError. See docs/design.md.
+// never blocks writers; a dead writer makes the next writer get an OwnerDeadError. See docs/design/sync.md.
 import type { SharedMemory } from '../shm/shared-memory';
 import {
   ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,

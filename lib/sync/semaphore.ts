@@ -1,7 +1,7 @@
 // Semaphore: a process-shared counting semaphore. By default permits are not owned: any thread of any
 // process may release, and a process that dies holding permits does not return them (as POSIX sem_t
 // and Python's multiprocessing.Semaphore). With { robust: true } permits are owned by the acquiring
-// thread and a dead holder's permits come back. See docs/design.md.
+// thread and a dead holder's permits come back. See docs/design/sync.md.
 import type { SharedMemory } from '../shm/shared-memory';
 import {
   ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,

@@ -66,7 +66,7 @@ Shared makeShared(uint32_t capacity) {
 
 enum class Wait { Spin, Hybrid, Futex };
 
-// The wake-up protocol of docs/design.md, in C++: announce, re-check, sleep; wake only a sleeper.
+// The wake-up protocol of docs/design/mailbox.md, in C++: announce, re-check, sleep; wake only a sleeper.
 struct Side {
   Shared* s;
   int me, peer;

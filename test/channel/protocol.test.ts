@@ -1,4 +1,4 @@
-// docs/protocol.md from another language: a python3 client exchanges frames and fds with a server.
+// docs/protocol/channel-frames.md from another language: a python3 client exchanges frames and fds with a server.
 import { closeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +8,7 @@ import { channelTestKit } from './helpers';
 
 const { sock, cleanup, server } = channelTestKit();
 
-describe('a python3 client speaking docs/protocol.md', () => {
+describe('a python3 client speaking docs/protocol/channel-frames.md', () => {
   it('exchanges frames (split and joined) and fds with the server', async () => {
     const s = await server(sock('py'));
     s.on('connection', (ch) => ch.on('message', (m) => {

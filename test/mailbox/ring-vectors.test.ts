@@ -84,7 +84,7 @@ const segments = new Map<number, SharedMemory>();
 afterAll(() => {
   for (const s of segments.values()) s.close();
 });
-const RING = layout.groupHeaderSize + 2 * layout.memberSlotSize; // ring 0 -> 1 (docs/design.md, layout)
+const RING = layout.groupHeaderSize + 2 * layout.memberSlotSize; // ring 0 -> 1 (docs/protocol/mailbox-segment.md)
 
 /** Writes the vector's image into a fresh ring: zeroed data area, its words and records, its indices. */
 function ringOf(v: Vector): { shm: SharedMemory; u32: Uint32Array; segment: Buffer } {

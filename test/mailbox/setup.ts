@@ -49,7 +49,7 @@ export function mailboxTestbed(): Testbed {
   };
 }
 
-/** Byte offset of the ring from member `from` to member `to` in a group's segment (docs/design.md, layout). */
+/** Byte offset of the ring from member `from` to member `to` in a group's segment (docs/protocol/mailbox-segment.md). */
 export function ringAt(members: number, ringSize: number, from: number, to: number): number {
   const index = from * (members - 1) + (to < from ? to : to - 1); // a member has no ring to itself
   return layout.groupHeaderSize + members * layout.memberSlotSize + index * (layout.ringHeaderSize + ringSize);

@@ -337,7 +337,7 @@ describe('lifetime: GC, worker exit', () => {
     using shm = SharedMemory.create(n, { size: 1 << 20 });
     const { Worker } = await import('node:worker_threads');
     const countMaps = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes(n)).length;
-    // The creator's own mapping shows under the temporary name it was built with (see design.md),
+    // The creator's own mapping shows under the temporary name it was built with (see docs/design/shm.md),
     // so only the worker's mappings, opened by name, are counted.
     expect(countMaps()).toBe(0);
     const w = new Worker(fixture('shm', 'worker-open.cjs'), { workerData: { name: n, count: 20 } });

@@ -1,7 +1,7 @@
 // A single-producer/single-consumer ring of variable-size messages in shared memory, and the layout
 // of a mailbox group segment (a header, one slot per member, one ring per ordered pair of members).
 // The same bytes are read and written by lib/mailbox/ring.ts (the JS hot path); the offsets below are the
-// single source of truth: the binding exports them and the JS side uses them. docs/design.md
+// single source of truth: the binding exports them and the JS side uses them. docs/protocol/mailbox-segment.md
 // ("Mailboxes") draws the layout.
 #pragma once
 
@@ -84,7 +84,7 @@ static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
 constexpr bool isPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 constexpr uint32_t align8(uint32_t v) { return (v + 7u) & ~7u; }
 // A record of this payload size always fits in an empty ring wherever its index stands (a record
-// that does not fit before the end is preceded by a padding record; see docs/design.md).
+// that does not fit before the end is preceded by a padding record; see docs/protocol/mailbox-segment.md).
 constexpr uint32_t maxMessage(uint32_t capacity) { return capacity / 2 - kRecordHeader; }
 
 struct GroupLayout {

@@ -73,7 +73,7 @@ TEST_CASE("isEventfd tells an eventfd from a pipe and a closed number") {
   CHECK(doorbell::close(fd.value()).ok());
 }
 
-// The premise of the edge-triggered doorbell (docs/design.md, Mailboxes): with EPOLLET, every write
+// The premise of the edge-triggered doorbell (docs/design/mailbox.md, Doorbells): with EPOLLET, every write
 // to an eventfd is a new event even though nobody ever reads (resets) the counter.
 TEST_CASE("an edge-triggered eventfd reports every ring without being drained") {
   auto fd = doorbell::create();
