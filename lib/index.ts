@@ -16,7 +16,9 @@ export type { WaitOptions, WaitSyncOptions, NamedOptions } from './sync/object';
 export { OwnerDeadError, BrokenBarrierError } from './sync/errors';
 export { listen, connect } from './channel/connect';
 export { Channel } from './channel/channel';
+export type { ChannelEvents } from './channel/channel';
 export { Server } from './channel/server';
+export type { ServerEvents } from './channel/server';
 export type {
   SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,
   ReceiveOptions as ChannelReceiveOptions,

@@ -3,7 +3,7 @@
 // from an FdWatcher (a libuv poll handle on this thread's loop). This file is the Channel itself:
 // its lifecycle, its inbox and its public API. Sending is send-queue.ts, reading stream-reader.ts
 // and packet-reader.ts; channels come from connect.ts (connect) and server.ts (a Server).
-import { EventEmitter } from 'node:events';
+import { TypedEmitter } from '../internal/typed-emitter';
 import { native, type FdWatcher } from '../internal/binding';
 import { closedError, InterprocError } from '../internal/errors';
 import { Deferred } from '../internal/deferred';
@@ -93,14 +93,20 @@ function waitIn<V>(list: Deferred<V>[], what: string, { ms, signal }: WaitOption
   return d.promise;
 }
 
-/** The events with typed listeners. */
-type ChannelEvent = 'message' | 'drain' | 'error' | 'close';
+
+/** A Channel's events and their listeners. */
+export type ChannelEvents<T> = {
+  message: (message: Message<T>) => void;
+  drain: () => void;
+  error: (err: Error) => void;
+  close: (hadError: boolean) => void;
+};
 
 /**
  * One end of a connection. Events: 'message' ({ data, fds }), 'drain', 'error', 'close' (hadError).
  * Without a 'message' listener, messages wait for receive() or for-await.
  */
-export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<Message<T>>, AsyncDisposable {
+export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implements AsyncIterable<Message<T>>, AsyncDisposable {
   readonly #fd: number;
   readonly #s: Settings;
   readonly #remote: ResolvedAddress | null;
@@ -121,28 +127,6 @@ export class Channel<T = Buffer> extends EventEmitter implements AsyncIterable<M
   #error: Error | null = null;
   #drainWaiters: Deferred<void>[] = [];
   #closeWaiters: (() => void)[] = [];
-
-  // Typed events (the listener's arguments are checked); other events take EventEmitter's signature.
-  override on(event: 'message', listener: (message: Message<T>) => void): this;
-  override on(event: 'drain', listener: () => void): this;
-  override on(event: 'error', listener: (err: Error) => void): this;
-  override on(event: 'close', listener: (hadError: boolean) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override on<E extends string | symbol>(event: E extends ChannelEvent ? never : E, listener: (...args: any[]) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.on(event, listener);
-  }
-  override once(event: 'message', listener: (message: Message<T>) => void): this;
-  override once(event: 'drain', listener: () => void): this;
-  override once(event: 'error', listener: (err: Error) => void): this;
-  override once(event: 'close', listener: (hadError: boolean) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override once<E extends string | symbol>(event: E extends ChannelEvent ? never : E, listener: (...args: any[]) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override once(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.once(event, listener);
-  }
 
   /** Channels come from connect() or a Server; the token cannot be had outside the library. */
   constructor(token: typeof CONSTRUCT, init: ChannelInit) {

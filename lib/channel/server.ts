@@ -1,8 +1,8 @@
 // A listening socket: accepts connections (stream, seqpacket) or, through its datagram hub
 // (datagram-hub.ts), makes a channel per sending peer; checks peers against the allow-list, hands
 // channels out by 'connection' or for-await, and closes them with itself.
-import { EventEmitter } from 'node:events';
 import { lstatSync, unlinkSync } from 'node:fs';
+import { TypedEmitter } from '../internal/typed-emitter';
 import { native, type FdWatcher } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
 import { validateObject, validateTimeout } from '../internal/validate';
@@ -32,15 +32,22 @@ export function openServer<T>(init: ServerInit): Server<T> {
   return new Server<T>(CONSTRUCT, init);
 }
 
-/** The events with typed listeners. */
-type ServerEvent = 'connection' | 'rejected' | 'clientError' | 'error' | 'close';
+
+/** A Server's events and their listeners. */
+export type ServerEvents<T> = {
+  connection: (channel: Channel<T>) => void;
+  rejected: (err: Error, peer: PeerCredentials | null) => void;
+  clientError: (err: Error, channel: Channel<T>) => void;
+  error: (err: Error) => void;
+  close: () => void;
+};
 
 /**
  * A listening socket. Events: 'connection' (channel), 'rejected' (error, peer), 'clientError'
  * (error, channel: a channel's error when the channel has no 'error' listener), 'close'.
  * Without a 'connection' listener, channels wait for for-await.
  */
-export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Channel<T>>, AsyncDisposable {
+export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements AsyncIterable<Channel<T>>, AsyncDisposable {
   readonly #fd: number;
   readonly #settings: Settings;
   readonly #address: ResolvedAddress;
@@ -54,30 +61,6 @@ export class Server<T = Buffer> extends EventEmitter implements AsyncIterable<Ch
   #waiters: { resolve: (r: IteratorResult<Channel<T>>) => void }[] = [];
   #paused = false;
   #closed = false;
-
-  // Typed events (the listener's arguments are checked); other events take EventEmitter's signature.
-  override on(event: 'connection', listener: (channel: Channel<T>) => void): this;
-  override on(event: 'rejected', listener: (err: Error, peer: PeerCredentials | null) => void): this;
-  override on(event: 'clientError', listener: (err: Error, channel: Channel<T>) => void): this;
-  override on(event: 'error', listener: (err: Error) => void): this;
-  override on(event: 'close', listener: () => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override on<E extends string | symbol>(event: E extends ServerEvent ? never : E, listener: (...args: any[]) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.on(event, listener);
-  }
-  override once(event: 'connection', listener: (channel: Channel<T>) => void): this;
-  override once(event: 'rejected', listener: (err: Error, peer: PeerCredentials | null) => void): this;
-  override once(event: 'clientError', listener: (err: Error, channel: Channel<T>) => void): this;
-  override once(event: 'error', listener: (err: Error) => void): this;
-  override once(event: 'close', listener: () => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override once<E extends string | symbol>(event: E extends ServerEvent ? never : E, listener: (...args: any[]) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature, for any other event
-  override once(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.once(event, listener);
-  }
 
   /** Servers come from listen(); the token cannot be had outside the library. */
   constructor(token: typeof CONSTRUCT, init: ServerInit) {
