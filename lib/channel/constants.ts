@@ -4,14 +4,13 @@
 // (native/binding/internal/fd_watcher_wrap.cc). Every value comes from native/contract/contract.json
 // through lib/internal/contract.ts; none is written here.
 import * as contract from '../internal/contract';
-import type { SocketKind } from './types';
 
-/** Socket kinds as sockListen / sockConnect take them. */
-export const KIND_CODE: Record<SocketKind, number> = {
+/** Socket kinds as sockListen / sockConnect take them (indexed by a SocketKind, so a missing one fails to compile). */
+export const KIND_CODE = {
   stream: contract.SocketKind.Stream,
   seqpacket: contract.SocketKind.SeqPacket,
   datagram: contract.SocketKind.Datagram,
-};
+} as const;
 
 /** Address families as the native layer takes them. */
 export const FAMILY_PATH = contract.AddressFamily.Path;
