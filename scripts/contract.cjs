@@ -85,9 +85,10 @@ function hppFile() {
   for (const c of constants) {
     out.push(`// ${constantDoc(c)}`, `inline constexpr ${c.type} ${c.name} = ${c.value};`, '');
   }
-  out.push('// The ERR_* codes of the error catalogue (docs/errors.md) that native code throws.', 'namespace errors {');
+  // Every code but the errno names (EOWNERDEAD, ETIMEDOUT: <cerrno> macros, which would be expanded).
+  out.push('// The codes of the error catalogue (docs/errors.md) that native code throws.', 'namespace errors {');
   for (const code of Object.keys(def.errors)) {
-    if (code.startsWith('ERR_')) out.push(`inline constexpr char ${code}[] = "${code}";`);
+    if (!/^E[A-Z0-9]+$/.test(code)) out.push(`inline constexpr char ${code}[] = "${code}";`);
   }
   out.push('}  // namespace errors', '', '}  // namespace interproc::contract', '');
   return out.join('\n');

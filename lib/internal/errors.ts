@@ -51,16 +51,48 @@ export function asAbortError(err: unknown, signal: AbortSignal | undefined): unk
   return err;
 }
 
+/** Where an async native call started: the frames of its caller, captured synchronously. */
+export interface CallSite {
+  stack?: string;
+}
+
+/**
+ * Gives `err` the stack of `site` (as sharp does): a rejection made by native code after the call
+ * returned (on the event loop, from a pool thread's result) has no JS frames of its own, so the
+ * caller's function would be missing from err.stack. The error keeps its class, message and
+ * properties; only the frames are replaced.
+ */
+export function withCallerStack(err: unknown, site: CallSite): unknown {
+  if (!(err instanceof Error) || typeof site.stack !== 'string') return err;
+  const own = typeof err.stack === 'string' ? err.stack : `${err.name}: ${err.message}`;
+  const framesAt = own.indexOf('\n    at ');
+  const header = framesAt === -1 ? own : own.slice(0, framesAt);
+  const siteFrames = site.stack.indexOf('\n');
+  err.stack = siteFrames === -1 ? header : header + site.stack.slice(siteFrames);
+  return err;
+}
+
 /**
  * Starts a native wait that returns [promise, jobId] (jobId 0: already settled) and ties it to an
  * AbortSignal: an abort cancels the native job (which then rejects with ABORT_ERR, reported as an
  * AbortError carrying the signal's reason), and the listener is removed when the wait settles.
+ * Never throws: an error of `start` (a bad argument, a closed object) is the promise's rejection. A
+ * rejection that comes later carries the caller's stack (withCallerStack), captured only for a wait
+ * that is really pending (an error made during the call has that stack already).
  */
 export function abortableNative<T>(signal: AbortSignal | undefined, start: () => [Promise<T>, number],
   cancel: (jobId: number) => unknown): Promise<T> {
   if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  const [promise, id] = start();
-  if (signal === undefined || id === 0) return promise;
+  let promise: Promise<T>, id: number;
+  try {
+    [promise, id] = start();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (id === 0) return promise;
+  const site: CallSite = {};
+  Error.captureStackTrace(site, abortableNative);
+  if (signal === undefined) return promise.catch((err) => { throw withCallerStack(err, site); });
   const onAbort = () => cancel(id);
   signal.addEventListener('abort', onAbort, { once: true });
   return promise.then(
@@ -70,7 +102,7 @@ export function abortableNative<T>(signal: AbortSignal | undefined, start: () =>
     },
     (err) => {
       signal.removeEventListener('abort', onAbort);
-      throw asAbortError(err, signal);
+      throw withCallerStack(asAbortError(err, signal), site);
     },
   );
 }

@@ -45,8 +45,9 @@ export function validateInteger(value: unknown, name: string, min = Number.MIN_S
 /** A timeout in milliseconds: undefined or Infinity means none; must otherwise be a number >= 0. */
 export function validateTimeout(value: unknown, name: string): number | undefined {
   if (value === undefined || value === Infinity) return undefined;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidType(name, 'of type number', value);
-  if (value < 0) throw new OutOfRangeError(`The value of "${name}" is out of range. It must be >= 0. Received ${value}`);
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  // NaN is a number out of range, as Node's validators and the binding's guard (args.hpp) say
+  if (!(value >= 0)) throw new OutOfRangeError(`The value of "${name}" is out of range. It must be >= 0. Received ${value}`);
   return value;
 }
 

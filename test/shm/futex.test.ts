@@ -244,4 +244,49 @@ describe('cancellation and misuse', () => {
     shm.close();
     expect(() => futex.wake(i, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
   });
+
+  it('waitAsync never throws synchronously: every bad argument or option is a rejection with its code', async () => {
+    using shm = segment();
+    const i = new Int32Array(shm.buffer);
+    const cases: Array<[() => Promise<unknown>, string, ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor]> = [
+      [() => futex.waitAsync(new Int32Array(4), 0, 0), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync('x' as any, 0, 0), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, '0' as any, 0), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, undefined as any, 0), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, -1, 0), 'ERR_OUT_OF_RANGE', RangeError],
+      [() => futex.waitAsync(i, 0.5, 0), 'ERR_OUT_OF_RANGE', RangeError],
+      [() => futex.waitAsync(i, 1024, 0), 'ERR_OUT_OF_RANGE', RangeError],
+      [() => futex.waitAsync(i, 0, undefined as any), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, 0, 0, 'soon' as any), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, 0, 0, NaN), 'ERR_OUT_OF_RANGE', RangeError],
+      [() => futex.waitAsync(i, 0, 0, -1), 'ERR_OUT_OF_RANGE', RangeError],
+      [() => futex.waitAsync(i, 0, 0, 1, null as any), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, 0, 0, 1, 5 as any), 'ERR_INVALID_ARG_TYPE', TypeError],
+      [() => futex.waitAsync(i, 0, 0, 1, { signal: {} as any }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ];
+    for (const [call, code, cls] of cases) {
+      let p: Promise<unknown> | undefined;
+      expect(() => (p = call())).not.toThrow();
+      expect(p).toBeInstanceOf(Promise);
+      const err = await p!.then(() => undefined, (e) => e);
+      expect(err).toBeInstanceOf(cls);
+      expect(err.code).toBe(code);
+    }
+    expect(i[0]).toBe(0);
+  });
+
+  it('after close every futex call is ERR_INVALID_STATE (waitAsync as a rejection), for used and unused views', async () => {
+    const shm = segment();
+    const used = new Int32Array(shm.buffer);
+    expect(futex.wake(used, 0)).toBe(0); // now cached as checked
+    const unused = new Uint32Array(shm.buffer, 64, 4);
+    shm.close();
+    for (const view of [used, unused]) {
+      expect(() => futex.wait(view, 0, 0, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+      expect(() => futex.wake(view, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+      let p: Promise<unknown> | undefined;
+      expect(() => (p = futex.waitAsync(view, 0, 0, 1))).not.toThrow();
+      await expect(p).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: 'SharedMemory is closed' });
+    }
+  });
 });

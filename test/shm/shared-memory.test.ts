@@ -207,6 +207,8 @@ describe('SharedMemory semantics', () => {
     expect(() => new Uint8Array(buf)).toThrow(TypeError);
     expect(shm.fd).toBe(-1);
     expect(() => shm.buffer).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    expect(() => shm.sizeSealed).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    expect(() => SharedMemory.handleOf(shm)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
     // The object itself is still there: reopening sees the data.
     using again = SharedMemory.open(n);
     expect(new Uint32Array(again.buffer)[10]).toBe(123);

@@ -57,7 +57,7 @@ const badOptions: Array<[string, unknown, string]> = [
   ['options null', null, 'ERR_INVALID_ARG_TYPE'],
   ['a negative timeout', { timeout: -1 }, 'ERR_OUT_OF_RANGE'],
   ['a timeout not a number', { timeout: '10' }, 'ERR_INVALID_ARG_TYPE'],
-  ['a NaN timeout', { timeout: NaN }, 'ERR_INVALID_ARG_TYPE'],
+  ['a NaN timeout', { timeout: NaN }, 'ERR_OUT_OF_RANGE'],
   ['a signal not an AbortSignal', { signal: 'stop' }, 'ERR_INVALID_ARG_TYPE'],
   ['an aborted signal', { signal: AbortSignal.abort() }, 'ABORT_ERR'],
 ];

@@ -3,6 +3,8 @@
 #include <napi.h>
 
 #include "binding/internal/addon_data.hpp"
+#include "binding/internal/args.hpp"
+#include "binding/internal/errors.hpp"
 #include "binding/internal/registry.hpp"
 
 namespace interproc::binding {
@@ -10,7 +12,7 @@ namespace {
 
 // blockingCancel(jobId) -> true when the job was still pending
 Napi::Value JS_blockingCancel(const Napi::CallbackInfo& info) {
-  uint32_t id = info[0].ToNumber().Uint32Value();
+  uint32_t id = args::u32(info.Env(), info[0], "jobId");
   return Napi::Boolean::New(info.Env(), id != 0 && AddonData::of(info.Env()).pool->cancel(id));
 }
 
@@ -20,8 +22,8 @@ Napi::Value JS_blockingThreadCount(const Napi::CallbackInfo& info) {
 
 // blockingIdleTimeout(ms): for tests, how long a surplus pool thread idles before it ends.
 Napi::Value JS_blockingIdleTimeout(const Napi::CallbackInfo& info) {
-  double ms = info[0].ToNumber().DoubleValue();
-  if (!(ms >= 1 && ms <= 3.6e6)) throw Napi::RangeError::New(info.Env(), "idle timeout must be 1..3600000 ms");
+  double ms = args::number(info.Env(), info[0], "ms");
+  if (!(ms >= 1 && ms <= 3.6e6)) args::throwRange(info.Env(), "ms", ">= 1 && <= 3600000", info[0]);
   AddonData::of(info.Env()).pool->setIdleTimeout(std::chrono::milliseconds(static_cast<int64_t>(ms)));
   return info.Env().Undefined();
 }
@@ -29,7 +31,7 @@ Napi::Value JS_blockingIdleTimeout(const Napi::CallbackInfo& info) {
 // setWorker(isWorker): told by lib/internal/binding.ts at load.
 Napi::Value JS_setWorker(const Napi::CallbackInfo& info) {
   AddonData& data = AddonData::of(info.Env());
-  data.isWorker = info[0].ToBoolean();
+  data.isWorker = args::boolean(info.Env(), info[0], "isWorker");
   if (data.noop.IsEmpty()) {
     data.noop = Napi::Persistent(Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {}, "noop"));
   }

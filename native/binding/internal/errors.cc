@@ -73,19 +73,25 @@ Napi::Error codedError(Napi::Env env, const char* code, const std::string& messa
 Napi::Error abortError(Napi::Env env) {
   Napi::Error err = Napi::Error::New(env, "The operation was aborted");
   err.Set("name", Napi::String::New(env, "AbortError"));
-  err.Set("code", Napi::String::New(env, "ABORT_ERR"));
+  err.Set("code", Napi::String::New(env, contract::errors::ABORT_ERR));
   return err;
 }
 
 Napi::Error typeError(Napi::Env env, const std::string& message) {
   Napi::Error err = Napi::TypeError::New(env, message);
-  err.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  err.Set("code", Napi::String::New(env, contract::errors::ERR_INVALID_ARG_TYPE));
+  return err;
+}
+
+Napi::Error valueError(Napi::Env env, const std::string& message) {
+  Napi::Error err = Napi::TypeError::New(env, message);
+  err.Set("code", Napi::String::New(env, contract::errors::ERR_INVALID_ARG_VALUE));
   return err;
 }
 
 Napi::Error rangeError(Napi::Env env, const std::string& message) {
   Napi::Error err = Napi::RangeError::New(env, message);
-  err.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  err.Set("code", Napi::String::New(env, contract::errors::ERR_OUT_OF_RANGE));
   return err;
 }
 

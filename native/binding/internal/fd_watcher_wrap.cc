@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "core/mailbox/doorbell.hpp"
+#include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/registry.hpp"
 #include "core/internal/contract.hpp"
@@ -42,15 +43,12 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
 
   FdWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdWatcher>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw typeError(env, "fd must be a number");
-    if (!info[1].IsFunction()) throw typeError(env, "callback must be a function");
-    int fd = info[0].As<Napi::Number>().Int32Value();
-    if (fd < 0) throw rangeError(env, "fd must be non-negative");
-    if (info.Length() > 2 && !info[2].IsUndefined()) {
-      if (!info[2].IsObject()) throw typeError(env, "options must be an object");
-      auto options = info[2].As<Napi::Object>();
-      eventfd_ = options.Get("eventfd").ToBoolean();
-      wantEdge_ = options.Get("edgeTriggered").ToBoolean();
+    int fd = args::fd(env, info[0]);
+    Napi::Function callback = args::function(env, info[1], "callback");
+    if (!info[2].IsUndefined()) {
+      auto options = args::object(env, info[2], "options");
+      eventfd_ = args::optional(env, options.Get("eventfd"), "options.eventfd", false, args::boolean);
+      wantEdge_ = args::optional(env, options.Get("edgeTriggered"), "options.edgeTriggered", false, args::boolean);
       // Only an eventfd is reset by a read and reports every write under EPOLLET; anything else
       // would make the drain a no-op and the loop spin.
       if (eventfd_ && !doorbell::isEventfd(fd)) throw typeError(env, "options.eventfd: fd is not an eventfd");
@@ -59,7 +57,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
     // Everything that can throw comes before the uv handle exists, so a throw never leaks it.
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    callback_ = Napi::Persistent(callback);
     context_ = std::make_unique<Napi::AsyncContext>(env, "interproc.FdWatcher");
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd);
@@ -139,9 +137,9 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   Napi::Value edgeTriggered(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), edge_); }
 
   Napi::Value start(const Napi::CallbackInfo& info) {
-    if (!info[0].IsNumber()) throw typeError(info.Env(), "events must be a number");
-    int events = info[0].As<Napi::Number>().Int32Value() & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
-    if (poll_ == nullptr) throw codedError(info.Env(), "ERR_INVALID_STATE", "FdWatcher is closed");
+    // UV_READABLE 1 | UV_WRITABLE 2 | UV_DISCONNECT 4
+    auto events = static_cast<int>(args::integer(info.Env(), info[0], "events", 0, UV_READABLE | UV_WRITABLE | UV_DISCONNECT));
+    if (poll_ == nullptr) throw codedError(info.Env(), contract::errors::ERR_INVALID_STATE, "FdWatcher is closed");
     // uv_poll_start removes the fd from the epoll set and adds it back, level-triggered, on the
     // next loop iteration: edge-triggered mode has to be re-established on the next wake-up.
     edge_ = false;

@@ -43,7 +43,7 @@ const std::shared_ptr<Mapping>& unwrapMapping(Napi::Env env, Napi::Value handle)
 
 const std::shared_ptr<Mapping>& unwrapOpenMapping(Napi::Env env, Napi::Value handle) {
   const auto& m = unwrapMapping(env, handle);
-  if (m->closed()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
+  if (m->closed()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
   return m;
 }
 

@@ -13,6 +13,7 @@
 #include "core/mailbox/doorbell.hpp"
 #include "core/internal/process_identity.hpp"
 #include "core/mailbox/ring.hpp"
+#include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
@@ -21,20 +22,6 @@ namespace interproc::binding {
 namespace {
 
 using namespace interproc::ring;
-
-uint32_t u32Arg(Napi::Env env, Napi::Value v, const char* what) {
-  if (!v.IsNumber()) throw typeError(env, std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 4294967295.0 || d != std::floor(d)) throw rangeError(env, std::string(what) + " is out of range");
-  return static_cast<uint32_t>(d);
-}
-
-int fdArg(Napi::Env env, Napi::Value v) {
-  if (!v.IsNumber()) throw typeError(env, "fd must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 2147483647.0 || d != std::floor(d)) throw rangeError(env, "fd is out of range");
-  return static_cast<int>(d);
-}
 
 Napi::Value JS_mailboxLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -67,7 +54,7 @@ Napi::Value JS_mailboxLayout(const Napi::CallbackInfo& info) {
 // mailboxSize(members, capacity) -> total bytes of the segment
 Napi::Value JS_mailboxSize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  GroupLayout l = layoutFor(u32Arg(env, info[0], "members"), u32Arg(env, info[1], "capacity"));
+  GroupLayout l = layoutFor(args::u32(env, info[0], "members"), args::u32(env, info[1], "capacity"));
   if (l.totalSize == 0) throw rangeError(env, "members or ring capacity out of range");
   return Napi::Number::New(env, static_cast<double>(l.totalSize));
 }
@@ -76,7 +63,7 @@ Napi::Value JS_mailboxSize(const Napi::CallbackInfo& info) {
 Napi::Value JS_mailboxInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
-  GroupLayout l = layoutFor(u32Arg(env, info[1], "members"), u32Arg(env, info[2], "capacity"));
+  GroupLayout l = layoutFor(args::u32(env, info[1], "members"), args::u32(env, info[2], "capacity"));
   if (l.totalSize == 0) throw rangeError(env, "members or ring capacity out of range");
   uint8_t* base = m->at(0, l.totalSize);
   if (base == nullptr) throw rangeError(env, "the segment is smaller than the mailbox group");
@@ -96,7 +83,7 @@ Napi::Value JS_mailboxCheck(const Napi::CallbackInfo& info) {
   }
   GroupLayout l;
   const char* why = checkGroup(m->at(0, 0), m->size(), &l);
-  if (why != nullptr) throw codedError(env, "ERR_MAILBOX_INCOMPATIBLE", why);
+  if (why != nullptr) throw codedError(env, contract::errors::ERR_MAILBOX_INCOMPATIBLE, why);
   Napi::Array out = Napi::Array::New(env, 4);
   out.Set(0u, Napi::Number::New(env, l.members));
   out.Set(1u, Napi::Number::New(env, l.capacity));
@@ -107,7 +94,7 @@ Napi::Value JS_mailboxCheck(const Napi::CallbackInfo& info) {
 
 Napi::Value JS_processStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t pid = u32Arg(env, info[0], "pid");
+  uint32_t pid = args::u32(env, info[0], "pid");
   return Napi::Number::New(env, static_cast<double>(process_identity::startTime(static_cast<pid_t>(pid))));
 }
 
@@ -118,13 +105,13 @@ Napi::Value JS_doorbellCreate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JS_doorbellRing(const Napi::CallbackInfo& info) {
-  auto r = doorbell::ring(fdArg(info.Env(), info[0]));
+  auto r = doorbell::ring(args::fd(info.Env(), info[0]));
   if (!r) throw systemError(info.Env(), r.error());
   return info.Env().Undefined();
 }
 
 Napi::Value JS_doorbellDrain(const Napi::CallbackInfo& info) {
-  auto r = doorbell::drain(fdArg(info.Env(), info[0]));
+  auto r = doorbell::drain(args::fd(info.Env(), info[0]));
   if (!r) throw systemError(info.Env(), r.error());
   return Napi::Boolean::New(info.Env(), r.value());
 }
@@ -132,14 +119,14 @@ Napi::Value JS_doorbellDrain(const Napi::CallbackInfo& info) {
 // doorbellFetch(pid, fd) -> local duplicate of the peer's doorbell
 Napi::Value JS_doorbellFetch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t pid = u32Arg(env, info[0], "pid");
-  auto r = doorbell::fetch(static_cast<pid_t>(pid), fdArg(env, info[1]));
+  uint32_t pid = args::u32(env, info[0], "pid");
+  auto r = doorbell::fetch(static_cast<pid_t>(pid), args::fd(env, info[1]));
   if (!r) throw systemError(env, r.error());
   return Napi::Number::New(env, r.value());
 }
 
 Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
-  auto r = doorbell::close(fdArg(info.Env(), info[0]));
+  auto r = doorbell::close(args::fd(info.Env(), info[0]));
   if (!r) throw systemError(info.Env(), r.error());
   return info.Env().Undefined();
 }
@@ -152,7 +139,7 @@ Napi::Value JS_keepFreedHeap(const Napi::CallbackInfo& info) {
 
 // The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
 RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
-  uint32_t off = u32Arg(env, offsetValue, "ring offset");
+  size_t off = args::offset(env, offsetValue, "ringOffset");
   auto* h = reinterpret_cast<RingHeader*>(off % kCacheLine == 0 ? m->at(off, sizeof(RingHeader)) : nullptr);
   if (h == nullptr || !isPowerOfTwo(h->capacity) || h->capacity < kMinCapacity ||
       m->at(off, sizeof(RingHeader) + uint64_t(h->capacity)) == nullptr) {
@@ -168,15 +155,12 @@ Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
   RingHeader* h = ringAt(env, m, info[1]);
-  if (!info[2].IsArray()) throw typeError(env, "messages must be an array");
-  Napi::Array list = info[2].As<Napi::Array>();
+  Napi::Array list = args::array(env, info[2], "messages");
   Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
   uint32_t n = list.Length(), i = 0;
   for (; i < n; ++i) {
-    Napi::Value v = list[i];
-    if (!v.IsTypedArray()) throw typeError(env, "messages must be Uint8Arrays");
-    auto a = v.As<Napi::Uint8Array>();
-    if (!p.tryWrite(a.Data(), static_cast<uint32_t>(a.ByteLength()))) break;
+    args::Bytes a = args::bytes(env, list.Get(i), "messages[i]");
+    if (a.length > UINT32_MAX || !p.tryWrite(a.data, static_cast<uint32_t>(a.length))) break;
   }
   return Napi::Number::New(env, i);
 }
@@ -186,16 +170,15 @@ Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
   RingHeader* h = ringAt(env, m, info[1]);
-  if (!info[2].IsTypedArray()) throw typeError(env, "out must be a Uint8Array");
-  auto out = info[2].As<Napi::Uint8Array>();
+  args::Bytes out = args::bytes(env, info[2], "out");
   Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
   size_t used = 0, count = 0;
   for (;;) {
     uint32_t len = 0;
     const uint8_t* p = c.peek(&len);
-    if (p == nullptr || used + 4 + len + 3 > out.ByteLength()) break;
-    std::memcpy(out.Data() + used, &len, 4);
-    std::memcpy(out.Data() + used + 4, p, len);
+    if (p == nullptr || used + 4 + len + 3 > out.length) break;
+    std::memcpy(out.data + used, &len, 4);
+    std::memcpy(out.data + used + 4, p, len);
     used += (4 + len + 3) & ~size_t(3);
     ++count;
     c.release();

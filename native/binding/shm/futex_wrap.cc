@@ -11,6 +11,7 @@
 
 #include "core/shm/futex.hpp"
 #include "binding/internal/addon_data.hpp"
+#include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
@@ -27,29 +28,12 @@ Napi::Value pendingResult(Napi::Env env, Napi::Promise p, uint32_t id) {
   return out;
 }
 
+// The aligned 32-bit word at a byte offset of the mapping.
 const uint32_t* wordArg(Napi::Env env, const MappingRef& m, Napi::Value offsetValue) {
-  if (!offsetValue.IsNumber()) throw typeError(env, "byte offset must be a number");
-  double off = offsetValue.As<Napi::Number>().DoubleValue();
-  if (!(off >= 0) || off > static_cast<double>(m->size()) || off != std::floor(off) || std::fmod(off, 4) != 0) {
-    throw rangeError(env, "byte offset must be a multiple of 4 inside the mapping");
-  }
-  uint8_t* p = m->at(static_cast<size_t>(off), 4);
-  if (p == nullptr) throw rangeError(env, "byte offset is outside the mapping");
+  size_t off = args::offset(env, offsetValue, "byteOffset", 4);
+  uint8_t* p = m->at(off, 4);
+  if (p == nullptr) throw rangeError(env, "byte offset " + std::to_string(off) + " is outside the mapping");
   return reinterpret_cast<const uint32_t*>(p);
-}
-
-std::optional<int64_t> timeoutArg(Napi::Value v) {
-  if (!v.IsNumber()) return std::nullopt;  // undefined: wait forever
-  double ms = v.As<Napi::Number>().DoubleValue();
-  if (std::isnan(ms) || ms == INFINITY) return std::nullopt;
-  if (ms <= 0) return 0;
-  if (ms > 9.2e12) return std::nullopt;  // beyond int64 nanoseconds: forever in practice
-  return static_cast<int64_t>(ms * 1e6);
-}
-
-uint32_t expectedArg(Napi::Value v) {
-  if (!v.IsNumber()) throw typeError(v.Env(), "expected value must be a number");
-  return static_cast<uint32_t>(v.As<Napi::Number>().Int32Value());
 }
 
 // futexWait(handle, byteOffset, expected, timeoutMs?) -> 0 ok | 1 not-equal | 2 timed-out (undefined:
@@ -57,8 +41,8 @@ uint32_t expectedArg(Napi::Value v) {
 // and making a string costs an allocation (and the code pages of making one) on that path.
 Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t expected = expectedArg(info[2]);
-  std::optional<int64_t> timeout = timeoutArg(info[3]);
+  uint32_t expected = args::word32(env, info[2], "expected");
+  std::optional<int64_t> timeout = args::timeout(env, info[3]);
   const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
   AddonData& data = AddonData::of(env);
@@ -88,11 +72,9 @@ Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
 // futexWake(handle, byteOffset, count) -> number woken
 Napi::Value JS_futexWake(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  double c = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : INFINITY;
+  int count = args::wakeCount(env, info[2], "count");
   const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
-  int count = c >= INT_MAX ? INT_MAX : static_cast<int>(c);
-  if (count < 0) throw rangeError(env, "count must be non-negative");
   auto r = futex::wake(word, count);
   if (!r) throw systemError(env, r.error());
   return Napi::Number::New(env, r.value());
@@ -131,7 +113,7 @@ class FutexWaitJob : public BlockingJob {
     if (cancelReason() == CancelReason::Aborted && !finishedFirst()) {
       deferred_.Reject(abortError(env).Value());
     } else if (cancelled() && !finishedFirst()) {
-      deferred_.Reject(codedError(env, "ERR_INVALID_STATE", "SharedMemory was closed during futex.waitAsync").Value());
+      deferred_.Reject(codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory was closed during futex.waitAsync").Value());
     } else if (!result_) {
       deferred_.Reject(systemError(env, result_.error()).Value());
     } else {
@@ -161,9 +143,10 @@ class FutexWaitJob : public BlockingJob {
 // (jobId 0 when settled at once); blockingCancel(jobId) aborts it.
 Napi::Value JS_futexWaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // Convert every argument before checking state or taking pointers: a user valueOf() may run here.
-  uint32_t expected = expectedArg(info[2]);
-  std::optional<int64_t> timeout = timeoutArg(info[3]);
+  // Every argument is checked before state or pointers (the guards run no user code anyway).
+  uint32_t expected = args::word32(env, info[2], "expected");
+  std::optional<int64_t> timeout = args::timeout(env, info[3]);
+  Napi::Object keepAlive = args::object(env, info[4], "keepAlive");
   MappingRef m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
   // Settle at once what needs no thread: a differing value, or a zero timeout.
@@ -175,10 +158,9 @@ Napi::Value JS_futexWaitAsync(const Napi::CallbackInfo& info) {
     d.Resolve(Napi::String::New(env, now));
     return pendingResult(env, d.Promise(), 0);
   }
-  Napi::Object keepAlive = info[4].IsObject() ? info[4].As<Napi::Object>() : Napi::Object::New(env);
   auto job = std::make_unique<FutexWaitJob>(env, m, word, expected, timeout, keepAlive);
   Napi::Promise p = job->promise();
-  if (!m->addWaiter(job.get())) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
+  if (!m->addWaiter(job.get())) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
   uint32_t id = AddonData::of(env).pool->submit(std::move(job));
   return pendingResult(env, p, id);
 }

@@ -1,8 +1,9 @@
 // JS entry points for SharedMemory. Arguments were validated in lib/shm/shared-memory.ts; the checks
-// here only keep bad calls from crashing the process.
+// here (binding/internal/args.hpp) keep a direct bad call from crashing or coercing.
 #include <napi.h>
 
 #include "binding/internal/addon_data.hpp"
+#include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
@@ -52,37 +53,25 @@ Napi::Value wrapSegment(Napi::Env env, Segment seg, const std::string& createdNa
   return out;
 }
 
-std::string nameArg(const Napi::CallbackInfo& info) {
-  if (!info[0].IsString()) throw typeError(info.Env(), "name must be a string");
-  std::string name = info[0].As<Napi::String>().Utf8Value();
+// A shared memory name ('/name'), as Segment::validateName accepts it.
+std::string nameArg(Napi::Env env, Napi::Value v, const char* argName = "name") {
+  std::string name = args::string(env, v, argName);
   std::string why = Segment::validateName(name);
-  if (!why.empty()) {
-    Napi::Error e = Napi::TypeError::New(info.Env(), "invalid shared memory name '" + name + "': " + why);
-    e.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG_VALUE"));
-    throw e;
-  }
+  if (!why.empty()) throw valueError(env, "invalid shared memory name '" + name + "': " + why);
   return name;
 }
 
-size_t sizeArg(Napi::Env env, Napi::Value v) {
-  if (!v.IsNumber()) throw typeError(env, "size must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) {
-    throw rangeError(env, "size must be a non-negative integer");
-  }
-  return static_cast<size_t>(d);
-}
+mode_t modeArg(Napi::Env env, Napi::Value v) { return static_cast<mode_t>(args::integer(env, v, "mode", 0, 07777)); }
 
 // shmOpen(name, how: 0 exclusive | 1 open | 2 open-or-create, size, mode, readonly)
 Napi::Value JS_shmOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string name = nameArg(info);
-  int how = info[1].ToNumber().Int32Value();
-  if (how < 0 || how > 2) throw rangeError(env, "bad open mode");
+  std::string name = nameArg(env, info[0]);
+  auto how = static_cast<int>(args::integer(env, info[1], "how", 0, 2));
   SegmentOptions opts;
-  opts.size = sizeArg(env, info[2]);
-  opts.mode = static_cast<mode_t>(info[3].ToNumber().Uint32Value() & 07777);
-  opts.readonly = info[4].ToBoolean();
+  opts.size = args::length(env, info[2], "size");
+  opts.mode = modeArg(env, info[3]);
+  opts.readonly = args::boolean(env, info[4], "readonly");
   auto r = Segment::open(name, static_cast<CreateMode>(how), opts);
   if (!r) throw systemError(env, r.error(), name);
   bool created = r.value().created();
@@ -93,8 +82,8 @@ Napi::Value JS_shmOpen(const Napi::CallbackInfo& info) {
 Napi::Value JS_shmCreateHidden(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SegmentOptions opts;
-  opts.size = sizeArg(env, info[0]);
-  opts.mode = static_cast<mode_t>(info[1].ToNumber().Uint32Value() & 07777);
+  opts.size = args::length(env, info[0], "size");
+  opts.mode = modeArg(env, info[1]);
   std::string tmp;
   auto r = Segment::createHidden(opts, &tmp);
   if (!r) throw systemError(env, r.error());
@@ -107,19 +96,9 @@ Napi::Value JS_shmCreateHidden(const Napi::CallbackInfo& info) {
 // removed either way.
 Napi::Value JS_shmPublish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw typeError(env, "tmpName must be a string");
-  std::string tmp = info[0].As<Napi::String>().Utf8Value();
-  if (tmp.rfind("/.interproc-tmp-", 0) != 0 || !Segment::validateName(tmp).empty()) {
-    throw typeError(env, "not a temporary segment name");
-  }
-  Napi::CallbackInfo const& args = info;
-  std::string name = [&] {
-    if (!args[1].IsString()) throw typeError(env, "name must be a string");
-    std::string n = args[1].As<Napi::String>().Utf8Value();
-    std::string why = Segment::validateName(n);
-    if (!why.empty()) throw typeError(env, "invalid shared memory name '" + n + "': " + why);
-    return n;
-  }();
+  std::string tmp = nameArg(env, info[0], "tmpName");
+  if (tmp.rfind("/.interproc-tmp-", 0) != 0) throw valueError(env, "'" + tmp + "' is not a temporary segment name");
+  std::string name = nameArg(env, info[1]);
   auto r = Segment::publish(tmp, name);
   if (!r) throw systemError(env, r.error(), name);
   return env.Undefined();
@@ -127,17 +106,15 @@ Napi::Value JS_shmPublish(const Napi::CallbackInfo& info) {
 
 Napi::Value JS_shmAnonymous(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto r = Segment::anonymous(sizeArg(env, info[0]));
+  auto r = Segment::anonymous(args::length(env, info[0], "size"));
   if (!r) throw systemError(env, r.error());
   return wrapSegment(env, std::move(r.value()));
 }
 
 Napi::Value JS_shmFromFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) throw typeError(env, "fd must be a number");
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  if (fd < 0) throw rangeError(env, "fd must be a non-negative integer");
-  auto r = Segment::fromFd(fd, info[1].ToBoolean());
+  int fd = args::fd(env, info[0]);
+  auto r = Segment::fromFd(fd, args::boolean(env, info[1], "readonly"));
   if (!r) throw systemError(env, r.error());
   return wrapSegment(env, std::move(r.value()));
 }
@@ -151,7 +128,7 @@ Napi::Value JS_shmSizeSealed(const Napi::CallbackInfo& info) {
 // shmUnlink(name) -> true when removed, false when there was no such name
 Napi::Value JS_shmUnlink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string name = nameArg(info);
+  std::string name = nameArg(env, info[0]);
   auto r = Segment::unlink(name);
   if (!r) {
     if (r.error().code == ENOENT) return Napi::Boolean::New(env, false);
@@ -164,16 +141,14 @@ Napi::Value JS_shmUnlink(const Napi::CallbackInfo& info) {
 Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   MappingRef m = unwrapMapping(env, info[0]);
-  if (info[1].IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
-    if (ab.IsDetached() && ab.ByteLength() == 0 && m->size() != 0) {
-      // Someone else detached it (ArrayBuffer.prototype.transfer moves the memory to a new buffer):
-      // unmapping now would leave that buffer over unmapped memory, so its GC finalizer unmaps.
-      m->closeKeepingMemory();
-      return env.Undefined();
-    }
-    if (!ab.IsDetached()) ab.Detach();
+  Napi::ArrayBuffer ab = args::arrayBuffer(env, info[1], "buffer");
+  if (ab.IsDetached() && ab.ByteLength() == 0 && m->size() != 0) {
+    // Someone else detached it (ArrayBuffer.prototype.transfer moves the memory to a new buffer):
+    // unmapping now would leave that buffer over unmapped memory, so its GC finalizer unmaps.
+    m->closeKeepingMemory();
+    return env.Undefined();
   }
+  if (!ab.IsDetached()) ab.Detach();
   m->close();
   return env.Undefined();
 }

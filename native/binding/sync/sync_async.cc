@@ -109,7 +109,7 @@ bool AsyncAcquire::step(Napi::Env env, bool waited) {
     auto job = std::make_unique<SleepJob>(shared_from_this(), ws, mapping_, deadline_);
     if (!mapping_->addWaiter(job.get())) {
       op_->afterWait();
-      fail(env, codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed"));
+      fail(env, codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed"));
       return false;
     }
     AddonData::of(env).pool->submit(std::move(job));
@@ -120,7 +120,7 @@ bool AsyncAcquire::step(Napi::Env env, bool waited) {
 void AsyncAcquire::afterSleep(Napi::Env env, CancelReason reason, const Result<Wake>& r) {
   if (reason == CancelReason::Closed || mapping_->closed()) {
     // The memory is gone: touch nothing (closing released what this thread held there).
-    fail(env, codedError(env, "ERR_INVALID_STATE", "SharedMemory was closed while waiting"));
+    fail(env, codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory was closed while waiting"));
     return;
   }
   op_->afterWait();

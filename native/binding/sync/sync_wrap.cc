@@ -15,6 +15,7 @@
 #include "core/sync/mutex.hpp"
 #include "core/sync/rwlock.hpp"
 #include "core/sync/semaphore.hpp"
+#include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
@@ -48,28 +49,11 @@ enum Release : int {
 };
 
 SyncKind kindArg(Napi::Env env, Napi::Value v) {
-  int k = v.ToNumber().Int32Value();
-  if (k < 1 || k > 5) throw rangeError(env, "unknown synchronisation object kind");
-  return static_cast<SyncKind>(k);
+  return static_cast<SyncKind>(
+      args::integer(env, v, "kind", static_cast<int>(SyncKind::Mutex), static_cast<int>(SyncKind::RwLock)));
 }
 
-size_t offsetArg(Napi::Env env, Napi::Value v) {
-  if (!v.IsNumber()) throw typeError(env, "byte offset must be a number");
-  double off = v.As<Napi::Number>().DoubleValue();
-  if (!(off >= 0) || off != std::floor(off) || std::fmod(off, kSyncAlign) != 0 || off > 9007199254740991.0) {
-    throw rangeError(env, "byte offset must be a non-negative multiple of 8");
-  }
-  return static_cast<size_t>(off);
-}
-
-std::optional<int64_t> timeoutArg(Napi::Value v) {
-  if (!v.IsNumber()) return std::nullopt;
-  double ms = v.As<Napi::Number>().DoubleValue();
-  if (std::isnan(ms) || ms == INFINITY) return std::nullopt;
-  if (ms <= 0) return 0;
-  if (ms > 9.2e12) return std::nullopt;
-  return static_cast<int64_t>(ms * 1e6);
-}
+size_t offsetArg(Napi::Env env, Napi::Value v) { return args::offset(env, v, "byteOffset", kSyncAlign); }
 
 size_t sizeOf(SyncKind kind, uint32_t param, uint8_t flags) {
   switch (kind) {
@@ -89,14 +73,14 @@ const char* kindLabel(SyncKind k) { return kindName(static_cast<uint8_t>(k)); }
   const auto* h = reinterpret_cast<const SyncHeader*>(p);
   switch (c) {
     case HeaderCheck::WrongVersion:
-      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH",
+      throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
                        std::string(kindLabel(kind)) + where + " has layout version " + std::to_string(h->version) +
                            "; this build reads version " + std::to_string(kSyncLayoutVersion));
     case HeaderCheck::WrongKind:
-      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH",
+      throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
                        std::string("expected a ") + kindLabel(kind) + where + ", found a " + kindName(h->kind));
     default:
-      throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", std::string("no initialised ") + kindLabel(kind) + where);
+      throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH, std::string("no initialised ") + kindLabel(kind) + where);
   }
 }
 
@@ -109,7 +93,7 @@ uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
   if (c != HeaderCheck::Ok) layoutError(env, p, offset, kind, c);
   uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
-    throw codedError(env, "ERR_SYNC_LAYOUT_MISMATCH", "corrupt Barrier at byte offset " + std::to_string(offset));
+    throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH, "corrupt Barrier at byte offset " + std::to_string(offset));
   }
   if (m.at(offset, sizeOf(kind, param, reinterpret_cast<SyncHeader*>(p)->flags)) == nullptr) {
     throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) + " does not fit in the SharedMemory");
@@ -128,12 +112,13 @@ Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
   Napi::Value h = info[handleIndex];
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
-  if (m->at(0, 0) == nullptr) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is closed");
+  if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
   uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
   return {m, p};
 }
 
-int intArg(const Napi::Value& v) { return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0; }
+// An operation code (Op or Release); kindOfOp and syncRelease refuse an unknown one.
+int opArg(Napi::Env env, Napi::Value v) { return args::i32(env, v, "op"); }
 
 SyncKind kindOfOp(Napi::Env env, int op) {
   switch (op) {
@@ -178,13 +163,14 @@ Napi::Value JS_syncInit(const Napi::CallbackInfo& info) {
   SyncKind kind = kindArg(env, info[0]);
   MappingRef m = unwrapOpenMapping(env, info[1]);
   size_t offset = offsetArg(env, info[2]);
-  uint32_t param = info[3].ToNumber().Uint32Value();
-  uint8_t flags = static_cast<uint8_t>(info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0);
+  uint32_t param = args::u32(env, info[3], "param");
+  auto flags = args::optional(env, info[4], "flags", uint8_t{0},
+                              [](Napi::Env e, Napi::Value v, const char* n) { return args::integer(e, v, n, 0, 255); });
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) throw rangeError(env, "bad parties");
   if (kind == SyncKind::Semaphore && param > Semaphore::kMaxValue) throw rangeError(env, "bad semaphore value");
   uint8_t* p = m->at(offset, sizeOf(kind, param, flags));
   if (p == nullptr) throw rangeError(env, std::string(kindLabel(kind)) + " does not fit in the SharedMemory at that offset");
-  if (m->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
+  if (m->segment().readonly()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
   switch (kind) {
     case SyncKind::Mutex: Mutex::init(p); break;
     case SyncKind::Semaphore: Semaphore::init(p, param, (flags & Semaphore::kRobustFlag) != 0); break;
@@ -203,7 +189,7 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   requireRobust(env);
   MappingRef ref = unwrapOpenMapping(env, info[1]);
   // Before the header check: a read-only mapping is a private copy, so no lock in it could be shared.
-  if (ref->segment().readonly()) throw codedError(env, "ERR_INVALID_STATE", "SharedMemory is read-only");
+  if (ref->segment().readonly()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
   Target t = target(info, 1, kind);
   abandonOnClose(ref);
   return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
@@ -228,7 +214,7 @@ Napi::Value outcomeValue(Napi::Env env, Outcome o, int op) {
 // syncTry(op, handle, offset) -> outcome code (Busy when held by this thread)
 Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = intArg(info[0]);
+  int op = opArg(env, info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
   Outcome o = tryOnce(op, t.mem);
   if (o == Outcome::Deadlock) o = Outcome::Busy;
@@ -238,10 +224,10 @@ Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
 // syncAcquireSync(op, handle, offset, timeoutMs, arg) -> outcome code; blocks this thread.
 Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = intArg(info[0]);
+  int op = opArg(env, info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
-  Deadline d = deadlineAfter(timeoutArg(info[3]));
-  auto acquire = makeOp(op, t.mem, info[4].IsNumber() ? info[4].ToNumber().Uint32Value() : 0);
+  Deadline d = deadlineAfter(args::timeout(env, info[3]));
+  auto acquire = makeOp(op, t.mem, args::u32(env, info[4], "arg"));
   auto r = acquireBlocking(*acquire, d, nullptr);
   if (!r) throw systemError(env, r.error());
   return outcomeValue(env, r.value(), op);
@@ -250,16 +236,17 @@ Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
 // syncAcquireAsync(op, handle, offset, timeoutMs, arg, keepAlive) -> [Promise<code>, id]
 Napi::Value JS_syncAcquireAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = intArg(info[0]);
+  int op = opArg(env, info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
-  Deadline d = deadlineAfter(timeoutArg(info[3]));
-  auto acquire = makeOp(op, t.mem, info[4].IsNumber() ? info[4].ToNumber().Uint32Value() : 0);
-  Napi::Object keepAlive = info[5].IsObject() ? info[5].As<Napi::Object>() : Napi::Object::New(env);
+  Deadline d = deadlineAfter(args::timeout(env, info[3]));
+  uint32_t arg = args::u32(env, info[4], "arg");
+  Napi::Object keepAlive = args::object(env, info[5], "keepAlive");
+  auto acquire = makeOp(op, t.mem, arg);
   return startAsyncAcquire(env, unwrapMapping(env, info[1]), std::move(acquire), d, keepAlive, syscallOf(op));
 }
 
 Napi::Value JS_syncCancel(const Napi::CallbackInfo& info) {
-  uint32_t id = info[0].ToNumber().Uint32Value();
+  uint32_t id = args::u32(info.Env(), info[0], "id");
   return Napi::Boolean::New(info.Env(), id != 0 && cancelAsyncAcquire(id));
 }
 
@@ -270,7 +257,7 @@ void check(Napi::Env env, const Status& s) {
 // syncRelease(op, handle, offset, n) -> number (woken, for notify) or undefined
 Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int op = intArg(info[0]);
+  int op = opArg(env, info[0]);
   SyncKind kind;
   switch (op) {
     case kMutexUnlock: kind = SyncKind::Mutex; break;
@@ -284,17 +271,19 @@ Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
     default: throw rangeError(env, "unknown synchronisation operation");
   }
   Target t = target(info, 1, kind);
-  double n = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 1;
+  // How many (permits to release, waiters to notify); 1 when not given.
+  size_t n = args::optional(env, info[3], "count", size_t{1}, args::length);
   switch (op) {
     case kMutexUnlock: check(env, Mutex(t.mem).unlock()); break;
     case kSemRelease: {
-      if (!(n >= 0) || n > Semaphore::kMaxValue) throw rangeError(env, "count is out of range");
+      if (n > Semaphore::kMaxValue) {
+        args::throwIntegerRange(env, "count", 0, static_cast<double>(Semaphore::kMaxValue), info[3]);
+      }
       check(env, Semaphore(t.mem).release(static_cast<uint32_t>(n)));
       break;
     }
     case kCondNotify: {
-      int count = n >= INT_MAX ? INT_MAX : static_cast<int>(n);
-      if (count < 0) throw rangeError(env, "count must be non-negative");
+      int count = n >= static_cast<size_t>(INT_MAX) ? INT_MAX : static_cast<int>(n);
       auto r = Condition(t.mem).notify(count);
       if (!r) throw systemError(env, r.error());
       return Napi::Number::New(env, r.value());
@@ -326,7 +315,7 @@ Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
   auto a = Barrier(t.mem).arrive();
   if (!a) {
     if (a.error().code == EUSERS) {
-      throw codedError(env, "ERR_BARRIER_PARTIES", "more threads wait on this Barrier than it has parties");
+      throw codedError(env, contract::errors::ERR_BARRIER_PARTIES, "more threads wait on this Barrier than it has parties");
     }
     throw systemError(env, a.error());
   }

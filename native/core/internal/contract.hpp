@@ -207,9 +207,10 @@ inline constexpr int32_t POLL_WRITABLE = 2;
 // FdWatcher event bit: the peer hung up (UV_DISCONNECT, EPOLLRDHUP).
 inline constexpr int32_t POLL_DISCONNECT = 4;
 
-// The ERR_* codes of the error catalogue (docs/errors.md) that native code throws.
+// The codes of the error catalogue (docs/errors.md) that native code throws.
 namespace errors {
 inline constexpr char ERR_INVALID_STATE[] = "ERR_INVALID_STATE";
+inline constexpr char ABORT_ERR[] = "ABORT_ERR";
 inline constexpr char ERR_INVALID_ARG_TYPE[] = "ERR_INVALID_ARG_TYPE";
 inline constexpr char ERR_INVALID_ARG_VALUE[] = "ERR_INVALID_ARG_VALUE";
 inline constexpr char ERR_OUT_OF_RANGE[] = "ERR_OUT_OF_RANGE";

@@ -48,11 +48,11 @@ inline HeaderCheck checkHeader(const void* mem, SyncKind kind) {
 
 inline const char* kindName(uint8_t kind) {
   switch (kind) {
-    case 1: return "Mutex";
-    case 2: return "Semaphore";
-    case 3: return "Condition";
-    case 4: return "Barrier";
-    case 5: return "RwLock";
+    case static_cast<uint8_t>(SyncKind::Mutex): return "Mutex";
+    case static_cast<uint8_t>(SyncKind::Semaphore): return "Semaphore";
+    case static_cast<uint8_t>(SyncKind::Condition): return "Condition";
+    case static_cast<uint8_t>(SyncKind::Barrier): return "Barrier";
+    case static_cast<uint8_t>(SyncKind::RwLock): return "RwLock";
     default: return "unknown object";
   }
 }
