@@ -39,6 +39,31 @@ export interface FdWatcherOptions {
   edgeTriggered?: boolean;
 }
 
+/** The mailbox segment's offsets and constants, as native/core/mailbox/ring.hpp defines them (mailboxLayout()). */
+export interface RingLayout {
+  magic: number;
+  version: number;
+  recordHeader: number;
+  padMarker: number;
+  minCapacity: number;
+  maxCapacity: number;
+  maxMembers: number;
+  groupHeaderSize: number;
+  memberSlotSize: number;
+  ringHeaderSize: number;
+  slotGen: number;
+  slotPid: number;
+  slotStartLo: number;
+  slotStartHi: number;
+  slotEventfd: number;
+  slotBell: number;
+  ringTail: number;
+  ringHead: number;
+  ringConsumerSleep: number;
+  ringProducerSleep: number;
+  ringCapacity: number;
+}
+
 export interface NativeBinding {
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
@@ -92,7 +117,7 @@ export interface NativeBinding {
   blockingIdleTimeout(ms: number): void;
   setWorker(isWorker: boolean): void;
   // mailboxes (native/binding/mailbox/mailbox_wrap.cc)
-  mailboxLayout(): import('../mailbox/ring').RingLayout;
+  mailboxLayout(): RingLayout;
   mailboxSize(members: number, ringSize: number): number;
   mailboxInit(handle: Handle, members: number, ringSize: number): void;
   /** [members, ringSize, ringsOffset, ringStride]; null while no header is published yet; throws ERR_MAILBOX_INCOMPATIBLE */

@@ -2,34 +2,12 @@
 // mapped buffer: Atomics.load/store on the mapping are real atomic instructions across processes,
 // so a message costs no native call at all. Offsets come from native/core/mailbox/ring.hpp (via the binding),
 // the one definition of the layout. Protocol: docs/protocol/mailbox-segment.md; why: docs/design/mailbox.md.
-import { native } from '../internal/binding';
-import { MailboxSleep } from '../internal/contract';
+import { native, type RingLayout } from '../internal/binding';
 import { bufferOf, byteOffsetOf, makeView, typedArraySet } from '../internal/bytes';
+import { MailboxSleep } from '../internal/contract';
 import { InterprocError } from '../internal/errors';
 
-export interface RingLayout {
-  magic: number;
-  version: number;
-  recordHeader: number;
-  padMarker: number;
-  minCapacity: number;
-  maxCapacity: number;
-  maxMembers: number;
-  groupHeaderSize: number;
-  memberSlotSize: number;
-  ringHeaderSize: number;
-  slotGen: number;
-  slotPid: number;
-  slotStartLo: number;
-  slotStartHi: number;
-  slotEventfd: number;
-  slotBell: number;
-  ringTail: number;
-  ringHead: number;
-  ringConsumerSleep: number;
-  ringProducerSleep: number;
-  ringCapacity: number;
-}
+export type { RingLayout };
 
 export const layout: RingLayout = native.mailboxLayout();
 
