@@ -41,7 +41,11 @@ function runOne(label, cmd, cmdArgs) {
   return new Promise((resolve) => {
     const started = Date.now();
     log(`[${label}] ${cmd} ${cmdArgs.join(' ')}`);
-    const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_QUICK: quick ? '1' : '' } });
+    const child = spawn(cmd, cmdArgs, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BENCH_QUICK: quick ? '1' : '' },
+    });
     const rows = [];
     let buf = '';
     child.stdout.on('data', (d) => {
@@ -55,7 +59,9 @@ function runOne(label, cmd, cmdArgs) {
           const r = JSON.parse(line);
           rows.push(r);
           const s = stats(r.runs);
-          log(`    ${r.mechanism} ${r.mode ?? ''} ${r.payload != null ? size(r.payload) : ''}: ${r.metric} ${s.median.toPrecision(4)}`);
+          log(
+            `    ${r.mechanism} ${r.mode ?? ''} ${r.payload != null ? size(r.payload) : ''}: ${r.metric} ${s.median.toPrecision(4)}`,
+          );
         } catch {
           log(`    ${line}`);
         }
@@ -63,7 +69,9 @@ function runOne(label, cmd, cmdArgs) {
     });
     child.stderr.on('data', (d) => process.stderr.write(String(d).replace(/^/gm, '    ')));
     child.on('exit', (code, signal) => {
-      log(`[${label}] done in ${((Date.now() - started) / 1000).toFixed(1)} s${code ? ` (exit ${code})` : ''}${signal ? ` (${signal})` : ''}`);
+      log(
+        `[${label}] done in ${((Date.now() - started) / 1000).toFixed(1)} s${code ? ` (exit ${code})` : ''}${signal ? ` (${signal})` : ''}`,
+      );
       resolve(rows);
     });
   });
@@ -71,7 +79,10 @@ function runOne(label, cmd, cmdArgs) {
 
 function buildNative() {
   log('[build] native benchmarks (cmake, build-native)');
-  const c = spawnSync('cmake', ['-S', '.', '-B', 'build-native', '-DCMAKE_BUILD_TYPE=Release'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const c = spawnSync('cmake', ['-S', '.', '-B', 'build-native', '-DCMAKE_BUILD_TYPE=Release'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const b = spawnSync('cmake', ['--build', 'build-native', '-j', '2'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   return c.status === 0 && b.status === 0;
 }
@@ -113,18 +124,32 @@ function charts(stamp, groups) {
         const s = stats(r.runs);
         bySeries.get(name).push({ x: r.payload, y: s.median, lo: s.min, hi: s.max });
       }
-      svg = lineChart({ title: `${area}: ${m.label} against payload`, yLabel: m.label, series: [...bySeries].map(([name, points]) => ({ name, points })) });
+      svg = lineChart({
+        title: `${area}: ${m.label} against payload`,
+        yLabel: m.label,
+        series: [...bySeries].map(([name, points]) => ({ name, points })),
+      });
     } else {
       const bars = rows.map((r) => {
         const s = stats(r.runs);
-        return { name: `${r.mechanism}${r.mode ? ` (${r.mode})` : ''}${r.payload != null ? ` ${size(r.payload)}` : ''}`, y: s.median, lo: s.min, hi: s.max, baseline: r.baseline };
+        return {
+          name: `${r.mechanism}${r.mode ? ` (${r.mode})` : ''}${r.payload != null ? ` ${size(r.payload)}` : ''}`,
+          y: s.median,
+          lo: s.min,
+          hi: s.max,
+          baseline: r.baseline,
+        };
       });
       const seen = new Map();
       for (const b of bars) seen.set(b.name, (seen.get(b.name) ?? 0) + 1);
       bars.forEach((b, i) => {
         if (seen.get(b.name) > 1) b.name += `, ${rows[i].placement}`;
       });
-      svg = barChart({ title: `${area}: ${m.label}${m.lowerIsBetter ? ' (lower is better)' : ' (higher is better)'}`, xLabel: m.label, bars });
+      svg = barChart({
+        title: `${area}: ${m.label}${m.lowerIsBetter ? ' (lower is better)' : ' (higher is better)'}`,
+        xLabel: m.label,
+        bars,
+      });
     }
     const file = `${stamp}-${area}-${metric}.svg`;
     fs.writeFileSync(path.join(outDir, file), svg);
@@ -142,21 +167,44 @@ async function main() {
     return report(saved.env, saved.rows);
   }
   const scenarioDir = path.join(__dirname, 'scenarios');
-  const scenarios = fs.readdirSync(scenarioDir).filter((f) => f.endsWith('.cjs')).sort()
+  const scenarios = fs
+    .readdirSync(scenarioDir)
+    .filter((f) => f.endsWith('.cjs'))
+    .sort()
     .filter((f) => !only || only.some((o) => f.startsWith(o)));
   let nativeBenches = [];
   if (withNative && buildNative()) {
-    nativeBenches = fs.readdirSync(path.join(root, 'build-native')).filter((f) => f.endsWith('_bench')).sort()
+    nativeBenches = fs
+      .readdirSync(path.join(root, 'build-native'))
+      .filter((f) => f.endsWith('_bench'))
+      .sort()
       .filter((f) => !only || only.some((o) => f.startsWith(o)));
   }
   const total = scenarios.length + nativeBenches.length;
-  log(`interproc benchmarks: ${total} programs, ${quick ? 'quick' : 'full'} mode, ${os.cpus().length} CPUs, Node ${process.version}`);
+  log(
+    `interproc benchmarks: ${total} programs, ${quick ? 'quick' : 'full'} mode, ${os.cpus().length} CPUs, Node ${process.version}`,
+  );
   const rows = [];
   let k = 0;
-  for (const b of nativeBenches) rows.push(...(await runOne(`${++k}/${total} native ${b}`, path.join(root, 'build-native', b), quick ? ['--quick'] : [])));
-  for (const s of scenarios) rows.push(...(await runOne(`${++k}/${total} ${s}`, process.execPath, ['--expose-gc', path.join(scenarioDir, s), ...(quick ? ['--quick'] : [])])));
+  for (const b of nativeBenches)
+    rows.push(...(await runOne(`${++k}/${total} native ${b}`, path.join(root, 'build-native', b), quick ? ['--quick'] : [])));
+  for (const s of scenarios)
+    rows.push(
+      ...(await runOne(`${++k}/${total} ${s}`, process.execPath, [
+        '--expose-gc',
+        path.join(scenarioDir, s),
+        ...(quick ? ['--quick'] : []),
+      ])),
+    );
 
-  const env = { date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, kernel: os.release(), node: process.version, quick };
+  const env = {
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model,
+    cpus: os.cpus().length,
+    kernel: os.release(),
+    node: process.version,
+    quick,
+  };
   report(env, rows);
 }
 

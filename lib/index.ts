@@ -20,14 +20,27 @@ export type { ChannelEvents } from './channel/channel';
 export { Server } from './channel/server';
 export type { ServerEvents } from './channel/server';
 export type {
-  SocketAddress, SocketKind, Codec, Message as ChannelMessage, PeerCredentials, ChannelOptions, ConnectOptions, ListenOptions,
+  SocketAddress,
+  SocketKind,
+  Codec,
+  Message as ChannelMessage,
+  PeerCredentials,
+  ChannelOptions,
+  ConnectOptions,
+  ListenOptions,
   ReceiveOptions as ChannelReceiveOptions,
 } from './channel/types';
 export { MailboxGroup } from './mailbox/group';
 export { Mailbox } from './mailbox/mailbox';
 export type {
-  Doorbell, MailboxGroupCreateOptions, MailboxGroupJoinOptions, MailboxGroupOptions,
-  ReceiveOptions as MailboxReceiveOptions, ReceiveManyOptions as MailboxReceiveManyOptions, SendOptions, SyncOptions,
+  Doorbell,
+  MailboxGroupCreateOptions,
+  MailboxGroupJoinOptions,
+  MailboxGroupOptions,
+  ReceiveOptions as MailboxReceiveOptions,
+  ReceiveManyOptions as MailboxReceiveManyOptions,
+  SendOptions,
+  SyncOptions,
 } from './mailbox/group';
 export type { Message as MailboxMessage, MessageView } from './mailbox/inbox';
 export type { MessageData } from './mailbox/outbox';

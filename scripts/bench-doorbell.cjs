@@ -33,10 +33,20 @@ let seq = 0;
 
 function run(cpu, peer, role, args, env = {}, perfOut) {
   const cmd = [process.execPath, peer, role, JSON.stringify(args)];
-  if (perfOut) cmd.unshift('perf', 'stat', '-x,', '-o', perfOut, '-e',
-    'task-clock,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait');
-  return spawnJson('taskset', ['-c', String(cpu), ...cmd],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'].slice(0, role === 'net-server' ? 4 : 3), env: { ...process.env, ...env } });
+  if (perfOut)
+    cmd.unshift(
+      'perf',
+      'stat',
+      '-x,',
+      '-o',
+      perfOut,
+      '-e',
+      'task-clock,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait',
+    );
+  return spawnJson('taskset', ['-c', String(cpu), ...cmd], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'].slice(0, role === 'net-server' ? 4 : 3),
+    env: { ...process.env, ...env },
+  });
 }
 
 // A mailbox pair: this process pings with `lib` (this build or --before's), a pinned mb-pong echoes.
@@ -171,13 +181,28 @@ async function main() {
   execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' }); // the pinging side
   const cur = require(ROOT);
   const variants = [
-    ['edge', 'interproc Mailbox, edge-triggered eventfd doorbell', () => mailboxPair(cur, PEER, '1'),
-      (p) => perfMailbox(PEER, { INTERPROC_EDGE_DOORBELL: '1' }, p)],
-    ['level', 'interproc Mailbox, level-triggered doorbell (native reset)', () => mailboxPair(cur, PEER, '0'),
-      (p) => perfMailbox(PEER, { INTERPROC_EDGE_DOORBELL: '0' }, p)],
-    ...(before ? [['before', `interproc Mailbox, earlier build (${before})`,
-      () => mailboxPair(require(path.resolve(before)), path.join(before, 'bench', 'lib', 'mailbox-peer.cjs'), '1'),
-      (p) => perfMailbox(path.join(before, 'bench', 'lib', 'mailbox-peer.cjs'), {}, p)]] : []),
+    [
+      'edge',
+      'interproc Mailbox, edge-triggered eventfd doorbell',
+      () => mailboxPair(cur, PEER, '1'),
+      (p) => perfMailbox(PEER, { INTERPROC_EDGE_DOORBELL: '1' }, p),
+    ],
+    [
+      'level',
+      'interproc Mailbox, level-triggered doorbell (native reset)',
+      () => mailboxPair(cur, PEER, '0'),
+      (p) => perfMailbox(PEER, { INTERPROC_EDGE_DOORBELL: '0' }, p),
+    ],
+    ...(before
+      ? [
+          [
+            'before',
+            `interproc Mailbox, earlier build (${before})`,
+            () => mailboxPair(require(path.resolve(before)), path.join(before, 'bench', 'lib', 'mailbox-peer.cjs'), '1'),
+            (p) => perfMailbox(path.join(before, 'bench', 'lib', 'mailbox-peer.cjs'), {}, p),
+          ],
+        ]
+      : []),
     ['net', 'Node net over Unix socket', () => netPair(), (p) => perfNet(p)],
   ];
   const pairs = [];
@@ -201,17 +226,31 @@ async function main() {
         await pairs[v].burst(BURST);
         per[v].push(((performance.now() - t0) * 1000) / BURST);
       }
-      if ((c + 1) % 10 === 0) progress(`cycle ${c + 1}/${CYCLES}: ${variants.map(([k], v) => `${k} ${per[v][c].toFixed(1)}`).join(', ')} µs`);
+      if ((c + 1) % 10 === 0)
+        progress(`cycle ${c + 1}/${CYCLES}: ${variants.map(([k], v) => `${k} ${per[v][c].toFixed(1)}`).join(', ')} µs`);
     }
     const netIdx = variants.length - 1;
     const summary = [];
     variants.forEach(([key, mechanism], v) => {
-      row({ area: 'mailbox', mechanism, mode: 'async', payload: 64, metric: 'rtt_us', runs: per[v], placement: PLACEMENT,
-        baseline: key === 'net', note: `interleaved bursts of ${BURST} round trips, ${CYCLES} cycles, after ${WARMUP_MS} ms of warm-up per pair` });
+      row({
+        area: 'mailbox',
+        mechanism,
+        mode: 'async',
+        payload: 64,
+        metric: 'rtt_us',
+        runs: per[v],
+        placement: PLACEMENT,
+        baseline: key === 'net',
+        note: `interleaved bursts of ${BURST} round trips, ${CYCLES} cycles, after ${WARMUP_MS} ms of warm-up per pair`,
+      });
       const s = stats(per[v]);
       const ratio = stats(per[v].map((x, c) => x / per[netIdx][c]));
-      summary.push(`${key.padEnd(6)} ${s.median.toFixed(2)} µs [${s.min.toFixed(2)}–${s.max.toFixed(2)}]` +
-        (key === 'net' ? '' : `  ÷ net, same cycle: ${ratio.median.toFixed(3)} [${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}]`));
+      summary.push(
+        `${key.padEnd(6)} ${s.median.toFixed(2)} µs [${s.min.toFixed(2)}–${s.max.toFixed(2)}]` +
+          (key === 'net'
+            ? ''
+            : `  ÷ net, same cycle: ${ratio.median.toFixed(3)} [${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}]`),
+      );
     });
     process.stderr.write(`${summary.join('\n')}\n`);
   } finally {
@@ -223,8 +262,10 @@ async function main() {
       const n = await count(file);
       const c = perfCounts(file);
       const perHop = (x) => ((x ?? 0) / n).toFixed(3);
-      process.stderr.write(`perf ${key.padEnd(6)} echoing side, per round trip: read ${perHop(c.read)}, write ${perHop(c.write)}, ` +
-        `epoll_pwait ${perHop(c.epoll_pwait)}, CPU ${((c.cpuMs * 1000) / n).toFixed(2)} µs (whole process, start-up included)\n`);
+      process.stderr.write(
+        `perf ${key.padEnd(6)} echoing side, per round trip: read ${perHop(c.read)}, write ${perHop(c.write)}, ` +
+          `epoll_pwait ${perHop(c.epoll_pwait)}, CPU ${((c.cpuMs * 1000) / n).toFixed(2)} µs (whole process, start-up included)\n`,
+      );
     }
   }
 }

@@ -75,8 +75,16 @@ function tsFile() {
 }
 
 function hppFile() {
-  const out = [`// ${banner}`, '#pragma once', '', '#include <cstddef>', '#include <cstdint>', '',
-    'namespace interproc::contract {', ''];
+  const out = [
+    `// ${banner}`,
+    '#pragma once',
+    '',
+    '#include <cstddef>',
+    '#include <cstdint>',
+    '',
+    'namespace interproc::contract {',
+    '',
+  ];
   for (const e of enums) {
     out.push(`// ${e.doc}`, `enum class ${e.name} : ${e.type} {`);
     for (const v of e.values) out.push(`  ${v.name} = ${v.value},${v.doc ? `  // ${v.doc}` : ''}`);

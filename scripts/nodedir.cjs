@@ -7,5 +7,8 @@ const path = require('node:path');
 const env = { ...process.env, npm_package_config_node_gyp_nodedir: path.resolve(process.execPath, '..', '..') };
 const [cmd, ...args] = process.argv.slice(2);
 const r = spawnSync(cmd, args, { stdio: 'inherit', env });
-if (r.error) { console.error(r.error.message); process.exit(1); }
+if (r.error) {
+  console.error(r.error.message);
+  process.exit(1);
+}
 process.exit(r.status ?? 1);

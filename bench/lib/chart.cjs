@@ -4,7 +4,8 @@
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const fmt = (v) => (v >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : v >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+const fmt = (v) =>
+  v >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : v >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`;
 const size = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`);
 
 function logTicks(min, max) {
@@ -15,11 +16,18 @@ function logTicks(min, max) {
 
 // series: [{ name, points: [{x, y, lo, hi}] }]; x = payload bytes. Log-log axes.
 function lineChart({ title, yLabel, series }) {
-  const W = 1100, H = 440, L = 70, R = 480, T = 40, B = 50;
+  const W = 1100,
+    H = 440,
+    L = 70,
+    R = 480,
+    T = 40,
+    B = 50;
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const ys = series.flatMap((s) => s.points.flatMap((p) => [p.lo ?? p.y, p.hi ?? p.y])).filter((v) => v > 0);
-  const x0 = Math.log2(Math.min(...xs)), x1 = Math.log2(Math.max(...xs)) || x0 + 1;
-  const y0 = Math.log10(Math.min(...ys)) - 0.1, y1 = Math.log10(Math.max(...ys)) + 0.1;
+  const x0 = Math.log2(Math.min(...xs)),
+    x1 = Math.log2(Math.max(...xs)) || x0 + 1;
+  const y0 = Math.log10(Math.min(...ys)) - 0.1,
+    y1 = Math.log10(Math.max(...ys)) + 0.1;
   const px = (x) => L + ((Math.log2(x) - x0) / (x1 - x0 || 1)) * (W - L - R);
   const py = (y) => T + (1 - (Math.log10(y) - y0) / (y1 - y0 || 1)) * (H - T - B);
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`;
@@ -48,10 +56,16 @@ function lineChart({ title, yLabel, series }) {
 
 // bars: [{ name, y, lo, hi, baseline }]; linear or log x axis, one bar each, error whiskers.
 function barChart({ title, xLabel, bars, log = true }) {
-  const W = 1000, rowH = 22, L = 470, R = 90, T = 40, B = 40;
+  const W = 1000,
+    rowH = 22,
+    L = 470,
+    R = 90,
+    T = 40,
+    B = 40;
   const H = T + B + bars.length * rowH;
   const vals = bars.flatMap((b) => [b.lo ?? b.y, b.hi ?? b.y]).filter((v) => v > 0);
-  const v0 = log ? Math.log10(Math.min(...vals)) - 0.2 : 0, v1 = log ? Math.log10(Math.max(...vals)) + 0.1 : Math.max(...vals) * 1.05;
+  const v0 = log ? Math.log10(Math.min(...vals)) - 0.2 : 0,
+    v1 = log ? Math.log10(Math.max(...vals)) + 0.1 : Math.max(...vals) * 1.05;
   const px = (v) => L + (((log ? Math.log10(v) : v) - v0) / (v1 - v0 || 1)) * (W - L - R);
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`;
   svg += `<rect width="100%" height="100%" fill="white"/><text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`;

@@ -105,9 +105,16 @@ async function mbPing() {
   const mb = Mailbox.create(name, { ringSize: 1 << 16, spin: mode === 'adaptive' ? spin : 0 });
   const peerPid = await waitPeer(mb);
   const msg = Buffer.alloc(size, 7);
-  const once = mode === 'sync'
-    ? () => { mb.sendSync(msg); mb.receiveSync(); }
-    : () => { mb.trySend(msg); spinReceive(mb); };
+  const once =
+    mode === 'sync'
+      ? () => {
+          mb.sendSync(msg);
+          mb.receiveSync();
+        }
+      : () => {
+          mb.trySend(msg);
+          spinReceive(mb);
+        };
   const isAsync = mode === 'async' || mode === 'adaptive';
   // Async: one await per round trip, as the net client below does (send first, then wait).
   const asyncRounds = async (n) => {
@@ -171,7 +178,7 @@ async function mbSend() {
     const t0 = now();
     if (cork) {
       // batches of `cork` messages, one publication each (like net's cork/uncork)
-      for (let i = 0; i < n;) {
+      for (let i = 0; i < n; ) {
         mb.cork();
         for (const end = Math.min(n, i + cork); i < end; i++) if (!mb.trySend(msg)) await mb.send(msg);
         mb.uncork();
@@ -201,7 +208,7 @@ async function mbRecv() {
     let _bytes = 0;
     if (many) {
       // the batch form: every message waiting, copied out in runs
-      for (let i = 0; i < n;) {
+      for (let i = 0; i < n; ) {
         let batch = mb.tryReceiveMany();
         if (batch.length === 0) batch = await mb.receiveMany();
         for (let k = 0; k < batch.length; k++) _bytes += batch[k][0];
@@ -246,11 +253,12 @@ async function efdPing() {
   });
   w.start(1);
   // one round trip per callback chain, no promise per hop: the floor, not a user's code
-  const rounds = (n) => new Promise((resolve) => {
-    let left = n;
-    wake = () => (--left === 0 ? resolve() : native.doorbellRing(4));
-    native.doorbellRing(4);
-  });
+  const rounds = (n) =>
+    new Promise((resolve) => {
+      let left = n;
+      wake = () => (--left === 0 ? resolve() : native.doorbellRing(4));
+      native.doorbellRing(4);
+    });
   const warmEnd = now() + WARMUP_MS;
   while (now() < warmEnd) await rounds(1000);
   const result = await measure({ from: 0, reps, peerPid, kind: 'rtt' }, async () => {
@@ -288,15 +296,18 @@ function netServer() {
   const { path, kind, count } = args;
   const server = net.createServer((sock) => {
     let seen = 0;
-    sock.on('data', frames((p) => {
-      if (kind === 'rtt') {
-        if (p.length === 0) return sock.end();
-        sock.write(frame(p));
-      } else if (++seen === count) {
-        seen = 0;
-        sock.write(frame(Buffer.from('a')));
-      }
-    }));
+    sock.on(
+      'data',
+      frames((p) => {
+        if (kind === 'rtt') {
+          if (p.length === 0) return sock.end();
+          sock.write(frame(p));
+        } else if (++seen === count) {
+          seen = 0;
+          sock.write(frame(Buffer.from('a')));
+        }
+      }),
+    );
     sock.on('close', () => server.close());
   });
   server.listen(path, () => process.send?.('ready'));
@@ -308,7 +319,10 @@ async function netClient() {
   await new Promise((r) => sock.once('connect', r));
   const peerPid = args.peerPid;
   let resolveNext;
-  sock.on('data', frames(() => resolveNext()));
+  sock.on(
+    'data',
+    frames(() => resolveNext()),
+  );
   const next = () => new Promise((r) => (resolveNext = r));
   const msg = Buffer.alloc(size, 7);
   const result = await measure({ from: -1, reps, peerPid, kind }, async (r) => {
@@ -351,7 +365,8 @@ async function ipcParent() {
   };
   await new Promise((r) => child.once('spawn', r));
   // fork() children inherit the parent's CPU; put the child on the other core
-  if (args.childCpu !== undefined) require('node:child_process').execFileSync('taskset', ['-pc', String(args.childCpu), String(child.pid)]);
+  if (args.childCpu !== undefined)
+    require('node:child_process').execFileSync('taskset', ['-pc', String(args.childCpu), String(child.pid)]);
   const result = await measure({ from: -1, reps, peerPid: child.pid, kind }, async (r) => {
     if (kind === 'rtt') return echoRounds(iterations, r, next, () => child.send(payload));
     const n = Math.ceil(count / 256) * 256; // the child acknowledges whole blocks of 256
@@ -381,8 +396,18 @@ function ipcChild() {
   });
 }
 
-const roles = { 'efd-ping': efdPing, 'efd-pong': efdPong, 'mb-ping': mbPing, 'mb-pong': mbPong, 'mb-send': mbSend, 'mb-recv': mbRecv,
-  'net-server': netServer, 'net-client': netClient, 'ipc-parent': ipcParent, 'ipc-child': ipcChild };
+const roles = {
+  'efd-ping': efdPing,
+  'efd-pong': efdPong,
+  'mb-ping': mbPing,
+  'mb-pong': mbPong,
+  'mb-send': mbSend,
+  'mb-recv': mbRecv,
+  'net-server': netServer,
+  'net-client': netClient,
+  'ipc-parent': ipcParent,
+  'ipc-child': ipcChild,
+};
 Promise.resolve(roles[role]()).catch((err) => {
   console.error(err);
   process.exit(1);

@@ -8,8 +8,11 @@ function spawnJson(command, args, options) {
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const done = new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()) : null)
-      : reject(new Error(`${args.join(' ').slice(0, 120)} exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()) : null)
+        : reject(new Error(`${args.join(' ').slice(0, 120)} exited with ${code}`)),
+    );
   });
   return { child, done };
 }

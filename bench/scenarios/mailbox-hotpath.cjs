@@ -45,7 +45,7 @@ async function side() {
   } else if (role === 'cpp-send') {
     const batch = new Array(BATCH).fill(msg);
     Atomics.store(clock, 0, process.hrtime.bigint());
-    for (let left = count; left > 0;) {
+    for (let left = count; left > 0; ) {
       const list = left >= BATCH ? batch : batch.slice(0, left);
       left -= native.ringWriteBatch(handle, ringsOffset, list);
     }
@@ -64,7 +64,7 @@ async function side() {
   } else if (role === 'js-batch-recv') {
     const c = new RingConsumer(u32, ringsOffset);
     let _sum = 0;
-    for (let got = 0; got < count;) {
+    for (let got = 0; got < count; ) {
       const batch = c.takeMany(buf, BATCH);
       for (let k = 0; k < batch.length; k++) _sum += batch[k].length;
       got += batch.length;
@@ -73,7 +73,7 @@ async function side() {
   } else {
     const out = Buffer.allocUnsafe(Math.max(1 << 16, BATCH * (size + 8)) + 8);
     let _sum = 0;
-    for (let got = 0; got < count;) {
+    for (let got = 0; got < count; ) {
       const n = native.ringReadBatch(handle, ringsOffset, out);
       for (let k = 0, at = 0; k < n; k++) {
         const len = out.readUInt32LE(at);
@@ -98,7 +98,10 @@ function run(cpu, args) {
 async function main() {
   const { SharedMemory } = require('../../dist');
   const { native } = require('../../dist/internal/binding');
-  for (const [size, count] of [[64, quick ? 1_000_000 : 3_000_000], [65536, quick ? 10_000 : 30_000]]) {
+  for (const [size, count] of [
+    [64, quick ? 1_000_000 : 3_000_000],
+    [65536, quick ? 10_000 : 30_000],
+  ]) {
     for (const kind of ['js', 'js-batch', 'c++']) {
       progress(`hot path ${kind}, ${size} B`);
       const runs = [];
@@ -117,14 +120,31 @@ async function main() {
           SharedMemory.unlink(name);
         }
       }
-      const base = { area: 'mailbox', mechanism: 'ring hot path', mode: { js: 'JS over the mapping (lib/mailbox/ring.ts)', 'js-batch': `JS over the mapping, batches of ${BATCH}`, 'c++': `C++ via Node-API, batches of ${BATCH}` }[kind],
-        payload: size, placement: 'pinned CPUs 0/1',
-        note: `1 MiB ring; both sides poll; each message copied out of the ring once, then a Buffer view of it${kind === 'js-batch' ? ' (copies are freshly allocated blocks, kept by the caller)' : ' (copies go to one reused scratch buffer)'}` };
+      const base = {
+        area: 'mailbox',
+        mechanism: 'ring hot path',
+        mode: {
+          js: 'JS over the mapping (lib/mailbox/ring.ts)',
+          'js-batch': `JS over the mapping, batches of ${BATCH}`,
+          'c++': `C++ via Node-API, batches of ${BATCH}`,
+        }[kind],
+        payload: size,
+        placement: 'pinned CPUs 0/1',
+        note: `1 MiB ring; both sides poll; each message copied out of the ring once, then a Buffer view of it${kind === 'js-batch' ? ' (copies are freshly allocated blocks, kept by the caller)' : ' (copies go to one reused scratch buffer)'}`,
+      };
       row({ ...base, metric: 'msgs_per_s', runs });
       if (size > 64) row({ ...base, metric: 'MB_per_s', runs: runs.map((v) => (v * size) / 1e6) });
     }
   }
 }
 
-if (process.argv[2] && process.argv[2] !== '--quick') side().catch((e) => { console.error(e); process.exit(1); });
-else main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[2] && process.argv[2] !== '--quick')
+  side().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+else
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

@@ -40,7 +40,9 @@ async function mailboxPair(pingRole, pongRole, args) {
       throw err;
     }
   } finally {
-    try { fs.rmSync(`/dev/shm${n}`); } catch {}
+    try {
+      fs.rmSync(`/dev/shm${n}`);
+    } catch {}
   }
 }
 
@@ -74,7 +76,9 @@ async function netPair(args) {
     await server.done;
     return res;
   } finally {
-    try { fs.rmSync(sockPath); } catch {}
+    try {
+      fs.rmSync(sockPath);
+    } catch {}
   }
 }
 
@@ -89,9 +93,15 @@ function emit(fullBase, res, metric) {
   row({ area: 'mailbox', placement: PINNED, ...base, metric, runs: res.runs });
   const pingPong = metric === 'rtt_us';
   if (res.cpu.length === 0) return;
-  row({ area: 'mailbox', placement: PINNED, ...base, mode: pingPong ? `${base.mode}, ping-pong` : base.mode,
-    metric: 'cpu_us_per_msg', runs: res.cpu.map((c) => (pingPong && !cpuPerMessage ? c / 2 : c)),
-    note: `${base.note ?? ''}${base.note ? '; ' : ''}CPU of both processes per message`.trim() });
+  row({
+    area: 'mailbox',
+    placement: PINNED,
+    ...base,
+    mode: pingPong ? `${base.mode}, ping-pong` : base.mode,
+    metric: 'cpu_us_per_msg',
+    runs: res.cpu.map((c) => (pingPong && !cpuPerMessage ? c / 2 : c)),
+    note: `${base.note ?? ''}${base.note ? '; ' : ''}CPU of both processes per message`.trim(),
+  });
 }
 
 // The C floors from native/bench/ring_bench.cpp (built by `npm run test:native`), one measurement
@@ -104,7 +114,11 @@ function ringBench(only) {
     c.stdout.on('data', (d) => (out += d));
     c.on('error', reject);
     c.on('exit', () => {
-      const rows = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const rows = out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       const main = rows.find((r) => r.metric !== 'cpu_us_per_msg');
       const cpu = rows.find((r) => r.metric === 'cpu_us_per_msg');
       resolve({ runs: main ? main.runs : [], cpu: cpu ? cpu.runs : [], row: main });
@@ -143,22 +157,39 @@ async function main() {
   if (only !== 'tput') {
     // Each mailbox mode runs right before the baselines its target is a ratio of, so that a change
     // in the host's state between two cases (it shows as 2x swings on this VM) hits both sides alike.
-    const mailbox = (mode, note, n) => ({ label: `mailbox round trip 64 B, ${mode}`, metric: 'rtt_us',
+    const mailbox = (mode, note, n) => ({
+      label: `mailbox round trip 64 B, ${mode}`,
+      metric: 'rtt_us',
       base: { mechanism: 'interproc Mailbox', mode, payload: 64, note },
-      run: () => mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps: 1, spin: 50 }) });
-    const cFloor = (only, mechanism, mode, payload) => ({ label: `C floor: ${mechanism} ${mode}`, metric: 'rtt_us',
+      run: () => mailboxPair('mb-ping', 'mb-pong', { mode, size: 64, iterations: it(n), reps: 1, spin: 50 }),
+    });
+    const cFloor = (only, mechanism, mode, payload) => ({
+      label: `C floor: ${mechanism} ${mode}`,
+      metric: 'rtt_us',
       base: { mechanism, mode, payload, baseline: true, note: floorNote, cpuPerMessage: true },
-      run: () => ringBench(only) });
+      run: () => ringBench(only),
+    });
     const RING = 'C++ ring (native/core/mailbox/ring.hpp)';
     const cases = [
       mailbox('async', 'eventfd doorbell into the event loop; no polling', 3000),
-      { label: 'Node net round trip 64 B', metric: 'rtt_us',
+      {
+        label: 'Node net round trip 64 B',
+        metric: 'rtt_us',
         base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
-        run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }) },
-      { label: 'Node event-loop floor (eventfd + FdWatcher)', metric: 'rtt_us',
-        base: { mechanism: 'Node eventfd + uv_poll', mode: 'event-loop wake-up floor', payload: 8, baseline: true,
-          note: 'the FdWatcher a mailbox sleeps on, rung back and forth; no ring, no promise' },
-        run: () => efdPair({ iterations: it(3000), reps: 1 }) },
+        run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }),
+      },
+      {
+        label: 'Node event-loop floor (eventfd + FdWatcher)',
+        metric: 'rtt_us',
+        base: {
+          mechanism: 'Node eventfd + uv_poll',
+          mode: 'event-loop wake-up floor',
+          payload: 8,
+          baseline: true,
+          note: 'the FdWatcher a mailbox sleeps on, rung back and forth; no ring, no promise',
+        },
+        run: () => efdPair({ iterations: it(3000), reps: 1 }),
+      },
       floors && cFloor('eventfd', 'C eventfd + epoll_wait', 'event-loop wake-up floor', 8),
       mailbox('adaptive', 'polls 50 µs before sleeping (spin option)', 20000),
       mailbox('sync', 'receiveSync: futex sleep/wake, blocks the thread', 3000),
@@ -168,9 +199,12 @@ async function main() {
       floors && cFloor('spin', RING, 'spin', 64),
     ].filter(Boolean);
     for (const serialization of ['json', 'advanced']) {
-      cases.push({ label: `child_process IPC ${serialization} round trip 64 B`, metric: 'rtt_us',
+      cases.push({
+        label: `child_process IPC ${serialization} round trip 64 B`,
+        metric: 'rtt_us',
         base: { mechanism: 'Node child_process IPC', mode: serialization, payload: 64, baseline: true },
-        run: () => ipc({ kind: 'rtt', serialization, size: 64, iterations: it(2000), reps: 1 }) });
+        run: () => ipc({ kind: 'rtt', serialization, size: 64, iterations: it(2000), reps: 1 }),
+      });
     }
     const acc = await interleave(cases, reps);
     for (const [i, c] of cases.entries()) if (acc[i].runs.length) emit(c.base, acc[i], c.metric);
@@ -178,41 +212,95 @@ async function main() {
 
   // ---- throughput ----
   if (only !== 'rtt') {
-    for (const [size, count] of [[64, 2_000_000], [65536, 20_000]]) {
+    for (const [size, count] of [
+      [64, 2_000_000],
+      [65536, 20_000],
+    ]) {
       // [mode, spin µs, zero-copy view, cork batch, receiveMany, ring bytes]; Node net runs between the
       // two batched modes, the rows its 64 B target compares (see the round trips above for why). The
       // 4 MiB row shows what a ring several times the L2 cache adds to a stream (docs/design/mailbox.md, "Ring size").
       const MiB = 1 << 20;
-      const modes = [['async, batched', 0, false, 256, true, MiB], 'net', ['adaptive, batched', 50, false, 256, true, MiB],
+      const modes = [
+        ['async, batched', 0, false, 256, true, MiB],
+        'net',
+        ['adaptive, batched', 50, false, 256, true, MiB],
         ['async, batched, 4 MiB ring', 0, false, 256, true, 4 * MiB],
-        ['async', 0, false, 0, false, MiB], ['adaptive', 50, false, 0, false, MiB], ['adaptive, zero-copy view', 50, true, 0, false, MiB]];
+        ['async', 0, false, 0, false, MiB],
+        ['adaptive', 50, false, 0, false, MiB],
+        ['adaptive, zero-copy view', 50, true, 0, false, MiB],
+      ];
       const cases = modes.map((m) => {
         if (m === 'net') {
-          return { label: `Node net throughput ${size} B`, metric: 'msgs_per_s',
-            base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames, cork/uncork 256 per batch', payload: size, baseline: true },
-            run: () => netPair({ kind: 'tput', size, count: it(count), reps: 1, batch: 256 }) };
+          return {
+            label: `Node net throughput ${size} B`,
+            metric: 'msgs_per_s',
+            base: {
+              mechanism: 'Node net over Unix socket',
+              mode: 'length-prefixed frames, cork/uncork 256 per batch',
+              payload: size,
+              baseline: true,
+            },
+            run: () => netPair({ kind: 'tput', size, count: it(count), reps: 1, batch: 256 }),
+          };
         }
         const [mode, spin, view, cork, many, ringSize] = m;
-        const how = many ? 'cork()/uncork() per 256 sends, receiveMany()' : view ? 'tryReceiveView() + release()' : 'tryReceive()';
-        return { label: `mailbox throughput ${size} B, ${mode}`, metric: 'msgs_per_s',
-          base: { mechanism: 'interproc Mailbox', mode, payload: size, note: `${ringSize / MiB} MiB ring; trySend, await send only when full; ${how}` },
-          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork, many, ringSize }) };
+        const how = many
+          ? 'cork()/uncork() per 256 sends, receiveMany()'
+          : view
+            ? 'tryReceiveView() + release()'
+            : 'tryReceive()';
+        return {
+          label: `mailbox throughput ${size} B, ${mode}`,
+          metric: 'msgs_per_s',
+          base: {
+            mechanism: 'interproc Mailbox',
+            mode,
+            payload: size,
+            note: `${ringSize / MiB} MiB ring; trySend, await send only when full; ${how}`,
+          },
+          run: () => mailboxPair('mb-send', 'mb-recv', { size, count: it(count), reps: 1, spin, view, cork, many, ringSize }),
+        };
       });
       for (const serialization of ['json', 'advanced']) {
-        cases.push({ label: `child_process IPC ${serialization} throughput ${size} B`, metric: 'msgs_per_s',
-          base: { mechanism: 'Node child_process IPC', mode: serialization, payload: size, baseline: true, note: 'window 1024, acks every 256' },
-          run: () => ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 4 : count / 8), reps: 1 }) });
+        cases.push({
+          label: `child_process IPC ${serialization} throughput ${size} B`,
+          metric: 'msgs_per_s',
+          base: {
+            mechanism: 'Node child_process IPC',
+            mode: serialization,
+            payload: size,
+            baseline: true,
+            note: 'window 1024, acks every 256',
+          },
+          run: () => ipc({ kind: 'tput', serialization, size, count: it(size > 64 ? count / 4 : count / 8), reps: 1 }),
+        });
       }
       if (floors) {
-        cases.push({ label: `C floor: C++ ring throughput ${size} B`, metric: 'msgs_per_s',
-          base: { mechanism: 'C++ ring (native/core/mailbox/ring.hpp)', mode: 'spin', payload: size, baseline: true, note: floorNote },
-          run: () => ringBench(size > 64 ? 'tput64k' : 'tput64') });
+        cases.push({
+          label: `C floor: C++ ring throughput ${size} B`,
+          metric: 'msgs_per_s',
+          base: {
+            mechanism: 'C++ ring (native/core/mailbox/ring.hpp)',
+            mode: 'spin',
+            payload: size,
+            baseline: true,
+            note: floorNote,
+          },
+          run: () => ringBench(size > 64 ? 'tput64k' : 'tput64'),
+        });
       }
       const acc = await interleave(cases, reps);
       for (const [i, c] of cases.entries()) {
         if (!acc[i].runs.length) continue;
         emit(c.base, acc[i], 'msgs_per_s');
-        if (size > 64) row({ area: 'mailbox', placement: PINNED, ...c.base, metric: 'MB_per_s', runs: acc[i].runs.map((v) => (v * size) / 1e6) });
+        if (size > 64)
+          row({
+            area: 'mailbox',
+            placement: PINNED,
+            ...c.base,
+            metric: 'MB_per_s',
+            runs: acc[i].runs.map((v) => (v * size) / 1e6),
+          });
       }
     }
   }

@@ -50,25 +50,76 @@ async function main() {
   ];
   for (const [mode, iters, note] of modes) {
     progress(`Node ping-pong over SharedMemory, ${mode}`);
-    row({ area: 'shm', mechanism: 'interproc SharedMemory + futex, 2 processes', mode, metric: 'rtt_us',
-      runs: await pingPong(mode, iters), placement: 'pinned CPUs 0/1', note });
+    row({
+      area: 'shm',
+      mechanism: 'interproc SharedMemory + futex, 2 processes',
+      mode,
+      metric: 'rtt_us',
+      runs: await pingPong(mode, iters),
+      placement: 'pinned CPUs 0/1',
+      note,
+    });
   }
-  for (const [mode, iters] of [['Atomics.wait/notify', quick ? 2000 : 10000], ['spin', quick ? 50000 : 200000]]) {
+  for (const [mode, iters] of [
+    ['Atomics.wait/notify', quick ? 2000 : 10000],
+    ['spin', quick ? 50000 : 200000],
+  ]) {
     progress(`baseline: worker threads over a SharedArrayBuffer, ${mode}`);
     const m = mode === 'spin' ? 'spin' : 'futex';
-    const out = await run('taskset', ['-c', '0,1', process.execPath, side('sab-pingpong.cjs'), m, String(iters), String(repetitions)]);
-    row({ area: 'shm', mechanism: 'Node SharedArrayBuffer, 2 worker threads', mode, metric: 'rtt_us', runs: JSON.parse(out),
-      placement: 'CPUs 0,1 (threads not pinned singly)', baseline: true, note: 'one process only: Atomics.wait cannot cross processes' });
+    const out = await run('taskset', [
+      '-c',
+      '0,1',
+      process.execPath,
+      side('sab-pingpong.cjs'),
+      m,
+      String(iters),
+      String(repetitions),
+    ]);
+    row({
+      area: 'shm',
+      mechanism: 'Node SharedArrayBuffer, 2 worker threads',
+      mode,
+      metric: 'rtt_us',
+      runs: JSON.parse(out),
+      placement: 'CPUs 0,1 (threads not pinned singly)',
+      baseline: true,
+      note: 'one process only: Atomics.wait cannot cross processes',
+    });
   }
   progress('per-call cost');
   const shm = SharedMemory.anonymous({ size: 4096 });
   const i32 = new Int32Array(shm.buffer);
   const sab = new Int32Array(new SharedArrayBuffer(64));
   const n = quick ? 100000 : 500000;
-  row({ area: 'shm-calls', mechanism: 'futex.wake, no waiter', metric: 'ns_per_op', runs: perCall('wake', () => futex.wake(i32, 0, 1), n), note: 'validation + Node-API call + syscall' });
-  row({ area: 'shm-calls', mechanism: 'futex.wait, value differs', metric: 'ns_per_op', runs: perCall('wait', () => futex.wait(i32, 0, 1), n), note: 'returns not-equal' });
-  row({ area: 'shm-calls', mechanism: 'Atomics.notify, no waiter', metric: 'ns_per_op', runs: perCall('notify', () => Atomics.notify(sab, 0, 1), n), baseline: true, note: 'in-process only' });
-  row({ area: 'shm-calls', mechanism: 'Atomics.add on a SharedMemory buffer', metric: 'ns_per_op', runs: perCall('add', () => Atomics.add(i32, 1, 1), n * 4), note: 'data path: plain JS atomics' });
+  row({
+    area: 'shm-calls',
+    mechanism: 'futex.wake, no waiter',
+    metric: 'ns_per_op',
+    runs: perCall('wake', () => futex.wake(i32, 0, 1), n),
+    note: 'validation + Node-API call + syscall',
+  });
+  row({
+    area: 'shm-calls',
+    mechanism: 'futex.wait, value differs',
+    metric: 'ns_per_op',
+    runs: perCall('wait', () => futex.wait(i32, 0, 1), n),
+    note: 'returns not-equal',
+  });
+  row({
+    area: 'shm-calls',
+    mechanism: 'Atomics.notify, no waiter',
+    metric: 'ns_per_op',
+    runs: perCall('notify', () => Atomics.notify(sab, 0, 1), n),
+    baseline: true,
+    note: 'in-process only',
+  });
+  row({
+    area: 'shm-calls',
+    mechanism: 'Atomics.add on a SharedMemory buffer',
+    metric: 'ns_per_op',
+    runs: perCall('add', () => Atomics.add(i32, 1, 1), n * 4),
+    note: 'data path: plain JS atomics',
+  });
   shm.close();
 }
 

@@ -117,8 +117,10 @@ async function peer(mech, name) {
 async function start(mech) {
   const name = `interproc-bench-${process.pid}-${mech.id}`;
   const serialization = mech.id === 'ipc-advanced' ? 'advanced' : 'json';
-  const proc = spawn('taskset', ['-c', '1', process.execPath, __filename, '--peer', mech.id, name],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization });
+  const proc = spawn('taskset', ['-c', '1', process.execPath, __filename, '--peer', mech.id, name], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization,
+  });
   let onMessage = () => {};
   let send;
   let close;
@@ -145,11 +147,13 @@ async function start(mech) {
   await new Promise((resolve) => (onMessage = (m) => m[0] === TYPE.hello && resolve()));
   const done = once(proc, 'exit');
   return {
-    send, close: async () => {
+    send,
+    close: async () => {
       await close();
       proc.kill();
       await done;
-    }, on: (cb) => (onMessage = cb),
+    },
+    on: (cb) => (onMessage = cb),
   };
 }
 
@@ -212,7 +216,8 @@ async function main() {
       plan.push({
         rttCount: countFor(1e6 / rttEstimate, seconds, 50, 5000),
         tputCount: countFor(rateEstimate, seconds, 4 * ackEvery, 400_000, ackEvery),
-        rtt: [], rate: [],
+        rtt: [],
+        rate: [],
       });
     }
     for (let r = 0; r < repetitions; r++) {
@@ -226,16 +231,27 @@ async function main() {
       const mech = MECHANISMS[k];
       const { rtt, rate, rttCount, tputCount } = plan[k];
       const common = {
-        area: 'socket', mechanism: mech.mechanism, mode: mech.mode, payload: size, placement: 'pinned CPUs 0/1',
+        area: 'socket',
+        mechanism: mech.mechanism,
+        mode: mech.mode,
+        payload: size,
+        placement: 'pinned CPUs 0/1',
         baseline: mech.baseline,
       };
       row({ ...common, metric: 'rtt_us', runs: rtt, note: `${rttCount} round trips, one message in flight` });
-      row({ ...common, metric: 'msgs_per_s', runs: rate, note: `${tputCount} msgs one way, credit window ${size >= 65536 ? 16 : 256}` });
+      row({
+        ...common,
+        metric: 'msgs_per_s',
+        runs: rate,
+        note: `${tputCount} msgs one way, credit window ${size >= 65536 ? 16 : 256}`,
+      });
       row({ ...common, metric: 'MB_per_s', runs: rate.map((v) => (v * size) / 1e6), note: 'from msgs_per_s' });
       const s1 = stats(rtt);
       const s2 = stats(rate);
-      progress(`  ${mech.mechanism} ${mech.mode} ${size} B: rtt ${s1.median.toFixed(1)} us [${s1.min.toFixed(1)}-${s1.max.toFixed(1)}], ` +
-        `${Math.round(s2.median)} msgs/s [${Math.round(s2.min)}-${Math.round(s2.max)}]`);
+      progress(
+        `  ${mech.mechanism} ${mech.mode} ${size} B: rtt ${s1.median.toFixed(1)} us [${s1.min.toFixed(1)}-${s1.max.toFixed(1)}], ` +
+          `${Math.round(s2.median)} msgs/s [${Math.round(s2.min)}-${Math.round(s2.max)}]`,
+      );
     }
   }
   for (const t of transports) await t.close();
@@ -247,8 +263,11 @@ if (process.argv[2] === '--peer') {
     process.exit(1);
   });
 } else {
-  main().then(() => process.exit(0), (err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -14,7 +14,9 @@ const ROLE = process.argv[2];
 const now = () => Number(process.hrtime.bigint());
 
 // Shared words of the hand-off protocol (Int32 indexes; t0 as Float64 at byte 512).
-const READY = 64, WAITING = 65, DONE = 66;
+const READY = 64,
+  WAITING = 65,
+  DONE = 66;
 
 function spinUntil(i32, index, value) {
   while (Atomics.load(i32, index) !== value);
@@ -46,8 +48,12 @@ async function handoff(form, rounds) {
     const f64 = new Float64Array(shm.buffer, 512, 1);
     const samples = new Float64Array(shm.buffer, 1024, rounds);
     const m = Mutex.initAt(shm, 0);
-    i32[READY] = -1; i32[WAITING] = -1; i32[DONE] = -1;
-    const b = spawn('taskset', ['-c', '1', process.execPath, __filename, 'side-b', name, form, String(rounds)], { stdio: 'inherit' });
+    i32[READY] = -1;
+    i32[WAITING] = -1;
+    i32[DONE] = -1;
+    const b = spawn('taskset', ['-c', '1', process.execPath, __filename, 'side-b', name, form, String(rounds)], {
+      stdio: 'inherit',
+    });
     const exited = new Promise((r) => b.on('exit', r));
     let g = m.lockSync();
     for (let i = 0; i < rounds; i++) {
@@ -149,25 +155,106 @@ async function main() {
     progress('uncontended lock+unlock from JS');
     for (let k = 0; k < reps; k++) {
       r.sync.push(perOp(200_000, () => m.lockSync().unlock()));
-      r.raw.push(perOp(200_000, () => { m.tryLock(); m.unlock(); }));
+      r.raw.push(
+        perOp(200_000, () => {
+          m.tryLock();
+          m.unlock();
+        }),
+      );
       r.async.push(await perOpAsync(50_000, async () => (await m.lock()).unlock()));
-      r.sem.push(perOp(200_000, () => { s.tryAcquire(); s.release(); }));
-      r.semr.push(perOp(200_000, () => { sr.tryAcquire(); sr.release(); }));
+      r.sem.push(
+        perOp(200_000, () => {
+          s.tryAcquire();
+          s.release();
+        }),
+      );
+      r.semr.push(
+        perOp(200_000, () => {
+          sr.tryAcquire();
+          sr.release();
+        }),
+      );
       r.rwr.push(perOp(200_000, () => rw.lockReadSync().unlock()));
       r.wake.push(perOp(200_000, () => futex.wake(word, 0)));
       const py = python(PY_LOCK, ['1000000']);
       if (py !== null) r.py.push(py);
     }
     const cpu0 = 'one process, unpinned';
-    row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'lockSync() + guard.unlock()', metric: 'ns_per_op', runs: r.sync, placement: cpu0, note: 'uncontended; two N-API calls + a guard object' });
-    row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'tryLock() + unlock()', metric: 'ns_per_op', runs: r.raw, placement: cpu0, note: 'uncontended; two N-API calls' });
-    row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'await lock() + guard.unlock()', metric: 'ns_per_op', runs: r.async, placement: cpu0, note: 'uncontended: a free lock is taken on the JS thread at once, no native promise or pool thread' });
-    row({ area: 'sync', mechanism: 'interproc Semaphore', mode: 'tryAcquire() + release()', metric: 'ns_per_op', runs: r.sem, placement: cpu0, note: 'uncontended' });
-    row({ area: 'sync', mechanism: 'interproc Semaphore, robust', mode: 'tryAcquire() + release()', metric: 'ns_per_op', runs: r.semr, placement: cpu0, note: 'uncontended; owned permits' });
-    row({ area: 'sync', mechanism: 'interproc RwLock', mode: 'lockReadSync() + guard.unlock()', metric: 'ns_per_op', runs: r.rwr, placement: cpu0, note: 'uncontended' });
-    row({ area: 'sync', mechanism: 'interproc futex.wake, no waiter', mode: 'N-API call + futex syscall', metric: 'ns_per_op', runs: r.wake, placement: cpu0, baseline: true, note: 'the ANCHORS.md row was 407 ns; compare with the C system-call floor of native/bench/sync_bench.cpp in the same run' });
+    row({
+      area: 'sync',
+      mechanism: 'interproc Mutex',
+      mode: 'lockSync() + guard.unlock()',
+      metric: 'ns_per_op',
+      runs: r.sync,
+      placement: cpu0,
+      note: 'uncontended; two N-API calls + a guard object',
+    });
+    row({
+      area: 'sync',
+      mechanism: 'interproc Mutex',
+      mode: 'tryLock() + unlock()',
+      metric: 'ns_per_op',
+      runs: r.raw,
+      placement: cpu0,
+      note: 'uncontended; two N-API calls',
+    });
+    row({
+      area: 'sync',
+      mechanism: 'interproc Mutex',
+      mode: 'await lock() + guard.unlock()',
+      metric: 'ns_per_op',
+      runs: r.async,
+      placement: cpu0,
+      note: 'uncontended: a free lock is taken on the JS thread at once, no native promise or pool thread',
+    });
+    row({
+      area: 'sync',
+      mechanism: 'interproc Semaphore',
+      mode: 'tryAcquire() + release()',
+      metric: 'ns_per_op',
+      runs: r.sem,
+      placement: cpu0,
+      note: 'uncontended',
+    });
+    row({
+      area: 'sync',
+      mechanism: 'interproc Semaphore, robust',
+      mode: 'tryAcquire() + release()',
+      metric: 'ns_per_op',
+      runs: r.semr,
+      placement: cpu0,
+      note: 'uncontended; owned permits',
+    });
+    row({
+      area: 'sync',
+      mechanism: 'interproc RwLock',
+      mode: 'lockReadSync() + guard.unlock()',
+      metric: 'ns_per_op',
+      runs: r.rwr,
+      placement: cpu0,
+      note: 'uncontended',
+    });
+    row({
+      area: 'sync',
+      mechanism: 'interproc futex.wake, no waiter',
+      mode: 'N-API call + futex syscall',
+      metric: 'ns_per_op',
+      runs: r.wake,
+      placement: cpu0,
+      baseline: true,
+      note: 'the ANCHORS.md row was 407 ns; compare with the C system-call floor of native/bench/sync_bench.cpp in the same run',
+    });
     if (r.py.length) {
-      row({ area: 'sync', mechanism: 'Python 3 multiprocessing.Lock', mode: 'acquire() + release()', metric: 'ns_per_op', runs: r.py, placement: cpu0, baseline: true, note: 'uncontended; a POSIX semaphore, not robust (ANCHORS.md: 45 ns)' });
+      row({
+        area: 'sync',
+        mechanism: 'Python 3 multiprocessing.Lock',
+        mode: 'acquire() + release()',
+        metric: 'ns_per_op',
+        runs: r.py,
+        placement: cpu0,
+        baseline: true,
+        note: 'uncontended; a POSIX semaphore, not robust (ANCHORS.md: 45 ns)',
+      });
     } else {
       progress('python3 not available: Python rows skipped');
     }
@@ -192,7 +279,8 @@ async function main() {
         }
         return stats(v).median;
       };
-      const idle = [], busy = [];
+      const idle = [],
+        busy = [];
       for (let k = 0; k < reps; k++) {
         idle.push(await statUs());
         const g = m.lockSync(); // this thread holds it: the 64 lock() calls below all wait
@@ -203,8 +291,25 @@ async function main() {
         await Promise.all(pending);
         g.unlock();
       }
-      row({ area: 'sync', mechanism: 'fs.promises.stat', mode: 'no lock() pending', metric: 'rtt_us', runs: idle, placement: 'unpinned', baseline: true, note: 'median of 200 sequential stats per run' });
-      row({ area: 'sync', mechanism: 'fs.promises.stat', mode: '64 Mutex lock() calls pending', metric: 'rtt_us', runs: busy, placement: 'unpinned', note: 'waits sleep on addon threads, not the 4-thread libuv pool' });
+      row({
+        area: 'sync',
+        mechanism: 'fs.promises.stat',
+        mode: 'no lock() pending',
+        metric: 'rtt_us',
+        runs: idle,
+        placement: 'unpinned',
+        baseline: true,
+        note: 'median of 200 sequential stats per run',
+      });
+      row({
+        area: 'sync',
+        mechanism: 'fs.promises.stat',
+        mode: '64 Mutex lock() calls pending',
+        metric: 'rtt_us',
+        runs: busy,
+        placement: 'unpinned',
+        note: 'waits sleep on addon threads, not the 4-thread libuv pool',
+      });
     } finally {
       fshm.close();
       SharedMemory.unlink(fname);
@@ -221,19 +326,51 @@ async function main() {
     if (py !== null) h.py.push(py);
   }
   const note = `unlock in process A -> the sleeping waiter in process B owns it; median of ${rounds} hand-offs per run`;
-  row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'hand-off to lockSync() waiter', metric: 'one_way_us', runs: h.sync, placement: 'pinned CPUs 0/1', note });
-  row({ area: 'sync', mechanism: 'interproc Mutex', mode: 'hand-off to await lock() waiter', metric: 'one_way_us', runs: h.async, placement: 'pinned CPUs 0/1', note: `${note}; adds the native waiter thread's wake + the event-loop hop` });
+  row({
+    area: 'sync',
+    mechanism: 'interproc Mutex',
+    mode: 'hand-off to lockSync() waiter',
+    metric: 'one_way_us',
+    runs: h.sync,
+    placement: 'pinned CPUs 0/1',
+    note,
+  });
+  row({
+    area: 'sync',
+    mechanism: 'interproc Mutex',
+    mode: 'hand-off to await lock() waiter',
+    metric: 'one_way_us',
+    runs: h.async,
+    placement: 'pinned CPUs 0/1',
+    note: `${note}; adds the native waiter thread's wake + the event-loop hop`,
+  });
   if (h.py.length) {
-    row({ area: 'sync', mechanism: 'Python 3 multiprocessing.Lock', mode: 'hand-off to acquire() waiter', metric: 'one_way_us', runs: h.py, placement: 'pinned CPUs 0/1', baseline: true, note });
+    row({
+      area: 'sync',
+      mechanism: 'Python 3 multiprocessing.Lock',
+      mode: 'hand-off to acquire() waiter',
+      metric: 'one_way_us',
+      runs: h.py,
+      placement: 'pinned CPUs 0/1',
+      baseline: true,
+      note,
+    });
   }
 }
 
 if (ROLE === 'side-b') {
-  sideB(process.argv[3], process.argv[4], Number(process.argv[5])).catch((e) => { console.error(e); process.exit(1); });
+  sideB(process.argv[3], process.argv[4], Number(process.argv[5])).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 } else {
-  process.argv.includes('--pinned') ? main() : (() => {
-    // Pin this (side A) process to CPU 0 by re-running under taskset.
-    const r = spawnSync('taskset', ['-c', '0', process.execPath, __filename, '--pinned', ...process.argv.slice(2)], { stdio: 'inherit' });
-    process.exit(r.status ?? 1);
-  })();
+  process.argv.includes('--pinned')
+    ? main()
+    : (() => {
+        // Pin this (side A) process to CPU 0 by re-running under taskset.
+        const r = spawnSync('taskset', ['-c', '0', process.execPath, __filename, '--pinned', ...process.argv.slice(2)], {
+          stdio: 'inherit',
+        });
+        process.exit(r.status ?? 1);
+      })();
 }

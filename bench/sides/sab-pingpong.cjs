@@ -39,7 +39,10 @@ if (isMainThread) {
   const pong = new Worker(__filename, { workerData: { mode, iters, reps, sab, role: 'pong' } });
   const ping = new Worker(__filename, { workerData: { mode, iters, reps, sab, role: 'ping' } });
   ping.on('message', (runs) => process.stdout.write(JSON.stringify(runs)));
-  pong.on('error', (e) => { console.error(e); process.exit(1); });
+  pong.on('error', (e) => {
+    console.error(e);
+    process.exit(1);
+  });
 } else {
   const result = side(new Int32Array(workerData.sab), workerData.role);
   if (result) parentPort.postMessage(result);

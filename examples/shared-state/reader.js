@@ -8,14 +8,20 @@ async function main() {
   const shm = SharedMemory.open(NAME, { readonly: false });
   const { words, particles } = views(shm);
   const snapshot = new Float64Array(PARTICLES * 4);
-  let seen = 0, retries = 0, torn = 0, lastFrame = 0;
+  let seen = 0,
+    retries = 0,
+    torn = 0,
+    lastFrame = 0;
   while (Atomics.load(words, 2) === 0) {
     const r = await futex.waitAsync(words, 1, lastFrame, 1000);
     if (r === 'timed-out') continue;
     lastFrame = Atomics.load(words, 1);
     for (;;) {
       const s1 = Atomics.load(words, 0);
-      if (s1 & 1) { retries++; continue; }
+      if (s1 & 1) {
+        retries++;
+        continue;
+      }
       snapshot.set(particles);
       if (Atomics.load(words, 0) === s1) break;
       retries++;

@@ -5,11 +5,7 @@ import { isIP } from 'node:net';
 import { ArgValueError, invalidType, validateInteger, validateString } from '../internal/validate';
 import { FAMILY_ABSTRACT, FAMILY_PATH, FAMILY_TCP, type Family } from './constants';
 
-export type SocketAddress =
-  | string
-  | { path: string }
-  | { abstract: string }
-  | { host: string; port: number };
+export type SocketAddress = string | { path: string } | { abstract: string } | { host: string; port: number };
 
 /** A resolved address as the native layer takes it: a path, an abstract name, or TCP (numeric host). */
 export interface ResolvedAddress {
@@ -26,7 +22,10 @@ function badValue(name: string, why: string, value: unknown): ArgValueError {
 }
 
 /** Parses and checks an address without resolving host names. */
-export function parseAddress(address: unknown, argName = 'address'): ResolvedAddress | { family: typeof FAMILY_TCP; host: string; port: number } {
+export function parseAddress(
+  address: unknown,
+  argName = 'address',
+): ResolvedAddress | { family: typeof FAMILY_TCP; host: string; port: number } {
   if (typeof address === 'string') {
     if (address.startsWith('tcp://')) {
       const rest = address.slice(6);

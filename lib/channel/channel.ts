@@ -7,7 +7,14 @@ import { TypedEmitter } from '../internal/typed-emitter';
 import { native, type FdWatcher } from '../internal/binding';
 import { closedError, InterprocError } from '../internal/errors';
 import { Deferred } from '../internal/deferred';
-import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from '../internal/validate';
+import {
+  invalidType,
+  OutOfRangeError,
+  validateAbortSignal,
+  validateInteger,
+  validateObject,
+  validateTimeout,
+} from '../internal/validate';
 import { publicAddress, type ResolvedAddress } from './address';
 import { encode } from './codec';
 import { POLL_DISCONNECT, POLL_READABLE, POLL_WRITABLE } from './constants';
@@ -81,9 +88,11 @@ function waitOptions(options: ReceiveOptions | undefined): WaitOptions | Error {
 
 // A wait held in `list` until it settles; its timeout or abort takes it out of the list.
 function waitIn<V>(list: Deferred<V>[], what: string, { ms, signal }: WaitOptions): Promise<V> {
-  let d: Deferred<V> | undefined ;
+  let d: Deferred<V> | undefined;
   d = new Deferred<V>({
-    timeout: ms, signal, what,
+    timeout: ms,
+    signal,
+    what,
     onCancel: () => {
       const i = d === undefined ? -1 : list.indexOf(d);
       if (i >= 0) list.splice(i, 1);
@@ -92,7 +101,6 @@ function waitIn<V>(list: Deferred<V>[], what: string, { ms, signal }: WaitOption
   if (!d.settled) list.push(d);
   return d.promise;
 }
-
 
 /** A Channel's events and their listeners. */
 export type ChannelEvents<T> = {
@@ -298,7 +306,10 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
       // A peer that never reads must not hold the close forever: after `timeout` the rest is dropped.
       const timer = setTimeout(() => {
         const unsent = this.#queue.unsent;
-        this.#teardown(new InterprocError('ERR_CHANNEL_CLOSED', `Closed after ${ms} ms with ${unsent} queued messages not sent`), true);
+        this.#teardown(
+          new InterprocError('ERR_CHANNEL_CLOSED', `Closed after ${ms} ms with ${unsent} queued messages not sent`),
+          true,
+        );
       }, ms);
       p.then(() => clearTimeout(timer));
     }
@@ -329,9 +340,12 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   #validateFds(fds: unknown): readonly number[] {
     if (fds === undefined) return NO_FDS;
     if (!Array.isArray(fds)) throw invalidType('options.fds', 'an array of file descriptors', fds);
-    if (fds.length > 0 && this.#s.tcp) throw new InterprocError('ERR_FDS_NOT_SUPPORTED', 'File descriptors cannot be passed over TCP');
+    if (fds.length > 0 && this.#s.tcp)
+      throw new InterprocError('ERR_FDS_NOT_SUPPORTED', 'File descriptors cannot be passed over TCP');
     if (fds.length > this.#s.maxFds) {
-      throw new OutOfRangeError(`The value of "options.fds.length" is out of range. It must be <= ${this.#s.maxFds} (maxFds). Received ${fds.length}`);
+      throw new OutOfRangeError(
+        `The value of "options.fds.length" is out of range. It must be <= ${this.#s.maxFds} (maxFds). Received ${fds.length}`,
+      );
     }
     for (let i = 0; i < fds.length; i++) validateInteger(fds[i], `options.fds[${i}]`, 0, 2 ** 31 - 1);
     return fds;
@@ -350,7 +364,8 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
 
   #updateWatch(): void {
     if (this.#watcher === null) return;
-    const want = (!this.#paused && !this.#ended ? POLL_READABLE | POLL_DISCONNECT : 0) | (this.#queue.waitingWritable ? POLL_WRITABLE : 0);
+    const want =
+      (!this.#paused && !this.#ended ? POLL_READABLE | POLL_DISCONNECT : 0) | (this.#queue.waitingWritable ? POLL_WRITABLE : 0);
     if (want === this.#watching) return;
     this.#watching = want;
     if (want === 0) this.#watcher.stop();
@@ -419,7 +434,10 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   #onEnd(): void {
     this.#ended = true;
     const unsent = this.#queue.unsent;
-    const err = unsent > 0 ? new InterprocError('ERR_CHANNEL_CLOSED', `The peer closed the channel; ${unsent} queued messages were not sent`) : null;
+    const err =
+      unsent > 0
+        ? new InterprocError('ERR_CHANNEL_CLOSED', `The peer closed the channel; ${unsent} queued messages were not sent`)
+        : null;
     this.#teardown(err, false);
   }
 

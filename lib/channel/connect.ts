@@ -4,7 +4,15 @@ import { unlinkSync } from 'node:fs';
 import { native, type FdWatcher } from '../internal/binding';
 import { AbortError, TimeoutError } from '../internal/errors';
 import { Deferred } from '../internal/deferred';
-import { ArgValueError, invalidType, validateAbortSignal, validateBoolean, validateInteger, validateObject, validateTimeout } from '../internal/validate';
+import {
+  ArgValueError,
+  invalidType,
+  validateAbortSignal,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateTimeout,
+} from '../internal/validate';
 import { describeAddress, resolveAddress, type SocketAddress } from './address';
 import { openChannel, type Channel } from './channel';
 import { FAMILY_PATH, FAMILY_TCP, KIND_CODE, POLL_WRITABLE } from './constants';
@@ -41,7 +49,15 @@ export async function listen<T = Buffer>(address: SocketAddress, options: Listen
   if (tcp && (allowUids || allowGids)) {
     throw new ArgValueError("The options 'allowUids' and 'allowGids' need a Unix socket: TCP has no peer credentials");
   }
-  const fd = native.sockListen(KIND_CODE[settings.kind], resolved.family, resolved.name, resolved.port, backlog, mode, replaceStale);
+  const fd = native.sockListen(
+    KIND_CODE[settings.kind],
+    resolved.family,
+    resolved.name,
+    resolved.port,
+    backlog,
+    mode,
+    replaceStale,
+  );
   try {
     let actual = resolved;
     if (tcp) {

@@ -99,7 +99,11 @@ export class DatagramHub<T> {
     const owner = this.#owner;
     let endpoint: HubEndpoint | null = null;
     const channel = openChannel<T>({
-      fd: this.#fd, settings: this.#settings, peer: credentials, remote: null, to,
+      fd: this.#fd,
+      settings: this.#settings,
+      peer: credentials,
+      remote: null,
+      to,
       hub: { attach: (e) => (endpoint = e), resume: () => owner.resume() },
       onUnhandledError: owner.onUnhandledError,
     });

@@ -81,7 +81,8 @@ export class FrameDecoder {
         if (length > this.#maxMessageSize) {
           throw frameError('ERR_MESSAGE_TOO_LARGE', `frame of ${length} bytes exceeds maxMessageSize (${this.#maxMessageSize})`);
         }
-        if (fds > this.#maxFds) throw frameError('ERR_TOO_MANY_FDS', `frame declares ${fds} fds, more than maxFds (${this.#maxFds})`);
+        if (fds > this.#maxFds)
+          throw frameError('ERR_TOO_MANY_FDS', `frame declares ${fds} fds, more than maxFds (${this.#maxFds})`);
         if (end - start >= length) {
           // Whole body in this read: copy it out (the read buffer is reused).
           const payload = Buffer.allocUnsafe(length);

@@ -4,8 +4,19 @@
 import { getSystemErrorName } from 'node:util';
 import { native } from '../internal/binding';
 import {
-  BIT_CREDENTIALS, MANY_ADDR_SIZE, MANY_FD_BASE, MANY_MAX, MANY_RECORD, OUT_FD_COUNT, OUT_FDS, REC_BITS, REC_FD_COUNT,
-  REC_FD_START, REC_GID, REC_PID, REC_UID,
+  BIT_CREDENTIALS,
+  MANY_ADDR_SIZE,
+  MANY_FD_BASE,
+  MANY_MAX,
+  MANY_RECORD,
+  OUT_FD_COUNT,
+  OUT_FDS,
+  REC_BITS,
+  REC_FD_COUNT,
+  REC_FD_START,
+  REC_GID,
+  REC_PID,
+  REC_UID,
 } from './constants';
 import type { PeerCredentials } from './types';
 

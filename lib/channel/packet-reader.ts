@@ -66,7 +66,10 @@ export class PacketReader<T> implements Reader {
     if (bits & BIT_FDS_TRUNCATED) {
       err = new InterprocError('ERR_TOO_MANY_FDS', `The peer sent more than maxFds (${this.#s.maxFds}) fds in one message`);
     } else if (bits & BIT_TRUNCATED || n > this.#s.maxMessageSize) {
-      err = new InterprocError('ERR_MESSAGE_TOO_LARGE', `A message of ${n} bytes exceeds maxMessageSize (${this.#s.maxMessageSize})`);
+      err = new InterprocError(
+        'ERR_MESSAGE_TOO_LARGE',
+        `A message of ${n} bytes exceeds maxMessageSize (${this.#s.maxMessageSize})`,
+      );
     }
     if (err === null) {
       try {

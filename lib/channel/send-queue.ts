@@ -89,8 +89,10 @@ export class SendQueue {
     const size = payload.byteLength;
     const bytes = this.#packet ? size : size + HEADER_SIZE;
     if (this.#bytes + bytes > this.#maxQueuedBytes) {
-      throw new InterprocError('ERR_SEND_QUEUE_FULL',
-        `The send queue holds ${this.#bytes} bytes; this message would exceed maxQueuedBytes (${this.#maxQueuedBytes})`);
+      throw new InterprocError(
+        'ERR_SEND_QUEUE_FULL',
+        `The send queue holds ${this.#bytes} bytes; this message would exceed maxQueuedBytes (${this.#maxQueuedBytes})`,
+      );
     }
     let dups: number[] | undefined;
     if (fds.length > 0) {
@@ -110,7 +112,13 @@ export class SendQueue {
       this.#queue.push(entry);
     }
     this.#bytes += bytes;
-    if (this.#packet && !this.#sentThisTurn && this.#queue.length - this.#head === 1 && !this.#waitWritable && this.#retryTimer === null) {
+    if (
+      this.#packet &&
+      !this.#sentThisTurn &&
+      this.#queue.length - this.#head === 1 &&
+      !this.#waitWritable &&
+      this.#retryTimer === null
+    ) {
       // The first packet of a turn goes out at once (lowest latency; EMSGSIZE throws here). Later ones
       // in the same turn are batched: the receiver then wakes once for many instead of once for each.
       this.#sentThisTurn = true;

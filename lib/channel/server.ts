@@ -32,7 +32,6 @@ export function openServer<T>(init: ServerInit): Server<T> {
   return new Server<T>(CONSTRUCT, init);
 }
 
-
 /** A Server's events and their listeners. */
 export type ServerEvents<T> = {
   connection: (channel: Channel<T>) => void;
@@ -177,7 +176,8 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
   // Whether the allow-list admits a peer; a refusal is reported ('rejected').
   #admit(peer: PeerCredentials | null): boolean {
     if (this.#allowUids === null && this.#allowGids === null) return true;
-    if (peer !== null && ((this.#allowUids?.includes(peer.uid) ?? false) || (this.#allowGids?.includes(peer.gid) ?? false))) return true;
+    if (peer !== null && ((this.#allowUids?.includes(peer.uid) ?? false) || (this.#allowGids?.includes(peer.gid) ?? false)))
+      return true;
     const who = peer ? `pid ${peer.pid}, uid ${peer.uid}, gid ${peer.gid}` : 'unknown credentials';
     const err = new InterprocError('ERR_PEER_NOT_ALLOWED', `Rejected a peer (${who}) not in allowUids/allowGids`);
     if (this.listenerCount('rejected') > 0) this.emit('rejected', err, peer);

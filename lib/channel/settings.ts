@@ -25,17 +25,32 @@ export function optionalInteger(value: unknown, name: string, fallback: number, 
 
 export function settingsFrom(options: ChannelOptions, tcp: boolean): Settings {
   const kind = options.kind ?? 'stream';
-  if (!(kind in KIND_CODE)) throw new ArgValueError(`The property 'options.kind' must be one of 'stream', 'seqpacket', 'datagram'. Received '${String(kind)}'`);
-  if (tcp && kind !== 'stream') throw new ArgValueError(`The property 'options.kind' must be 'stream' for a TCP address. Received '${kind}'`);
+  if (!(kind in KIND_CODE))
+    throw new ArgValueError(
+      `The property 'options.kind' must be one of 'stream', 'seqpacket', 'datagram'. Received '${String(kind)}'`,
+    );
+  if (tcp && kind !== 'stream')
+    throw new ArgValueError(`The property 'options.kind' must be 'stream' for a TCP address. Received '${kind}'`);
   const codec = options.codec ?? 'raw';
-  if (codec !== 'raw' && codec !== 'v8') throw new ArgValueError(`The property 'options.codec' must be 'raw' or 'v8'. Received '${String(codec)}'`);
+  if (codec !== 'raw' && codec !== 'v8')
+    throw new ArgValueError(`The property 'options.codec' must be 'raw' or 'v8'. Received '${String(codec)}'`);
   const packet = kind !== 'stream';
-  const maxMessageSize = optionalInteger(options.maxMessageSize, 'options.maxMessageSize', packet ? 256 * 1024 : 16 * MIB, 1,
-    packet ? 64 * MIB : 2 ** 32 - 1);
+  const maxMessageSize = optionalInteger(
+    options.maxMessageSize,
+    'options.maxMessageSize',
+    packet ? 256 * 1024 : 16 * MIB,
+    1,
+    packet ? 64 * MIB : 2 ** 32 - 1,
+  );
   const maxFds = optionalInteger(options.maxFds, 'options.maxFds', tcp ? 0 : 64, 0, tcp ? 0 : MAX_FDS);
   const highWaterMark = optionalInteger(options.highWaterMark, 'options.highWaterMark', MIB, 1, Number.MAX_SAFE_INTEGER);
-  const maxQueuedBytes = optionalInteger(options.maxQueuedBytes, 'options.maxQueuedBytes',
-    Math.max(16 * MIB, highWaterMark, maxMessageSize + HEADER_SIZE), highWaterMark, Number.MAX_SAFE_INTEGER);
+  const maxQueuedBytes = optionalInteger(
+    options.maxQueuedBytes,
+    'options.maxQueuedBytes',
+    Math.max(16 * MIB, highWaterMark, maxMessageSize + HEADER_SIZE),
+    highWaterMark,
+    Number.MAX_SAFE_INTEGER,
+  );
   const maxBufferedMessages = optionalInteger(options.maxBufferedMessages, 'options.maxBufferedMessages', 1024, 1, 2 ** 31 - 1);
   return { kind, tcp, codec, maxMessageSize, maxFds, highWaterMark, maxQueuedBytes, maxBufferedMessages };
 }

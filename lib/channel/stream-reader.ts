@@ -45,7 +45,9 @@ export class StreamReader<T> implements Reader {
       if (n === -1) return;
       if (OUT[OUT_FD_COUNT] > 0) this.#fdQueue.push(...takeFds());
       if (OUT[OUT_BITS] & BIT_FDS_TRUNCATED) {
-        host.fail(new InterprocError('ERR_TOO_MANY_FDS', `The peer sent more than maxFds (${this.#s.maxFds}) fds in one message`));
+        host.fail(
+          new InterprocError('ERR_TOO_MANY_FDS', `The peer sent more than maxFds (${this.#s.maxFds}) fds in one message`),
+        );
         return;
       }
       if (n === 0) {

@@ -78,8 +78,13 @@ export interface NativeBinding {
   /** A FutexWaitOutcome (0 ok, 1 not-equal, 2 timed-out: WAIT_OUTCOMES); undefined when a worker is being terminated. */
   futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): number | undefined;
   futexWake(handle: Handle, byteOffset: number, count: number): number;
-  futexWaitAsync(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined,
-    keepAlive: object): [Promise<WaitResult>, number];
+  futexWaitAsync(
+    handle: Handle,
+    byteOffset: number,
+    expected: number,
+    timeoutMs: number | undefined,
+    keepAlive: object,
+  ): [Promise<WaitResult>, number];
   blockingCancel(jobId: number): boolean;
   // Synchronisation primitives (native/binding/sync/sync_wrap.cc); kind SyncKind, op SyncOp or SyncRelease,
   // results SyncOutcome (lib/internal/contract.ts).
@@ -87,8 +92,14 @@ export interface NativeBinding {
   syncAttach(kind: number, handle: Handle, byteOffset: number): number;
   syncTry(op: number, handle: Handle, byteOffset: number): number;
   syncAcquireSync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number): number;
-  syncAcquireAsync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number,
-    keepAlive: object): [Promise<number>, number];
+  syncAcquireAsync(
+    op: number,
+    handle: Handle,
+    byteOffset: number,
+    timeoutMs: number | undefined,
+    arg: number,
+    keepAlive: object,
+  ): [Promise<number>, number];
   syncCancel(id: number): boolean;
   syncRelease(op: number, handle: Handle, byteOffset: number, n?: number): number | undefined;
   syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
@@ -97,18 +108,42 @@ export interface NativeBinding {
   syncInfo(kind: number, handle: Handle, byteOffset: number): any;
   // sockets (native/binding/channel/channel_wrap.cc); kind a SocketKind (0 stream | 1 seqpacket | 2 datagram),
   // family an AddressFamily (0 path | 1 abstract | 2 TCP), flags, out[] slots and bits SOCK_* (lib/internal/contract.ts)
-  sockListen(kind: number, family: number, name: string, port: number, backlog: number, mode: number, replaceStale: boolean): number;
+  sockListen(
+    kind: number,
+    family: number,
+    name: string,
+    port: number,
+    backlog: number,
+    mode: number,
+    replaceStale: boolean,
+  ): number;
   sockConnect(kind: number, family: number, name: string, port: number): [fd: number, pending: boolean];
   sockConnectResult(fd: number, address?: string): void;
   sockAccept(fd: number): number;
   sockPeerCred(fd: number): [pid: number, uid: number, gid: number];
   sockLocalAddress(fd: number): [family: number, name: string, port: number];
-  sockRecv(fd: number, buffer: Uint8Array, offset: number, length: number, maxFds: number, flags: number,
-    out: Int32Array, addrOut?: Uint8Array): number;
+  sockRecv(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    maxFds: number,
+    flags: number,
+    out: Int32Array,
+    addrOut?: Uint8Array,
+  ): number;
   sockSend(fd: number, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array): number;
   sockRecvOutLength: number;
-  sockRecvMany(fd: number, buffer: Uint8Array, slotSize: number, count: number, maxFds: number, flags: number,
-    out: Int32Array, addrOut?: Uint8Array): number;
+  sockRecvMany(
+    fd: number,
+    buffer: Uint8Array,
+    slotSize: number,
+    count: number,
+    maxFds: number,
+    flags: number,
+    out: Int32Array,
+    addrOut?: Uint8Array,
+  ): number;
   sockRecvManyOutLength: number;
   sockSendMany(fd: number, datas: Uint8Array[], fdsList?: (number[] | undefined)[], to?: Uint8Array): number;
   dupFd(fd: number): number;

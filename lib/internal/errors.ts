@@ -80,8 +80,11 @@ export function withCallerStack(err: unknown, site: CallSite): unknown {
  * rejection that comes later carries the caller's stack (withCallerStack), captured only for a wait
  * that is really pending (an error made during the call has that stack already).
  */
-export function abortableNative<T>(signal: AbortSignal | undefined, start: () => [Promise<T>, number],
-  cancel: (jobId: number) => unknown): Promise<T> {
+export function abortableNative<T>(
+  signal: AbortSignal | undefined,
+  start: () => [Promise<T>, number],
+  cancel: (jobId: number) => unknown,
+): Promise<T> {
   if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
   let promise: Promise<T>, id: number;
   try {
@@ -92,7 +95,10 @@ export function abortableNative<T>(signal: AbortSignal | undefined, start: () =>
   if (id === 0) return promise;
   const site: CallSite = {};
   Error.captureStackTrace(site, abortableNative);
-  if (signal === undefined) return promise.catch((err) => { throw withCallerStack(err, site); });
+  if (signal === undefined)
+    return promise.catch((err) => {
+      throw withCallerStack(err, site);
+    });
   const onAbort = () => cancel(id);
   signal.addEventListener('abort', onAbort, { once: true });
   return promise.then(

@@ -33,10 +33,15 @@ export function validateBoolean(value: unknown, name: string): asserts value is 
   if (typeof value !== 'boolean') throw invalidType(name, 'of type boolean', value);
 }
 
-export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER): asserts value is number {
+export function validateInteger(
+  value: unknown,
+  name: string,
+  min = Number.MIN_SAFE_INTEGER,
+  max = Number.MAX_SAFE_INTEGER,
+): asserts value is number {
   if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
-  if (!Number.isInteger(value)) throw new OutOfRangeError(`The value of "${name}" is out of range. It must be an integer. Received ${value}`);
+  if (!Number.isInteger(value))
+    throw new OutOfRangeError(`The value of "${name}" is out of range. It must be an integer. Received ${value}`);
   if (value < min || value > max) {
     throw new OutOfRangeError(`The value of "${name}" is out of range. It must be >= ${min} && <= ${max}. Received ${value}`);
   }

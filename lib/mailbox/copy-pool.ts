@@ -43,13 +43,15 @@ export class SegmentCopier {
    * 8-byte boundaries, so small ones are copied a word at a time.
    */
   copy(at: number, length: number): Buffer {
-    if (used + length > POOL_SIZE || pool.byteLength === 0) { // full, or detached after all
+    if (used + length > POOL_SIZE || pool.byteLength === 0) {
+      // full, or detached after all
       pool = newPool();
       pool32 = new Int32Array(pool);
       used = 0;
     }
     const out = makeView(pool, used, length);
-    if (length <= WORD_LOOP_MAX && (at & 3) === 0) { // aligned unless a member wrote garbage indices
+    if (length <= WORD_LOOP_MAX && (at & 3) === 0) {
+      // aligned unless a member wrote garbage indices
       const words = length >> 2;
       const dst = used >> 2;
       const src = at >> 2;

@@ -75,9 +75,13 @@ export class OwnDoorbell implements Bell {
     if (this.kind === EVENTFD) {
       if (this.#watcher === undefined) {
         // Doorbell mode: the eventfd is reset natively (or, edge-triggered, never read at all).
-        this.#watcher = new native.FdWatcher(this.#efd, () => {
-          if (!this.#closed) this.#onRing();
-        }, { eventfd: true, edgeTriggered: edgeDoorbell() });
+        this.#watcher = new native.FdWatcher(
+          this.#efd,
+          () => {
+            if (!this.#closed) this.#onRing();
+          },
+          { eventfd: true, edgeTriggered: edgeDoorbell() },
+        );
       }
       if (!this.#watching) {
         this.#watcher.start(POLL_READABLE);
@@ -93,12 +97,15 @@ export class OwnDoorbell implements Bell {
     if (this.#futexJob) return;
     this.#futexJob = true;
     const [p] = native.futexWaitAsync(this.#handle, this.#bellOffset, seen, LIVENESS_MS, this.#u32);
-    p.then(() => {
-      this.#futexJob = false;
-      if (!this.#closed) this.#onRing();
-    }, () => {
-      this.#futexJob = false; // the segment was closed under the wait
-    });
+    p.then(
+      () => {
+        this.#futexJob = false;
+        if (!this.#closed) this.#onRing();
+      },
+      () => {
+        this.#futexJob = false; // the segment was closed under the wait
+      },
+    );
   }
 
   idle(): void {
@@ -165,8 +172,11 @@ export class PeerBells {
         // The peer still finds the message within LIVENESS_MS (it re-checks while asleep); say why once.
         if (codeOf(err) !== 'ESRCH' && !this.#warned) {
           this.#warned = true;
-          process.emitWarning(`interproc: cannot reach the eventfd doorbell of mailbox member ${id} (${(err as Error).message}); ` +
-            `its wake-ups fall back to a ${LIVENESS_MS} ms poll. Join with { doorbell: 'futex' } on such hosts.`, 'InterprocWarning');
+          process.emitWarning(
+            `interproc: cannot reach the eventfd doorbell of mailbox member ${id} (${(err as Error).message}); ` +
+              `its wake-ups fall back to a ${LIVENESS_MS} ms poll. Join with { doorbell: 'futex' } on such hosts.`,
+            'InterprocWarning',
+          );
         }
       }
     }

@@ -9,7 +9,13 @@
 // how it wakes others), waiters.ts (the operations that wait). mailbox.ts is the two-member case.
 import { closedError } from '../internal/errors';
 import {
-  ArgValueError, invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout,
+  ArgValueError,
+  invalidType,
+  OutOfRangeError,
+  validateAbortSignal,
+  validateInteger,
+  validateObject,
+  validateTimeout,
 } from '../internal/validate';
 import { normalizeName, SharedMemory } from '../shm/shared-memory';
 import { closeEventfd, kDoorbellMode, OwnDoorbell, PeerBells, openEventfd, type DoorbellMode } from './doorbell';
@@ -69,14 +75,16 @@ const NO_OPTIONS: ReceiveManyOptions = Object.freeze({});
 
 function doorbellOption(v: unknown): Doorbell {
   if (v === undefined) return 'eventfd';
-  if (v !== 'eventfd' && v !== 'futex') throw new ArgValueError(`The property 'options.doorbell' must be 'eventfd' or 'futex'. Received ${String(v)}`);
+  if (v !== 'eventfd' && v !== 'futex')
+    throw new ArgValueError(`The property 'options.doorbell' must be 'eventfd' or 'futex'. Received ${String(v)}`);
   return v;
 }
 
 function spinOption(v: unknown, name: string): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || Number.isNaN(v)) throw invalidType(name, 'of type number', v);
-  if (v < 0 || v > 1e6) throw new OutOfRangeError(`The value of "${name}" is out of range. It must be >= 0 && <= 1000000. Received ${v}`);
+  if (v < 0 || v > 1e6)
+    throw new OutOfRangeError(`The value of "${name}" is out of range. It must be >= 0 && <= 1000000. Received ${v}`);
   return v;
 }
 
@@ -144,14 +152,21 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     const ringSize = options.ringSize ?? DEFAULT_RING_SIZE;
     validateInteger(ringSize, 'options.ringSize', layout.minCapacity, layout.maxCapacity);
     if ((ringSize & (ringSize - 1)) !== 0) {
-      throw new OutOfRangeError(`The value of "options.ringSize" is out of range. It must be a power of two. Received ${ringSize}`);
+      throw new OutOfRangeError(
+        `The value of "options.ringSize" is out of range. It must be a power of two. Received ${ringSize}`,
+      );
     }
     if (options.id !== undefined) validateInteger(options.id, 'options.id', 0, members - 1);
     doorbellOption(options.doorbell);
     spinOption(options.spin, 'options.spin');
     // The creator takes its member slot before the name appears (see GroupSegment.create).
-    return GroupSegment.create(full, members, ringSize, options.mode,
-      (segment) => new MailboxGroup(segment, options.id ?? 0, options));
+    return GroupSegment.create(
+      full,
+      members,
+      ringSize,
+      options.mode,
+      (segment) => new MailboxGroup(segment, options.id ?? 0, options),
+    );
   }
 
   /** Opens an existing group and joins it (see options.id). */
@@ -308,7 +323,12 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
     const first = this.#inbox.take(f, TAKE_MESSAGE);
     if (first !== undefined) return first as Message;
-    return this.#waits.waitSync(new ReceiveWait(this.#inbox, f, TAKE_MESSAGE, 0), timeout, spin, 'MailboxGroup receiveSync') as Message;
+    return this.#waits.waitSync(
+      new ReceiveWait(this.#inbox, f, TAKE_MESSAGE, 0),
+      timeout,
+      spin,
+      'MailboxGroup receiveSync',
+    ) as Message;
   }
 
   /** Messages from any member until the group is closed. */

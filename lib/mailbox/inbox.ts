@@ -267,7 +267,9 @@ export class ReceiveWait extends Waiter {
   }
 
   attempt(): unknown {
-    return this.#max === 0 ? this.#inbox.take(this.#from, this.#take) : this.#inbox.takeMany(this.#from, this.#max, this.#take === TAKE_DATA);
+    return this.#max === 0
+      ? this.#inbox.take(this.#from, this.#take)
+      : this.#inbox.takeMany(this.#from, this.#max, this.#take === TAKE_DATA);
   }
 
   arm(kind: number): void {

@@ -5,8 +5,13 @@ import { codeOf, InterprocError } from '../internal/errors';
 import { validateObject } from '../internal/validate';
 import { kDoorbellMode, type DoorbellMode } from './doorbell';
 import {
-  MailboxGroup, type MailboxGroupCreateOptions, type MailboxGroupJoinOptions, type ReceiveManyOptions, type ReceiveOptions,
-  type SendOptions, type SyncOptions,
+  MailboxGroup,
+  type MailboxGroupCreateOptions,
+  type MailboxGroupJoinOptions,
+  type ReceiveManyOptions,
+  type ReceiveOptions,
+  type SendOptions,
+  type SyncOptions,
 } from './group';
 import type { MessageView } from './inbox';
 import type { MessageData } from './outbox';
@@ -36,7 +41,10 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
     const group = MailboxGroup.join(name, options);
     if (group.members !== 2) {
       group.close();
-      throw new InterprocError('ERR_MAILBOX_INCOMPATIBLE', `'${name}' is a mailbox group of ${group.members} members, not a two-party Mailbox`);
+      throw new InterprocError(
+        'ERR_MAILBOX_INCOMPATIBLE',
+        `'${name}' is a mailbox group of ${group.members} members, not a two-party Mailbox`,
+      );
     }
     return new Mailbox(group);
   }

@@ -134,7 +134,7 @@ export class RingProducer {
     this.#u32[at >> 2] = len;
     this.#tail = (tail + rec) >>> 0;
     // Corked: still publish once a quarter of the ring is pending, so large messages stay pipelined.
-    return publish || ((this.#tail - this.#published) >>> 0) >= cap >>> 2 ? this.publish() : 0;
+    return publish || (this.#tail - this.#published) >>> 0 >= cap >>> 2 ? this.publish() : 0;
   }
 
   /** True when records were written but not yet published (corked). */
@@ -220,7 +220,7 @@ export class RingConsumer {
       len = this.#u32[this.#data >> 2];
     }
     const rec = skip + recordSize(len);
-    if (len > this.#max || rec > ((this.#tail - this.#head) >>> 0) || pos + rec - skip > cap) {
+    if (len > this.#max || rec > (this.#tail - this.#head) >>> 0 || pos + rec - skip > cap) {
       throw corrupt(`record of ${len} bytes at index ${this.#head} beyond the published ${(this.#tail - this.#head) >>> 0}`);
     }
     this.#pending = rec;
@@ -255,7 +255,7 @@ export class RingConsumer {
       let pos = head & (cap - 1);
       if (u32[(data + pos) >> 2] === PAD) {
         const skip = cap - pos;
-        if (skip + HEADER > ((tail - head) >>> 0)) {
+        if (skip + HEADER > (tail - head) >>> 0) {
           bad = true;
           break;
         }
@@ -274,7 +274,7 @@ export class RingConsumer {
           break;
         }
         const rec = recordSize(len);
-        if (len > this.#max || rec > ((tail - h) >>> 0) || end + rec > cap) {
+        if (len > this.#max || rec > (tail - h) >>> 0 || end + rec > cap) {
           bad = true;
           break;
         }
@@ -344,7 +344,7 @@ export class RingConsumer {
    */
   #producerWake(): number {
     if (Atomics.load(this.#u32, this.#producerSleepIdx) === 0) return 0;
-    if (((this.#tail - this.#head) >>> 0) > this.#cap >>> 1) {
+    if ((this.#tail - this.#head) >>> 0 > this.#cap >>> 1) {
       this.owed = true;
       return 0;
     }

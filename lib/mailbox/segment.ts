@@ -51,7 +51,10 @@ function sleepMs(ms: number): void {
 }
 
 function notInitialised(name: string): InterprocError {
-  return new InterprocError('ERR_MAILBOX_INCOMPATIBLE', `'${name}' holds no initialised mailbox group (its header is not published)`);
+  return new InterprocError(
+    'ERR_MAILBOX_INCOMPATIBLE',
+    `'${name}' holds no initialised mailbox group (its header is not published)`,
+  );
 }
 
 /** ERR_MAILBOX_PEER_DEAD or ERR_MAILBOX_PEER_CLOSED for member `id`, with `member` and `pid`. */
@@ -90,16 +93,26 @@ export class GroupSegment {
    * `join` before the name appears, so a process joining at once can never take the creator's slot
    * or see an uninitialised group. What `join` returns is closed again if publishing fails.
    */
-  static create<T extends { close(): void }>(name: string, members: number, ringSize: number, mode: number | undefined,
-    join: (segment: GroupSegment) => T): T {
+  static create<T extends { close(): void }>(
+    name: string,
+    members: number,
+    ringSize: number,
+    mode: number | undefined,
+    join: (segment: GroupSegment) => T,
+  ): T {
     const size = native.mailboxSize(members, ringSize);
     let joined: T | undefined;
-    SharedMemory.createInitialized(name, { size, mode }, (shm) => {
-      native.mailboxInit(SharedMemory.handleOf(shm), members, ringSize);
-      const geometry = native.mailboxCheck(SharedMemory.handleOf(shm));
-      if (geometry === null) throw notInitialised(name); // cannot happen after mailboxInit
-      joined = join(new GroupSegment(shm, geometry));
-    }, () => joined?.close());
+    SharedMemory.createInitialized(
+      name,
+      { size, mode },
+      (shm) => {
+        native.mailboxInit(SharedMemory.handleOf(shm), members, ringSize);
+        const geometry = native.mailboxCheck(SharedMemory.handleOf(shm));
+        if (geometry === null) throw notInitialised(name); // cannot happen after mailboxInit
+        joined = join(new GroupSegment(shm, geometry));
+      },
+      () => joined?.close(),
+    );
     return joined!;
   }
 
@@ -206,7 +219,10 @@ export class GroupSegment {
     }
     if (want !== undefined) {
       const s = this.read(want);
-      throw Object.assign(new InterprocError('ERR_MAILBOX_MEMBER_TAKEN', `mailbox member ${want} is held by a live process (pid ${s.pid})`), { member: want, pid: s.pid });
+      throw Object.assign(
+        new InterprocError('ERR_MAILBOX_MEMBER_TAKEN', `mailbox member ${want} is held by a live process (pid ${s.pid})`),
+        { member: want, pid: s.pid },
+      );
     }
     throw new InterprocError('ERR_MAILBOX_FULL', `all ${this.members} members of the mailbox group are held by live processes`);
   }

@@ -86,8 +86,9 @@ export class WaitEngine {
    */
   wait(w: Waiter, timeout: number | undefined, signal: AbortSignal | undefined, what: string): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    const d = new Deferred<unknown>(timeout === undefined && signal === undefined ? UNBOUNDED
-      : { timeout, signal, what, onCancel: () => this.#drop(w) });
+    const d = new Deferred<unknown>(
+      timeout === undefined && signal === undefined ? UNBOUNDED : { timeout, signal, what, onCancel: () => this.#drop(w) },
+    );
     w.settle = d;
     this.#waiters.add(w);
     this.#pump(); // peers' liveness: on the first tick, LIVENESS_MS from now

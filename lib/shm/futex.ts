@@ -4,7 +4,14 @@
 import { native, WAIT_OUTCOMES, type Handle, type WaitResult } from '../internal/binding';
 import { abortableNative, closedError } from '../internal/errors';
 import { ownerOf, SharedMemory, wasClosed } from './shared-memory';
-import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from '../internal/validate';
+import {
+  invalidType,
+  OutOfRangeError,
+  validateAbortSignal,
+  validateInteger,
+  validateObject,
+  validateTimeout,
+} from '../internal/validate';
 
 export type { WaitResult };
 
@@ -62,8 +69,13 @@ export function wait(array: FutexArray, index: number, value: number, timeout?: 
  * as every futex protocol does; a wake that does not change the word and arrives in the instant
  * before the native thread sleeps is not seen.
  */
-export function waitAsync(array: FutexArray, index: number, value: number, timeout?: number,
-  options: WaitAsyncOptions = {}): Promise<WaitResult> {
+export function waitAsync(
+  array: FutexArray,
+  index: number,
+  value: number,
+  timeout?: number,
+  options: WaitAsyncOptions = {},
+): Promise<WaitResult> {
   let handle: Handle, offset: number, expected: number, ms: number | undefined, signal: AbortSignal | undefined;
   try {
     [handle, offset] = locate(array, index);

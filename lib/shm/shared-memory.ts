@@ -3,7 +3,14 @@
 // multiprocessing.shared_memory see the same data.
 import { native, type Handle } from '../internal/binding';
 import { closedError, InterprocError } from '../internal/errors';
-import { ArgValueError, OutOfRangeError, validateBoolean, validateInteger, validateObject, validateString } from '../internal/validate';
+import {
+  ArgValueError,
+  OutOfRangeError,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateString,
+} from '../internal/validate';
 
 export interface CreateOptions {
   /** Size in bytes (>= 1). */
@@ -42,7 +49,10 @@ export function normalizeName(name: unknown, argName = 'name'): string {
   else if (full.includes('\0')) why = 'must not contain NUL characters';
   else if (Buffer.byteLength(full) - 1 > MAX_NAME_BYTES) why = `must be at most ${MAX_NAME_BYTES} bytes long`;
   else if (full === '/.' || full === '/..') why = "must not be '.' or '..'";
-  if (why) throw new ArgValueError(`The argument '${argName}' ${why}. Received '${name.length > 40 ? `${name.slice(0, 37)}...` : name}'`);
+  if (why)
+    throw new ArgValueError(
+      `The argument '${argName}' ${why}. Received '${name.length > 40 ? `${name.slice(0, 37)}...` : name}'`,
+    );
   return full;
 }
 
@@ -108,8 +118,12 @@ export class SharedMemory implements Disposable {
    * built under a temporary name and published with link(2); EEXIST if `name` exists by then, after
    * calling `abandon()` (if given) to undo what `init` built.
    */
-  static createInitialized(name: string, options: CreateOptions, init: (shm: SharedMemory) => void,
-    abandon?: () => void): SharedMemory {
+  static createInitialized(
+    name: string,
+    options: CreateOptions,
+    init: (shm: SharedMemory) => void,
+    abandon?: () => void,
+  ): SharedMemory {
     const full = normalizeName(name);
     validateObject(options, 'options');
     const size = validateSize(options.size);
@@ -170,8 +184,13 @@ export class SharedMemory implements Disposable {
     const shm = new SharedMemory(native.shmFromFd(fd, readonly), null, readonly);
     if (requireSealed && !shm.sizeSealed) {
       shm.close();
-      throw Object.assign(new InterprocError('ERR_SHM_NOT_SEALED',
-        `fd ${fd}: the object's size is not sealed (F_SEAL_SHRINK), so its owner could truncate it under the mapping`), { fd });
+      throw Object.assign(
+        new InterprocError(
+          'ERR_SHM_NOT_SEALED',
+          `fd ${fd}: the object's size is not sealed (F_SEAL_SHRINK), so its owner could truncate it under the mapping`,
+        ),
+        { fd },
+      );
     }
     return shm;
   }

@@ -4,9 +4,25 @@
 import { native } from '../internal/binding';
 import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitOptions, waitSyncOptions,
-  BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES,
-  type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  ALIGNMENT,
+  attachAt,
+  createNamed,
+  initAt,
+  Kind,
+  Op,
+  openNamed,
+  Outcome,
+  type Place,
+  Rel,
+  timedOut,
+  waitOptions,
+  waitSyncOptions,
+  BARRIER_HEADER_BYTES,
+  BARRIER_MAX_PARTIES,
+  BARRIER_PARTY_BYTES,
+  type NamedOptions,
+  type WaitOptions,
+  type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { BrokenBarrierError } from './errors';

@@ -3,9 +3,23 @@
 import { Mutex, MutexGuard } from './mutex';
 import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, waitOptions, waitSyncOptions,
-  CONDITION_BYTES, SYNC_NOTIFY_ALL,
-  type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  ALIGNMENT,
+  attachAt,
+  createNamed,
+  initAt,
+  Kind,
+  Op,
+  openNamed,
+  Outcome,
+  type Place,
+  Rel,
+  waitOptions,
+  waitSyncOptions,
+  CONDITION_BYTES,
+  SYNC_NOTIFY_ALL,
+  type NamedOptions,
+  type WaitOptions,
+  type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { invalidType, validateInteger } from '../internal/validate';
@@ -58,7 +72,7 @@ export class Condition extends SyncObject {
     } catch (err) {
       failure = err;
     }
-    await m.lock();  // an OwnerDeadError here wins: the caller must repair first
+    await m.lock(); // an OwnerDeadError here wins: the caller must repair first
     if (failure !== undefined) throw failure;
     return code !== Outcome.TimedOut;
   }

@@ -13,9 +13,12 @@ export { TimeoutError } from '../internal/errors';
 export class OwnerDeadError<G = unknown> extends InterprocError {
   readonly guard: G | undefined;
   constructor(what: string, guard: G | undefined) {
-    super('EOWNERDEAD', guard !== undefined
-      ? `the previous owner of the ${what} died holding it: the lock is now yours; repair the data and call markConsistent()`
-      : `the writer of the ${what} died holding it: nothing was locked; a writer must repair the data and call markConsistent()`);
+    super(
+      'EOWNERDEAD',
+      guard !== undefined
+        ? `the previous owner of the ${what} died holding it: the lock is now yours; repair the data and call markConsistent()`
+        : `the writer of the ${what} died holding it: nothing was locked; a writer must repair the data and call markConsistent()`,
+    );
     this.name = 'OwnerDeadError';
     this.guard = guard;
   }

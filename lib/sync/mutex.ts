@@ -3,9 +3,22 @@
 // if that thread's process dies, the next locker gets an OwnerDeadError carrying the guard.
 import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,
+  ALIGNMENT,
+  attachAt,
+  createNamed,
+  initAt,
+  Kind,
+  Op,
+  openNamed,
+  Outcome,
+  type Place,
+  Rel,
+  timedOut,
+  waitSyncOptions,
   MUTEX_BYTES,
-  type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  type NamedOptions,
+  type WaitOptions,
+  type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { HELD, type HeldToken, LockGuard } from './guard';

@@ -5,7 +5,14 @@ import { native, type Handle } from '../internal/binding';
 import { SYNC_ALIGNMENT, SyncKind as Kind, SyncOp as Op, SyncOutcome as Outcome, SyncRelease as Rel } from '../internal/contract';
 import { abortableNative, AbortError, closedError, TimeoutError } from '../internal/errors';
 import { SharedMemory } from '../shm/shared-memory';
-import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, validateObject, validateTimeout } from '../internal/validate';
+import {
+  invalidType,
+  OutOfRangeError,
+  validateAbortSignal,
+  validateInteger,
+  validateObject,
+  validateTimeout,
+} from '../internal/validate';
 
 /**
  * Kinds, operation codes, outcomes, sizes and limits shared with native/binding/sync/sync_wrap.cc and
@@ -14,8 +21,18 @@ import { invalidType, OutOfRangeError, validateAbortSignal, validateInteger, val
  */
 export { Kind, Op, Rel, Outcome };
 export {
-  BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES, CONDITION_BYTES, MUTEX_BYTES, RWLOCK_BYTES,
-  RWLOCK_READERS, SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG, SYNC_NOTIFY_ALL,
+  BARRIER_HEADER_BYTES,
+  BARRIER_MAX_PARTIES,
+  BARRIER_PARTY_BYTES,
+  CONDITION_BYTES,
+  MUTEX_BYTES,
+  RWLOCK_BYTES,
+  RWLOCK_READERS,
+  SEMAPHORE_BYTES,
+  SEMAPHORE_MAX_VALUE,
+  SEMAPHORE_ROBUST_BYTES,
+  SEMAPHORE_ROBUST_FLAG,
+  SYNC_NOTIFY_ALL,
 } from '../internal/contract';
 
 /** Every object's offset must be a multiple of this (64, a cache line, is best). */
@@ -58,7 +75,8 @@ export function waitSyncOptions(options: unknown): number | undefined {
   if ('signal' in options && options.signal !== undefined) {
     // A signal cannot fire while this thread is blocked; accept one only to fail fast if already aborted.
     validateAbortSignal(options.signal, 'options.signal');
-    if ((options.signal as AbortSignal).aborted) throw new AbortError(undefined, { cause: (options.signal as AbortSignal).reason });
+    if ((options.signal as AbortSignal).aborted)
+      throw new AbortError(undefined, { cause: (options.signal as AbortSignal).reason });
   }
   return validateTimeout(options.timeout, 'options.timeout');
 }
@@ -178,7 +196,9 @@ export abstract class SyncObject implements Disposable {
   /** Releases (unlocks, notifies...) with `rel`; `count` where the operation takes one. */
   protected releaseOp(rel: Rel, count?: number): number | undefined {
     const h = this.handle();
-    return count === undefined ? native.syncRelease(rel, h, this.#place.offset) : native.syncRelease(rel, h, this.#place.offset, count);
+    return count === undefined
+      ? native.syncRelease(rel, h, this.#place.offset)
+      : native.syncRelease(rel, h, this.#place.offset, count);
   }
 
   /** markConsistent() of a lock after an owner death (Mutex, RwLock). */
@@ -199,10 +219,14 @@ export function placement(shm: unknown, byteOffset: unknown, size: number): [Sha
   if (shm.closed) throw closedError('SharedMemory');
   validateInteger(byteOffset, 'byteOffset', 0);
   if (byteOffset % ALIGNMENT !== 0) {
-    throw new OutOfRangeError(`The value of "byteOffset" is out of range. It must be a multiple of ${ALIGNMENT}. Received ${byteOffset}`);
+    throw new OutOfRangeError(
+      `The value of "byteOffset" is out of range. It must be a multiple of ${ALIGNMENT}. Received ${byteOffset}`,
+    );
   }
   if (byteOffset + size > shm.size) {
-    throw new OutOfRangeError(`The value of "byteOffset" is out of range. The object needs ${size} bytes and the SharedMemory has ${shm.size}. Received ${byteOffset}`);
+    throw new OutOfRangeError(
+      `The value of "byteOffset" is out of range. The object needs ${size} bytes and the SharedMemory has ${shm.size}. Received ${byteOffset}`,
+    );
   }
   return [shm, byteOffset];
 }
@@ -263,7 +287,14 @@ export function openNamed(kind: Kind, name: string): [Place, number] {
  * Runs an async acquire (the attempts run on this thread, the sleeps on a native thread) and wires
  * the AbortSignal. Resolves with the outcome code.
  */
-export function acquireAsync(op: Op, handle: Handle, offset: number, timeout: number | undefined, arg: number,
-  signal: AbortSignal | undefined, keepAlive: object): Promise<Outcome> {
+export function acquireAsync(
+  op: Op,
+  handle: Handle,
+  offset: number,
+  timeout: number | undefined,
+  arg: number,
+  signal: AbortSignal | undefined,
+  keepAlive: object,
+): Promise<Outcome> {
   return abortableNative(signal, () => native.syncAcquireAsync(op, handle, offset, timeout, arg, keepAlive), native.syncCancel);
 }

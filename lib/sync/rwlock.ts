@@ -2,9 +2,23 @@
 // never blocks writers; a dead writer makes the next writer get an OwnerDeadError. See docs/design/sync.md.
 import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,
-  RWLOCK_BYTES, RWLOCK_READERS,
-  type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  ALIGNMENT,
+  attachAt,
+  createNamed,
+  initAt,
+  Kind,
+  Op,
+  openNamed,
+  Outcome,
+  type Place,
+  Rel,
+  timedOut,
+  waitSyncOptions,
+  RWLOCK_BYTES,
+  RWLOCK_READERS,
+  type NamedOptions,
+  type WaitOptions,
+  type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { HELD, type HeldToken, LockGuard } from './guard';

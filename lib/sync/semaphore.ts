@@ -4,9 +4,25 @@
 // thread and a dead holder's permits come back. See docs/design/sync.md.
 import type { SharedMemory } from '../shm/shared-memory';
 import {
-  ALIGNMENT, attachAt, createNamed, initAt, Kind, Op, openNamed, Outcome, type Place, Rel, timedOut, waitSyncOptions,
-  SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG,
-  type NamedOptions, type WaitOptions, type WaitSyncOptions,
+  ALIGNMENT,
+  attachAt,
+  createNamed,
+  initAt,
+  Kind,
+  Op,
+  openNamed,
+  Outcome,
+  type Place,
+  Rel,
+  timedOut,
+  waitSyncOptions,
+  SEMAPHORE_BYTES,
+  SEMAPHORE_MAX_VALUE,
+  SEMAPHORE_ROBUST_BYTES,
+  SEMAPHORE_ROBUST_FLAG,
+  type NamedOptions,
+  type WaitOptions,
+  type WaitSyncOptions,
   SyncObject,
 } from './object';
 import { HELD, Held, type HeldToken } from './guard';
@@ -71,7 +87,16 @@ export class Semaphore extends SyncObject {
 
   static initAt(shm: SharedMemory, byteOffset: number, options?: SemaphoreOptions): Semaphore {
     const [value, robust] = initialValue(options);
-    return new Semaphore(initAt(Kind.Semaphore, shm, byteOffset, robust ? ROBUST_BYTES : Semaphore.byteLength, value, robust ? SEMAPHORE_ROBUST_FLAG : 0));
+    return new Semaphore(
+      initAt(
+        Kind.Semaphore,
+        shm,
+        byteOffset,
+        robust ? ROBUST_BYTES : Semaphore.byteLength,
+        value,
+        robust ? SEMAPHORE_ROBUST_FLAG : 0,
+      ),
+    );
   }
 
   static openAt(shm: SharedMemory, byteOffset: number): Semaphore {
@@ -80,7 +105,16 @@ export class Semaphore extends SyncObject {
 
   static create(name: string, options?: SemaphoreOptions & NamedOptions): Semaphore {
     const [value, robust] = initialValue(options);
-    return new Semaphore(createNamed(Kind.Semaphore, name, options, robust ? ROBUST_BYTES : Semaphore.byteLength, value, robust ? SEMAPHORE_ROBUST_FLAG : 0));
+    return new Semaphore(
+      createNamed(
+        Kind.Semaphore,
+        name,
+        options,
+        robust ? ROBUST_BYTES : Semaphore.byteLength,
+        value,
+        robust ? SEMAPHORE_ROBUST_FLAG : 0,
+      ),
+    );
   }
 
   static open(name: string): Semaphore {

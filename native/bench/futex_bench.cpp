@@ -22,8 +22,8 @@ using namespace interproc;
 
 namespace {
 
-using bench::pin;
 using bench::nowUs;
+using bench::pin;
 
 enum class Mode { Futex, Spin, Hybrid };
 
@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   } cases[] = {
       {"futex", Mode::Futex, quick ? 2000 : 10000, 1, "pinned CPUs 0/1", "sleep at once, wake every hop"},
       {"spin", Mode::Spin, quick ? 50000 : 200000, 1, "pinned CPUs 0/1", "poll the flag's cache line"},
-      {"hybrid", Mode::Hybrid, quick ? 50000 : 200000, 1, "pinned CPUs 0/1", "20000 polls, then futex; wake only a sleeper"},
+      {"hybrid", Mode::Hybrid, quick ? 50000 : 200000, 1, "pinned CPUs 0/1",
+       "20000 polls, then futex; wake only a sleeper"},
       {"futex", Mode::Futex, quick ? 5000 : 20000, 0, "both on CPU 0", "no idle-vCPU wake-up"},
   };
   for (const Case& c : cases) {

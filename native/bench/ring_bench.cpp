@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "core/shm/futex.hpp"
 #include "core/mailbox/ring.hpp"
+#include "core/shm/futex.hpp"
 #include "core/shm/shared_memory.hpp"
 
 using namespace interproc;
@@ -31,8 +31,8 @@ using namespace interproc::ring;
 
 namespace {
 
-using bench::pin;
 using bench::nowUs;
+using bench::pin;
 
 double cpuUs() {
   rusage u{};
@@ -74,11 +74,14 @@ struct Side {
   Consumer in;
   Wait wait;
   Side(Shared* sh, int m, Wait w)
-      : s(sh), me(m), peer(1 - m), out(sh->ring(m, 1 - m), sh->data(m, 1 - m)), in(sh->ring(1 - m, m), sh->data(1 - m, m)),
+      : s(sh),
+        me(m),
+        peer(1 - m),
+        out(sh->ring(m, 1 - m), sh->data(m, 1 - m)),
+        in(sh->ring(1 - m, m), sh->data(1 - m, m)),
         wait(w) {}
   void send(const void* p, uint32_t n) {
-    while (!out.tryWrite(p, n)) {
-    }
+    while (!out.tryWrite(p, n)) {}
     std::atomic_thread_fence(std::memory_order_seq_cst);  // tail store before the sleep-flag load
     std::atomic_ref<uint32_t> flag(s->ring(me, peer)->consumerSleep);
     if (flag.load(std::memory_order_relaxed) != kAwake && flag.exchange(kAwake) != kAwake) {
@@ -142,8 +145,8 @@ void pingPong(const char* modeName, Wait w, int iterations, int reps, const char
   waitpid(pid, nullptr, 0);
   for (int r = 0; r < reps; ++r) cpu[r] = (cpu[r] + s.childCpu()[r]) / (2.0 * iterations);  // 2 messages per round trip
   row("C++ ring (native/core/mailbox/ring.hpp)", modeName, 64, "rtt_us", rtt, note);
-  row("C++ ring (native/core/mailbox/ring.hpp)", (std::string(modeName) + ", ping-pong").c_str(), 64, "cpu_us_per_msg", cpu,
-      "CPU of both processes per message");
+  row("C++ ring (native/core/mailbox/ring.hpp)", (std::string(modeName) + ", ping-pong").c_str(), 64, "cpu_us_per_msg",
+      cpu, "CPU of both processes per message");
 }
 
 // eventfd + epoll_wait ping-pong: what a libuv poll handle does to wake an event loop.
@@ -153,8 +156,7 @@ void eventfdFloor(int iterations, int reps) {
   Shared s = makeShared(4096);
   auto waitOn = [](int ep, int fd) {
     epoll_event ev{};
-    while (epoll_wait(ep, &ev, 1, -1) != 1) {
-    }
+    while (epoll_wait(ep, &ev, 1, -1) != 1) {}
     uint64_t v;
     (void)!read(fd, &v, sizeof v);
   };
@@ -211,12 +213,10 @@ void throughput(uint32_t size, int count, int reps) {
     Consumer c(s.ring(0, 1), s.data(0, 1));
     for (int r = 0; r <= reps; ++r) {
       for (int i = 0; i < count; ++i) {
-        while (c.tryRead(buf.data(), size) < 0) {
-        }
+        while (c.tryRead(buf.data(), size) < 0) {}
       }
       Producer ack(s.ring(1, 0), s.data(1, 0));
-      while (!ack.tryWrite(buf.data(), 1)) {
-      }
+      while (!ack.tryWrite(buf.data(), 1)) {}
     }
     _exit(0);
   }
@@ -227,11 +227,9 @@ void throughput(uint32_t size, int count, int reps) {
   for (int r = 0; r <= reps; ++r) {
     double t0 = nowUs();
     for (int i = 0; i < count; ++i) {
-      while (!p.tryWrite(msg.data(), size)) {
-      }
+      while (!p.tryWrite(msg.data(), size)) {}
     }
-    while (ack.tryRead(buf.data(), size) < 0) {
-    }
+    while (ack.tryRead(buf.data(), size) < 0) {}
     double t1 = nowUs();
     if (r > 0) {
       rate.push_back(count / ((t1 - t0) / 1e6));
@@ -239,8 +237,11 @@ void throughput(uint32_t size, int count, int reps) {
     }
   }
   waitpid(pid, nullptr, 0);
-  row("C++ ring (native/core/mailbox/ring.hpp)", "spin", static_cast<int>(size), "msgs_per_s", rate, "1 MiB ring, copy in + copy out");
-  if (size > 64) row("C++ ring (native/core/mailbox/ring.hpp)", "spin", static_cast<int>(size), "MB_per_s", mbs, "1 MiB ring, copy in + copy out");
+  row("C++ ring (native/core/mailbox/ring.hpp)", "spin", static_cast<int>(size), "msgs_per_s", rate,
+      "1 MiB ring, copy in + copy out");
+  if (size > 64)
+    row("C++ ring (native/core/mailbox/ring.hpp)", "spin", static_cast<int>(size), "MB_per_s", mbs,
+        "1 MiB ring, copy in + copy out");
 }
 
 }  // namespace
@@ -262,7 +263,8 @@ int main(int argc, char** argv) {
   auto want = [&](const char* name) { return only.empty() || only == name; };
   if (want("spin")) pingPong("spin", Wait::Spin, 200000 / k, reps, "consumer polls the ring");
   if (want("hybrid")) pingPong("hybrid", Wait::Hybrid, 200000 / k, reps, "20000 polls, then announce + futex sleep");
-  if (want("futex")) pingPong("futex", Wait::Futex, 5000 / k, reps, "announce + futex sleep at once; wake only a sleeper");
+  if (want("futex"))
+    pingPong("futex", Wait::Futex, 5000 / k, reps, "announce + futex sleep at once; wake only a sleeper");
   if (want("eventfd")) eventfdFloor(5000 / k, reps);
   if (want("tput64")) throughput(64, 2000000 / k, reps);
   if (want("tput64k")) throughput(65536, 20000 / k, reps);

@@ -20,8 +20,8 @@ using namespace interproc;
 
 namespace {
 
-using bench::pin;
 using bench::nowUs;
+using bench::pin;
 
 void waitFor(int fd, short events) {
   pollfd p{fd, events, 0};
@@ -72,8 +72,8 @@ struct Result2 {
 
 Result2 measure(SocketKind kind, size_t size, int roundTrips, int messages, int rep) {
   SocketAddress addr{SocketAddress::Family::Abstract,
-                     "interproc-bench-" + std::to_string(getpid()) + "-" + std::to_string(static_cast<int>(kind)) + "-" +
-                         std::to_string(size) + "-" + std::to_string(rep),
+                     "interproc-bench-" + std::to_string(getpid()) + "-" + std::to_string(static_cast<int>(kind)) +
+                         "-" + std::to_string(size) + "-" + std::to_string(rep),
                      0};
   bool packet = kind != SocketKind::Stream;
   auto l = listenSocket(kind, addr, {});
@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
   struct Kind {
     SocketKind kind;
     const char* name;
-  } kinds[] = {{SocketKind::Stream, "stream"}, {SocketKind::SeqPacket, "seqpacket"}, {SocketKind::Datagram, "datagram"}};
+  } kinds[] = {
+      {SocketKind::Stream, "stream"}, {SocketKind::SeqPacket, "seqpacket"}, {SocketKind::Datagram, "datagram"}};
   const size_t sizes[] = {64, 4096, 65536};
   for (const Kind& k : kinds) {
     for (size_t size : sizes) {

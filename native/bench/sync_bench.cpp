@@ -3,9 +3,9 @@
 // Prints one JSON row per result (bench/lib/report.cjs format). Usage: sync_bench [--quick]
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,8 +81,8 @@ double handoff(void* lockMem, Shared* sh, int rounds, const std::function<Lock(v
   sh->ready = 0;
   sh->waiting = -1;
   sh->done = -1;
-  auto* samples = static_cast<double*>(mmap(nullptr, sizeof(double) * rounds, PROT_READ | PROT_WRITE,
-                                            MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  auto* samples = static_cast<double*>(
+      mmap(nullptr, sizeof(double) * rounds, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   pid_t b = fork();
   if (b == 0) {
     pin(1);
@@ -104,7 +104,8 @@ double handoff(void* lockMem, Shared* sh, int rounds, const std::function<Lock(v
   for (int i = 0; i < rounds; ++i) {
     sh->ready.store(i);
     while (sh->waiting.load() != i) {}
-    for (int64_t until = nowNs() + 1'000'000; nowNs() < until;) {}  // 1 ms spin (as the JS and Python sides): B is asleep by now
+    for (int64_t until = nowNs() + 1'000'000; nowNs() < until;) {
+    }  // 1 ms spin (as the JS and Python sides): B is asleep by now
     sh->t0.store(nowNs());
     l.unlock();
     while (sh->done.load() != i) {}
@@ -117,9 +118,7 @@ double handoff(void* lockMem, Shared* sh, int rounds, const std::function<Lock(v
   return median(v);
 }
 
-void* sharedPage(size_t size) {
-  return mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-}
+void* sharedPage(size_t size) { return mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0); }
 
 pthread_mutex_t* robustPthreadMutex(void* mem) {
   auto* m = static_cast<pthread_mutex_t*>(mem);
@@ -155,18 +154,40 @@ int main(int argc, char** argv) {
   RwLock::init(static_cast<uint8_t*>(mem) + 16384);
   RwLock rw(static_cast<uint8_t*>(mem) + 16384);
   for (int r = 0; r < reps; ++r) {
-    core.push_back(perOp(ops, [&] { m.tryLock(); m.unlock(); }));
-    glibc.push_back(perOp(ops, [&] { pthread_mutex_lock(pm); pthread_mutex_unlock(pm); }));
-    sem.push_back(perOp(ops, [&] { s.tryAcquire(); s.release(); }));
-    semRobust.push_back(perOp(ops, [&] { sr.tryAcquire(); sr.release(); }));
-    rwRead.push_back(perOp(ops, [&] { rw.tryRead(); rw.unlockRead(); }));
-    rwWrite.push_back(perOp(ops, [&] { rw.tryWrite(); rw.unlockWrite(); }));
+    core.push_back(perOp(ops, [&] {
+      m.tryLock();
+      m.unlock();
+    }));
+    glibc.push_back(perOp(ops, [&] {
+      pthread_mutex_lock(pm);
+      pthread_mutex_unlock(pm);
+    }));
+    sem.push_back(perOp(ops, [&] {
+      s.tryAcquire();
+      s.release();
+    }));
+    semRobust.push_back(perOp(ops, [&] {
+      sr.tryAcquire();
+      sr.release();
+    }));
+    rwRead.push_back(perOp(ops, [&] {
+      rw.tryRead();
+      rw.unlockRead();
+    }));
+    rwWrite.push_back(perOp(ops, [&] {
+      rw.tryWrite();
+      rw.unlockWrite();
+    }));
   }
-  row("interproc core Mutex (C++)", "lock+unlock, uncontended", "ns_per_op", core, "CPU 0", false, "robust futex word on the thread's robust list; the floor for JS");
-  row("glibc pthread_mutex (robust, pshared)", "lock+unlock, uncontended", "ns_per_op", glibc, "CPU 0", true, "PTHREAD_MUTEX_ROBUST + PTHREAD_PROCESS_SHARED");
+  row("interproc core Mutex (C++)", "lock+unlock, uncontended", "ns_per_op", core, "CPU 0", false,
+      "robust futex word on the thread's robust list; the floor for JS");
+  row("glibc pthread_mutex (robust, pshared)", "lock+unlock, uncontended", "ns_per_op", glibc, "CPU 0", true,
+      "PTHREAD_MUTEX_ROBUST + PTHREAD_PROCESS_SHARED");
   row("interproc core Semaphore (C++)", "acquire+release, uncontended", "ns_per_op", sem, "CPU 0", false, "");
-  row("interproc core Semaphore (C++), robust", "acquire+release, uncontended", "ns_per_op", semRobust, "CPU 0", false, "takes and frees a holder slot on the robust list each time");
-  row("interproc core RwLock (C++)", "read lock+unlock, uncontended", "ns_per_op", rwRead, "CPU 0", false, "scans 32 reader slots");
+  row("interproc core Semaphore (C++), robust", "acquire+release, uncontended", "ns_per_op", semRobust, "CPU 0", false,
+      "takes and frees a holder slot on the robust list each time");
+  row("interproc core RwLock (C++)", "read lock+unlock, uncontended", "ns_per_op", rwRead, "CPU 0", false,
+      "scans 32 reader slots");
   row("interproc core RwLock (C++)", "write lock+unlock, uncontended", "ns_per_op", rwWrite, "CPU 0", false, "");
 
   progress("system call floor");
@@ -196,7 +217,9 @@ int main(int argc, char** argv) {
     }));
   }
   std::string note = "unlock -> sleeping waiter owns it (median of " + std::to_string(rounds) + " hand-offs per run)";
-  row("interproc core Mutex (C++)", "hand-off to a sleeping waiter", "one_way_us", hCore, "pinned CPUs 0/1", false, note);
-  row("glibc pthread_mutex (robust, pshared)", "hand-off to a sleeping waiter", "one_way_us", hGlibc, "pinned CPUs 0/1", true, note);
+  row("interproc core Mutex (C++)", "hand-off to a sleeping waiter", "one_way_us", hCore, "pinned CPUs 0/1", false,
+      note);
+  row("glibc pthread_mutex (robust, pshared)", "hand-off to a sleeping waiter", "one_way_us", hGlibc, "pinned CPUs 0/1",
+      true, note);
   return 0;
 }

@@ -56,18 +56,18 @@ inline int inChild(const std::function<int()>& fn) {
 
 }  // namespace check
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      ++check::failures();                                                 \
+#define CHECK(cond)                                                                 \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      ++check::failures();                                                          \
       std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                      \
+    }                                                                               \
   } while (0)
 
 #define TEST_CASE_CAT2(a, b) a##b
 #define TEST_CASE_CAT(a, b) TEST_CASE_CAT2(a, b)
-#define TEST_CASE(name) \
-  static void TEST_CASE_CAT(test_, __LINE__)(); \
+#define TEST_CASE(name)                                                                       \
+  static void TEST_CASE_CAT(test_, __LINE__)();                                               \
   static check::Register TEST_CASE_CAT(reg_, __LINE__)(name, TEST_CASE_CAT(test_, __LINE__)); \
   static void TEST_CASE_CAT(test_, __LINE__)()
 

@@ -43,7 +43,10 @@ describe('TCP across network namespaces', () => {
   it('a child in another network namespace talks to this process over a veth link', async () => {
     const server = await listen(`tcp://${hostA}:0`);
     const port = (server.address as { port: number }).port;
-    const child = await Child.start('channel/socket-child.cjs', { execPath: 'ip', execArgv: ['netns', 'exec', ns, process.execPath] });
+    const child = await Child.start('channel/socket-child.cjs', {
+      execPath: 'ip',
+      execArgv: ['netns', 'exec', ns, process.execPath],
+    });
     try {
       const childPid = await child.call<number>('pid');
       expect(readlinkSync(`/proc/${childPid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));

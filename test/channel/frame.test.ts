@@ -25,13 +25,14 @@ describe('FrameDecoder', () => {
       const stream = Buffer.concat(frames.flatMap((f) => [encodeHeader(f.payload.length, f.fds), f.payload]));
       const got: { payload: Buffer; fds: number }[] = [];
       const d = new FrameDecoder(4096, 8, (payload, fds) => got.push({ payload, fds }));
-      for (let at = 0; at < stream.length;) {
+      for (let at = 0; at < stream.length; ) {
         const n = 1 + Math.floor(rand() * 40);
         d.feed(stream, at, Math.min(stream.length, at + n));
         at += n;
       }
       if (d.partial) partial++;
-      if (got.length !== frames.length || got.some((g, i) => g.fds !== frames[i].fds || !g.payload.equals(frames[i].payload))) mismatches++;
+      if (got.length !== frames.length || got.some((g, i) => g.fds !== frames[i].fds || !g.payload.equals(frames[i].payload)))
+        mismatches++;
     }
     expect(partial).toBe(0);
     expect(mismatches).toBe(0);

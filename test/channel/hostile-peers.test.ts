@@ -21,10 +21,12 @@ describe('faults: only the faulty connection ends, the server keeps serving, no 
   beforeAll(async () => {
     address = { path: sock('faults') };
     s = await listen(address, { maxMessageSize: 1024 * 1024, maxFds: 8 });
-    s.on('connection', (ch) => ch.on('message', (m) => {
-      ch.send(m.data);
-      for (const fd of m.fds) closeSync(fd);
-    }));
+    s.on('connection', (ch) =>
+      ch.on('message', (m) => {
+        ch.send(m.data);
+        for (const fd of m.fds) closeSync(fd);
+      }),
+    );
     good = await Child.start('channel/socket-child.cjs');
     goodId = (await good.call<{ id: number }>('connect', { address })).id;
     await sleep(50);
@@ -109,12 +111,14 @@ describe('faults: only the faulty connection ends, the server keeps serving, no 
     const ch = await accepted;
     let i = 0;
     let bad = 0;
-    await expect((async () => {
-      for await (const m of ch) {
-        for (let k = 0; k < m.data.length; k++) if (m.data[k] !== ((i + k) & 0xff)) bad++;
-        i++;
-      }
-    })()).rejects.toMatchObject({ code: 'ERR_INVALID_FRAME' });
+    await expect(
+      (async () => {
+        for await (const m of ch) {
+          for (let k = 0; k < m.data.length; k++) if (m.data[k] !== ((i + k) & 0xff)) bad++;
+          i++;
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_FRAME' });
     expect(i).toBe(6000);
     expect(bad).toBe(0);
     expect(await err).toMatchObject({ code: 'ERR_INVALID_FRAME' });
@@ -168,8 +172,12 @@ describe('faults: only the faulty connection ends, the server keeps serving, no 
 
   it('fds that no frame claims (a hostile client piling them up)', async () => {
     const err = clientError(s);
-    const py = spawn('python3', [fixture('channel', 'fd-flood.py'), address.path, '200'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanup.push(() => { if (py.exitCode === null) py.kill('SIGKILL'); });
+    const py = spawn('python3', [fixture('channel', 'fd-flood.py'), address.path, '200'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanup.push(() => {
+      if (py.exitCode === null) py.kill('SIGKILL');
+    });
     expect(await err).toMatchObject({ code: 'ERR_TOO_MANY_FDS' });
     await once(py, 'exit');
     await stillServing();

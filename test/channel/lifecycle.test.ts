@@ -35,7 +35,7 @@ describe('ref() / unref()', () => {
       console.log('up');
     })();`;
 
-  it('an unref\'d server and channels let the process exit; ref\'d ones keep it alive', async () => {
+  it("an unref'd server and channels let the process exit; ref'd ones keep it alive", async () => {
     const quiet = spawn(process.execPath, ['-e', script(true)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [code] = await once(quiet, 'exit');
     expect(code).toBe(0); // exited on its own: nothing held the loop
@@ -54,7 +54,8 @@ describe('worker threads', () => {
     const name = abstractName('worker');
     await sleep(20);
     const before = openFds();
-    const w = new Worker(`
+    const w = new Worker(
+      `
       const { parentPort, workerData } = require('node:worker_threads');
       const { connect, listen } = require(workerData.dist);
       (async () => {
@@ -62,7 +63,9 @@ describe('worker threads', () => {
         ch.send('from a worker', { fds: [0] });
         await listen({ abstract: workerData.name });
         parentPort.postMessage('ready');
-      })();`, { eval: true, workerData: { dist: path.join(__dirname, '..', '..', 'dist'), address: s.address, name } });
+      })();`,
+      { eval: true, workerData: { dist: path.join(__dirname, '..', '..', 'dist'), address: s.address, name } },
+    );
     expect((await once(w, 'message'))[0]).toBe('ready');
     const ch = (await s[Symbol.asyncIterator]().next()).value as Channel;
     const m = await ch.receive({ timeout: 10_000 });
@@ -91,7 +94,7 @@ describe('close', () => {
   });
 });
 
-describe('the end of a channel: our close() is ERR_INVALID_STATE, the peer\'s ERR_CHANNEL_CLOSED', () => {
+describe("the end of a channel: our close() is ERR_INVALID_STATE, the peer's ERR_CHANNEL_CLOSED", () => {
   it('after close(), every call and every pending receive fails with ERR_INVALID_STATE; for-await ends', async () => {
     const s = await server(sock('closed'));
     const ch = await connect(s.address);

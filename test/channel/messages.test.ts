@@ -11,7 +11,10 @@ describe('channels between separate processes', () => {
       const s = await server(sock(kind), { kind });
       const c = await child();
       const accepted = nextChannel(s);
-      const { id, peer } = await c.call<{ id: number; peer: { pid: number } | null }>('connect', { address: s.address, options: { kind } });
+      const { id, peer } = await c.call<{ id: number; peer: { pid: number } | null }>('connect', {
+        address: s.address,
+        options: { kind },
+      });
       if (kind !== 'datagram') expect(peer?.pid).toBe(process.pid);
       await c.call('send', { chan: id, text: 'hello from child' });
       const ch = await accepted;
@@ -20,7 +23,11 @@ describe('channels between separate processes', () => {
       expect(ch.peer).toEqual({ pid: c.proc.pid, uid: process.getuid!(), gid: process.getgid!() });
       ch.send('hello from parent');
       // (a datagram client learns the server's credentials from its first reply)
-      expect(await c.call('receive', { chan: id })).toMatchObject({ text: 'hello from parent', fdCount: 0, peer: { pid: process.pid } });
+      expect(await c.call('receive', { chan: id })).toMatchObject({
+        text: 'hello from parent',
+        fdCount: 0,
+        peer: { pid: process.pid },
+      });
       // Kernel boundaries (packet kinds) and frames (stream) both keep messages apart.
       await c.call('send', { chan: id, text: 'x', count: 3 });
       for (let i = 0; i < 3; i++) expect((await ch.receive({ timeout: 10_000 })).data.toString()).toBe('x');
@@ -46,18 +53,22 @@ describe('channels between separate processes', () => {
     const kids = await Promise.all([child(), child(), child(), child()]);
     const perChild = 10;
     const got = new Map<string, number>();
-    s.on('connection', (ch) => ch.on('message', (m) => {
-      const k = m.data.toString();
-      got.set(k, (got.get(k) ?? 0) + 1);
-      ch.send(`ack ${k}`);
-    }));
-    await Promise.all(kids.map(async (c, ci) => {
-      for (let i = 0; i < perChild; i++) {
-        const { id } = await c.call<{ id: number }>('connect', { address: s.address });
-        await c.call('send', { chan: id, text: `c${ci}-${i}` });
-        expect((await c.call<{ text: string }>('receive', { chan: id })).text).toBe(`ack c${ci}-${i}`);
-      }
-    }));
+    s.on('connection', (ch) =>
+      ch.on('message', (m) => {
+        const k = m.data.toString();
+        got.set(k, (got.get(k) ?? 0) + 1);
+        ch.send(`ack ${k}`);
+      }),
+    );
+    await Promise.all(
+      kids.map(async (c, ci) => {
+        for (let i = 0; i < perChild; i++) {
+          const { id } = await c.call<{ id: number }>('connect', { address: s.address });
+          await c.call('send', { chan: id, text: `c${ci}-${i}` });
+          expect((await c.call<{ text: string }>('receive', { chan: id })).text).toBe(`ack c${ci}-${i}`);
+        }
+      }),
+    );
     expect(got.size).toBe(kids.length * perChild);
     expect([...got.values()].every((v) => v === 1)).toBe(true);
     expect(s.connections).toBe(kids.length * perChild);

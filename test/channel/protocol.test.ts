@@ -11,12 +11,18 @@ const { sock, cleanup, server } = channelTestKit();
 describe('a python3 client speaking docs/protocol/channel-frames.md', () => {
   it('exchanges frames (split and joined) and fds with the server', async () => {
     const s = await server(sock('py'));
-    s.on('connection', (ch) => ch.on('message', (m) => {
-      ch.send(Buffer.concat([Buffer.from('echo:'), m.data]), { fds: m.fds });
-      for (const fd of m.fds) closeSync(fd);
-    }));
-    const py = spawn('python3', [fixture('channel', 'protocol-client.py'), (s.address as { path: string }).path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanup.push(() => { if (py.exitCode === null) py.kill('SIGKILL'); });
+    s.on('connection', (ch) =>
+      ch.on('message', (m) => {
+        ch.send(Buffer.concat([Buffer.from('echo:'), m.data]), { fds: m.fds });
+        for (const fd of m.fds) closeSync(fd);
+      }),
+    );
+    const py = spawn('python3', [fixture('channel', 'protocol-client.py'), (s.address as { path: string }).path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanup.push(() => {
+      if (py.exitCode === null) py.kill('SIGKILL');
+    });
     let out = '';
     py.stdout.on('data', (d) => (out += d));
     py.stderr.on('data', (d) => (out += d));

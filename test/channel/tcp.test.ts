@@ -39,7 +39,10 @@ describe('TCP connect that does not complete', () => {
   }
 
   // Connects until one does not complete; returns its error and the channels that did connect.
-  async function pendingConnect(address: string, options: { timeout?: number; signal?: AbortSignal }): Promise<[unknown, Channel[]]> {
+  async function pendingConnect(
+    address: string,
+    options: { timeout?: number; signal?: AbortSignal },
+  ): Promise<[unknown, Channel[]]> {
     const done: Channel[] = [];
     cleanup.push(() => {
       for (const ch of done) ch.destroy();

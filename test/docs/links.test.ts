@@ -38,8 +38,13 @@ function exists(root: string, p: string): boolean {
   const fixed = p.slice(0, p.indexOf('*'));
   const base = fixed.includes('/') ? fixed.slice(0, fixed.lastIndexOf('/')) : '.';
   if (!fs.existsSync(path.join(root, base))) return false;
-  const escape = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`^${p.split('**/').map((part) => part.split('*').map(escape).join('[^/]*')).join('(?:[^/]+/)*')}$`);
+  const escapeRe = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(
+    `^${p
+      .split('**/')
+      .map((part) => part.split('*').map(escapeRe).join('[^/]*'))
+      .join('(?:[^/]+/)*')}$`,
+  );
   const names = fs.readdirSync(path.join(root, base), { recursive: true }) as string[];
   return names.some((n) => re.test(base === '.' ? n : `${base}/${n}`));
 }
@@ -139,9 +144,13 @@ describe('the checker itself', () => {
   const check = (text: string) => brokenCitations(ROOT, path.join('docs', 'made-up.md'), text);
 
   it('fails on made-up paths, backquoted, bare, braced or linked', () => {
-    expect(check('see `lib/shm/no-such-file.ts`')).toEqual(['docs/made-up.md: lib/shm/no-such-file.ts (no such file or directory)']);
+    expect(check('see `lib/shm/no-such-file.ts`')).toEqual([
+      'docs/made-up.md: lib/shm/no-such-file.ts (no such file or directory)',
+    ]);
     expect(check('in native/core/nowhere/x.cpp, as said')).toHaveLength(1);
-    expect(check('`native/core/shm/futex.{hpp,cpp,zzz}`')).toEqual(['docs/made-up.md: native/core/shm/futex.zzz (no such file or directory)']);
+    expect(check('`native/core/shm/futex.{hpp,cpp,zzz}`')).toEqual([
+      'docs/made-up.md: native/core/shm/futex.zzz (no such file or directory)',
+    ]);
     expect(check('[the design](design/nothing.md)')).toEqual(['docs/made-up.md: design/nothing.md (no such file or directory)']);
     expect(check('[up](../../outside.md)')).toHaveLength(1);
     expect(check('[a section](architecture.md#no-such-heading)')).toHaveLength(1);
@@ -151,7 +160,9 @@ describe('the checker itself', () => {
   });
 
   it('passes on real paths, placeholders, URLs and anchors that exist', () => {
-    expect(check('`lib/shm/futex.ts`, native/core/shm/futex.{hpp,cpp}, `test/<part>/`, `scripts/*.cjs`, `test/**/*.test.ts`, lib/.')).toEqual([]);
+    expect(
+      check('`lib/shm/futex.ts`, native/core/shm/futex.{hpp,cpp}, `test/<part>/`, `scripts/*.cjs`, `test/**/*.test.ts`, lib/.'),
+    ).toEqual([]);
     expect(check('[arch](architecture.md#the-layers) [gh](https://github.com/a/lib/x.ts) [here](#top)\n# Top')).toEqual([]);
   });
 });

@@ -8,7 +8,10 @@ it('examples/shared-state: a writer and three reader processes share frames with
     encoding: 'utf8',
     timeout: 60_000,
   });
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const writer = lines.find((l) => l.role === 'writer');
   const readers = lines.filter((l) => l.role === 'reader');
   expect(writer.frames).toBe(60);

@@ -16,7 +16,9 @@ export class Child {
   async call<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
     const id = ++this.#next;
     const answer = nextMessage<{ ok: boolean; value: T; error: { message: string; code?: string } }>(
-      this.proc, (m) => m && m.id === id);
+      this.proc,
+      (m) => m && m.id === id,
+    );
     this.proc.send({ id, cmd, ...args });
     const r = await answer;
     if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });

@@ -14,13 +14,19 @@ export function runTask(task: Record<string, unknown>): TaskChild {
   const proc = forkFixture('sync/sync-child.cjs', [JSON.stringify(task)]);
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr += d));
-  const done = nextMessage<{ value?: unknown; error?: { message: string; code?: string; stack?: string } }>(proc, (m) => m?.done)
-    .then((m) => {
-      if (m.error) throw Object.assign(new Error(`child task failed: ${m.error.stack ?? m.error.message}`), { code: m.error.code });
+  const done = nextMessage<{ value?: unknown; error?: { message: string; code?: string; stack?: string } }>(
+    proc,
+    (m) => m?.done,
+  ).then(
+    (m) => {
+      if (m.error)
+        throw Object.assign(new Error(`child task failed: ${m.error.stack ?? m.error.message}`), { code: m.error.code });
       return m.value;
-    }, (err) => {
+    },
+    (err) => {
       throw new Error(`${err.message}\n${stderr}`);
-    });
+    },
+  );
   done.catch(() => {}); // observed by the test when it awaits
   return { proc, done };
 }
@@ -64,7 +70,10 @@ export async function expectRejects(call: () => Promise<unknown>, code: string, 
     p = call();
   }, what).not.toThrow();
   expect(p, what).toBeInstanceOf(Promise);
-  const err = await p!.then(() => undefined, (e: unknown) => e);
+  const err = await p!.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, what).toMatchObject({ code });
   return err;
 }
@@ -99,7 +108,11 @@ export function syncScope(tag: string): {
   async function holder(task: Record<string, unknown>) {
     const child = runTask(task);
     children.push(child);
-    const message = await within(nextMessage(child.proc, (m) => m?.holding), 20_000, `${String(task.task)} holding`);
+    const message = await within(
+      nextMessage(child.proc, (m) => m?.holding),
+      20_000,
+      `${String(task.task)} holding`,
+    );
     return { ...child, message };
   }
   return { made, children, segment, holder };

@@ -56,7 +56,7 @@ describe('async native errors carry the caller stack', () => {
     shm.close();
   });
 
-  it('Mutex.lock waiting on this thread\'s own lock when the SharedMemory closes', async function closedDuringLock() {
+  it("Mutex.lock waiting on this thread's own lock when the SharedMemory closes", async function closedDuringLock() {
     const { shm } = segment();
     const m = Mutex.initAt(shm, 0);
     const g = m.lockSync();
@@ -74,7 +74,7 @@ describe('async native errors carry the caller stack', () => {
     const m = Mutex.initAt(shm, 0);
     const holder = forkFixture('sync/sync-child.cjs', [JSON.stringify({ name, task: 'hold', form: 'sync' })]);
     children.push(holder);
-    await nextMessage(holder, (msg) => msg && msg.holding);
+    await nextMessage(holder, (msg) => msg?.holding);
     const pending = m.lock();
     const gone = exited(holder);
     setTimeout(() => holder.kill('SIGKILL'), 20);
@@ -94,9 +94,13 @@ describe('abortableNative', () => {
     const boom = Object.assign(new TypeError('bad argument'), { code: 'ERR_INVALID_ARG_TYPE' });
     let p: Promise<unknown> | undefined;
     expect(() => {
-      p = abortableNative(undefined, () => {
-        throw boom;
-      }, () => {});
+      p = abortableNative(
+        undefined,
+        () => {
+          throw boom;
+        },
+        () => {},
+      );
     }).not.toThrow();
     await expect(p).rejects.toBe(boom);
   });

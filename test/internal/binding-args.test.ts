@@ -255,7 +255,11 @@ describe('binding argument guards', () => {
         ['FdWatcher fd negative', () => new native.FdWatcher(-1, () => {}), RANGE],
         ['FdWatcher fd fractional', () => new native.FdWatcher(efd + 0.5, () => {}), RANGE],
         ['FdWatcher callback missing', () => new native.FdWatcher(efd, undefined as any), TYPE],
-        ['FdWatcher options.eventfd a number (was coerced)', () => new native.FdWatcher(efd, () => {}, { eventfd: 1 as any }), TYPE],
+        [
+          'FdWatcher options.eventfd a number (was coerced)',
+          () => new native.FdWatcher(efd, () => {}, { eventfd: 1 as any }),
+          TYPE,
+        ],
         ['FdWatcher options a number', () => new native.FdWatcher(efd, () => {}, 5 as any), TYPE],
         ['start events as a string', () => w.start('1' as any), TYPE],
         ['start events 8', () => w.start(8), RANGE],

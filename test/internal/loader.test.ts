@@ -12,7 +12,10 @@ function loadedAddon(dir: string): string {
     const { SharedMemory } = require(${JSON.stringify(path.join(dir, 'dist'))});
     const s = SharedMemory.anonymous({ size: 4096 }); s.close();
     console.log(Object.keys(require.cache).find((k) => k.endsWith('.node')));`;
-  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, INTERPROC_NATIVE: '' } }).trim();
+  return execFileSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, INTERPROC_NATIVE: '' },
+  }).trim();
 }
 
 describe('addon loader', () => {

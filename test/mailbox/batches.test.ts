@@ -17,7 +17,7 @@ describe('MailboxGroup: batches', () => {
     const kept: { seq: number; data: Buffer }[] = [];
     let batches = 0;
     let largest = 0;
-    for (let seq = 0; seq < count;) {
+    for (let seq = 0; seq < count; ) {
       const max = [1, 7, 1024, 100_000][batches % 4];
       let batch = g.tryReceiveMany(1, max);
       if (batch.length === 0) batch = await g.receiveMany(1, { max, timeout: 20000 });
@@ -48,7 +48,7 @@ describe('MailboxGroup: batches', () => {
     const kids = [1, 2, 3].map((id) => child({ role: 'stream', name: n, id, to: 0, count, seed: id, incarnation: id }));
     const next = [0, 0, 0, 0];
     let mixed = 0;
-    for (let got = 0; got < 3 * count;) {
+    for (let got = 0; got < 3 * count; ) {
       let batch = g.tryReceiveMany(undefined, 512);
       if (batch.length === 0) batch = await g.receiveMany(undefined, { max: 512, timeout: 20000 });
       if (new Set(batch.map((m) => m.from)).size > 1) mixed++;

@@ -31,13 +31,14 @@ describe('Mailbox: corrupt rings', () => {
     expect(a.tryReceive()).toBeUndefined();
   });
 
-  it('random garbage in a sender\'s ring (lengths, padding, indices) only ever yields messages from its data area, or ERR_MAILBOX_CORRUPT', () => {
+  it("random garbage in a sender's ring (lengths, padding, indices) only ever yields messages from its data area, or ERR_MAILBOX_CORRUPT", () => {
     // Seeded, so a failure is reproducible: 300 rounds, each a fresh group whose ring from member 0
     // to member 1 gets valid messages and then random words over its data area and its published
     // tail. Right after that ring's data lies the other ring's header, so a check that let a record
     // reach past the end would show up as bytes that are not in the data area.
     let seed = 12345;
-    const rand = (n: number) => { // mulberry32: every bit usable (an LCG's low bits just alternate)
+    const rand = (n: number) => {
+      // mulberry32: every bit usable (an LCG's low bits just alternate)
       seed = (seed + 0x6d2b79f5) >>> 0;
       let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
       t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
@@ -68,10 +69,14 @@ describe('Mailbox: corrupt rings', () => {
         const used = [layout.ringTail, layout.ringHead, layout.ringConsumerSleep, layout.ringProducerSleep, layout.ringCapacity];
         for (let i = 0; i < next.length; i++) if (!used.some((u) => i >= u && i < u + 4)) next[i] = 0xee;
         const area = Buffer.from(Buffer.from(raw.buffer, data, cap)); // what a message may consist of
-        for (let step = 0; step < 1000; step++) { // until the ring is empty or found corrupt
+        for (let step = 0; step < 1000; step++) {
+          // until the ring is empty or found corrupt
           let batch: Buffer[];
           try {
-            batch = rand(2) === 0 ? [b.tryReceive(0)?.data].filter((d) => d !== undefined) : b.tryReceiveMany(0, 1 + rand(64)).map((m) => m.data);
+            batch =
+              rand(2) === 0
+                ? [b.tryReceive(0)?.data].filter((d) => d !== undefined)
+                : b.tryReceiveMany(0, 1 + rand(64)).map((m) => m.data);
           } catch (err) {
             expect(err).toMatchObject({ code: 'ERR_MAILBOX_CORRUPT', member: 0 });
             outcomes.corrupt++;
@@ -127,23 +132,30 @@ describe('Mailbox: corrupt rings', () => {
     const PAD = layout.padMarker;
     const cases: [string, (w: Uint32Array, data: number) => number][] = [
       // a record that would run past the end of the data area
-      ['past the end', (w, data) => {
-        w[(data + 4032) / 4] = 1000;
-        return 4032 + 1008;
-      }],
+      [
+        'past the end',
+        (w, data) => {
+          w[(data + 4032) / 4] = 1000;
+          return 4032 + 1008;
+        },
+      ],
       // a padding record followed by another one at offset 0
-      ['padding after padding', (w, data) => {
-        w[(data + 4032) / 4] = PAD;
-        w[data / 4] = PAD;
-        return 4032 + 64 + 8;
-      }],
+      [
+        'padding after padding',
+        (w, data) => {
+          w[(data + 4032) / 4] = PAD;
+          w[data / 4] = PAD;
+          return 4032 + 64 + 8;
+        },
+      ],
     ];
     for (const [what, corrupt] of cases) {
       for (const batch of [true, false]) {
         const n = name();
         const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
         const bad = keep(MailboxGroup.join(n, { id: 1 }));
-        for (let i = 0; i < 56; i++) { // 56 records of 72 bytes: both indexes at 4032
+        for (let i = 0; i < 56; i++) {
+          // 56 records of 72 bytes: both indexes at 4032
           bad.trySend(0, Buffer.alloc(64, i));
           expect(a.tryReceive(1)?.data[0]).toBe(i);
         }
@@ -152,7 +164,9 @@ describe('Mailbox: corrupt rings', () => {
         const ring10 = ringAt(2, 4096, 1, 0);
         Atomics.store(w, ring10 / 4, corrupt(w, ring10 + layout.ringHeaderSize));
         const receive = () => (batch ? a.tryReceiveMany(1) : a.tryReceive(1));
-        expect(receive, `${what}, ${batch ? 'batch' : 'single'}`).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+        expect(receive, `${what}, ${batch ? 'batch' : 'single'}`).toThrow(
+          expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }),
+        );
       }
     }
   });

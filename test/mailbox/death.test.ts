@@ -57,7 +57,9 @@ describe('Mailbox: crashes and rejoining', () => {
     for await (const m of mb) got.push(m);
     expect(got.length).toBe(3);
     await expect(mb.receive()).rejects.toMatchObject({ code: 'ERR_MAILBOX_PEER_CLOSED' });
-    expect(() => mb.receiveSync({ timeout: 5000 })).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_PEER_CLOSED', member: 1 }));
+    expect(() => mb.receiveSync({ timeout: 5000 })).toThrow(
+      expect.objectContaining({ code: 'ERR_MAILBOX_PEER_CLOSED', member: 1 }),
+    );
     const second = child({ role: 'stream', name: n, id: 1, to: 0, count: 5, seed: 2, incarnation: 9, stay: true });
     const { pid } = await nextMessage<{ pid: number }>(second, (m) => m.joined === 1);
     expect(mb.peer).toEqual({ id: 1, pid, state: 'alive' });
@@ -75,7 +77,10 @@ describe('Mailbox: crashes and rejoining', () => {
     await nextMessage(c, (m) => m.joined !== undefined);
     while (g.trySend(1, 'x'));
     const pending = g.send(1, 'y');
-    const settled = pending.then(() => 'sent', (e) => e);
+    const settled = pending.then(
+      () => 'sent',
+      (e) => e,
+    );
     await sleep(100);
     expect(await Promise.race([settled, sleep(10).then(() => 'waiting')])).toBe('waiting');
     const gone = exited(c);

@@ -76,11 +76,15 @@ describe('FdWatcher doorbell mode (this process)', () => {
   it('switches to edge-triggered on the first wake-up, again after a restart, and keeps waking on every ring', async () => {
     const efd = native.doorbellCreate();
     const state: { wake?: () => void; calls: number; args: number[] } = { calls: 0, args: [] };
-    const w = new native.FdWatcher(efd, (...args: number[]) => {
-      state.calls++;
-      state.args = args;
-      state.wake?.();
-    }, { eventfd: true, edgeTriggered: true });
+    const w = new native.FdWatcher(
+      efd,
+      (...args: number[]) => {
+        state.calls++;
+        state.args = args;
+        state.wake?.();
+      },
+      { eventfd: true, edgeTriggered: true },
+    );
     try {
       w.start(1);
       expect(w.edgeTriggered()).toBe(false); // libuv has not registered the fd yet
@@ -113,10 +117,14 @@ describe('FdWatcher doorbell mode (this process)', () => {
   it('level-triggered, resets the counter natively: one wake-up per ring, no spinning', async () => {
     const efd = native.doorbellCreate();
     const state: { wake?: () => void; calls: number } = { calls: 0 };
-    const w = new native.FdWatcher(efd, () => {
-      state.calls++;
-      state.wake?.();
-    }, { eventfd: true });
+    const w = new native.FdWatcher(
+      efd,
+      () => {
+        state.calls++;
+        state.wake?.();
+      },
+      { eventfd: true },
+    );
     try {
       w.start(1);
       for (let i = 0; i < 200; i++) {

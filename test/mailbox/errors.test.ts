@@ -14,14 +14,18 @@ describe('Mailbox: misuse and bad arguments', () => {
     expect(() => MailboxGroup.create(n, { members: 65 })).toThrow(RangeError);
     expect(() => MailboxGroup.create(n, { members: 2, ringSize: 5000 })).toThrow(/power of two/);
     expect(() => MailboxGroup.create(n, { members: 2, ringSize: 1024 })).toThrow(RangeError);
-    expect(() => MailboxGroup.create(n, { members: 2, doorbell: 'pipe' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => MailboxGroup.create(n, { members: 2, doorbell: 'pipe' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     expect(() => MailboxGroup.create(n, { members: 2, spin: -1 })).toThrow(RangeError);
     expect(() => MailboxGroup.create(n, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => MailboxGroup.create('a/b', { members: 2 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(leftoverShm()).toEqual([]); // nothing was created
 
     const g = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
-    expect(() => MailboxGroup.create(n, { members: 2 })).toThrow(expect.objectContaining({ code: 'EEXIST', syscall: 'shm_open' }));
+    expect(() => MailboxGroup.create(n, { members: 2 })).toThrow(
+      expect.objectContaining({ code: 'EEXIST', syscall: 'shm_open' }),
+    );
     expect(() => g.trySend(3, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => g.trySend(0, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => g.trySend(1.5, 'x')).toThrow(RangeError);
@@ -63,7 +67,11 @@ describe('Mailbox: misuse and bad arguments', () => {
     const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
     const b = keep(Mailbox.open(n));
     const timeouts: unknown[] = [];
-    const caught = (p: Promise<unknown>) => p.then(() => undefined, (err) => err);
+    const caught = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (err) => err,
+      );
     timeouts.push(await caught(a.receive(1, { timeout: 10 })));
     timeouts.push(await caught(a.receiveView(undefined, { timeout: 10 })));
     timeouts.push(await caught(a.receiveMany(1, { timeout: 10 })));
@@ -112,7 +120,10 @@ describe('Mailbox: misuse and bad arguments', () => {
       let p: Promise<unknown> | undefined;
       expect(() => (p = call()), what).not.toThrow();
       expect(p, what).toBeInstanceOf(Promise);
-      return p!.then(() => 'resolved', (err) => (err as { code?: string }).code);
+      return p!.then(
+        () => 'resolved',
+        (err) => (err as { code?: string }).code,
+      );
     };
     const bad: [string, () => Promise<unknown>, string][] = [
       ['send to a member out of range', () => g.send(3, 'x'), 'ERR_OUT_OF_RANGE'],

@@ -11,7 +11,8 @@ describe('Mailbox: the job-queue example', () => {
     const script = path.join(__dirname, '..', '..', 'examples', 'mailbox-job-queue', 'dispatcher.cjs');
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
       execFile(process.execPath, [script, '2', '6'], { timeout: 60_000 }, (err, stdout, stderr) =>
-        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }));
+        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
+      );
     });
     expect(stderr).toBe('');
     const lines = stdout.trim().split('\n');

@@ -30,7 +30,10 @@ describe('Mailbox: two processes', () => {
   });
 
   it('works with sync blocking calls on the other side and the futex doorbell', async () => {
-    for (const [sync, doorbell] of [[true, 'eventfd'], [false, 'futex']] as const) {
+    for (const [sync, doorbell] of [
+      [true, 'eventfd'],
+      [false, 'futex'],
+    ] as const) {
       const n = name();
       const mb = keep(Mailbox.create(n, { ringSize: 8192, doorbell }));
       const c = child({ role: 'echo', name: n, sync, doorbell });
@@ -49,7 +52,7 @@ describe('Mailbox: two processes', () => {
 });
 
 describe('Mailbox: creation races', () => {
-  it('a process opening the instant the name appears never takes the creator\'s side (20 rounds)', async () => {
+  it("a process opening the instant the name appears never takes the creator's side (20 rounds)", async () => {
     for (let round = 0; round < 20; round++) {
       const n = name('eager');
       const c = child({ role: 'eagerOpen', name: n });

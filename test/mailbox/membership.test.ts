@@ -35,7 +35,9 @@ describe('MailboxGroup: member slots and segments', () => {
     const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
     const c = child({ role: 'stream', name: n, id: 1, to: 0, count: 0, seed: 0, stay: true });
     await nextMessage(c, (m) => m.joined !== undefined);
-    expect(() => MailboxGroup.join(n, { id: 0 })).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_MEMBER_TAKEN', member: 0 }));
+    expect(() => MailboxGroup.join(n, { id: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_MAILBOX_MEMBER_TAKEN', member: 0 }),
+    );
     expect(() => MailboxGroup.join(n)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_FULL' }));
     expect(g.memberInfo(1).state).toBe('alive');
   });
@@ -78,7 +80,8 @@ describe('MailboxGroup: member slots and segments', () => {
     words[10] = 0;
     g.close();
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { parentPort, workerData } = require('node:worker_threads');
       const { SharedMemory } = require(workerData.dist);
       const shm = SharedMemory.open(workerData.name);
@@ -87,7 +90,9 @@ describe('MailboxGroup: member slots and segments', () => {
       Atomics.wait(workerData.flag, 0, 1, 10); // 10 ms into its re-reads
       Atomics.store(new Uint32Array(shm.buffer), 10, 1);
       shm.close();
-    `, { eval: true, workerData: { name: copy, flag, dist: path.join(__dirname, '..', '..', 'dist') } });
+    `,
+      { eval: true, workerData: { name: copy, flag, dist: path.join(__dirname, '..', '..', 'dist') } },
+    );
     try {
       await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
       expect(() => MailboxGroup.join(copy, { id: 1 })).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_INCOMPATIBLE' })); // not yet

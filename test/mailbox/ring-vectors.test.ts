@@ -45,9 +45,18 @@ function parse(text: string): Vector[] {
     };
     const cur = v;
     switch (op) {
-      case 'capacity': want(1); cur.capacity = args[0]; break;
-      case 'head': want(1); cur.head = args[0]; break;
-      case 'tail': want(1); cur.tail = args[0]; break;
+      case 'capacity':
+        want(1);
+        cur.capacity = args[0];
+        break;
+      case 'head':
+        want(1);
+        cur.head = args[0];
+        break;
+      case 'tail':
+        want(1);
+        cur.tail = args[0];
+        break;
       case 'word': {
         want(2);
         const [at, value] = args;
@@ -64,11 +73,21 @@ function parse(text: string): Vector[] {
         });
         break;
       }
-      case 'message': want(2); cur.messages.push({ length: args[0], seed: args[1] }); break;
+      case 'message':
+        want(2);
+        cur.messages.push({ length: args[0], seed: args[1] });
+        break;
       case 'empty':
-      case 'corrupt': want(0); cur.outcome = op; break;
-      case 'end': want(0); v = undefined; break;
-      default: throw bad(`unknown directive ${op}`);
+      case 'corrupt':
+        want(0);
+        cur.outcome = op;
+        break;
+      case 'end':
+        want(0);
+        v = undefined;
+        break;
+      default:
+        throw bad(`unknown directive ${op}`);
     }
   });
   if (v) throw new Error(`ring.txt: vector ${v.name} has no end`);

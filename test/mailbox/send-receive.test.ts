@@ -44,7 +44,7 @@ describe('MailboxGroup: send and receive', () => {
     const sizes = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? 16384 : 65536 - (i % 7)));
     const c = child({ role: 'sizes', name: n, id: 1, to: 0, list: sizes });
     const kept: { seq: number; data: Buffer }[] = [];
-    for (let seq = 0; seq < count;) {
+    for (let seq = 0; seq < count; ) {
       let batch = seq % 2 ? [g.tryReceive(1) ?? (await g.receive(1, { timeout: 20000 }))] : g.tryReceiveMany(1, 8);
       if (batch.length === 0) batch = await g.receiveMany(1, { max: 8, timeout: 20000 });
       for (const m of batch) {
@@ -157,7 +157,8 @@ describe('MailboxGroup: send and receive', () => {
     const n = name();
     const a = keep(MailboxGroup.create(n, { members: 2, ringSize: 8192 }));
     const b = keep(MailboxGroup.join(n));
-    const pattern = (len: number, round: number) => Buffer.from(Array.from({ length: len }, (_, i) => (i * 31 + len + round * 7) & 255));
+    const pattern = (len: number, round: number) =>
+      Buffer.from(Array.from({ length: len }, (_, i) => (i * 31 + len + round * 7) & 255));
     const kept: { len: number; round: number; data: Buffer }[] = [];
     // 0..1100 bytes crosses the pooled limit (1 KiB), every word-loop tail length and many pool
     // chunk boundaries; three rounds rewrite the small ring many times over.

@@ -89,8 +89,13 @@ describe('futex across processes', () => {
     using shm = segment();
     const i = new Int32Array(shm.buffer);
     const c = await child();
-    const answer = c.call<{ result: string; ticks: number }>('waitAsync', { name: shm.name, index: 2, value: 0, timeout: 20_000 });
-    await nextMessage(c.proc, (m) => m && m.waiting);
+    const answer = c.call<{ result: string; ticks: number }>('waitAsync', {
+      name: shm.name,
+      index: 2,
+      value: 0,
+      timeout: 20_000,
+    });
+    await nextMessage(c.proc, (m) => m?.waiting);
     await sleep(200);
     Atomics.store(i, 2, 1);
     let woken = 0;
@@ -268,7 +273,10 @@ describe('cancellation and misuse', () => {
       let p: Promise<unknown> | undefined;
       expect(() => (p = call())).not.toThrow();
       expect(p).toBeInstanceOf(Promise);
-      const err = await p!.then(() => undefined, (e) => e);
+      const err = await p!.then(
+        () => undefined,
+        (e) => e,
+      );
       expect(err).toBeInstanceOf(cls);
       expect(err.code).toBe(code);
     }

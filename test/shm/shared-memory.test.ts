@@ -88,7 +88,9 @@ describe('SharedMemory semantics', () => {
 
   it('open of a missing name is ENOENT', () => {
     const n = uniqueName('missing');
-    expect(() => SharedMemory.open(n)).toThrow(expect.objectContaining({ code: 'ENOENT', errno: -2, syscall: 'shm_open', path: n }));
+    expect(() => SharedMemory.open(n)).toThrow(
+      expect.objectContaining({ code: 'ENOENT', errno: -2, syscall: 'shm_open', path: n }),
+    );
   });
 
   it('openOrCreate creates once, then opens with the existing size', () => {
@@ -121,7 +123,7 @@ describe('SharedMemory semantics', () => {
       [() => SharedMemory.create('/a/b', { size: 1 }), 'ERR_INVALID_ARG_VALUE'],
       [() => SharedMemory.create('/', { size: 1 }), 'ERR_INVALID_ARG_VALUE'],
       [() => SharedMemory.create('', { size: 1 }), 'ERR_INVALID_ARG_VALUE'],
-      [() => SharedMemory.create('/' + 'x'.repeat(256), { size: 1 }), 'ERR_INVALID_ARG_VALUE'],
+      [() => SharedMemory.create(`/${'x'.repeat(256)}`, { size: 1 }), 'ERR_INVALID_ARG_VALUE'],
       [() => SharedMemory.create('/a\0b', { size: 1 }), 'ERR_INVALID_ARG_VALUE'],
       [() => SharedMemory.create(42 as any, { size: 1 }), 'ERR_INVALID_ARG_TYPE'],
       [() => SharedMemory.create('/ok-size', { size: 0 }), 'ERR_OUT_OF_RANGE'],
@@ -159,7 +161,9 @@ describe('SharedMemory semantics', () => {
     const prefix = uniqueName('race');
     const children = await Promise.all([0, 1, 2, 3].map(() => Child.start()));
     try {
-      const sizes = await Promise.all(children.map((c) => c.call<number[]>('openOrCreateMany', { prefix, count: 100, size: 65536 })));
+      const sizes = await Promise.all(
+        children.map((c) => c.call<number[]>('openOrCreateMany', { prefix, count: 100, size: 65536 })),
+      );
       for (const list of sizes) expect(new Set(list)).toEqual(new Set([65536]));
     } finally {
       await Promise.all(children.map((c) => c.stop()));
@@ -178,11 +182,15 @@ describe('SharedMemory semantics', () => {
     expect(visibleDuringInit).toBe(false);
     using again = SharedMemory.open(n);
     expect(new Uint8Array(again.buffer)[0]).toBe(42);
-    expect(() => SharedMemory.createInitialized(n, { size: 10 }, () => {})).toThrow(expect.objectContaining({ code: 'EEXIST', path: n }));
+    expect(() => SharedMemory.createInitialized(n, { size: 10 }, () => {})).toThrow(
+      expect.objectContaining({ code: 'EEXIST', path: n }),
+    );
     const n2 = uniqueName('initfail');
-    expect(() => SharedMemory.createInitialized(n2, { size: 10 }, () => {
-      throw new Error('init failed');
-    })).toThrow('init failed');
+    expect(() =>
+      SharedMemory.createInitialized(n2, { size: 10 }, () => {
+        throw new Error('init failed');
+      }),
+    ).toThrow('init failed');
     expect(existsSync(`/dev/shm${n2}`)).toBe(false);
     expect(readdirSync('/dev/shm').filter((f) => f.startsWith('.interproc-tmp'))).toEqual([]);
     expect(shm.name).toBe(n);
@@ -255,14 +263,16 @@ describe('SharedMemory semantics', () => {
     using named = SharedMemory.create(n, { size: 4096 });
     expect(named.sizeSealed).toBe(false); // POSIX shm objects cannot be sealed
     const fdsBefore = readdirSync('/proc/self/fd').length;
-    expect(() => SharedMemory.fromFd(named.fd, { requireSealed: true }))
-      .toThrow(expect.objectContaining({ code: 'ERR_SHM_NOT_SEALED', fd: named.fd }));
+    expect(() => SharedMemory.fromFd(named.fd, { requireSealed: true })).toThrow(
+      expect.objectContaining({ code: 'ERR_SHM_NOT_SEALED', fd: named.fd }),
+    );
     expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore); // the refused mapping was closed
     using plain = SharedMemory.fromFd(named.fd); // without the option: accepted, as before
     expect(plain.sizeSealed).toBe(false);
 
-    expect(() => SharedMemory.fromFd(anon.fd, { requireSealed: 'yes' as never }))
-      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => SharedMemory.fromFd(anon.fd, { requireSealed: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     const closed = SharedMemory.anonymous({ size: 4096 });
     closed.close();
     expect(() => closed.sizeSealed).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
@@ -338,7 +348,10 @@ describe('lifetime: GC, worker exit', () => {
     const n = name('worker');
     using shm = SharedMemory.create(n, { size: 1 << 20 });
     const { Worker } = await import('node:worker_threads');
-    const countMaps = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes(n)).length;
+    const countMaps = () =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(n)).length;
     // The creator's own mapping shows under the temporary name it was built with (see docs/design/shm.md),
     // so only the worker's mappings, opened by name, are counted.
     expect(countMaps()).toBe(0);

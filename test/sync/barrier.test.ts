@@ -10,7 +10,9 @@ describe('Barrier', () => {
     const { name, shm } = segment();
     const b = Barrier.initAt(shm, 1024, { parties: 4 });
     const generations = 300;
-    const kids = [0, 1, 2, 3].map((party) => runTask({ name, task: 'barrier', party, generations, form: party % 2 ? 'sync' : 'async' }));
+    const kids = [0, 1, 2, 3].map((party) =>
+      runTask({ name, task: 'barrier', party, generations, form: party % 2 ? 'sync' : 'async' }),
+    );
     children.push(...kids);
     const results = await within(Promise.all(kids.map((k) => k.done)), 120_000, 'barrier generations');
     expect(results.every((r: any) => r.early === 0)).toBe(true);

@@ -34,7 +34,10 @@ describe('Condition', () => {
     const m = Mutex.initAt(shm, 0);
     const c = Condition.initAt(shm, 64);
     m.lockSync();
-    const waiting = c.wait(m, { timeout: 20_000 }).then(() => 'returned', (e) => e);
+    const waiting = c.wait(m, { timeout: 20_000 }).then(
+      () => 'returned',
+      (e) => e,
+    );
     // While we wait (mutex released), another process takes the mutex and dies holding it.
     const other = await holder({ name, task: 'hold', form: 'sync' });
     c.notify(1); // our wait ends and its re-lock blocks behind the holder

@@ -47,8 +47,16 @@ function forms(shm: SharedMemory): Form[] {
       },
     },
     { what: 'Barrier.wait', wait: (o) => b.wait(o as any), waitSync: (o) => b.waitSync(o as any) },
-    { what: 'RwLock.lockRead', wait: (o) => l.lockRead(o as any).then(unlocking), waitSync: (o) => unlocking(l.lockReadSync(o as any)) },
-    { what: 'RwLock.lockWrite', wait: (o) => l.lockWrite(o as any).then(unlocking), waitSync: (o) => unlocking(l.lockWriteSync(o as any)) },
+    {
+      what: 'RwLock.lockRead',
+      wait: (o) => l.lockRead(o as any).then(unlocking),
+      waitSync: (o) => unlocking(l.lockReadSync(o as any)),
+    },
+    {
+      what: 'RwLock.lockWrite',
+      wait: (o) => l.lockWrite(o as any).then(unlocking),
+      waitSync: (o) => unlocking(l.lockWriteSync(o as any)),
+    },
   ];
 }
 
@@ -112,7 +120,17 @@ describe('sync error model', () => {
       ['Semaphore.acquire', (o) => s.acquire(o), (o) => s.acquireSync(o)],
       ['RwLock.lockRead', (o) => l.lockRead(o), (o) => l.lockReadSync(o)],
       ['RwLock.lockWrite', (o) => l.lockWrite(o), (o) => l.lockWriteSync(o)],
-      ['Barrier.wait', (o) => b.wait(o).finally(() => b.reset()), (o) => { try { return b.waitSync(o); } finally { b.reset(); } }],
+      [
+        'Barrier.wait',
+        (o) => b.wait(o).finally(() => b.reset()),
+        (o) => {
+          try {
+            return b.waitSync(o);
+          } finally {
+            b.reset();
+          }
+        },
+      ],
     ];
     for (const [what, wait, waitSync] of waits) {
       const err = await expectRejects(() => wait({ timeout: 20 }), 'ETIMEDOUT');
@@ -141,16 +159,47 @@ describe('sync error model', () => {
     }
     expect(shm.closed).toBe(false); // objects at an offset leave their SharedMemory open
     const closed = { code: 'ERR_INVALID_STATE' };
-    for (const call of [() => m.lock(), () => s.acquire(), () => c.wait(m), () => b.wait(), () => l.lockRead(), () => l.lockWrite()]) {
+    for (const call of [
+      () => m.lock(),
+      () => s.acquire(),
+      () => c.wait(m),
+      () => b.wait(),
+      () => l.lockRead(),
+      () => l.lockWrite(),
+    ]) {
       await expectRejects(call, 'ERR_INVALID_STATE');
     }
     const syncCalls: Array<() => unknown> = [
-      () => m.lockSync(), () => m.tryLock(), () => m.unlock(), () => m.markConsistent(), () => m.owner, () => m.isHeld, () => g.unlock(),
-      () => s.acquireSync(), () => s.tryAcquire(), () => s.release(), () => s.value, () => s.held, () => p.release(),
-      () => c.waitSync(m), () => c.notify(), () => c.notifyAll(),
-      () => b.waitSync(), () => b.abort(), () => b.reset(), () => b.generation, () => b.broken,
-      () => l.lockReadSync(), () => l.lockWriteSync(), () => l.tryLockRead(), () => l.tryLockWrite(), () => l.unlockRead(),
-      () => l.unlockWrite(), () => l.markConsistent(), () => l.state, () => r.unlock(),
+      () => m.lockSync(),
+      () => m.tryLock(),
+      () => m.unlock(),
+      () => m.markConsistent(),
+      () => m.owner,
+      () => m.isHeld,
+      () => g.unlock(),
+      () => s.acquireSync(),
+      () => s.tryAcquire(),
+      () => s.release(),
+      () => s.value,
+      () => s.held,
+      () => p.release(),
+      () => c.waitSync(m),
+      () => c.notify(),
+      () => c.notifyAll(),
+      () => b.waitSync(),
+      () => b.abort(),
+      () => b.reset(),
+      () => b.generation,
+      () => b.broken,
+      () => l.lockReadSync(),
+      () => l.lockWriteSync(),
+      () => l.tryLockRead(),
+      () => l.tryLockWrite(),
+      () => l.unlockRead(),
+      () => l.unlockWrite(),
+      () => l.markConsistent(),
+      () => l.state,
+      () => r.unlock(),
     ];
     for (const call of syncCalls) expect(call, String(call)).toThrow(expect.objectContaining(closed));
     shm.close();
@@ -177,7 +226,12 @@ describe('sync error model', () => {
       ['RwLock.lockRead', RwLock.openAt(other, 4096).lockRead()],
       ['RwLock.lockWrite', RwLock.openAt(other, 4096).lockWrite()],
     ];
-    const outcomes = pending.map(([, p]) => p.then(() => 'settled', (e) => e));
+    const outcomes = pending.map(([, p]) =>
+      p.then(
+        () => 'settled',
+        (e) => e,
+      ),
+    );
     await sleep(30);
     other.close();
     const errors = await within(Promise.all(outcomes), 10_000, 'pending waits after close');

@@ -25,44 +25,48 @@ describe('Mutex across processes', () => {
 
   // INTERPROC_FAULT_ROUNDS raises the round count for a longer soak run (default 20).
   const faultRounds = Number(process.env.INTERPROC_FAULT_ROUNDS ?? 20);
-  it(`${faultRounds} rounds of SIGKILL at a random moment of the holder: each death reported once, data repaired`, async () => {
-    const { name, shm, i32 } = segment();
-    Mutex.initAt(shm, 0);
-    // Two survivors (one async, one sync) keep taking the lock; each round a victim takes it
-    // (alternately with lock() and lockSync()) and is killed in the middle of its critical section.
-    const survivors = [runTask({ name, task: 'survive', form: 'async' }), runTask({ name, task: 'survive', form: 'sync' })];
-    children.push(...survivors);
-    let reports = 0;
-    const reported: Array<() => void> = [];
-    for (const s of survivors) {
-      s.proc.on('message', (m: any) => {
-        if (m?.dead) {
-          reports++;
-          reported.shift()?.();
-        }
-      });
-    }
-    for (let round = 0; round < faultRounds; round++) {
-      const victim = await holder({ name, task: 'hold', form: round % 2 ? 'sync' : 'async' });
-      const before = reports;
-      const oneReport = new Promise<void>((r) => reported.push(r));
-      await sleep(Math.random() * 20);
-      await killNow(victim);
-      await within(oneReport, 20_000, `owner death report of round ${round}`);
-      expect(reports).toBe(before + 1);
-    }
-    Atomics.store(i32, D + 3, 1);
-    const results = await within(Promise.all(survivors.map((s) => s.done)), 30_000, 'survivors end');
-    expect(results.reduce((a: number, r: any) => a + r.deaths, 0)).toBe(faultRounds);
-    expect(reports).toBe(faultRounds);
-    expect(results.every((r: any) => r.bad === 0)).toBe(true);
-    expect(results.every((r: any) => r.rounds > 0)).toBe(true);
-    const m = Mutex.openAt(shm, 0);
-    const g = m.lockSync({ timeout: 5000 });
-    expect(i32[D + 1]).toBe(i32[D + 2]);
-    g.unlock();
-    shm.close();
-  }, 60_000 + faultRounds * 6_000);
+  it(
+    `${faultRounds} rounds of SIGKILL at a random moment of the holder: each death reported once, data repaired`,
+    async () => {
+      const { name, shm, i32 } = segment();
+      Mutex.initAt(shm, 0);
+      // Two survivors (one async, one sync) keep taking the lock; each round a victim takes it
+      // (alternately with lock() and lockSync()) and is killed in the middle of its critical section.
+      const survivors = [runTask({ name, task: 'survive', form: 'async' }), runTask({ name, task: 'survive', form: 'sync' })];
+      children.push(...survivors);
+      let reports = 0;
+      const reported: Array<() => void> = [];
+      for (const s of survivors) {
+        s.proc.on('message', (m: any) => {
+          if (m?.dead) {
+            reports++;
+            reported.shift()?.();
+          }
+        });
+      }
+      for (let round = 0; round < faultRounds; round++) {
+        const victim = await holder({ name, task: 'hold', form: round % 2 ? 'sync' : 'async' });
+        const before = reports;
+        const oneReport = new Promise<void>((r) => reported.push(r));
+        await sleep(Math.random() * 20);
+        await killNow(victim);
+        await within(oneReport, 20_000, `owner death report of round ${round}`);
+        expect(reports).toBe(before + 1);
+      }
+      Atomics.store(i32, D + 3, 1);
+      const results = await within(Promise.all(survivors.map((s) => s.done)), 30_000, 'survivors end');
+      expect(results.reduce((a: number, r: any) => a + r.deaths, 0)).toBe(faultRounds);
+      expect(reports).toBe(faultRounds);
+      expect(results.every((r: any) => r.bad === 0)).toBe(true);
+      expect(results.every((r: any) => r.rounds > 0)).toBe(true);
+      const m = Mutex.openAt(shm, 0);
+      const g = m.lockSync({ timeout: 5000 });
+      expect(i32[D + 1]).toBe(i32[D + 2]);
+      g.unlock();
+      shm.close();
+    },
+    60_000 + faultRounds * 6_000,
+  );
 
   it('an aborted or timed-out lock() leaves no waiter behind and the event loop and fs stay free', async () => {
     const { name, shm } = segment();
@@ -70,7 +74,12 @@ describe('Mutex across processes', () => {
     const other = await holder({ name, task: 'holdUntilTold' });
     // 64 pending lock() calls must not take libuv pool threads: fs work completes meanwhile.
     const controllers = Array.from({ length: 64 }, () => new AbortController());
-    const pending = controllers.map((c) => m.lock({ signal: c.signal }).then(() => 'locked', (e) => e));
+    const pending = controllers.map((c) =>
+      m.lock({ signal: c.signal }).then(
+        () => 'locked',
+        (e) => e,
+      ),
+    );
     let settled = false;
     void Promise.all(pending).then(() => (settled = true));
     const files = await Promise.all(Array.from({ length: 16 }, () => readFile(__filename)));
@@ -227,7 +236,9 @@ describe('Mutex misuse', () => {
     expect(() => Mutex.create(name)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
     const ro = SharedMemory.open(name, { readonly: true });
     expect(() => Mutex.initAt(ro, 128)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
-    expect(() => Mutex.openAt(ro, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE', message: 'SharedMemory is read-only' }));
+    expect(() => Mutex.openAt(ro, 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_STATE', message: 'SharedMemory is read-only' }),
+    );
     ro.close();
     expect(() => Mutex.open(uniqueName('none'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     shm.close();

@@ -10,7 +10,9 @@ describe('RwLock', () => {
   it('never a writer with readers or two writers, under load from 4 processes', async () => {
     const { name, shm } = segment();
     RwLock.initAt(shm, 4096);
-    const kids = [0, 1, 2, 3].map((k) => runTask({ name, task: 'rwlock', iterations: 3000, writeEvery: 3 + k, form: k % 2 ? 'sync' : 'async' }));
+    const kids = [0, 1, 2, 3].map((k) =>
+      runTask({ name, task: 'rwlock', iterations: 3000, writeEvery: 3 + k, form: k % 2 ? 'sync' : 'async' }),
+    );
     children.push(...kids);
     const results = await within(Promise.all(kids.map((k) => k.done)), 120_000, 'rwlock load');
     expect(results.map((r: any) => r.bad)).toEqual([0, 0, 0, 0]);

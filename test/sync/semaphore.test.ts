@@ -13,7 +13,9 @@ describe('Semaphore', () => {
       const { name, shm, i32 } = segment(robust ? 16384 : 8192);
       const s = Semaphore.initAt(shm, offset, { value: 2, robust });
       expect(s.robust).toBe(robust);
-      const kids = (['async', 'sync', 'try', 'async'] as const).map((form) => runTask({ name, task: 'semaphore', form, iterations: 1500, offset }));
+      const kids = (['async', 'sync', 'try', 'async'] as const).map((form) =>
+        runTask({ name, task: 'semaphore', form, iterations: 1500, offset }),
+      );
       children.push(...kids);
       await within(Promise.all(kids.map((k) => k.done)), 120_000, `${robust ? 'robust ' : ''}semaphore children`);
       expect(i32[D + 5]).toBeGreaterThanOrEqual(1);

@@ -18,11 +18,11 @@
 #include <set>
 #include <vector>
 
-#include "core/channel/socket.hpp"
 #include "binding/internal/args.hpp"
-#include "core/internal/contract.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/registry.hpp"
+#include "core/channel/socket.hpp"
+#include "core/internal/contract.hpp"
 
 namespace interproc::binding {
 namespace {
@@ -83,7 +83,8 @@ SocketKind kindArg(Napi::Env env, Napi::Value v) {
 SocketAddress addressArg(const Napi::CallbackInfo& info, size_t at) {
   Napi::Env env = info.Env();
   SocketAddress a;
-  a.family = static_cast<SocketAddress::Family>(args::integer(env, info[at], "family", 0, static_cast<int>(contract::AddressFamily::Inet)));
+  a.family = static_cast<SocketAddress::Family>(
+      args::integer(env, info[at], "family", 0, static_cast<int>(contract::AddressFamily::Inet)));
   a.name = args::string(env, info[at + 1], "name");
   a.port = static_cast<uint16_t>(args::integer(env, info[at + 2], "port", 0, 65535));
   std::string why = a.validate();
@@ -261,7 +262,8 @@ Napi::Value JS_sockRecvMany(const Napi::CallbackInfo& info) {
   auto count = static_cast<size_t>(args::integer(env, info[3], "count", 1, kManyMax));
   ReceiveArgs a = receiveArgs(info, kManyFdBase + kMaxFdsPerMessage, kManyAddr * count);
   size_t slot = args::length(env, info[2], "slotSize");
-  if (slot == 0 || slot > a.buffer.length / count) throw rangeError(env, "slotSize * count must fit the buffer (count <= 64)");
+  if (slot == 0 || slot > a.buffer.length / count)
+    throw rangeError(env, "slotSize * count must fit the buffer (count <= 64)");
   ReceiveOptions& opts = a.opts;
   opts.packet = true;
   thread_local std::vector<ReceiveInfo> infos;
@@ -289,7 +291,8 @@ Napi::Value JS_sockRecvMany(const Napi::CallbackInfo& info) {
     rec[contract::SOCK_MANY_UID] = static_cast<int32_t>(ri.credentials.uid);
     rec[contract::SOCK_MANY_GID] = static_cast<int32_t>(ri.credentials.gid);
     rec[contract::SOCK_MANY_ADDR_LEN] = opts.wantAddress ? static_cast<int32_t>(ri.from.length) : 0;
-    if (opts.wantAddress) std::memcpy(a.addrOut.data + i * kManyAddr, &ri.from.storage, std::min<size_t>(ri.from.length, kManyAddr));
+    if (opts.wantAddress)
+      std::memcpy(a.addrOut.data + i * kManyAddr, &ri.from.storage, std::min<size_t>(ri.from.length, kManyAddr));
   }
   return Napi::Number::New(env, static_cast<double>(r.value()));
 }
@@ -375,7 +378,8 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("sockLocalAddress", Napi::Function::New(env, JS_sockLocalAddress, "sockLocalAddress"));
   exports.Set("sockRecv", Napi::Function::New(env, JS_sockRecv, "sockRecv"));
   exports.Set("sockRecvMany", Napi::Function::New(env, JS_sockRecvMany, "sockRecvMany"));
-  exports.Set("sockRecvManyOutLength", Napi::Number::New(env, static_cast<double>(kManyFdBase + 16 * kMaxFdsPerMessage)));
+  exports.Set("sockRecvManyOutLength",
+              Napi::Number::New(env, static_cast<double>(kManyFdBase + 16 * kMaxFdsPerMessage)));
   exports.Set("sockSendMany", Napi::Function::New(env, JS_sockSendMany, "sockSendMany"));
   exports.Set("sockSend", Napi::Function::New(env, JS_sockSend, "sockSend"));
   exports.Set("dupFd", Napi::Function::New(env, JS_dupFd, "dupFd"));

@@ -46,7 +46,8 @@ std::string received(Napi::Value v) {
     case napi_external: return "an external";
     default: break;
   }
-  if (v.IsTypedArray()) return std::string("an instance of ") + typedArrayName(v.As<Napi::TypedArray>().TypedArrayType());
+  if (v.IsTypedArray())
+    return std::string("an instance of ") + typedArrayName(v.As<Napi::TypedArray>().TypedArrayType());
   if (v.IsArray()) return "an instance of Array";
   if (v.IsArrayBuffer()) return "an instance of ArrayBuffer";
   if (v.IsDataView()) return "an instance of DataView";
@@ -61,7 +62,8 @@ void throwType(Napi::Env env, const char* name, const char* expected, Napi::Valu
 
 void throwRange(Napi::Env env, const char* name, const std::string& range, Napi::Value v) {
   std::string got = v.IsNumber() ? numberText(v) : received(v);
-  throw rangeError(env, std::string("The value of \"") + name + "\" is out of range. It must be " + range + ". Received " + got);
+  throw rangeError(
+      env, std::string("The value of \"") + name + "\" is out of range. It must be " + range + ". Received " + got);
 }
 
 void throwIntegerRange(Napi::Env env, const char* name, double min, double max, Napi::Value v) {

@@ -92,7 +92,7 @@ inline std::optional<int64_t> timeout(Napi::Env env, Napi::Value v, const char* 
   if (v.IsUndefined()) return std::nullopt;
   double ms = number(env, v, name);
   if (!(ms >= 0)) throwTimeout(env, name, v);  // negative or NaN
-  if (ms > 9.2e12) return std::nullopt;         // Infinity included
+  if (ms > 9.2e12) return std::nullopt;        // Infinity included
   return static_cast<int64_t>(ms * 1e6);
 }
 

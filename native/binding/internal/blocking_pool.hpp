@@ -11,9 +11,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <deque>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -89,14 +89,14 @@ class BlockingPool {
   Tsfn tsfn_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<BlockingJob*> queue_;       // submitted, not yet taken by a thread
+  std::deque<BlockingJob*> queue_;         // submitted, not yet taken by a thread
   std::map<uint32_t, BlockingJob*> live_;  // submitted, execute() not yet returned (queued or running)
   uint32_t nextId_ = 1;
-  ThreadList threads_;                   // running threads; a list, so each keeps its own position
-  ThreadList retired_;                   // ended after idling: joined by the next thread to end, submit or shutdown
+  ThreadList threads_;  // running threads; a list, so each keeps its own position
+  ThreadList retired_;  // ended after idling: joined by the next thread to end, submit or shutdown
   std::chrono::milliseconds idleTimeout_{10'000};
   size_t idle_ = 0;
-  size_t pending_ = 0;                   // submitted and not yet completed on the JS thread
+  size_t pending_ = 0;  // submitted and not yet completed on the JS thread
   bool stopping_ = false;
 };
 

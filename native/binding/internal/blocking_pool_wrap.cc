@@ -33,7 +33,8 @@ Napi::Value JS_setWorker(const Napi::CallbackInfo& info) {
   AddonData& data = AddonData::of(info.Env());
   data.isWorker = args::boolean(info.Env(), info[0], "isWorker");
   if (data.noop.IsEmpty()) {
-    data.noop = Napi::Persistent(Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {}, "noop"));
+    data.noop = Napi::Persistent(Napi::Function::New(
+        info.Env(), [](const Napi::CallbackInfo&) {}, "noop"));
   }
   return info.Env().Undefined();
 }

@@ -24,10 +24,10 @@ const char* describe(int code) {
 // errno -> its symbolic name. Our own table rather than glibc's strerrorname_np, which needs
 // glibc 2.32 and would keep a prebuild from loading on older distributions.
 const char* errnoName(int code) {
+  // The table stays as written: clang-format would break up the macro and never settle.
   switch (code) {
-#define NAME(e) \
-  case e:       \
-    return #e;
+    // clang-format off
+#define NAME(e) case e: return #e;
     NAME(EPERM) NAME(ENOENT) NAME(ESRCH) NAME(EINTR) NAME(EIO) NAME(ENXIO) NAME(E2BIG) NAME(EBADF)
     NAME(ECHILD) NAME(EAGAIN) NAME(ENOMEM) NAME(EACCES) NAME(EFAULT) NAME(EBUSY) NAME(EEXIST) NAME(EXDEV)
     NAME(ENODEV) NAME(ENOTDIR) NAME(EISDIR) NAME(EINVAL) NAME(ENFILE) NAME(EMFILE) NAME(ENOTTY) NAME(EFBIG)
@@ -40,6 +40,7 @@ const char* errnoName(int code) {
     NAME(ECANCELED) NAME(EOWNERDEAD) NAME(ENOTRECOVERABLE)
 #undef NAME
     default: return nullptr;
+    // clang-format on
   }
 }
 }  // namespace

@@ -18,11 +18,11 @@
 #include <sys/epoll.h>
 #include <uv.h>
 
-#include "core/mailbox/doorbell.hpp"
 #include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/registry.hpp"
 #include "core/internal/contract.hpp"
+#include "core/mailbox/doorbell.hpp"
 
 // The event bits JS passes to start() and gets in the callback are libuv's (native/contract/contract.json).
 static_assert(UV_READABLE == interproc::contract::POLL_READABLE && UV_WRITABLE == interproc::contract::POLL_WRITABLE &&
@@ -34,11 +34,11 @@ namespace {
 class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "FdWatcher",
-                       {InstanceMethod<&FdWatcher::start>("start"), InstanceMethod<&FdWatcher::stop>("stop"),
-                        InstanceMethod<&FdWatcher::close>("close"), InstanceMethod<&FdWatcher::ref>("ref"),
-                        InstanceMethod<&FdWatcher::unref>("unref"),
-                        InstanceMethod<&FdWatcher::edgeTriggered>("edgeTriggered")});
+    return DefineClass(
+        env, "FdWatcher",
+        {InstanceMethod<&FdWatcher::start>("start"), InstanceMethod<&FdWatcher::stop>("stop"),
+         InstanceMethod<&FdWatcher::close>("close"), InstanceMethod<&FdWatcher::ref>("ref"),
+         InstanceMethod<&FdWatcher::unref>("unref"), InstanceMethod<&FdWatcher::edgeTriggered>("edgeTriggered")});
   }
 
   FdWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdWatcher>(info) {
@@ -95,7 +95,8 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     auto* self = static_cast<FdWatcher*>(arg);
     if (self->poll_ == nullptr) return;
     self->poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(self->poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(self->poll_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     self->poll_ = nullptr;
   }
 
@@ -109,8 +110,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       if (self->eventfd_ && status == 0) {
         self->callback_.MakeCallback(self->Value(), {}, *self->context_);
       } else {
-        self->callback_.MakeCallback(self->Value(),
-                                     {Napi::Number::New(env, status), Napi::Number::New(env, events)},
+        self->callback_.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
                                      *self->context_);
       }
     } catch (const Napi::Error& e) {
@@ -124,7 +124,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   // for this fd, so libuv's ADD has reached the kernel, even when it batches epoll_ctl through
   // io_uring (flushed before every epoll_pwait).
   void doorbellWake() {
-    if (edge_) return;  // nothing to read: every ring is a new edge
+    if (edge_) return;           // nothing to read: every ring is a new edge
     (void)doorbell::drain(fd_);  // EAGAIN (spurious wake) and errors: the callback re-checks anyway
     if (!wantEdge_ || triedEdge_) return;
     triedEdge_ = true;
@@ -138,7 +138,8 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
 
   Napi::Value start(const Napi::CallbackInfo& info) {
     // UV_READABLE 1 | UV_WRITABLE 2 | UV_DISCONNECT 4
-    auto events = static_cast<int>(args::integer(info.Env(), info[0], "events", 0, UV_READABLE | UV_WRITABLE | UV_DISCONNECT));
+    auto events =
+        static_cast<int>(args::integer(info.Env(), info[0], "events", 0, UV_READABLE | UV_WRITABLE | UV_DISCONNECT));
     if (poll_ == nullptr) throw codedError(info.Env(), contract::errors::ERR_INVALID_STATE, "FdWatcher is closed");
     // uv_poll_start removes the fd from the epoll set and adds it back, level-triggered, on the
     // next loop iteration: edge-triggered mode has to be re-established on the next wake-up.
@@ -146,7 +147,8 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     triedEdge_ = false;
     int rc = uv_poll_start(poll_, events, &FdWatcher::onPoll);
     if (rc != 0) throw systemError(info.Env(), SysError{-rc, "uv_poll_start"});
-    epollEvents_ = ((events & UV_READABLE) ? uint32_t{EPOLLIN} : 0u) | ((events & UV_WRITABLE) ? uint32_t{EPOLLOUT} : 0u) |
+    epollEvents_ = ((events & UV_READABLE) ? uint32_t{EPOLLIN} : 0u) |
+                   ((events & UV_WRITABLE) ? uint32_t{EPOLLOUT} : 0u) |
                    ((events & UV_DISCONNECT) ? uint32_t{EPOLLRDHUP} : 0u);
     if (!active_) {
       active_ = true;
@@ -185,10 +187,10 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   uv_loop_t* loop_ = nullptr;
   int fd_ = -1;
   bool active_ = false;
-  bool eventfd_ = false;    // doorbell mode: an eventfd, reset natively unless edge-triggered
-  bool wantEdge_ = false;   // doorbell mode: switch to EPOLLET on the first wake-up
-  bool triedEdge_ = false;  // the switch was attempted since the last start()/stop()
-  bool edge_ = false;       // the fd is registered with EPOLLET (no read needed per wake-up)
+  bool eventfd_ = false;      // doorbell mode: an eventfd, reset natively unless edge-triggered
+  bool wantEdge_ = false;     // doorbell mode: switch to EPOLLET on the first wake-up
+  bool triedEdge_ = false;    // the switch was attempted since the last start()/stop()
+  bool edge_ = false;         // the fd is registered with EPOLLET (no read needed per wake-up)
   uint32_t epollEvents_ = 0;  // what libuv registered (its POLL* bits equal the EPOLL* ones)
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;

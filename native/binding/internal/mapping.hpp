@@ -9,8 +9,8 @@
 #include <mutex>
 #include <set>
 
-#include "core/shm/shared_memory.hpp"
 #include "binding/internal/blocking_pool.hpp"
+#include "core/shm/shared_memory.hpp"
 
 namespace interproc::binding {
 

@@ -9,14 +9,14 @@
 #include <cstddef>
 #include <cstring>
 
-#include "core/internal/allocator.hpp"
-#include "core/mailbox/doorbell.hpp"
-#include "core/internal/process_identity.hpp"
-#include "core/mailbox/ring.hpp"
 #include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
+#include "core/internal/allocator.hpp"
+#include "core/internal/process_identity.hpp"
+#include "core/mailbox/doorbell.hpp"
+#include "core/mailbox/ring.hpp"
 
 namespace interproc::binding {
 namespace {

@@ -3,18 +3,18 @@
 // inspection happens on the hot path.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cmath>
-#include <algorithm>
 #include <optional>
 
-#include "core/shm/futex.hpp"
 #include "binding/internal/addon_data.hpp"
 #include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
+#include "core/shm/futex.hpp"
 
 namespace interproc::binding {
 namespace {
@@ -82,9 +82,12 @@ Napi::Value JS_futexWake(const Napi::CallbackInfo& info) {
 
 class FutexWaitJob : public BlockingJob {
  public:
-  FutexWaitJob(Napi::Env env, MappingRef m, const uint32_t* word, uint32_t expected,
-               std::optional<int64_t> timeout, Napi::Object keepAlive)
-      : mapping_(std::move(m)), word_(word), expected_(expected), timeout_(timeout),
+  FutexWaitJob(Napi::Env env, MappingRef m, const uint32_t* word, uint32_t expected, std::optional<int64_t> timeout,
+               Napi::Object keepAlive)
+      : mapping_(std::move(m)),
+        word_(word),
+        expected_(expected),
+        timeout_(timeout),
         deferred_(Napi::Promise::Deferred::New(env)),
         keepAlive_(Napi::Persistent(keepAlive)) {}
   ~FutexWaitJob() override {
@@ -113,7 +116,9 @@ class FutexWaitJob : public BlockingJob {
     if (cancelReason() == CancelReason::Aborted && !finishedFirst()) {
       deferred_.Reject(abortError(env).Value());
     } else if (cancelled() && !finishedFirst()) {
-      deferred_.Reject(codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory was closed during futex.waitAsync").Value());
+      deferred_.Reject(
+          codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory was closed during futex.waitAsync")
+              .Value());
     } else if (!result_) {
       deferred_.Reject(systemError(env, result_.error()).Value());
     } else {

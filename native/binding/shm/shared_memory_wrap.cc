@@ -42,8 +42,8 @@ Napi::Value wrapSegment(Napi::Env env, Segment seg, const std::string& createdNa
         },
         new MappingRef(mapping));
   }
-  auto handle = Napi::External<MappingRef>::New(env, new MappingRef(mapping),
-                                                [](Napi::Env, MappingRef* ref) { delete ref; });
+  auto handle =
+      Napi::External<MappingRef>::New(env, new MappingRef(mapping), [](Napi::Env, MappingRef* ref) { delete ref; });
   Napi::Array out = Napi::Array::New(env, 5);
   out.Set(0u, handle);
   out.Set(1u, buffer);
@@ -154,7 +154,6 @@ Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-
   exports.Set("shmOpen", Napi::Function::New(env, JS_shmOpen, "shmOpen"));
   exports.Set("shmCreateHidden", Napi::Function::New(env, JS_shmCreateHidden, "shmCreateHidden"));
   exports.Set("shmPublish", Napi::Function::New(env, JS_shmPublish, "shmPublish"));

@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <unordered_map>
 
-#include "core/sync/robust_list.hpp"
 #include "binding/internal/addon_data.hpp"
 #include "binding/internal/errors.hpp"
+#include "core/sync/robust_list.hpp"
 
 namespace interproc::binding {
 
@@ -25,8 +25,12 @@ class AsyncAcquire : public std::enable_shared_from_this<AsyncAcquire> {
  public:
   AsyncAcquire(Napi::Env env, std::shared_ptr<Mapping> m, std::unique_ptr<AcquireOp> op, Deadline d,
                Napi::Object keepAlive, const char* syscall)
-      : mapping_(std::move(m)), op_(std::move(op)), deadline_(d), syscall_(syscall),
-        deferred_(Napi::Promise::Deferred::New(env)), keepAlive_(Napi::Persistent(keepAlive)) {}
+      : mapping_(std::move(m)),
+        op_(std::move(op)),
+        deadline_(d),
+        syscall_(syscall),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        keepAlive_(Napi::Persistent(keepAlive)) {}
   ~AsyncAcquire() {
     if (!keepAlive_.IsEmpty()) keepAlive_.SuppressDestruct();  // environment teardown
   }
@@ -165,7 +169,8 @@ void AsyncAcquire::fail(Napi::Env env, Napi::Error e) {
 // buffer's finalizer, or environment cleanup) reaches it before unmapping.
 class AbandonOnClose : public BlockingJob {
  public:
-  AbandonOnClose(void* base, size_t size, std::weak_ptr<Mapping> m) : base_(base), size_(size), mapping_(std::move(m)) {}
+  AbandonOnClose(void* base, size_t size, std::weak_ptr<Mapping> m)
+      : base_(base), size_(size), mapping_(std::move(m)) {}
   void execute() override {}
   void complete(Napi::Env) override {}
   const std::weak_ptr<Mapping>& mapping() const { return mapping_; }

@@ -9,8 +9,8 @@
 
 #include <memory>
 
-#include "core/sync/wait_set.hpp"
 #include "binding/internal/mapping.hpp"
+#include "core/sync/wait_set.hpp"
 
 namespace interproc::binding {
 

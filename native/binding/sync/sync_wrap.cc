@@ -9,17 +9,17 @@
 #include <climits>
 #include <cmath>
 
+#include "binding/internal/args.hpp"
+#include "binding/internal/errors.hpp"
+#include "binding/internal/mapping.hpp"
+#include "binding/internal/registry.hpp"
+#include "binding/sync/sync_async.hpp"
 #include "core/internal/contract.hpp"
 #include "core/sync/barrier.hpp"
 #include "core/sync/condition.hpp"
 #include "core/sync/mutex.hpp"
 #include "core/sync/rwlock.hpp"
 #include "core/sync/semaphore.hpp"
-#include "binding/internal/args.hpp"
-#include "binding/internal/errors.hpp"
-#include "binding/internal/mapping.hpp"
-#include "binding/internal/registry.hpp"
-#include "binding/sync/sync_async.hpp"
 
 namespace interproc::binding {
 namespace {
@@ -80,7 +80,8 @@ const char* kindLabel(SyncKind k) { return kindName(static_cast<uint8_t>(k)); }
       throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
                        std::string("expected a ") + kindLabel(kind) + where + ", found a " + kindName(h->kind));
     default:
-      throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH, std::string("no initialised ") + kindLabel(kind) + where);
+      throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
+                       std::string("no initialised ") + kindLabel(kind) + where);
   }
 }
 
@@ -93,10 +94,12 @@ uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
   if (c != HeaderCheck::Ok) layoutError(env, p, offset, kind, c);
   uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
-    throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH, "corrupt Barrier at byte offset " + std::to_string(offset));
+    throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
+                     "corrupt Barrier at byte offset " + std::to_string(offset));
   }
   if (m.at(offset, sizeOf(kind, param, reinterpret_cast<SyncHeader*>(p)->flags)) == nullptr) {
-    throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) + " does not fit in the SharedMemory");
+    throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) +
+                              " does not fit in the SharedMemory");
   }
   return p;
 }
@@ -169,7 +172,8 @@ Napi::Value JS_syncInit(const Napi::CallbackInfo& info) {
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) throw rangeError(env, "bad parties");
   if (kind == SyncKind::Semaphore && param > Semaphore::kMaxValue) throw rangeError(env, "bad semaphore value");
   uint8_t* p = m->at(offset, sizeOf(kind, param, flags));
-  if (p == nullptr) throw rangeError(env, std::string(kindLabel(kind)) + " does not fit in the SharedMemory at that offset");
+  if (p == nullptr)
+    throw rangeError(env, std::string(kindLabel(kind)) + " does not fit in the SharedMemory at that offset");
   if (m->segment().readonly()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
   switch (kind) {
     case SyncKind::Mutex: Mutex::init(p); break;
@@ -189,7 +193,8 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   requireRobust(env);
   MappingRef ref = unwrapOpenMapping(env, info[1]);
   // Before the header check: a read-only mapping is a private copy, so no lock in it could be shared.
-  if (ref->segment().readonly()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
+  if (ref->segment().readonly())
+    throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
   Target t = target(info, 1, kind);
   abandonOnClose(ref);
   return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
@@ -315,7 +320,8 @@ Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
   auto a = Barrier(t.mem).arrive();
   if (!a) {
     if (a.error().code == EUSERS) {
-      throw codedError(env, contract::errors::ERR_BARRIER_PARTIES, "more threads wait on this Barrier than it has parties");
+      throw codedError(env, contract::errors::ERR_BARRIER_PARTIES,
+                       "more threads wait on this Barrier than it has parties");
     }
     throw systemError(env, a.error());
   }

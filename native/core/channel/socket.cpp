@@ -15,7 +15,8 @@ namespace interproc {
 
 namespace {
 
-constexpr size_t kMaxUnixName = sizeof(sockaddr_un::sun_path) - 1;  // 107: room for a NUL (path) or the leading NUL (abstract)
+constexpr size_t kMaxUnixName =
+    sizeof(sockaddr_un::sun_path) - 1;  // 107: room for a NUL (path) or the leading NUL (abstract)
 
 int socketType(SocketKind kind) {
   switch (kind) {
@@ -107,7 +108,8 @@ std::string SocketAddress::validate() const {
 Result<int> listenSocket(SocketKind kind, const SocketAddress& addr, const ListenOptions& opts) {
   RawAddress raw;
   if (!encode(addr, raw)) return SysError{EINVAL, "bind"};
-  if (addr.family == SocketAddress::Family::Inet && kind != SocketKind::Stream) return SysError{EPROTONOSUPPORT, "socket"};
+  if (addr.family == SocketAddress::Family::Inet && kind != SocketKind::Stream)
+    return SysError{EPROTONOSUPPORT, "socket"};
   int fd = socket(domainOf(raw), socketType(kind) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return SysError::fromErrno("socket");
   bool isPath = addr.family == SocketAddress::Family::Path;
@@ -142,7 +144,8 @@ Result<int> listenSocket(SocketKind kind, const SocketAddress& addr, const Liste
 Result<Connecting> connectSocket(SocketKind kind, const SocketAddress& addr) {
   RawAddress raw;
   if (!encode(addr, raw)) return SysError{EINVAL, "connect"};
-  if (addr.family == SocketAddress::Family::Inet && kind != SocketKind::Stream) return SysError{EPROTONOSUPPORT, "socket"};
+  if (addr.family == SocketAddress::Family::Inet && kind != SocketKind::Stream)
+    return SysError{EPROTONOSUPPORT, "socket"};
   int fd = socket(domainOf(raw), socketType(kind) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return SysError::fromErrno("socket");
   if (kind == SocketKind::Datagram) {
@@ -276,7 +279,8 @@ Result<size_t> receiveMessages(int fd, void* buffer, size_t slotSize, size_t cou
       m.msg_namelen = sizeof(infos[i].from.storage);
     }
   }
-  int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(count), MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (opts.packet ? MSG_TRUNC : 0), nullptr);
+  int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(count),
+                   MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (opts.packet ? MSG_TRUNC : 0), nullptr);
   if (n < 0) {
     infos.clear();
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return static_cast<size_t>(0);
@@ -334,7 +338,8 @@ Result<size_t> sendMessages(int fd, const OutMessage* messages, size_t count, co
   if (msgs.size() < count) msgs.resize(count);
   if (iov.size() < count) iov.resize(count);
   size_t withFds = 0;
-  for (size_t i = 0; i < count; ++i) if (messages[i].fdCount > 0) ++withFds;
+  for (size_t i = 0; i < count; ++i)
+    if (messages[i].fdCount > 0) ++withFds;
   if (control.size() < stride * withFds) control.resize(stride * withFds);
   size_t slot = 0;
   for (size_t i = 0; i < count; ++i) {
@@ -400,7 +405,8 @@ SocketAddress decodeAddress(const RawAddress& raw) {
 Result<SocketAddress> localAddress(int fd) {
   RawAddress raw;
   raw.length = sizeof(raw.storage);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&raw.storage), &raw.length) != 0) return SysError::fromErrno("getsockname");
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&raw.storage), &raw.length) != 0)
+    return SysError::fromErrno("getsockname");
   return decodeAddress(raw);
 }
 

@@ -68,12 +68,12 @@ struct RawAddress {
 };
 
 struct ReceiveInfo {
-  std::vector<int> fds;          // SCM_RIGHTS, received close-on-exec; the caller owns them
-  bool truncated = false;        // MSG_TRUNC: the message was larger than the buffer (packet kinds)
-  bool fdsTruncated = false;     // MSG_CTRUNC: more fds were sent than fit (the kernel dropped the rest)
-  bool hasCredentials = false;   // SCM_CREDENTIALS (sockets with SO_PASSCRED)
+  std::vector<int> fds;         // SCM_RIGHTS, received close-on-exec; the caller owns them
+  bool truncated = false;       // MSG_TRUNC: the message was larger than the buffer (packet kinds)
+  bool fdsTruncated = false;    // MSG_CTRUNC: more fds were sent than fit (the kernel dropped the rest)
+  bool hasCredentials = false;  // SCM_CREDENTIALS (sockets with SO_PASSCRED)
   PeerCredentials credentials;
-  RawAddress from;               // sender address when wantAddress (datagram)
+  RawAddress from;  // sender address when wantAddress (datagram)
 };
 
 struct ReceiveOptions {

@@ -10,8 +10,8 @@
 namespace interproc {
 
 struct SysError {
-  int code = 0;                    // errno value (positive)
-  const char* syscall = "";        // static string: the failing call, e.g. "shm_open"
+  int code = 0;              // errno value (positive)
+  const char* syscall = "";  // static string: the failing call, e.g. "shm_open"
 
   static SysError fromErrno(const char* call) { return SysError{errno, call}; }
 };
@@ -20,8 +20,8 @@ struct SysError {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}              // NOLINT: implicit by design
-  Result(SysError error) : v_(error) {}                  // NOLINT
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(SysError error) : v_(error) {}      // NOLINT
   bool ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<T>(v_); }

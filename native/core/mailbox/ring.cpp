@@ -68,7 +68,8 @@ const char* checkGroup(const void* base, uint64_t size, GroupLayout* out) {
     for (uint32_t t = 0; t < l.members; ++t) {
       if (f == t) continue;
       auto* r = reinterpret_cast<const RingHeader*>(b + l.ringOffset(f, t));
-      if (r->capacity != l.capacity || r->from != f || r->to != t) return "a ring header of the mailbox group is corrupt";
+      if (r->capacity != l.capacity || r->from != f || r->to != t)
+        return "a ring header of the mailbox group is corrupt";
     }
   }
   if (out != nullptr) *out = l;

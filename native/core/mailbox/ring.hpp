@@ -17,8 +17,8 @@ namespace interproc::ring {
 constexpr uint32_t kMagic = 0x424D5049;  // "IPMB" little-endian
 constexpr uint32_t kLayoutVersion = 1;
 constexpr uint32_t kCacheLine = 64;
-constexpr uint32_t kRecordHeader = 8;           // u32 length + u32 reserved; payload follows
-constexpr uint32_t kPadMarker = 0xFFFFFFFFu;    // length of a wrap-around padding record
+constexpr uint32_t kRecordHeader = 8;         // u32 length + u32 reserved; payload follows
+constexpr uint32_t kPadMarker = 0xFFFFFFFFu;  // length of a wrap-around padding record
 constexpr uint32_t kMinCapacity = 4096;
 constexpr uint32_t kMaxCapacity = 1u << 30;
 constexpr uint32_t kMaxMembers = 64;
@@ -36,14 +36,14 @@ enum Sleep : uint32_t {
 struct GroupHeader {
   uint32_t magic;
   uint32_t version;
-  uint32_t headerSize;     // sizeof(GroupHeader)
+  uint32_t headerSize;  // sizeof(GroupHeader)
   uint32_t members;
-  uint32_t ringCapacity;   // data bytes per ring, a power of two
-  uint32_t memberSlotSize; // sizeof(MemberSlot)
-  uint32_t ringHeaderSize; // sizeof(RingHeader)
+  uint32_t ringCapacity;    // data bytes per ring, a power of two
+  uint32_t memberSlotSize;  // sizeof(MemberSlot)
+  uint32_t ringHeaderSize;  // sizeof(RingHeader)
   uint32_t ringsOffset;
   uint32_t totalSizeLo, totalSizeHi;
-  uint32_t state;          // 0 while the creator initialises, 1 when ready (store-release)
+  uint32_t state;  // 0 while the creator initialises, 1 when ready (store-release)
   uint32_t reserved[5];
 };
 
@@ -52,21 +52,21 @@ struct GroupHeader {
 // incarnation (its eventfd, its pid) is recognised as stale.
 struct MemberSlot {
   uint32_t gen;
-  uint32_t pid;            // 0: free (never joined, or left cleanly)
+  uint32_t pid;               // 0: free (never joined, or left cleanly)
   uint32_t startLo, startHi;  // process start time (clock ticks since boot, /proc/<pid>/stat field 22)
-  int32_t eventfd;         // the member's doorbell fd number in its own process, -1 when none
-  uint32_t bell;           // futex word: bumped by a waker before FUTEX_WAKE
+  int32_t eventfd;            // the member's doorbell fd number in its own process, -1 when none
+  uint32_t bell;              // futex word: bumped by a waker before FUTEX_WAKE
   uint32_t reserved[10];
 };
 
 // Four cache lines: the producer's index, the consumer's index, and the two sleep flags, each on
 // its own line so that neither side's hot path writes a line the other side reads on every message.
 struct alignas(kCacheLine) RingHeader {
-  alignas(kCacheLine) uint32_t tail;       // written by the producer only: bytes ever written (mod 2^32)
-  alignas(kCacheLine) uint32_t head;       // written by the consumer only: bytes ever consumed
+  alignas(kCacheLine) uint32_t tail;           // written by the producer only: bytes ever written (mod 2^32)
+  alignas(kCacheLine) uint32_t head;           // written by the consumer only: bytes ever consumed
   alignas(kCacheLine) uint32_t consumerSleep;  // Sleep value set by the consumer before it sleeps
   alignas(kCacheLine) uint32_t producerSleep;  // Sleep value set by the producer before it sleeps (ring full)
-  uint32_t capacity;       // constants, checked on open
+  uint32_t capacity;                           // constants, checked on open
   uint32_t from, to;
 };
 
@@ -117,7 +117,10 @@ class Producer {
  public:
   Producer() = default;
   Producer(RingHeader* h, uint8_t* data)
-      : h_(h), data_(data), cap_(h->capacity), tail_(load(h->tail, std::memory_order_relaxed)),
+      : h_(h),
+        data_(data),
+        cap_(h->capacity),
+        tail_(load(h->tail, std::memory_order_relaxed)),
         head_(load(h->head, std::memory_order_acquire)) {}
   // Copies one message in; false when the ring has no room now.
   bool tryWrite(const void* payload, uint32_t len);
@@ -135,7 +138,10 @@ class Consumer {
  public:
   Consumer() = default;
   Consumer(RingHeader* h, uint8_t* data)
-      : h_(h), data_(data), cap_(h->capacity), head_(std::atomic_ref<uint32_t>(h->head).load(std::memory_order_relaxed)),
+      : h_(h),
+        data_(data),
+        cap_(h->capacity),
+        head_(std::atomic_ref<uint32_t>(h->head).load(std::memory_order_relaxed)),
         tail_(std::atomic_ref<uint32_t>(h->tail).load(std::memory_order_acquire)) {}
   // The next complete message, or nullptr when empty. Corrupt framing (a length that cannot be
   // right) sets *corrupt and returns nullptr. Call release() before the next peek.

@@ -20,7 +20,8 @@ namespace interproc {
 
 class Barrier {
  public:
-  static constexpr uint32_t kMaxParties = contract::BARRIER_MAX_PARTIES;  // the waiter sleeps on every other slot at once
+  static constexpr uint32_t kMaxParties =
+      contract::BARRIER_MAX_PARTIES;  // the waiter sleeps on every other slot at once
   static constexpr size_t byteLength(uint32_t parties) {
     return contract::BARRIER_HEADER_BYTES + contract::BARRIER_PARTY_BYTES * parties;
   }
@@ -71,7 +72,8 @@ class Barrier {
     uint8_t spare[32];
     Slot slots[1];  // parties of them
   };
-  static_assert(sizeof(Slot) == contract::BARRIER_PARTY_BYTES && offsetof(Layout, slots) == contract::BARRIER_HEADER_BYTES);
+  static_assert(sizeof(Slot) == contract::BARRIER_PARTY_BYTES &&
+                offsetof(Layout, slots) == contract::BARRIER_HEADER_BYTES);
   Slot* ownSlot();
   bool anyGone() const;
   Layout* m_;

@@ -4,8 +4,8 @@
 #include <climits>
 #include <cstring>
 
-#include "core/sync/exclusive_word.hpp"
 #include "core/shm/futex.hpp"
+#include "core/sync/exclusive_word.hpp"
 
 namespace interproc {
 
@@ -14,13 +14,9 @@ void Mutex::init(void* mem) {
   writeHeader(mem, SyncKind::Mutex, 0);
 }
 
-Outcome Mutex::tryLock(bool waited) {
-  return exclusive::tryTake(m_->lock, m_->header, waited);
-}
+Outcome Mutex::tryLock(bool waited) { return exclusive::tryTake(m_->lock, m_->header, waited); }
 
-bool Mutex::LockOp::prepare(WaitSet& ws) {
-  return exclusive::prepareSleep(m().m_->lock, ws);
-}
+bool Mutex::LockOp::prepare(WaitSet& ws) { return exclusive::prepareSleep(m().m_->lock, ws); }
 
 void Mutex::LockOp::giveUp() {
   // An unlock may have woken this sleeper just as it gave up: pass that wake-up on, or the other

@@ -20,7 +20,7 @@ struct RobustWord {
   std::atomic<uint32_t> word;  // 0 free | owner tid | kWaiters | kOwnerDied (the kernel's format)
   uint32_t aux;                // private to the holder (e.g. a reader's recursion count)
   uint64_t reserved[2];
-  void* prev;                  // process-local list pointers of the holder (glibc __pthread_list_t)
+  void* prev;  // process-local list pointers of the holder (glibc __pthread_list_t)
   void* next;
 };
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
@@ -32,7 +32,7 @@ namespace robust {
 constexpr uint32_t kWaiters = FUTEX_WAITERS;       // someone sleeps on the word: wake on release
 constexpr uint32_t kOwnerDied = FUTEX_OWNER_DIED;  // set by the kernel when the holder died
 constexpr uint32_t kTidMask = FUTEX_TID_MASK;
-constexpr uint32_t kNotRecoverable = kTidMask;     // a tid no thread can have (pid_max <= 2^22)
+constexpr uint32_t kNotRecoverable = kTidMask;  // a tid no thread can have (pid_max <= 2^22)
 
 // The calling thread's kernel thread id (cached; reset in a forked child).
 uint32_t selfTid();

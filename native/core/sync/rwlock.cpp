@@ -4,8 +4,8 @@
 #include <climits>
 #include <cstring>
 
-#include "core/sync/exclusive_word.hpp"
 #include "core/shm/futex.hpp"
+#include "core/sync/exclusive_word.hpp"
 
 namespace interproc {
 
@@ -14,9 +14,7 @@ void RwLock::init(void* mem) {
   writeHeader(mem, SyncKind::RwLock, kReaders);
 }
 
-RwLock::Slot* RwLock::ownSlot(uint32_t tid) {
-  return robust::slotOf(m_->slots, kReaders, tid);
-}
+RwLock::Slot* RwLock::ownSlot(uint32_t tid) { return robust::slotOf(m_->slots, kReaders, tid); }
 
 uint32_t RwLock::readers() const {
   uint32_t n = 0;
@@ -74,13 +72,9 @@ bool RwLock::ReadOp::prepare(WaitSet& ws) {
   return true;
 }
 
-Outcome RwLock::tryWriterWord(bool waited) {
-  return exclusive::tryTake(m_->writer, m_->header, waited);
-}
+Outcome RwLock::tryWriterWord(bool waited) { return exclusive::tryTake(m_->writer, m_->header, waited); }
 
-bool RwLock::prepareWriterWord(WaitSet& ws) {
-  return exclusive::prepareSleep(m_->writer, ws);
-}
+bool RwLock::prepareWriterWord(WaitSet& ws) { return exclusive::prepareSleep(m_->writer, ws); }
 
 Outcome RwLock::readersGone() {
   const uint32_t tid = robust::selfTid();
@@ -176,7 +170,8 @@ Status RwLock::unlockWrite() {
 
 Status RwLock::markConsistent() {
   uint32_t w = m_->writer.word.load();
-  if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "rwlock_consistent"};
+  if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid())
+    return SysError{EPERM, "rwlock_consistent"};
   if (m_->header.state.load() == 0) return SysError{EINVAL, "rwlock_consistent"};
   m_->header.state.store(0);
   return Ok{};

@@ -26,7 +26,8 @@ namespace interproc {
 
 class RwLock {
  public:
-  static constexpr uint32_t kReaders = contract::RWLOCK_READERS;  // concurrent reading threads; more wait for a free slot
+  static constexpr uint32_t kReaders =
+      contract::RWLOCK_READERS;                            // concurrent reading threads; more wait for a free slot
   static constexpr size_t kSize = contract::RWLOCK_BYTES;  // a header line, then a 64-byte slot per reader
   explicit RwLock(void* mem) : m_(static_cast<Layout*>(mem)) {}
   static void init(void* mem);

@@ -15,9 +15,7 @@ void Semaphore::init(void* mem, uint32_t value, bool robust) {
   writeHeader(mem, SyncKind::Semaphore, value, robust ? kRobustFlag : 0);
 }
 
-Semaphore::Slot* Semaphore::ownSlot(uint32_t tid) {
-  return robust::slotOf(m_->slots, kHolders, tid);
-}
+Semaphore::Slot* Semaphore::ownSlot(uint32_t tid) { return robust::slotOf(m_->slots, kHolders, tid); }
 
 Semaphore::Slot* Semaphore::freeSlot(uint32_t tid) {
   for (auto& s : m_->slots) {

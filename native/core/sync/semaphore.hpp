@@ -65,7 +65,7 @@ class Semaphore {
     std::atomic<uint32_t> value;
     std::atomic<uint32_t> sleepers;  // threads between prepare and afterWait: release wakes only if > 0
     uint8_t spare[40];
-    Slot slots[kHolders];            // robust mode only
+    Slot slots[kHolders];  // robust mode only
   };
   static_assert(offsetof(Layout, slots) == kSize && sizeof(Layout) == kRobustSize);
   Slot* ownSlot(uint32_t tid);

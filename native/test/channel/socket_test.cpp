@@ -19,7 +19,9 @@ using namespace interproc;
 
 namespace {
 
-std::string testPath(const char* tag) { return "/tmp/interproc-ctest-" + std::string(tag) + "-" + std::to_string(getpid()) + ".sock"; }
+std::string testPath(const char* tag) {
+  return "/tmp/interproc-ctest-" + std::string(tag) + "-" + std::to_string(getpid()) + ".sock";
+}
 
 bool waitReadable(int fd, int ms = 5000) {
   pollfd p{fd, POLLIN, 0};
@@ -47,8 +49,9 @@ ssize_t sendText(int fd, const char* text, const int* fds = nullptr, size_t nfds
 TEST_CASE("each kind carries a message from a forked child, with its credentials") {
   const SocketKind kinds[] = {SocketKind::Stream, SocketKind::SeqPacket, SocketKind::Datagram};
   for (SocketKind kind : kinds) {
-    SocketAddress addr{SocketAddress::Family::Abstract, "interproc-ctest-kind-" + std::to_string(getpid()) + "-" +
-                                                            std::to_string(static_cast<int>(kind)), 0};
+    SocketAddress addr{
+        SocketAddress::Family::Abstract,
+        "interproc-ctest-kind-" + std::to_string(getpid()) + "-" + std::to_string(static_cast<int>(kind)), 0};
     auto l = listenSocket(kind, addr, {});
     CHECK(l.ok());
     if (!l) continue;
@@ -192,7 +195,8 @@ TEST_CASE("parseControl: fds and credentials from crafted ancillary data; other 
   parseControl(msg, 3, info);
   CHECK(info.fds == std::vector<int>({7, 8, 9}));
   CHECK(info.truncated && !info.fdsTruncated);
-  CHECK(info.hasCredentials && info.credentials.pid == 123 && info.credentials.uid == 456u && info.credentials.gid == 789u);
+  CHECK(info.hasCredentials && info.credentials.pid == 123 && info.credentials.uid == 456u &&
+        info.credentials.gid == 789u);
   // More fds than maxFds is "too many", as is the kernel's MSG_CTRUNC; the fds are still handed over.
   ReceiveInfo few;
   parseControl(msg, 2, few);

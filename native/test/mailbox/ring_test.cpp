@@ -9,9 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "../check.hpp"
 #include "core/internal/process_identity.hpp"
 #include "core/shm/shared_memory.hpp"
-#include "../check.hpp"
 
 using namespace interproc;
 using namespace interproc::ring;
@@ -24,7 +24,9 @@ struct Group {
   RingHeader* header(uint32_t from, uint32_t to) {
     return reinterpret_cast<RingHeader*>(static_cast<uint8_t*>(seg.data()) + layout.ringOffset(from, to));
   }
-  uint8_t* data(uint32_t from, uint32_t to) { return reinterpret_cast<uint8_t*>(header(from, to)) + sizeof(RingHeader); }
+  uint8_t* data(uint32_t from, uint32_t to) {
+    return reinterpret_cast<uint8_t*>(header(from, to)) + sizeof(RingHeader);
+  }
   Producer producer(uint32_t from, uint32_t to) { return Producer(header(from, to), data(from, to)); }
   Consumer consumer(uint32_t from, uint32_t to) { return Consumer(header(from, to), data(from, to)); }
 };
@@ -174,8 +176,7 @@ TEST_CASE("a producer SIGKILLed mid-stream never exposes a torn message") {
       for (uint32_t seq = 0;; ++seq) {
         uint32_t len = sizeFor(seq + round * 7919, 30000);
         fill(buf, seq, len);
-        while (!p.tryWrite(buf.data(), len)) {
-        }
+        while (!p.tryWrite(buf.data(), len)) {}
       }
     }
     Consumer c = g.consumer(1, 0);

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "core/mailbox/ring.hpp"
 #include "../check.hpp"
+#include "core/mailbox/ring.hpp"
 
 using namespace interproc::ring;
 
@@ -56,7 +56,8 @@ std::vector<Vector> parse(const std::string& path) {
     ++parseErrors;
   };
   auto put32 = [&](uint32_t offset, uint32_t value) {
-    if (v->image.empty() || offset % 4 != 0 || uint64_t(offset) + 4 > v->image.size()) return bad("word outside the data area");
+    if (v->image.empty() || offset % 4 != 0 || uint64_t(offset) + 4 > v->image.size())
+      return bad("word outside the data area");
     std::memcpy(v->image.data() + offset, &value, 4);
   };
   while (std::getline(in, line)) {
@@ -150,12 +151,8 @@ void run(const Vector& v) {
         for (uint32_t i = 0; ok && i < len; ++i) ok = p[i] == patternByte(s.seed, i);
         if (p != nullptr) c.release();
         break;
-      case Step::Empty:
-        ok = p == nullptr && !corrupt && header->head == v.tail;
-        break;
-      case Step::Corrupt:
-        ok = p == nullptr && corrupt;
-        break;
+      case Step::Empty: ok = p == nullptr && !corrupt && header->head == v.tail; break;
+      case Step::Corrupt: ok = p == nullptr && corrupt; break;
     }
     if (!ok) {
       static const char* names[] = {"a message", "empty", "corrupt"};

@@ -5,8 +5,8 @@
 #include <climits>
 #include <thread>
 
-#include "core/shm/shared_memory.hpp"
 #include "../check.hpp"
+#include "core/shm/shared_memory.hpp"
 
 using namespace interproc;
 

@@ -11,13 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "../check.hpp"
+#include "core/shm/shared_memory.hpp"
 #include "core/sync/barrier.hpp"
 #include "core/sync/condition.hpp"
 #include "core/sync/mutex.hpp"
 #include "core/sync/rwlock.hpp"
 #include "core/sync/semaphore.hpp"
-#include "core/shm/shared_memory.hpp"
-#include "../check.hpp"
 
 using namespace interproc;
 
@@ -390,7 +390,11 @@ TEST_CASE("abandonRange marks held words owner-dead as the kernel would") {
   Mutex m(base);
   CHECK(m.tryLock() == Outcome::Acquired);
   CHECK(robust::abandonRange(base, 4096) == 1);
-  std::thread t([&] { CHECK(m.tryLock() == Outcome::OwnerDead); CHECK(m.markConsistent().ok()); CHECK(m.unlock().ok()); });
+  std::thread t([&] {
+    CHECK(m.tryLock() == Outcome::OwnerDead);
+    CHECK(m.markConsistent().ok());
+    CHECK(m.unlock().ok());
+  });
   t.join();
 }
 
