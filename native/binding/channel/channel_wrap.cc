@@ -370,20 +370,20 @@ Napi::Value JS_dupFd(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("sockListen", Napi::Function::New(env, JS_sockListen, "sockListen"));
-  exports.Set("sockConnect", Napi::Function::New(env, JS_sockConnect, "sockConnect"));
-  exports.Set("sockConnectResult", Napi::Function::New(env, JS_sockConnectResult, "sockConnectResult"));
-  exports.Set("sockAccept", Napi::Function::New(env, JS_sockAccept, "sockAccept"));
-  exports.Set("sockPeerCred", Napi::Function::New(env, JS_sockPeerCred, "sockPeerCred"));
-  exports.Set("sockLocalAddress", Napi::Function::New(env, JS_sockLocalAddress, "sockLocalAddress"));
-  exports.Set("sockRecv", Napi::Function::New(env, JS_sockRecv, "sockRecv"));
-  exports.Set("sockRecvMany", Napi::Function::New(env, JS_sockRecvMany, "sockRecvMany"));
+  INTERPROC_EXPORT(env, exports, sockListen);
+  INTERPROC_EXPORT(env, exports, sockConnect);
+  INTERPROC_EXPORT(env, exports, sockConnectResult);
+  INTERPROC_EXPORT(env, exports, sockAccept);
+  INTERPROC_EXPORT(env, exports, sockPeerCred);
+  INTERPROC_EXPORT(env, exports, sockLocalAddress);
+  INTERPROC_EXPORT(env, exports, sockRecv);
+  INTERPROC_EXPORT(env, exports, sockRecvMany);
   exports.Set("sockRecvManyOutLength",
               Napi::Number::New(env, static_cast<double>(kManyFdBase + 16 * kMaxFdsPerMessage)));
-  exports.Set("sockSendMany", Napi::Function::New(env, JS_sockSendMany, "sockSendMany"));
-  exports.Set("sockSend", Napi::Function::New(env, JS_sockSend, "sockSend"));
-  exports.Set("dupFd", Napi::Function::New(env, JS_dupFd, "dupFd"));
-  exports.Set("closeFd", Napi::Function::New(env, JS_closeFd, "closeFd"));
+  INTERPROC_EXPORT(env, exports, sockSendMany);
+  INTERPROC_EXPORT(env, exports, sockSend);
+  INTERPROC_EXPORT(env, exports, dupFd);
+  INTERPROC_EXPORT(env, exports, closeFd);
   exports.Set("sockRecvOutLength", Napi::Number::New(env, static_cast<double>(kOutLength)));
 }
 

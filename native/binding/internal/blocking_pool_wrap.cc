@@ -40,10 +40,10 @@ Napi::Value JS_setWorker(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("setWorker", Napi::Function::New(env, JS_setWorker, "setWorker"));
-  exports.Set("blockingCancel", Napi::Function::New(env, JS_blockingCancel, "blockingCancel"));
-  exports.Set("blockingThreadCount", Napi::Function::New(env, JS_blockingThreadCount, "blockingThreadCount"));
-  exports.Set("blockingIdleTimeout", Napi::Function::New(env, JS_blockingIdleTimeout, "blockingIdleTimeout"));
+  INTERPROC_EXPORT(env, exports, setWorker);
+  INTERPROC_EXPORT(env, exports, blockingCancel);
+  INTERPROC_EXPORT(env, exports, blockingThreadCount);
+  INTERPROC_EXPORT(env, exports, blockingIdleTimeout);
 }
 
 Registrar registrar(init);

@@ -16,4 +16,8 @@ struct Registrar {
   explicit Registrar(InitFn fn) { initFunctions().push_back(fn); }
 };
 
+// exports.<name> = JS_<name>, with the JS name and the function's name written once, so the two
+// cannot drift apart.
+#define INTERPROC_EXPORT(env, exports, name) (exports).Set(#name, Napi::Function::New((env), JS_##name, #name))
+
 }  // namespace interproc::binding

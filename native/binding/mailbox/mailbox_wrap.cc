@@ -187,19 +187,19 @@ Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("ringWriteBatch", Napi::Function::New(env, JS_ringWriteBatch, "ringWriteBatch"));
-  exports.Set("ringReadBatch", Napi::Function::New(env, JS_ringReadBatch, "ringReadBatch"));
-  exports.Set("keepFreedHeap", Napi::Function::New(env, JS_keepFreedHeap, "keepFreedHeap"));
-  exports.Set("mailboxLayout", Napi::Function::New(env, JS_mailboxLayout, "mailboxLayout"));
-  exports.Set("mailboxSize", Napi::Function::New(env, JS_mailboxSize, "mailboxSize"));
-  exports.Set("mailboxInit", Napi::Function::New(env, JS_mailboxInit, "mailboxInit"));
-  exports.Set("mailboxCheck", Napi::Function::New(env, JS_mailboxCheck, "mailboxCheck"));
-  exports.Set("processStartTime", Napi::Function::New(env, JS_processStartTime, "processStartTime"));
-  exports.Set("doorbellCreate", Napi::Function::New(env, JS_doorbellCreate, "doorbellCreate"));
-  exports.Set("doorbellRing", Napi::Function::New(env, JS_doorbellRing, "doorbellRing"));
-  exports.Set("doorbellDrain", Napi::Function::New(env, JS_doorbellDrain, "doorbellDrain"));
-  exports.Set("doorbellFetch", Napi::Function::New(env, JS_doorbellFetch, "doorbellFetch"));
-  exports.Set("doorbellClose", Napi::Function::New(env, JS_doorbellClose, "doorbellClose"));
+  INTERPROC_EXPORT(env, exports, ringWriteBatch);
+  INTERPROC_EXPORT(env, exports, ringReadBatch);
+  INTERPROC_EXPORT(env, exports, keepFreedHeap);
+  INTERPROC_EXPORT(env, exports, mailboxLayout);
+  INTERPROC_EXPORT(env, exports, mailboxSize);
+  INTERPROC_EXPORT(env, exports, mailboxInit);
+  INTERPROC_EXPORT(env, exports, mailboxCheck);
+  INTERPROC_EXPORT(env, exports, processStartTime);
+  INTERPROC_EXPORT(env, exports, doorbellCreate);
+  INTERPROC_EXPORT(env, exports, doorbellRing);
+  INTERPROC_EXPORT(env, exports, doorbellDrain);
+  INTERPROC_EXPORT(env, exports, doorbellFetch);
+  INTERPROC_EXPORT(env, exports, doorbellClose);
 }
 
 Registrar registrar(init);

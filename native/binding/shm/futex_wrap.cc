@@ -171,9 +171,9 @@ Napi::Value JS_futexWaitAsync(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("futexWait", Napi::Function::New(env, JS_futexWait, "futexWait"));
-  exports.Set("futexWake", Napi::Function::New(env, JS_futexWake, "futexWake"));
-  exports.Set("futexWaitAsync", Napi::Function::New(env, JS_futexWaitAsync, "futexWaitAsync"));
+  INTERPROC_EXPORT(env, exports, futexWait);
+  INTERPROC_EXPORT(env, exports, futexWake);
+  INTERPROC_EXPORT(env, exports, futexWaitAsync);
 }
 
 Registrar registrar(init);

@@ -154,14 +154,14 @@ Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("shmOpen", Napi::Function::New(env, JS_shmOpen, "shmOpen"));
-  exports.Set("shmCreateHidden", Napi::Function::New(env, JS_shmCreateHidden, "shmCreateHidden"));
-  exports.Set("shmPublish", Napi::Function::New(env, JS_shmPublish, "shmPublish"));
-  exports.Set("shmAnonymous", Napi::Function::New(env, JS_shmAnonymous, "shmAnonymous"));
-  exports.Set("shmFromFd", Napi::Function::New(env, JS_shmFromFd, "shmFromFd"));
-  exports.Set("shmUnlink", Napi::Function::New(env, JS_shmUnlink, "shmUnlink"));
-  exports.Set("shmSizeSealed", Napi::Function::New(env, JS_shmSizeSealed, "shmSizeSealed"));
-  exports.Set("shmClose", Napi::Function::New(env, JS_shmClose, "shmClose"));
+  INTERPROC_EXPORT(env, exports, shmOpen);
+  INTERPROC_EXPORT(env, exports, shmCreateHidden);
+  INTERPROC_EXPORT(env, exports, shmPublish);
+  INTERPROC_EXPORT(env, exports, shmAnonymous);
+  INTERPROC_EXPORT(env, exports, shmFromFd);
+  INTERPROC_EXPORT(env, exports, shmUnlink);
+  INTERPROC_EXPORT(env, exports, shmSizeSealed);
+  INTERPROC_EXPORT(env, exports, shmClose);
 }
 
 Registrar registrar(init);

@@ -375,16 +375,16 @@ Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
 }
 
 void init(Napi::Env env, Napi::Object exports) {
-  exports.Set("syncInit", Napi::Function::New(env, JS_syncInit, "syncInit"));
-  exports.Set("syncAttach", Napi::Function::New(env, JS_syncAttach, "syncAttach"));
-  exports.Set("syncTry", Napi::Function::New(env, JS_syncTry, "syncTry"));
-  exports.Set("syncAcquireSync", Napi::Function::New(env, JS_syncAcquireSync, "syncAcquireSync"));
-  exports.Set("syncAcquireAsync", Napi::Function::New(env, JS_syncAcquireAsync, "syncAcquireAsync"));
-  exports.Set("syncCancel", Napi::Function::New(env, JS_syncCancel, "syncCancel"));
-  exports.Set("syncRelease", Napi::Function::New(env, JS_syncRelease, "syncRelease"));
-  exports.Set("syncMarkConsistent", Napi::Function::New(env, JS_syncMarkConsistent, "syncMarkConsistent"));
-  exports.Set("syncArrive", Napi::Function::New(env, JS_syncArrive, "syncArrive"));
-  exports.Set("syncInfo", Napi::Function::New(env, JS_syncInfo, "syncInfo"));
+  INTERPROC_EXPORT(env, exports, syncInit);
+  INTERPROC_EXPORT(env, exports, syncAttach);
+  INTERPROC_EXPORT(env, exports, syncTry);
+  INTERPROC_EXPORT(env, exports, syncAcquireSync);
+  INTERPROC_EXPORT(env, exports, syncAcquireAsync);
+  INTERPROC_EXPORT(env, exports, syncCancel);
+  INTERPROC_EXPORT(env, exports, syncRelease);
+  INTERPROC_EXPORT(env, exports, syncMarkConsistent);
+  INTERPROC_EXPORT(env, exports, syncArrive);
+  INTERPROC_EXPORT(env, exports, syncInfo);
 }
 
 Registrar registrar(init);
