@@ -10,7 +10,7 @@ bash scripts/native-tests.sh build-asan-native -DINTERPROC_SANITIZE=address,unde
 
 echo "== addon under ASan+UBSan"
 npx cmake-js build -O build-asan --CDINTERPROC_SANITIZE=address,undefined >/dev/null
-addon=build-asan/Release/interproc.node
+addon="$PWD/build-asan/Release/interproc.node"  # absolute: children run in other folders
 [ "$(nm -D "$addon" | grep -c __asan_init)" -gt 0 ] || { echo "addon is not instrumented"; exit 1; }
 npx tsc -p .
 # Leak checks are off: node itself and vitest's native bundler report leaks that are not ours.

@@ -92,7 +92,7 @@ bool Producer::tryWrite(const void* payload, uint32_t len) {
     t += toEnd;
   }
   uint8_t* r = data_ + (t & (cap_ - 1));
-  std::memcpy(r + kRecordHeader, payload, len);
+  if (len != 0) std::memcpy(r + kRecordHeader, payload, len);  // an empty message may come with no buffer
   word(r)[0] = len;
   word(r)[1] = 0;
   tail_ = t + rec;
@@ -142,7 +142,7 @@ int64_t Consumer::tryRead(void* out, uint32_t outCap) {
   uint32_t n = 0;
   const uint8_t* p = peek(&n);
   if (p == nullptr) return -1;
-  std::memcpy(out, p, n < outCap ? n : outCap);
+  if (n != 0 && outCap != 0) std::memcpy(out, p, n < outCap ? n : outCap);
   release();
   return n;
 }

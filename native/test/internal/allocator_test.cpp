@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -47,10 +48,16 @@ size_t keptAfterBatch(bool nudge) {
 }  // namespace
 
 TEST_CASE("freed large blocks stay in the heap after keepFreedHeap()") {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan replaces malloc with its own allocator, which has no trim threshold to raise: the effect
+  // exists only in the plain build, where this case measures it. Here it checks the call is harmless.
+  std::printf("(ASan build: glibc's heap is not in use; the heap-keeping effect is checked by the plain build)\n");
+#else
   size_t without = keptAfterBatch(false);
   size_t with = keptAfterBatch(true);
   CHECK(with >= size_t(2) << 20);  // most of the 4 MiB batch is kept for reuse
   CHECK(with > without);
+#endif
   allocator::keepFreedHeap();  // idempotent
   allocator::keepFreedHeap();
 }
