@@ -3,6 +3,7 @@
 // docs/design/sync.md.
 import { native } from '../internal/binding';
 import type { SharedMemory } from '../shm/shared-memory';
+import { BARRIER_HEADER_BYTES, BARRIER_MAX_PARTIES, BARRIER_PARTY_BYTES } from '../internal/contract';
 import {
   ALIGNMENT,
   attachAt,
@@ -17,9 +18,6 @@ import {
   timedOut,
   waitOptions,
   waitSyncOptions,
-  BARRIER_HEADER_BYTES,
-  BARRIER_MAX_PARTIES,
-  BARRIER_PARTY_BYTES,
   type NamedOptions,
   type WaitOptions,
   type WaitSyncOptions,

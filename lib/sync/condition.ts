@@ -2,6 +2,7 @@
 // always wait in a loop that re-checks the condition. See docs/design/sync.md.
 import { Mutex, MutexGuard } from './mutex';
 import type { SharedMemory } from '../shm/shared-memory';
+import { CONDITION_BYTES, SYNC_NOTIFY_ALL } from '../internal/contract';
 import {
   ALIGNMENT,
   attachAt,
@@ -15,8 +16,6 @@ import {
   Rel,
   waitOptions,
   waitSyncOptions,
-  CONDITION_BYTES,
-  SYNC_NOTIFY_ALL,
   type NamedOptions,
   type WaitOptions,
   type WaitSyncOptions,

@@ -2,6 +2,7 @@
 // The holder is the thread that locked it (the JS thread for lock(), lockSync() and tryLock() alike);
 // if that thread's process dies, the next locker gets an OwnerDeadError carrying the guard.
 import type { SharedMemory } from '../shm/shared-memory';
+import { MUTEX_BYTES } from '../internal/contract';
 import {
   ALIGNMENT,
   attachAt,
@@ -15,7 +16,6 @@ import {
   Rel,
   timedOut,
   waitSyncOptions,
-  MUTEX_BYTES,
   type NamedOptions,
   type WaitOptions,
   type WaitSyncOptions,

@@ -2,7 +2,8 @@
 // offset, or a small named segment of its own), how it is set up there (the factories' steps),
 // option checks, the native calls on it, and the async wait with AbortSignal.
 import { native, type Handle } from '../internal/binding';
-import { SYNC_ALIGNMENT, SyncKind as Kind, SyncOp as Op, SyncOutcome as Outcome, SyncRelease as Rel } from '../internal/contract';
+import * as contract from '../internal/contract';
+import { SYNC_ALIGNMENT } from '../internal/contract';
 import { abortableNative, AbortError, closedError, TimeoutError } from '../internal/errors';
 import { SharedMemory } from '../shm/shared-memory';
 import {
@@ -15,26 +16,19 @@ import {
 } from '../internal/validate';
 
 /**
- * Kinds, operation codes, outcomes, sizes and limits shared with native/binding/sync/sync_wrap.cc and
- * native/core/sync: defined in native/contract/contract.json, re-exported here under the names the
- * five classes use.
+ * Kinds, operation codes and outcomes shared with native/binding/sync/sync_wrap.cc and native/core/sync:
+ * defined in native/contract/contract.json, here under the names the five classes use. (Sizes and
+ * limits the classes import from lib/internal/contract.ts themselves.)
  */
-export { Kind, Op, Rel, Outcome };
-export {
-  BARRIER_HEADER_BYTES,
-  BARRIER_MAX_PARTIES,
-  BARRIER_PARTY_BYTES,
-  CONDITION_BYTES,
-  MUTEX_BYTES,
-  RWLOCK_BYTES,
-  RWLOCK_READERS,
-  SEMAPHORE_BYTES,
-  SEMAPHORE_MAX_VALUE,
-  SEMAPHORE_ROBUST_BYTES,
-  SEMAPHORE_ROBUST_FLAG,
-  SYNC_NOTIFY_ALL,
-} from '../internal/contract';
-
+// Local constants, not `export { ... } from`: CommonJS re-exports are getters, called on every use.
+export const Kind = contract.SyncKind;
+export type Kind = contract.SyncKind;
+export const Op = contract.SyncOp;
+export type Op = contract.SyncOp;
+export const Rel = contract.SyncRelease;
+export type Rel = contract.SyncRelease;
+export const Outcome = contract.SyncOutcome;
+export type Outcome = contract.SyncOutcome;
 /** Every object's offset must be a multiple of this (64, a cache line, is best). */
 export const ALIGNMENT = SYNC_ALIGNMENT;
 

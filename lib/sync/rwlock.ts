@@ -1,6 +1,7 @@
 // RwLock: a process-shared reader-writer lock. Writers are not starved by readers; a dead reader
 // never blocks writers; a dead writer makes the next writer get an OwnerDeadError. See docs/design/sync.md.
 import type { SharedMemory } from '../shm/shared-memory';
+import { RWLOCK_BYTES, RWLOCK_READERS } from '../internal/contract';
 import {
   ALIGNMENT,
   attachAt,
@@ -14,8 +15,6 @@ import {
   Rel,
   timedOut,
   waitSyncOptions,
-  RWLOCK_BYTES,
-  RWLOCK_READERS,
   type NamedOptions,
   type WaitOptions,
   type WaitSyncOptions,

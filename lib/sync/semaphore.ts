@@ -3,6 +3,7 @@
 // and Python's multiprocessing.Semaphore). With { robust: true } permits are owned by the acquiring
 // thread and a dead holder's permits come back. See docs/design/sync.md.
 import type { SharedMemory } from '../shm/shared-memory';
+import { SEMAPHORE_BYTES, SEMAPHORE_MAX_VALUE, SEMAPHORE_ROBUST_BYTES, SEMAPHORE_ROBUST_FLAG } from '../internal/contract';
 import {
   ALIGNMENT,
   attachAt,
@@ -16,10 +17,6 @@ import {
   Rel,
   timedOut,
   waitSyncOptions,
-  SEMAPHORE_BYTES,
-  SEMAPHORE_MAX_VALUE,
-  SEMAPHORE_ROBUST_BYTES,
-  SEMAPHORE_ROBUST_FLAG,
   type NamedOptions,
   type WaitOptions,
   type WaitSyncOptions,
