@@ -2,7 +2,7 @@
 // layer, then a Server or a Channel around it. Both reject (never throw) on bad arguments.
 import { unlinkSync } from 'node:fs';
 import { native, type FdWatcher } from '../internal/binding';
-import { AbortError, TimeoutError } from '../internal/errors';
+import { AbortError, codeOf, TimeoutError } from '../internal/errors';
 import { Deferred } from '../internal/deferred';
 import {
   ArgValueError,
@@ -117,7 +117,10 @@ function connected(fd: number, ms: number | undefined, signal: AbortSignal | und
         native.sockConnectResult(fd, where);
         d.resolve();
       } catch (err) {
-        d.reject(err);
+        // The kernel's own TCP timeout is a timeout too: a TimeoutError, the system error its cause.
+        d.reject(
+          codeOf(err) === 'ETIMEDOUT' ? new TimeoutError(`Channel connect to '${where}'`, undefined, { cause: err }) : err,
+        );
       }
     });
     watcher.start(POLL_WRITABLE);

@@ -28,8 +28,8 @@ export function closedError(what: string): InterprocError {
 
 /** Every timeout of the library: `code` 'ETIMEDOUT'; nothing was taken or sent. */
 export class TimeoutError extends InterprocError {
-  constructor(what: string, ms: number | undefined) {
-    super('ETIMEDOUT', `${what} timed out after ${ms} ms`);
+  constructor(what: string, ms: number | undefined, options?: { cause?: unknown }) {
+    super('ETIMEDOUT', ms === undefined ? `${what} timed out` : `${what} timed out after ${ms} ms`, options);
     this.name = 'TimeoutError';
   }
 }

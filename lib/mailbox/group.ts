@@ -370,10 +370,12 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     this.#inbox.close(); // and put-off wake-ups too
     this.#closed = true;
     this.#waits.close(closedError('MailboxGroup'));
+    this.#outbox.disarm();
+    // Leave before closing the eventfd: until the slot stops naming it, a peer could fetch that fd
+    // number with pidfd_getfd after it was closed and reused, and ring an unrelated descriptor.
+    this.#segment.leave(this.#membership);
     this.#bell.close();
     this.#peers.close();
-    this.#outbox.disarm();
-    this.#segment.leave(this.#membership);
     this.#segment.close();
   }
 

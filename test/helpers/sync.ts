@@ -1,4 +1,4 @@
-// Helpers for the synchronisation tests: a child running one task of test/fixtures/sync-child.cjs.
+// Helpers for the synchronisation tests: a child running one task of test/sync/fixtures/sync-child.cjs.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, expect } from 'vitest';
 import { type Mutex, type MutexGuard, SharedMemory } from '../../lib';
