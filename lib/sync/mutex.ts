@@ -106,8 +106,8 @@ export class Mutex extends SyncObject {
   tryLock(): boolean {
     const code = this.tryOp(Op.MutexLock);
     if (code === Outcome.Busy) return false;
-    this.#guard(code);
-    return true;
+    if (code !== Outcome.Acquired) this.#guard(code); // throws OwnerDeadError (with its guard)
+    return true; // no guard: tryLock() is undone by unlock()
   }
 
   /** Releases the lock; EPERM unless the calling thread holds it. */

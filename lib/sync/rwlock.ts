@@ -102,8 +102,8 @@ export class RwLock extends SyncObject {
   #try(mode: Mode): boolean {
     const code = this.tryOp(MODES[mode].op);
     if (code === Outcome.Busy) return false;
-    this.#guard(mode, code);
-    return true;
+    if (code !== Outcome.Acquired) this.#guard(mode, code); // throws OwnerDeadError
+    return true; // no guard: undone by unlockRead()/unlockWrite()
   }
 
   /** Shared access, without blocking the event loop. Recursive in one thread. */
