@@ -45,3 +45,7 @@ export type {
 export type { Message as MailboxMessage, MessageView } from './mailbox/inbox';
 export type { MessageData } from './mailbox/outbox';
 export type { MemberInfo, MemberState } from './mailbox/segment';
+export { MailboxTransport } from './rpc/mailbox-transport';
+export type { MailboxTransportOptions } from './rpc/mailbox-transport';
+export { ChannelTransport } from './rpc/channel-transport';
+export type { Transport, TransportEvents, PeerId } from './rpc/transport';

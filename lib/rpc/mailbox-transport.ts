@@ -1,0 +1,125 @@
+// The transport over a mailbox group (one host): peers are member ids. Messages to a peer whose
+// ring is full wait in a queue of this adapter, in order; one receive loop takes every member's
+// messages. Who is up is read from the member slots (pid + start time) on a short interval, so a
+// member that dies, leaves, or is replaced by a new process in its slot is reported.
+import { codeOf } from '../internal/errors';
+import type { MailboxGroup } from '../mailbox/group';
+import { peerError } from '../mailbox/segment';
+import { type PeerId, TransportBase } from './transport';
+
+export interface MailboxTransportOptions {
+  /** Microseconds the receive loop polls the rings before it sleeps (default: the group's own `spin`). */
+  spin?: number;
+  /** Milliseconds between reads of the member slots (default 20). */
+  watchInterval?: number;
+}
+
+/** Codes with which a send or receive says that a member is gone. */
+const GONE = new Set(['ERR_MAILBOX_PEER_DEAD', 'ERR_MAILBOX_PEER_CLOSED']);
+
+export class MailboxTransport extends TransportBase {
+  readonly #group: MailboxGroup;
+  readonly #spin: number | undefined;
+  /** Messages waiting for room in a full ring, per peer; a peer is in the map while its queue drains. */
+  readonly #backlog = new Map<PeerId, Uint8Array[]>();
+  /** The pid last seen in each member's slot, so that a new process in an old slot reads as down-then-up. */
+  readonly #pids = new Map<PeerId, number>();
+  readonly #watch: NodeJS.Timeout;
+  /** Ends the pending receive when this adapter closes (the group itself stays open). */
+  readonly #stop = new AbortController();
+
+  constructor(group: MailboxGroup, options: MailboxTransportOptions = {}) {
+    super();
+    this.#group = group;
+    this.#spin = options.spin;
+    this.#scan();
+    this.#watch = setInterval(() => this.#scan(), options.watchInterval ?? 20);
+    this.#watch.unref();
+    void this.#receiveLoop();
+  }
+
+  get self(): PeerId {
+    return this.#group.id;
+  }
+
+  get maxMessageSize(): number {
+    return this.#group.maxMessageSize;
+  }
+
+  send(peer: PeerId, data: Uint8Array): boolean {
+    if (!this.isUp(peer)) return false;
+    const queued = this.#backlog.get(peer);
+    if (queued !== undefined) {
+      queued.push(data);
+      return true;
+    }
+    if (this.#group.trySend(peer, data)) return true;
+    this.#backlog.set(peer, [data]);
+    void this.#drain(peer);
+    return true;
+  }
+
+  /** Sends a peer's queued messages one after another, each waiting for room. */
+  async #drain(peer: PeerId): Promise<void> {
+    const queue = this.#backlog.get(peer);
+    if (queue === undefined) return;
+    try {
+      while (queue.length > 0 && !this.closed) {
+        await this.#group.send(peer, queue[0] as Uint8Array);
+        queue.shift();
+      }
+    } catch (err) {
+      if (!this.closed) this.markDown(peer, err as Error);
+    } finally {
+      this.#backlog.delete(peer);
+    }
+  }
+
+  async #receiveLoop(): Promise<void> {
+    const signal = this.#stop.signal;
+    const options = this.#spin === undefined ? { signal } : { signal, spin: this.#spin };
+    while (!this.closed && !this.#group.closed) {
+      try {
+        const batch = await this.#group.receiveMany(undefined, options);
+        for (const m of batch) {
+          if (!this.isUp(m.from)) this.#scan();
+          this.deliver(m.from, m.data);
+        }
+      } catch (err) {
+        if (this.closed || this.#group.closed) return;
+        if (!GONE.has(codeOf(err) ?? '')) throw err;
+        // Every other member is gone for now: look again when the slots are next read.
+        this.#scan();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
+  /** Reads every member slot: reports joins, deaths, leaves and replacements. */
+  #scan(): void {
+    if (this.closed || this.#group.closed) return;
+    for (let id = 0; id < this.#group.members; id++) {
+      if (id === this.#group.id) continue;
+      const info = this.#group.memberInfo(id);
+      const last = this.#pids.get(id);
+      if (info.state === 'alive') {
+        if (last !== undefined && last !== info.pid) this.markDown(id, this.#goneError(id, 'ERR_MAILBOX_PEER_DEAD', last));
+        this.#pids.set(id, info.pid as number);
+        this.markUp(id);
+      } else if (this.isUp(id)) {
+        const code = info.state === 'dead' ? 'ERR_MAILBOX_PEER_DEAD' : 'ERR_MAILBOX_PEER_CLOSED';
+        this.markDown(id, this.#goneError(id, code, last ?? 0));
+      }
+    }
+  }
+
+  #goneError(id: PeerId, code: 'ERR_MAILBOX_PEER_DEAD' | 'ERR_MAILBOX_PEER_CLOSED', pid: number): Error {
+    return peerError(code, id, pid);
+  }
+
+  protected onClose(): void {
+    clearInterval(this.#watch);
+    this.#backlog.clear();
+    this.#stop.abort();
+  }
+}
