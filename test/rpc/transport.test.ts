@@ -26,7 +26,9 @@ function roundTrip(t: Transport, peer: number, n: number): Promise<string[]> {
 }
 
 function downOf(t: Transport): Promise<{ peer: number; code: string }> {
-  return new Promise((resolve) => t.once('peer-down', (peer, err) => resolve({ peer, code: (err as Error & { code: string }).code })));
+  return new Promise((resolve) =>
+    t.once('peer-down', (peer, err) => resolve({ peer, code: (err as Error & { code: string }).code })),
+  );
 }
 
 describe('MailboxTransport', () => {
