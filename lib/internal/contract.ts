@@ -234,6 +234,7 @@ export type ErrorCode =
   | 'ERR_FDS_NOT_SUPPORTED'
   | 'ERR_INVALID_FRAME'
   | 'ERR_TRUNCATED_FRAME'
+  | 'ERR_MEMORY_ALLOCATION_FAILED'
   | 'ERR_PEER_NOT_ALLOWED'
   | 'ERR_MAILBOX_CORRUPT'
   | 'ERR_MAILBOX_PEER_DEAD'
@@ -262,6 +263,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_FDS_NOT_SUPPORTED: 'channel',
   ERR_INVALID_FRAME: 'channel',
   ERR_TRUNCATED_FRAME: 'channel',
+  ERR_MEMORY_ALLOCATION_FAILED: 'channel',
   ERR_PEER_NOT_ALLOWED: 'channel',
   ERR_MAILBOX_CORRUPT: 'mailbox',
   ERR_MAILBOX_PEER_DEAD: 'mailbox',
