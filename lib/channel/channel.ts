@@ -237,13 +237,13 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
 
   /**
    * Resolves once the send queue is empty (at once if it is). Rejects with a TimeoutError, an
-   * AbortError, or the channel's end (its error, ERR_CHANNEL_CLOSED, ERR_INVALID_STATE) if it is
-   * closed, or closes before its queue empties.
+   * AbortError, ERR_INVALID_STATE at once when close() is called (or was), or the channel's end (its
+   * error, ERR_CHANNEL_CLOSED) if it ends before its queue empties.
    */
   drained(options?: ReceiveOptions): Promise<void> {
     const wait = waitOptions(options);
     if (wait instanceof Error) return Promise.reject(wait);
-    if (this.#state === 'closed') return Promise.reject(this.#endReason());
+    if (this.#state !== 'open') return Promise.reject(this.#endReason());
     if (this.#queue.bytes === 0) return Promise.resolve();
     return waitIn(this.#drainWaiters, 'Channel drain', wait);
   }
@@ -279,8 +279,9 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   }
 
   /**
-   * Stops receiving (unread messages are dropped and their fds closed, pending receive() calls
-   * rejected with ERR_INVALID_STATE), sends what is queued, then closes. Resolves when closed.
+   * Stops receiving (unread messages are dropped and their fds closed, pending receive() and drained()
+   * calls rejected with ERR_INVALID_STATE at once, for-await ends), sends what is queued, then closes.
+   * Resolves when closed.
    * Idempotent. destroy() closes at once.
    */
   close(options: { timeout?: number } = {}): Promise<void> {
@@ -296,8 +297,10 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
     if (this.#state === 'open') {
       this.#state = 'closing';
       this.#dropInbox();
+      // Our own close ends our own waits at once: nobody can send more, so nobody waits for room.
       const ended = closedError('Channel');
       for (const r of this.#receivers.splice(0)) r.reject(ended);
+      for (const d of this.#drainWaiters.splice(0)) d.reject(ended);
       this.#paused = true;
       this.#updateWatch();
       if (this.#queue.unsent === 0) this.#teardown(null, true);
