@@ -13,6 +13,7 @@ import {
   validateAbortSignal,
   validateInteger,
   validateObject,
+  validateOptionNames,
   validateTimeout,
 } from '../internal/validate';
 import { publicAddress, type ResolvedAddress } from './address';
@@ -22,7 +23,7 @@ import { closeFds, NO_FDS, pollError } from './io';
 import { PacketReader } from './packet-reader';
 import type { Reader, ReaderHost } from './readers';
 import { SendQueue } from './send-queue';
-import type { Settings } from './settings';
+import { CLOSE_OPTIONS, SEND_OPTIONS, type Settings, WAIT_OPTIONS } from './settings';
 import { StreamReader } from './stream-reader';
 import type { Message, PeerCredentials, ReceiveOptions, SocketKind } from './types';
 
@@ -71,12 +72,15 @@ interface WaitOptions {
 }
 
 const NO_WAIT_OPTIONS: WaitOptions = { ms: undefined, signal: undefined };
+/** send()'s default options: known to be empty, so not checked again on every send. */
+const NO_OPTIONS: { fds?: readonly number[] } = Object.freeze({});
 
 // The options of receive() and drained(), or the TypeError/RangeError to reject with.
 function waitOptions(options: ReceiveOptions | undefined): WaitOptions | Error {
   if (options === undefined) return NO_WAIT_OPTIONS;
   try {
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', WAIT_OPTIONS);
     const ms = validateTimeout(options.timeout, 'options.timeout');
     const signal: unknown = options.signal;
     validateAbortSignal(signal, 'options.signal');
@@ -220,9 +224,10 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
    * queueing nothing, past maxQueuedBytes. The fds are duplicated now: you may close yours at once.
    * The bytes of `data` are sent as they are when the kernel takes them: do not modify them meanwhile.
    */
-  send(data: T | Uint8Array | string, options: { fds?: readonly number[] } = {}): boolean {
+  send(data: T | Uint8Array | string, options: { fds?: readonly number[] } = NO_OPTIONS): boolean {
     if (this.#state !== 'open') throw closedError('Channel');
     validateObject(options, 'options');
+    if (options !== NO_OPTIONS) validateOptionNames(options, 'options', SEND_OPTIONS);
     const payload = encode(this.#s.codec, data);
     const fds = this.#validateFds(options.fds);
     const size = payload.byteLength;
@@ -288,6 +293,7 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
     let ms: number | undefined;
     try {
       validateObject(options, 'options');
+      validateOptionNames(options, 'options', CLOSE_OPTIONS);
       ms = validateTimeout(options.timeout, 'options.timeout');
     } catch (err) {
       return Promise.reject(err);

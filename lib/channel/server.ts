@@ -5,13 +5,13 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { TypedEmitter } from '../internal/typed-emitter';
 import { native, type FdWatcher } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
-import { validateObject, validateTimeout } from '../internal/validate';
+import { validateObject, validateOptionNames, validateTimeout } from '../internal/validate';
 import { publicAddress, type ResolvedAddress } from './address';
 import { openChannel, type Channel } from './channel';
 import { FAMILY_PATH, POLL_READABLE } from './constants';
 import { DatagramHub } from './datagram-hub';
 import { pollError } from './io';
-import type { Settings } from './settings';
+import { CLOSE_OPTIONS, type Settings } from './settings';
 import type { PeerCredentials, SocketKind } from './types';
 
 /** Channels held for for-await before accepting pauses. */
@@ -123,6 +123,7 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
    */
   async close(options: { timeout?: number } = {}): Promise<void> {
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', CLOSE_OPTIONS);
     const timeout = validateTimeout(options.timeout ?? 5000, 'options.timeout');
     if (this.#closed) return;
     this.#closed = true;

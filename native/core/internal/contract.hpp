@@ -226,6 +226,7 @@ inline constexpr char ERR_FDS_NOT_SUPPORTED[] = "ERR_FDS_NOT_SUPPORTED";
 inline constexpr char ERR_INVALID_FRAME[] = "ERR_INVALID_FRAME";
 inline constexpr char ERR_TRUNCATED_FRAME[] = "ERR_TRUNCATED_FRAME";
 inline constexpr char ERR_MEMORY_ALLOCATION_FAILED[] = "ERR_MEMORY_ALLOCATION_FAILED";
+inline constexpr char ERR_SOCKET_KIND_MISMATCH[] = "ERR_SOCKET_KIND_MISMATCH";
 inline constexpr char ERR_PEER_NOT_ALLOWED[] = "ERR_PEER_NOT_ALLOWED";
 inline constexpr char ERR_MAILBOX_CORRUPT[] = "ERR_MAILBOX_CORRUPT";
 inline constexpr char ERR_MAILBOX_PEER_DEAD[] = "ERR_MAILBOX_PEER_DEAD";
