@@ -412,7 +412,7 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   }
 
   #flushInbox(): void {
-    while (this.#inbox.length > 0 && this.listenerCount('message') > 0) this.emit('message', this.#inbox.shift());
+    while (this.#inbox.length > 0 && this.listenerCount('message') > 0) this.emit('message', this.#inbox.shift() as Message<T>);
     this.#maybeResume();
   }
 

@@ -33,8 +33,14 @@ function validateIdList(value: unknown, name: string): number[] | null {
 /**
  * Listens on a Unix socket path, an abstract name or a TCP host:port. The returned server yields
  * channels ('connection' events or for-await); for datagram, a channel per sending peer address.
+ * The codec decides what the channels carry: Buffers (`'raw'`, the default), or with `codec: 'v8'`
+ * any value (`unknown`, or the type given as `listen<T>(..., { codec: 'v8' })`).
  */
-export async function listen<T = Buffer>(address: SocketAddress, options: ListenOptions = {}): Promise<Server<T>> {
+export function listen<T = unknown>(address: SocketAddress, options: ListenOptions & { codec: 'v8' }): Promise<Server<T>>;
+export function listen(address: SocketAddress, options?: ListenOptions & { codec?: 'raw' }): Promise<Server<Buffer>>;
+export function listen(address: SocketAddress, options?: ListenOptions): Promise<Server<unknown>>;
+// biome-ignore lint/suspicious/noExplicitAny: the overloads above give the message type
+export async function listen(address: SocketAddress, options: ListenOptions = {}): Promise<Server<any>> {
   validateObject(options, 'options');
   validateOptionNames(options, 'options', LISTEN_OPTIONS);
   const resolved = await resolveAddress(address);
@@ -64,7 +70,7 @@ export async function listen<T = Buffer>(address: SocketAddress, options: Listen
       const [, name, port] = native.sockLocalAddress(fd);
       actual = { family: FAMILY_TCP, name, port };
     }
-    return openServer<T>({ fd, settings, address: actual, allowUids, allowGids });
+    return openServer({ fd, settings, address: actual, allowUids, allowGids });
   } catch (err) {
     native.closeFd(fd);
     if (resolved.family === FAMILY_PATH) unlinkSync(resolved.name);
@@ -72,8 +78,15 @@ export async function listen<T = Buffer>(address: SocketAddress, options: Listen
   }
 }
 
-/** Connects to a server and returns the channel. */
-export async function connect<T = Buffer>(address: SocketAddress, options: ConnectOptions = {}): Promise<Channel<T>> {
+/**
+ * Connects to a server and returns the channel. It carries Buffers (`codec: 'raw'`, the default), or
+ * with `codec: 'v8'` any value (`unknown`, or the type given as `connect<T>(..., { codec: 'v8' })`).
+ */
+export function connect<T = unknown>(address: SocketAddress, options: ConnectOptions & { codec: 'v8' }): Promise<Channel<T>>;
+export function connect(address: SocketAddress, options?: ConnectOptions & { codec?: 'raw' }): Promise<Channel<Buffer>>;
+export function connect(address: SocketAddress, options?: ConnectOptions): Promise<Channel<unknown>>;
+// biome-ignore lint/suspicious/noExplicitAny: the overloads above give the message type
+export async function connect(address: SocketAddress, options: ConnectOptions = {}): Promise<Channel<any>> {
   validateObject(options, 'options');
   validateOptionNames(options, 'options', CONNECT_OPTIONS);
   const ms = validateTimeout(options.timeout, 'options.timeout');
@@ -96,7 +109,7 @@ export async function connect<T = Buffer>(address: SocketAddress, options: Conne
       const [pid, uid, gid] = native.sockPeerCred(fd);
       peer = { pid, uid, gid };
     }
-    return openChannel<T>({ fd, settings, peer, remote: resolved });
+    return openChannel({ fd, settings, peer, remote: resolved });
   } catch (err) {
     native.closeFd(fd);
     throw err;

@@ -86,7 +86,7 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
         pause: () => this.#pause(),
         resume: () => this.#resume(),
         error: (err) => {
-          if (this.listenerCount('error') > 0) this.emit('error', err);
+          if (this.listenerCount('error') > 0) this.emit('error', err as Error);
         },
         onUnhandledError: this.#unhandled,
       });
@@ -96,7 +96,8 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
     this.on('newListener', (event) => {
       if (event === 'connection' && this.#pending.length > 0) {
         process.nextTick(() => {
-          while (this.#pending.length > 0 && this.listenerCount('connection') > 0) this.emit('connection', this.#pending.shift());
+          while (this.#pending.length > 0 && this.listenerCount('connection') > 0)
+            this.emit('connection', this.#pending.shift() as Channel<T>);
           this.#resume();
         });
       }
@@ -235,7 +236,7 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
         fd = native.sockAccept(this.#fd);
       } catch (err) {
         // EMFILE and the like: report, and stop accepting for a moment instead of spinning.
-        if (this.listenerCount('error') > 0) this.emit('error', err);
+        if (this.listenerCount('error') > 0) this.emit('error', err as Error);
         this.#watcher.stop();
         setTimeout(() => {
           if (!this.#closed && !this.#paused) this.#watcher.start(POLL_READABLE);

@@ -11,7 +11,7 @@ const { sock, child, server, cleanup } = channelTestKit();
 describe('addresses connect() and listen() do not take say which they do', () => {
   for (const address of ['http://localhost:80', 'https://example.com/x', 'udp://1.2.3.4:5', 'ws://[::1]:80']) {
     it(`'${address}'`, async () => {
-      for (const call of [connect, listen] as const) {
+      for (const call of [(a: string) => connect(a), (a: string) => listen(a)]) {
         const err = await call(address).catch((e: unknown) => e as Error);
         expect(err).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
         expect((err as Error).message).toContain(`the scheme '${address.split(':')[0]}:'`);
@@ -43,14 +43,13 @@ describe('a client of another kind than the server (in another process) is told 
     for (const serverKind of KINDS) {
       it(`${form}: a ${serverKind} server`, async () => {
         const peer = await child();
+        const file = sock(`kind-${serverKind}`);
         const address =
-          form === 'path'
-            ? { path: sock(`kind-${serverKind}`) }
-            : { abstract: `interproc-kind-${process.pid}-${serverKind}-${Date.now()}` };
+          form === 'path' ? { path: file } : { abstract: `interproc-kind-${process.pid}-${serverKind}-${Date.now()}` };
         await peer.call('serveEcho', { address, options: { kind: serverKind } });
-        if ('path' in address) cleanup.unshift(() => rmSync(address.path, { force: true })); // after the child is stopped
+        if (form === 'path') cleanup.unshift(() => rmSync(file, { force: true })); // after the child is stopped
         for (const kind of KINDS.filter((k) => k !== serverKind)) {
-          const err = await connect(address, { kind }).catch((e: unknown) => e as Error & { cause?: { code?: string } });
+          const err = (await connect(address, { kind }).catch((e: unknown) => e)) as Error & { cause?: { code?: string } };
           expect(err).toMatchObject({ code: 'ERR_SOCKET_KIND_MISMATCH', kind, serverKinds: [serverKind] });
           expect((err as Error).message).toContain(`is a ${serverKind} socket`);
           expect((err as Error).message).toContain(`{ kind: '${serverKind}' }`);
