@@ -1,4 +1,7 @@
 // Public API of interproc.
+// The declarations use Node's types (Buffer, EventEmitter, AbortSignal): a program that compiles
+// against them gets @types/node through this reference, whatever its own "types" setting.
+/// <reference types="node" preserve="true" />
 export { SharedMemory } from './shm/shared-memory';
 export type { CreateOptions, FromFdOptions, OpenOptions, OpenOrCreateOptions } from './shm/shared-memory';
 export * as futex from './shm/futex';

@@ -21,6 +21,11 @@ function badValue(name: string, why: string, value: unknown): ArgValueError {
   return new ArgValueError(`The argument '${name}' ${why}. Received ${shown}`);
 }
 
+/** Every address form, for the errors that say which are accepted. */
+export const ADDRESS_FORMS =
+  "a socket path ('/run/app.sock', 'unix:/run/app.sock', { path }), an abstract name ('@name', 'abstract:name', " +
+  "{ abstract }) or TCP ('tcp://host:port', { host, port })";
+
 /** Parses and checks an address without resolving host names. */
 export function parseAddress(
   address: unknown,
@@ -30,15 +35,27 @@ export function parseAddress(
     if (address.startsWith('tcp://')) {
       const rest = address.slice(6);
       const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(rest);
-      if (!m) throw badValue(argName, "must be 'tcp://host:port'", address);
+      if (!m) throw badValue(argName, "must be 'tcp://host:port' (an IPv6 host in brackets: 'tcp://[::1]:80')", address);
       return parseAddress({ host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) }, argName);
     }
     if (address.startsWith('abstract:')) return parseAddress({ abstract: address.slice(9) }, argName);
     if (address.startsWith('@')) return parseAddress({ abstract: address.slice(1) }, argName);
     if (address.startsWith('unix:')) return parseAddress({ path: address.slice(5) }, argName);
+    // Another scheme, or a bare host:port, is a mistake far more often than a file of that name.
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(address);
+    if (scheme) throw badValue(argName, `has the scheme '${scheme[1]}:', which is not supported: use ${ADDRESS_FORMS}`, address);
+    const hostPort = /^(\[[^\]]+\]|[^/:]+):(\d+)$/.exec(address);
+    if (hostPort) {
+      throw badValue(
+        argName,
+        `looks like host:port: for TCP write 'tcp://${address}' or { host, port }; for a socket file of that name, './${address}' or { path }`,
+        address,
+      );
+    }
     return parseAddress({ path: address }, argName);
   }
-  if (address === null || typeof address !== 'object') throw invalidType(argName, 'of type string or object', address);
+  if (address === null || typeof address !== 'object')
+    throw invalidType(argName, `of type string or object: ${ADDRESS_FORMS}`, address);
   const a = address as Record<string, unknown>;
   if ('path' in a) {
     validateString(a.path, `${argName}.path`);
@@ -62,7 +79,7 @@ export function parseAddress(
     if (host.length === 0) throw badValue(`${argName}.host`, 'must not be empty', host);
     return { family: FAMILY_TCP, host, port: a.port };
   }
-  throw badValue(argName, 'must have one of path, abstract, or host and port', address);
+  throw badValue(argName, `must be ${ADDRESS_FORMS}`, address);
 }
 
 /** Parses an address and resolves a TCP host name to a numeric address (dns.lookup). */

@@ -13,6 +13,7 @@ import {
   validateAbortSignal,
   validateInteger,
   validateObject,
+  validateOptionNames,
   validateTimeout,
 } from '../internal/validate';
 import { publicAddress, type ResolvedAddress } from './address';
@@ -22,7 +23,7 @@ import { closeFds, NO_FDS, pollError } from './io';
 import { PacketReader } from './packet-reader';
 import type { Reader, ReaderHost } from './readers';
 import { SendQueue } from './send-queue';
-import type { Settings } from './settings';
+import { CLOSE_OPTIONS, SEND_OPTIONS, type Settings, WAIT_OPTIONS } from './settings';
 import { StreamReader } from './stream-reader';
 import type { Message, PeerCredentials, ReceiveOptions, SocketKind } from './types';
 
@@ -71,12 +72,15 @@ interface WaitOptions {
 }
 
 const NO_WAIT_OPTIONS: WaitOptions = { ms: undefined, signal: undefined };
+/** send()'s default options: known to be empty, so not checked again on every send. */
+const NO_OPTIONS: { fds?: readonly number[] } = Object.freeze({});
 
 // The options of receive() and drained(), or the TypeError/RangeError to reject with.
 function waitOptions(options: ReceiveOptions | undefined): WaitOptions | Error {
   if (options === undefined) return NO_WAIT_OPTIONS;
   try {
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', WAIT_OPTIONS);
     const ms = validateTimeout(options.timeout, 'options.timeout');
     const signal: unknown = options.signal;
     validateAbortSignal(signal, 'options.signal');
@@ -220,9 +224,10 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
    * queueing nothing, past maxQueuedBytes. The fds are duplicated now: you may close yours at once.
    * The bytes of `data` are sent as they are when the kernel takes them: do not modify them meanwhile.
    */
-  send(data: T | Uint8Array | string, options: { fds?: readonly number[] } = {}): boolean {
+  send(data: T | Uint8Array | string, options: { fds?: readonly number[] } = NO_OPTIONS): boolean {
     if (this.#state !== 'open') throw closedError('Channel');
     validateObject(options, 'options');
+    if (options !== NO_OPTIONS) validateOptionNames(options, 'options', SEND_OPTIONS);
     const payload = encode(this.#s.codec, data);
     const fds = this.#validateFds(options.fds);
     const size = payload.byteLength;
@@ -237,13 +242,13 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
 
   /**
    * Resolves once the send queue is empty (at once if it is). Rejects with a TimeoutError, an
-   * AbortError, or the channel's end (its error, ERR_CHANNEL_CLOSED, ERR_INVALID_STATE) if it is
-   * closed, or closes before its queue empties.
+   * AbortError, ERR_INVALID_STATE at once when close() is called (or was), or the channel's end (its
+   * error, ERR_CHANNEL_CLOSED) if it ends before its queue empties.
    */
   drained(options?: ReceiveOptions): Promise<void> {
     const wait = waitOptions(options);
     if (wait instanceof Error) return Promise.reject(wait);
-    if (this.#state === 'closed') return Promise.reject(this.#endReason());
+    if (this.#state !== 'open') return Promise.reject(this.#endReason());
     if (this.#queue.bytes === 0) return Promise.resolve();
     return waitIn(this.#drainWaiters, 'Channel drain', wait);
   }
@@ -279,14 +284,16 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   }
 
   /**
-   * Stops receiving (unread messages are dropped and their fds closed, pending receive() calls
-   * rejected with ERR_INVALID_STATE), sends what is queued, then closes. Resolves when closed.
+   * Stops receiving (unread messages are dropped and their fds closed, pending receive() and drained()
+   * calls rejected with ERR_INVALID_STATE at once, for-await ends), sends what is queued, then closes.
+   * Resolves when closed.
    * Idempotent. destroy() closes at once.
    */
   close(options: { timeout?: number } = {}): Promise<void> {
     let ms: number | undefined;
     try {
       validateObject(options, 'options');
+      validateOptionNames(options, 'options', CLOSE_OPTIONS);
       ms = validateTimeout(options.timeout, 'options.timeout');
     } catch (err) {
       return Promise.reject(err);
@@ -296,8 +303,10 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
     if (this.#state === 'open') {
       this.#state = 'closing';
       this.#dropInbox();
+      // Our own close ends our own waits at once: nobody can send more, so nobody waits for room.
       const ended = closedError('Channel');
       for (const r of this.#receivers.splice(0)) r.reject(ended);
+      for (const d of this.#drainWaiters.splice(0)) d.reject(ended);
       this.#paused = true;
       this.#updateWatch();
       if (this.#queue.unsent === 0) this.#teardown(null, true);
@@ -403,7 +412,7 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   }
 
   #flushInbox(): void {
-    while (this.#inbox.length > 0 && this.listenerCount('message') > 0) this.emit('message', this.#inbox.shift());
+    while (this.#inbox.length > 0 && this.listenerCount('message') > 0) this.emit('message', this.#inbox.shift() as Message<T>);
     this.#maybeResume();
   }
 

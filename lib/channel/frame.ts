@@ -7,6 +7,25 @@ import { type ErrorCode, InterprocError } from '../internal/errors';
 
 export const HEADER_SIZE = 8;
 
+/**
+ * What an unfinished frame's body reserves before its bytes arrive. The buffer then doubles as bytes
+ * come (up to the announced length), so a header alone costs this much, not the length it announces:
+ * a peer that announces 16 MiB and sends nothing holds 64 KiB, and what it holds is at most twice what it
+ * has sent (which the kernel would have buffered anyway).
+ */
+export const BODY_INITIAL = 64 * 1024;
+
+/** A buffer for received bytes; an allocation failure is ERR_MEMORY_ALLOCATION_FAILED (the connection then ends). */
+export function allocReceived(size: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(size);
+  } catch (err) {
+    throw new InterprocError('ERR_MEMORY_ALLOCATION_FAILED', `Could not allocate ${size} bytes for a received message`, {
+      cause: err,
+    });
+  }
+}
+
 export function encodeHeader(length: number, fdCount: number): Buffer {
   const h = Buffer.allocUnsafe(HEADER_SIZE);
   h.writeUInt32BE(length, 0);
@@ -30,7 +49,8 @@ export class FrameDecoder {
   readonly #onFrame: (payload: Buffer, fdCount: number) => void;
   readonly #header = Buffer.alloc(HEADER_SIZE);
   #headerFill = 0;
-  #body: Buffer | null = null;
+  #body: Buffer | null = null; // grows towards #bodyLength as bytes arrive
+  #bodyLength = 0;
   #bodyFill = 0;
   #bodyFds = 0;
 
@@ -45,16 +65,20 @@ export class FrameDecoder {
     return this.#headerFill > 0 || this.#body !== null;
   }
 
-  /** The unfilled part of a large frame's body, for reading straight into it (saves a copy). */
+  /**
+   * The unfilled part of an unfinished frame's body buffer, for reading straight into it (saves a copy);
+   * a full buffer grows first. Throws ERR_MEMORY_ALLOCATION_FAILED when it cannot.
+   */
   pendingBody(): [Buffer, number, number] | null {
     if (this.#body === null) return null;
+    if (this.#bodyFill === this.#body.length) this.#grow();
     return [this.#body, this.#bodyFill, this.#body.length - this.#bodyFill];
   }
 
   /** Bytes were written into pendingBody() directly. */
   bodyFilled(n: number): void {
     this.#bodyFill += n;
-    if (this.#body !== null && this.#bodyFill === this.#body.length) this.#finishBody();
+    if (this.#body !== null && this.#bodyFill === this.#bodyLength) this.#finishBody();
   }
 
   feed(buf: Uint8Array, start: number, end: number): void {
@@ -85,22 +109,34 @@ export class FrameDecoder {
           throw frameError('ERR_TOO_MANY_FDS', `frame declares ${fds} fds, more than maxFds (${this.#maxFds})`);
         if (end - start >= length) {
           // Whole body in this read: copy it out (the read buffer is reused).
-          const payload = Buffer.allocUnsafe(length);
+          const payload = allocReceived(length);
           payload.set(buf.subarray(start, start + length));
           start += length;
           this.#onFrame(payload, fds);
           continue;
         }
-        this.#body = Buffer.allocUnsafe(length);
+        // Reserve what has arrived (at least BODY_INITIAL), not what the header announces.
+        this.#body = allocReceived(Math.min(length, Math.max(BODY_INITIAL, end - start)));
+        this.#bodyLength = length;
         this.#bodyFill = 0;
         this.#bodyFds = fds;
       }
+      if (this.#bodyFill === this.#body.length) this.#grow(end - start);
       const take = Math.min(this.#body.length - this.#bodyFill, end - start);
       this.#body.set(buf.subarray(start, start + take), this.#bodyFill);
       this.#bodyFill += take;
       start += take;
-      if (this.#bodyFill === this.#body.length) this.#finishBody();
+      if (this.#bodyFill === this.#bodyLength) this.#finishBody();
     }
+  }
+
+  // The body buffer is full and the frame is not: double it (at least `need` more), up to the length.
+  #grow(need = 0): void {
+    const body = this.#body as Buffer;
+    const size = Math.min(this.#bodyLength, Math.max(body.length * 2, this.#bodyFill + need));
+    const next = allocReceived(size);
+    next.set(body.subarray(0, this.#bodyFill));
+    this.#body = next;
   }
 
   #finishBody(): void {

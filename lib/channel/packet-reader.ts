@@ -6,6 +6,7 @@ import { native } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
 import { BIT_FDS_TRUNCATED, BIT_TRUNCATED, MANY_RECORD, REC_BITS, REC_LENGTH } from './constants';
 import { decode } from './codec';
+import { allocReceived } from './frame';
 import { batchFor, closeFds, MANY, manyCredentials, manyFds, scratchOf } from './io';
 import type { Reader, ReaderHost } from './readers';
 import type { Settings } from './settings';
@@ -72,18 +73,30 @@ export class PacketReader<T> implements Reader {
       );
     }
     if (err === null) {
-      try {
-        const view = buf.subarray(offset, offset + n);
-        const payload = this.#s.codec === 'v8' ? view : Buffer.from(view);
-        this.#host.deliver(decode<T>(this.#s.codec, payload, fds), fds);
-        return true;
-      } catch (e) {
-        err = e as Error;
+      const view = buf.subarray(offset, offset + n);
+      let payload: Buffer | null = view;
+      if (this.#s.codec !== 'v8') {
+        try {
+          payload = allocReceived(n); // the read buffer is reused: copy the message out
+          payload.set(view);
+        } catch (e) {
+          err = e as Error;
+          payload = null;
+          closeFds(fds);
+        }
+      }
+      if (payload !== null) {
+        try {
+          this.#host.deliver(decode<T>(this.#s.codec, payload, fds), fds);
+          return true;
+        } catch (e) {
+          err = e as Error;
+        }
       }
     } else {
       closeFds(fds);
     }
-    this.#host.fail(err);
+    this.#host.fail(err as Error);
     return false;
   }
 }

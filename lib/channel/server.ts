@@ -5,13 +5,13 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { TypedEmitter } from '../internal/typed-emitter';
 import { native, type FdWatcher } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
-import { validateObject, validateTimeout } from '../internal/validate';
+import { validateObject, validateOptionNames, validateTimeout } from '../internal/validate';
 import { publicAddress, type ResolvedAddress } from './address';
 import { openChannel, type Channel } from './channel';
 import { FAMILY_PATH, POLL_READABLE } from './constants';
 import { DatagramHub } from './datagram-hub';
 import { pollError } from './io';
-import type { Settings } from './settings';
+import { CLOSE_OPTIONS, type Settings } from './settings';
 import type { PeerCredentials, SocketKind } from './types';
 
 /** Channels held for for-await before accepting pauses. */
@@ -86,7 +86,7 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
         pause: () => this.#pause(),
         resume: () => this.#resume(),
         error: (err) => {
-          if (this.listenerCount('error') > 0) this.emit('error', err);
+          if (this.listenerCount('error') > 0) this.emit('error', err as Error);
         },
         onUnhandledError: this.#unhandled,
       });
@@ -96,7 +96,8 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
     this.on('newListener', (event) => {
       if (event === 'connection' && this.#pending.length > 0) {
         process.nextTick(() => {
-          while (this.#pending.length > 0 && this.listenerCount('connection') > 0) this.emit('connection', this.#pending.shift());
+          while (this.#pending.length > 0 && this.listenerCount('connection') > 0)
+            this.emit('connection', this.#pending.shift() as Channel<T>);
           this.#resume();
         });
       }
@@ -123,6 +124,7 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
    */
   async close(options: { timeout?: number } = {}): Promise<void> {
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', CLOSE_OPTIONS);
     const timeout = validateTimeout(options.timeout ?? 5000, 'options.timeout');
     if (this.#closed) return;
     this.#closed = true;
@@ -234,7 +236,7 @@ export class Server<T = Buffer> extends TypedEmitter<ServerEvents<T>> implements
         fd = native.sockAccept(this.#fd);
       } catch (err) {
         // EMFILE and the like: report, and stop accepting for a moment instead of spinning.
-        if (this.listenerCount('error') > 0) this.emit('error', err);
+        if (this.listenerCount('error') > 0) this.emit('error', err as Error);
         this.#watcher.stop();
         setTimeout(() => {
           if (!this.#closed && !this.#paused) this.#watcher.start(POLL_READABLE);

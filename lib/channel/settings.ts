@@ -6,6 +6,29 @@ import type { ChannelOptions, Codec, SocketKind } from './types';
 
 const MIB = 1024 * 1024;
 
+/** The options every channel takes (ChannelOptions), and those of each call, for validateOptionNames. */
+export const CHANNEL_OPTIONS = [
+  'kind',
+  'codec',
+  'maxMessageSize',
+  'maxFds',
+  'highWaterMark',
+  'maxQueuedBytes',
+  'maxBufferedMessages',
+] as const;
+export const CONNECT_OPTIONS: readonly string[] = [...CHANNEL_OPTIONS, 'timeout', 'signal'];
+export const LISTEN_OPTIONS: readonly string[] = [
+  ...CHANNEL_OPTIONS,
+  'mode',
+  'backlog',
+  'replaceStale',
+  'allowUids',
+  'allowGids',
+];
+export const SEND_OPTIONS: readonly string[] = ['fds'];
+export const WAIT_OPTIONS: readonly string[] = ['timeout', 'signal'];
+export const CLOSE_OPTIONS: readonly string[] = ['timeout'];
+
 export interface Settings {
   kind: SocketKind;
   tcp: boolean;

@@ -31,12 +31,18 @@ export class StreamReader<T> implements Reader {
     const host = this.#host;
     for (let i = 0; i < 32 && host.reading; i++) {
       let n: number;
-      const body = decoder.pendingBody();
-      const direct = body !== null && body[2] >= DIRECT_READ_MIN;
+      let body: [Buffer, number, number] | null;
+      try {
+        body = decoder.pendingBody(); // may grow the body buffer: ERR_MEMORY_ALLOCATION_FAILED
+      } catch (err) {
+        host.fail(err as Error);
+        return;
+      }
+      const direct = body !== null && body[2] >= DIRECT_READ_MIN ? body : null;
       const scratch = scratchOf(0);
       try {
         n = direct
-          ? native.sockRecv(this.#fd, body[0], body[1], body[2], this.#s.maxFds, 0, OUT)
+          ? native.sockRecv(this.#fd, direct[0], direct[1], direct[2], this.#s.maxFds, 0, OUT)
           : native.sockRecv(this.#fd, scratch, 0, scratch.length, this.#s.maxFds, 0, OUT);
       } catch (err) {
         host.fail(err as Error);
@@ -74,7 +80,7 @@ export class StreamReader<T> implements Reader {
       }
       // A short read drained the socket: skip the read that would only say EAGAIN (a system call is
       // microseconds here); the level-triggered poll calls again when more arrives.
-      if (n < (direct ? body[2] : scratch.length) && OUT[OUT_FD_COUNT] === 0) return;
+      if (n < (direct ? direct[2] : scratch.length) && OUT[OUT_FD_COUNT] === 0) return;
     }
   }
 

@@ -234,6 +234,8 @@ export type ErrorCode =
   | 'ERR_FDS_NOT_SUPPORTED'
   | 'ERR_INVALID_FRAME'
   | 'ERR_TRUNCATED_FRAME'
+  | 'ERR_MEMORY_ALLOCATION_FAILED'
+  | 'ERR_SOCKET_KIND_MISMATCH'
   | 'ERR_PEER_NOT_ALLOWED'
   | 'ERR_MAILBOX_CORRUPT'
   | 'ERR_MAILBOX_PEER_DEAD'
@@ -262,6 +264,8 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_FDS_NOT_SUPPORTED: 'channel',
   ERR_INVALID_FRAME: 'channel',
   ERR_TRUNCATED_FRAME: 'channel',
+  ERR_MEMORY_ALLOCATION_FAILED: 'channel',
+  ERR_SOCKET_KIND_MISMATCH: 'channel',
   ERR_PEER_NOT_ALLOWED: 'channel',
   ERR_MAILBOX_CORRUPT: 'mailbox',
   ERR_MAILBOX_PEER_DEAD: 'mailbox',

@@ -61,3 +61,21 @@ export function validateAbortSignal(value: unknown, name: string): asserts value
     throw invalidType(name, 'an instance of AbortSignal', value);
   }
 }
+
+/**
+ * Refuses an options object that has properties the call does not take (a misspelt option would
+ * otherwise be ignored in silence): ERR_INVALID_ARG_VALUE naming each, and the ones it takes. Own
+ * enumerable string keys only, so an options object built from a class or with symbols is fine.
+ * One list of known names per call; the options types say the same.
+ */
+export function validateOptionNames(options: unknown, name: string, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object') return; // not an object: the type check's error, not this one
+  let unknown: string[] | undefined;
+  for (const key in options) if (Object.hasOwn(options, key) && !known.includes(key)) (unknown ??= []).push(key);
+  if (unknown === undefined) return;
+  const listed = unknown.map((k) => `'${k}'`).join(', ');
+  throw new ArgValueError(
+    `The argument '${name}' has ${unknown.length === 1 ? 'an unknown property' : 'unknown properties'} ${listed}; ` +
+      `it takes ${known.length === 0 ? 'none' : known.map((k) => `'${k}'`).join(', ')}`,
+  );
+}

@@ -15,6 +15,7 @@ import {
   validateAbortSignal,
   validateInteger,
   validateObject,
+  validateOptionNames,
   validateTimeout,
 } from '../internal/validate';
 import { normalizeName, SharedMemory } from '../shm/shared-memory';
@@ -72,6 +73,8 @@ const resolvedVoid = (): void => undefined;
 
 /** The default of every options argument (one object, not one per call). */
 const NO_OPTIONS: ReceiveManyOptions = Object.freeze({});
+const RECEIVE_KEYS = ['timeout', 'signal', 'spin'];
+const RECEIVE_MANY_KEYS = ['timeout', 'signal', 'spin', 'max'];
 
 function doorbellOption(v: unknown): Doorbell {
   if (v === undefined) return 'eventfd';
@@ -147,6 +150,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   static create(name: string, options: MailboxGroupCreateOptions): MailboxGroup {
     const full = normalizeName(name);
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['members', 'ringSize', 'mode', 'id', 'doorbell', 'spin']);
     const members = options.members;
     validateInteger(members, 'options.members', 2, layout.maxMembers);
     const ringSize = options.ringSize ?? DEFAULT_RING_SIZE;
@@ -173,6 +177,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   static join(name: string, options: MailboxGroupJoinOptions = NO_OPTIONS): MailboxGroup {
     const full = normalizeName(name);
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['id', 'doorbell', 'spin']);
     doorbellOption(options.doorbell);
     spinOption(options.spin, 'options.spin');
     return GroupSegment.open(full, (segment) => new MailboxGroup(segment, (options as MailboxGroupJoinOptions).id, options));
@@ -228,6 +233,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       const bytes = bytesOf(data);
       const len = this.#outbox.length(bytes, ring);
       validateObject(options, 'options');
+      if (options !== NO_OPTIONS) validateOptionNames(options, 'options', ['timeout', 'signal', 'spin']);
       timeout = validateTimeout(options.timeout, 'options.timeout');
       validateAbortSignal(options.signal, 'options.signal');
       const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
@@ -247,6 +253,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     const bytes = bytesOf(data);
     const len = this.#outbox.length(bytes, ring);
     validateObject(options, 'options');
+    if (options !== NO_OPTIONS) validateOptionNames(options, 'options', ['timeout', 'spin']);
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
     if (this.#outbox.write(to, ring, bytes, len)) return;
@@ -319,6 +326,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     this.#check();
     const f = this.#inbox.fromArg(from);
     validateObject(options, 'options');
+    if (options !== NO_OPTIONS) validateOptionNames(options, 'options', ['timeout', 'spin']);
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
     const first = this.#inbox.take(f, TAKE_MESSAGE);
@@ -413,6 +421,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       this.#check();
       const f = this.#inbox.fromArg(from);
       validateObject(options, 'options');
+      if (options !== NO_OPTIONS) validateOptionNames(options, 'options', max === 0 ? RECEIVE_KEYS : RECEIVE_MANY_KEYS);
       timeout = validateTimeout(options.timeout, 'options.timeout');
       validateAbortSignal(options.signal, 'options.signal');
       const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');

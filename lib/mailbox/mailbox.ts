@@ -2,7 +2,7 @@
 // side sending to the other. A thin layer over MailboxGroup with the peer fixed; its receives give
 // the Buffers alone (MailboxGroup's DataReceiver), so they cost no more than the group's.
 import { codeOf, InterprocError } from '../internal/errors';
-import { validateObject } from '../internal/validate';
+import { validateObject, validateOptionNames } from '../internal/validate';
 import { kDoorbellMode, type DoorbellMode } from './doorbell';
 import {
   MailboxGroup,
@@ -32,6 +32,7 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
   /** Creates the channel's segment (exclusive) and takes side 0. */
   static create(name: string, options: Omit<MailboxGroupCreateOptions, 'members' | 'id'> = NO_OPTIONS): Mailbox {
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['ringSize', 'mode', 'doorbell', 'spin']);
     return new Mailbox(MailboxGroup.create(name, { ...options, members: 2, id: 0 }));
   }
 

@@ -10,6 +10,7 @@ import {
   validateAbortSignal,
   validateInteger,
   validateObject,
+  validateOptionNames,
   validateTimeout,
 } from '../internal/validate';
 
@@ -82,6 +83,7 @@ export function waitAsync(
     expected = expectedBits(value);
     ms = validateTimeout(timeout, 'timeout');
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['signal']);
     const s: unknown = options.signal;
     validateAbortSignal(s, 'options.signal');
     signal = s;

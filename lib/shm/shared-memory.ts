@@ -9,6 +9,7 @@ import {
   validateBoolean,
   validateInteger,
   validateObject,
+  validateOptionNames,
   validateString,
 } from '../internal/validate';
 
@@ -99,6 +100,7 @@ export class SharedMemory implements Disposable {
   static create(name: string, options: CreateOptions): SharedMemory {
     const full = normalizeName(name);
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['size', 'mode']);
     const size = validateSize(options.size);
     const mode = validateMode(options.mode);
     return new SharedMemory(native.shmOpen(full, 0, size, mode, false), full, false);
@@ -108,6 +110,7 @@ export class SharedMemory implements Disposable {
   static open(name: string, options: OpenOptions = {}): SharedMemory {
     const full = normalizeName(name);
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['readonly']);
     const readonly = readonlyOption(options as Record<string, unknown>);
     return new SharedMemory(native.shmOpen(full, 1, 0, 0, readonly), full, readonly);
   }
@@ -154,6 +157,7 @@ export class SharedMemory implements Disposable {
   static openOrCreate(name: string, options: OpenOrCreateOptions): SharedMemory {
     const full = normalizeName(name);
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['size', 'mode']);
     const size = validateSize(options.size);
     const mode = validateMode(options.mode);
     return new SharedMemory(native.shmOpen(full, 2, size, mode, false), full, false);
@@ -166,6 +170,7 @@ export class SharedMemory implements Disposable {
    */
   static anonymous(options: { size: number }): SharedMemory {
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['size']);
     return new SharedMemory(native.shmAnonymous(validateSize(options.size)), null, false);
   }
 
@@ -178,6 +183,7 @@ export class SharedMemory implements Disposable {
   static fromFd(fd: number, options: FromFdOptions = {}): SharedMemory {
     validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
     validateObject(options, 'options');
+    validateOptionNames(options, 'options', ['readonly', 'requireSealed']);
     const readonly = readonlyOption(options as Record<string, unknown>);
     const requireSealed = options.requireSealed ?? false;
     validateBoolean(requireSealed, 'options.requireSealed');

@@ -25,7 +25,7 @@ import {
 } from './object';
 import { BrokenBarrierError } from './errors';
 import { AbortError } from '../internal/errors';
-import { validateInteger, validateObject } from '../internal/validate';
+import { validateInteger, validateObject, validateOptionNames } from '../internal/validate';
 
 const MAX_PARTIES = BARRIER_MAX_PARTIES;
 
@@ -57,6 +57,7 @@ export class Barrier extends SyncObject {
   }
 
   static initAt(shm: SharedMemory, byteOffset: number, options: BarrierOptions): Barrier {
+    validateOptionNames(options, 'options', ['parties']);
     const parties = partiesOf(options);
     return new Barrier([initAt(Kind.Barrier, shm, byteOffset, Barrier.byteLength(parties), parties), parties]);
   }
@@ -67,6 +68,7 @@ export class Barrier extends SyncObject {
   }
 
   static create(name: string, options: BarrierOptions & NamedOptions): Barrier {
+    validateOptionNames(options, 'options', ['parties', 'mode']);
     const parties = partiesOf(options);
     return new Barrier([createNamed(Kind.Barrier, name, options, Barrier.byteLength(parties), parties), parties]);
   }

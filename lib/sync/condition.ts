@@ -21,7 +21,7 @@ import {
   type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { invalidType, validateInteger } from '../internal/validate';
+import { invalidType, validateInteger, validateOptionNames } from '../internal/validate';
 
 function mutexOf(value: unknown): Mutex {
   if (value instanceof Mutex) return value;
@@ -46,6 +46,7 @@ export class Condition extends SyncObject {
   }
 
   static create(name: string, options?: NamedOptions): Condition {
+    validateOptionNames(options, 'options', ['mode']);
     return new Condition(createNamed(Kind.Condition, name, options, Condition.byteLength));
   }
 

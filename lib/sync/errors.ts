@@ -1,7 +1,15 @@
 // Errors of the synchronisation primitives (Mutex, Semaphore, Condition, Barrier, RwLock).
 import { InterprocError } from '../internal/errors';
+import type { MutexGuard } from './mutex';
+import type { RwLockGuard } from './rwlock';
 
 export { TimeoutError } from '../internal/errors';
+
+/**
+ * The guard type of an OwnerDeadError<G>. `err instanceof OwnerDeadError` narrows to
+ * OwnerDeadError<any>: its guard is then still a MutexGuard | RwLockGuard, not `any`.
+ */
+export type GuardOf<G> = 0 extends 1 & G ? MutexGuard | RwLockGuard : G;
 
 /**
  * The previous holder died holding the lock (SIGKILL included), or closed its memory while holding
@@ -10,8 +18,8 @@ export { TimeoutError } from '../internal/errors';
  * permanently unusable (ENOTRECOVERABLE). An RwLock reader gets this error with no guard: it holds
  * nothing, and must wait for a writer to repair the data.
  */
-export class OwnerDeadError<G = unknown> extends InterprocError {
-  readonly guard: G | undefined;
+export class OwnerDeadError<G = MutexGuard | RwLockGuard> extends InterprocError {
+  readonly guard: GuardOf<G> | undefined;
   constructor(what: string, guard: G | undefined) {
     super(
       'EOWNERDEAD',
@@ -20,7 +28,7 @@ export class OwnerDeadError<G = unknown> extends InterprocError {
         : `the writer of the ${what} died holding it: nothing was locked; a writer must repair the data and call markConsistent()`,
     );
     this.name = 'OwnerDeadError';
-    this.guard = guard;
+    this.guard = guard as GuardOf<G> | undefined;
   }
 }
 

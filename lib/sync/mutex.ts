@@ -23,6 +23,7 @@ import {
 } from './object';
 import { HELD, type HeldToken, LockGuard } from './guard';
 import { OwnerDeadError } from './errors';
+import { validateOptionNames } from '../internal/validate';
 
 /** Proof of holding a Mutex; `using` (or unlock()) releases it once. */
 export class MutexGuard extends LockGuard {
@@ -62,6 +63,7 @@ export class Mutex extends SyncObject {
 
   /** Creates a named Mutex in a segment of its own (EEXIST if the name exists). */
   static create(name: string, options?: NamedOptions): Mutex {
+    validateOptionNames(options, 'options', ['mode']);
     return new Mutex(createNamed(Kind.Mutex, name, options, Mutex.byteLength));
   }
 

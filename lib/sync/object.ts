@@ -12,6 +12,7 @@ import {
   validateAbortSignal,
   validateInteger,
   validateObject,
+  validateOptionNames,
   validateTimeout,
 } from '../internal/validate';
 
@@ -57,6 +58,7 @@ export interface NamedOptions {
 export function waitOptions(options: unknown): { timeout: number | undefined; signal: AbortSignal | undefined } {
   if (options === undefined) return { timeout: undefined, signal: undefined };
   validateObject(options, 'options');
+  validateOptionNames(options, 'options', ['timeout', 'signal']);
   const timeout = validateTimeout(options.timeout, 'options.timeout');
   const signal: unknown = options.signal;
   validateAbortSignal(signal, 'options.signal');
@@ -66,6 +68,7 @@ export function waitOptions(options: unknown): { timeout: number | undefined; si
 export function waitSyncOptions(options: unknown): number | undefined {
   if (options === undefined) return undefined;
   validateObject(options, 'options');
+  validateOptionNames(options, 'options', ['timeout', 'signal']);
   if ('signal' in options && options.signal !== undefined) {
     // A signal cannot fire while this thread is blocked; accept one only to fail fast if already aborted.
     validateAbortSignal(options.signal, 'options.signal');

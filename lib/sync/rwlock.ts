@@ -22,6 +22,7 @@ import {
 } from './object';
 import { HELD, type HeldToken, LockGuard } from './guard';
 import { OwnerDeadError } from './errors';
+import { validateOptionNames } from '../internal/validate';
 
 type Mode = 'read' | 'write';
 
@@ -69,6 +70,7 @@ export class RwLock extends SyncObject {
   }
 
   static create(name: string, options?: NamedOptions): RwLock {
+    validateOptionNames(options, 'options', ['mode']);
     return new RwLock(createNamed(Kind.RwLock, name, options, RwLock.byteLength));
   }
 

@@ -23,7 +23,7 @@ import {
   SyncObject,
 } from './object';
 import { HELD, Held, type HeldToken } from './guard';
-import { validateBoolean, validateInteger, validateObject } from '../internal/validate';
+import { validateBoolean, validateInteger, validateObject, validateOptionNames } from '../internal/validate';
 
 const MAX_VALUE = SEMAPHORE_MAX_VALUE;
 
@@ -83,6 +83,7 @@ export class Semaphore extends SyncObject {
   }
 
   static initAt(shm: SharedMemory, byteOffset: number, options?: SemaphoreOptions): Semaphore {
+    validateOptionNames(options, 'options', ['value', 'robust']);
     const [value, robust] = initialValue(options);
     return new Semaphore(
       initAt(
@@ -101,6 +102,7 @@ export class Semaphore extends SyncObject {
   }
 
   static create(name: string, options?: SemaphoreOptions & NamedOptions): Semaphore {
+    validateOptionNames(options, 'options', ['value', 'robust', 'mode']);
     const [value, robust] = initialValue(options);
     return new Semaphore(
       createNamed(

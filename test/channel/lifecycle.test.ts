@@ -184,9 +184,12 @@ describe('drained()', () => {
     const aborted = ch.drained({ signal: ac.signal });
     ac.abort(new Error('enough'));
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError', cause: { message: 'enough' } });
-    // one still waiting when the close timeout drops the queue gets the loss
+    // one still waiting when close() is called ends at once: nobody can send any more
     const waiting = ch.drained();
-    await ch.close({ timeout: 20 });
-    await expect(waiting).rejects.toMatchObject({ code: 'ERR_CHANNEL_CLOSED' });
+    const closing = ch.close({ timeout: 20 });
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(ch.drained()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await closing;
+    expect(ch.errored).toMatchObject({ code: 'ERR_CHANNEL_CLOSED' }); // the queue's loss is still reported
   });
 });

@@ -7,6 +7,11 @@
 //
 // The watcher does not own the fd: close the watcher first, then the fd.
 //
+// The callback is held weakly natively and strongly by the JS object (a hidden property), and the
+// JS object is held strongly (Ref) only while started: a closed or stopped watcher that nobody
+// references is collected with its callback and whatever that closes over (a Server, a Channel),
+// instead of being kept alive by a persistent root for ever. close() drops the callback at once.
+//
 // Doorbell mode, new native.FdWatcher(efd, () => {...}, { eventfd: true, edgeTriggered: true }): the fd
 // is an eventfd that peers write to wake us. The callback gets no arguments (unless status < 0) and
 // never has to read the eventfd: in level-triggered mode the native callback resets the counter
@@ -57,7 +62,10 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
     // Everything that can throw comes before the uv handle exists, so a throw never leaks it.
-    callback_ = Napi::Persistent(callback);
+    // The JS object owns the callback; our reference is weak (no GC root through a closure).
+    info.This().As<Napi::Object>().DefineProperty(
+        Napi::PropertyDescriptor::Value(callbackKey(env), callback, napi_default));
+    callback_ = Napi::Weak(callback);
     context_ = std::make_unique<Napi::AsyncContext>(env, "interproc.FdWatcher");
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd);
@@ -77,6 +85,9 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   ~FdWatcher() override { closeHandle(); }
 
  private:
+  // The hidden property that holds the callback: a symbol made once per environment.
+  static Napi::Symbol callbackKey(Napi::Env env) { return Napi::Symbol::For(env, "interproc.FdWatcher.callback"); }
+
   // The uv handle outlives this object if needed: it is freed in its own close callback.
   void closeHandle() {
     if (poll_ == nullptr) return;
@@ -85,6 +96,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
     edge_ = false;
+    callback_.Reset();  // a closed watcher calls nothing: nothing of its owner stays reachable from here
     if (active_) {
       active_ = false;
       Unref();  // the JS object may now be collected
@@ -106,12 +118,15 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     if (self->eventfd_ && status == 0) self->doorbellWake();
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
+    // Started means Ref'd, so the JS object and the callback it holds are alive here.
+    if (self->callback_.IsEmpty() || self->callback_.Value().IsEmpty()) return;
     try {
+      Napi::Function callback = self->callback_.Value();
       if (self->eventfd_ && status == 0) {
-        self->callback_.MakeCallback(self->Value(), {}, *self->context_);
+        callback.MakeCallback(self->Value(), {}, *self->context_);
       } else {
-        self->callback_.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
-                                     *self->context_);
+        callback.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
+                              *self->context_);
       }
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());  // surfaces as 'uncaughtException', like any callback
