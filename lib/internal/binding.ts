@@ -1,5 +1,6 @@
-// Loads the native addon and types it. `bindings` looks for a local build first (build/Release, then
-// build/Debug) and then for a prebuild made by `npm run prebuildify` (prebuilds/<platform>-<arch>/).
+// Loads the native addon and types it. `bindings` looks for it by the rules of scripts/addon-search.cjs
+// (the install step follows the same ones): a local build, a prebuild for this platform and libc, or
+// interproc.node next to a bundle.
 import path from 'node:path';
 import { FutexWaitOutcome } from './contract';
 
@@ -178,16 +179,12 @@ function load(): NativeBinding {
   if (override) return require(path.resolve(override)) as NativeBinding;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bindings = require('bindings') as (opts: object) => NativeBinding;
-  return bindings({
-    bindings: 'interproc.node',
-    module_root: path.join(__dirname, '..', '..'),
-    platformArch: `${process.platform}-${process.arch}`,
-    try: [
-      ['module_root', 'build', 'Release', 'bindings'],
-      ['module_root', 'build', 'Debug', 'bindings'],
-      ['module_root', 'prebuilds', 'platformArch', 'bindings'],
-    ],
-  });
+  // The rules shared with the install step (scripts/addon-search.cjs): build, prebuild, bundle dir.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { bindingsOptions } = require('../../scripts/addon-search.cjs') as {
+    bindingsOptions(moduleRoot: string, bundleDir: string): object;
+  };
+  return bindings(bindingsOptions(path.join(__dirname, '..', '..'), __dirname));
 }
 
 export const native: NativeBinding = load();

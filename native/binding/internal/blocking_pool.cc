@@ -29,7 +29,7 @@ void BlockingPool::shutdown() {
     // A cancel can race with a job that has not yet entered its wait, so repeat until all returned.
     while (!live_.empty()) {
       for (auto& [id, job] : live_) job->cancel(CancelReason::Teardown);
-      wake_.wait_for(lock, std::chrono::milliseconds(5));
+      wake_.wait_until(lock, std::chrono::system_clock::now() + std::chrono::milliseconds(5));
     }
     wake_.notify_all();
     for (std::thread& t : threads_) threads.push_back(std::move(t));
@@ -112,7 +112,8 @@ void BlockingPool::workerLoop(ThreadList::iterator self) {
       // kKeepThreads threads can be in this untimed wait, so the pool still shrinks back to them.)
       bool timedOut = false;
       if (threads_.size() <= kKeepThreads) wake_.wait(lock);
-      else timedOut = wake_.wait_for(lock, idleTimeout_) == std::cv_status::timeout;
+      else
+        timedOut = wake_.wait_until(lock, std::chrono::system_clock::now() + idleTimeout_) == std::cv_status::timeout;
       --idle_;
       // Retire only with nothing queued (submit counted on idle threads for those) and more than
       // kKeepThreads threads. This thread's std::thread moves to retired_ (a splice: nothing can

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/internal/portable.hpp"
+
 namespace interproc {
 
 namespace {
@@ -72,8 +74,8 @@ void setFlag(int fd, int level, int option) {
 // A socket file with nobody listening: connecting to it is refused. Anything else (it answers, it
 // is not a socket, it belongs to a listener of another kind) means leave it alone.
 bool isStaleSocketFile(const std::string& path, SocketKind kind) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+  portable::FileStat st{};
+  if (portable::pathStat(path.c_str(), st) != 0 || !S_ISSOCK(st.mode)) return false;
   int probe = socket(AF_UNIX, socketType(kind) | SOCK_CLOEXEC, 0);
   if (probe < 0) return false;
   RawAddress raw;

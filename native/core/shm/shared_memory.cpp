@@ -9,6 +9,8 @@
 #include <climits>
 #include <utility>
 
+#include "core/internal/portable.hpp"
+
 namespace interproc {
 
 Segment::Segment(Segment&& o) noexcept
@@ -50,15 +52,15 @@ std::string Segment::validateName(const std::string& name) {
 }
 
 Result<Segment> Segment::mapFd(int fd, bool readonly, bool created) {
-  struct stat st {};
-  if (fstat(fd, &st) != 0) {
+  portable::FileStat st{};
+  if (portable::fileStat(fd, st) != 0) {
     SysError e = SysError::fromErrno("fstat");
     ::close(fd);
     return e;
   }
   Segment seg;
   seg.fd_ = fd;
-  seg.size_ = static_cast<size_t>(st.st_size);
+  seg.size_ = static_cast<size_t>(st.size);
   seg.created_ = created;
   seg.readonly_ = readonly;
   if (seg.size_ == 0) return seg;  // an empty object maps to an empty buffer, no mapping needed
@@ -77,7 +79,7 @@ namespace {
 // Creates the object fully (mode, size) under a private temporary name in /dev/shm, where glibc's
 // shm_open keeps objects. Returns the fd; the caller publishes or unlinks the temporary name.
 Result<int> createUnder(const std::string& tmp, const SegmentOptions& opts) {
-  int fd = shm_open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL, opts.mode);
+  int fd = portable::shmOpen(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL, opts.mode);
   if (fd < 0) return SysError::fromErrno("shm_open");
   const char* failed = nullptr;
   if (fchmod(fd, opts.mode) != 0) failed = "fchmod";
@@ -85,7 +87,7 @@ Result<int> createUnder(const std::string& tmp, const SegmentOptions& opts) {
   if (failed != nullptr) {
     SysError e = SysError::fromErrno(failed);
     ::close(fd);
-    shm_unlink(tmp.c_str());
+    portable::shmUnlink(tmp.c_str());
     return e;
   }
   return fd;
@@ -117,33 +119,33 @@ Result<Segment> Segment::createHidden(const SegmentOptions& opts, std::string* t
   Result<int> fd = createUnder(*tmpName, opts);
   if (!fd) return fd.error();
   Result<Segment> r = mapFd(fd.value(), false, true);
-  if (!r.ok()) shm_unlink(tmpName->c_str());
+  if (!r.ok()) portable::shmUnlink(tmpName->c_str());
   return r;
 }
 
 Status Segment::publish(const std::string& tmpName, const std::string& name) {
   int rc = link(("/dev/shm" + tmpName).c_str(), ("/dev/shm" + name).c_str());
   SysError e{errno, errno == EEXIST ? "shm_open" : "link"};
-  shm_unlink(tmpName.c_str());  // the published name (if any) keeps the object
+  portable::shmUnlink(tmpName.c_str());  // the published name (if any) keeps the object
   if (rc != 0) return e;
   return Ok{};
 }
 
 Result<Segment> Segment::open(const std::string& name, CreateMode how, const SegmentOptions& opts) {
   if (how == CreateMode::OpenOnly) {
-    int fd = shm_open(name.c_str(), opts.readonly ? O_RDONLY : O_RDWR, 0);
+    int fd = portable::shmOpen(name.c_str(), opts.readonly ? O_RDONLY : O_RDWR, 0);
     if (fd < 0) return SysError::fromErrno("shm_open");
     return mapFd(fd, opts.readonly, false);
   }
   Result<int> made = createPublished(name, opts);
   if (made) {
     Result<Segment> r = mapFd(made.value(), false, true);
-    if (!r.ok()) shm_unlink(name.c_str());  // do not leave an object nobody got
+    if (!r.ok()) portable::shmUnlink(name.c_str());  // do not leave an object nobody got
     return r;
   }
   if (how == CreateMode::Exclusive || made.error().code != EEXIST) return made.error();
   // OpenOrCreate and it exists: open it. (If it vanished in between, say so rather than loop.)
-  int fd = shm_open(name.c_str(), O_RDWR, 0);
+  int fd = portable::shmOpen(name.c_str(), O_RDWR, 0);
   if (fd < 0) return SysError::fromErrno("shm_open");
   return mapFd(fd, false, false);
 }
@@ -176,7 +178,7 @@ bool Segment::sizeSealed() const {
 }
 
 Status Segment::unlink(const std::string& name) {
-  if (shm_unlink(name.c_str()) != 0) return SysError::fromErrno("shm_unlink");
+  if (portable::shmUnlink(name.c_str()) != 0) return SysError::fromErrno("shm_unlink");
   return Ok{};
 }
 

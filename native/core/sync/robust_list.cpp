@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "core/internal/portable.hpp"
 #include "core/shm/futex.hpp"
 
 namespace interproc::robust {
@@ -77,7 +78,7 @@ void setPending(robust_list_head* h, RobustWord* n) {
 }  // namespace
 
 uint32_t selfTid() {
-  if (tlsTid == 0) tlsTid = static_cast<uint32_t>(gettid());
+  if (tlsTid == 0) tlsTid = static_cast<uint32_t>(portable::threadId());
   return tlsTid;
 }
 
