@@ -31,7 +31,7 @@ export class Outbox {
     this.#bells = bells;
     for (let p = 0; p < this.#members; p++) {
       if (p === id) continue;
-      this.#out[p] = new RingProducer(segment.u32, segment.buf, segment.ringOffset(id, p));
+      this.#out[p] = new RingProducer(segment.u32, segment.buf, segment.ringOffset(id, p), segment.capacity);
       this.#out[p]!.setSleep(AWAKE); // a predecessor in this slot may have died asleep: its flag is ours to clear
     }
   }
@@ -60,7 +60,13 @@ export class Outbox {
   /** Writes one message into the ring to `to` (published unless corked); false when it has no room now. */
   write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
     const corked = this.#corked > 0;
-    const sleeping = ring.tryWrite(bytes, len, !corked);
+    let sleeping: number | false;
+    try {
+      sleeping = ring.tryWrite(bytes, len, !corked);
+    } catch (err) {
+      // ERR_MAILBOX_CORRUPT: the receiver's head cannot be; only sends to that member fail.
+      throw Object.assign(err as Error, { member: to });
+    }
     if (sleeping === false) {
       // Full while corked: what is written must become visible, or the receiver could never make room.
       if (corked && ring.unpublished) this.#publish(to);

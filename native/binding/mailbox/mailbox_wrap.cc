@@ -137,14 +137,17 @@ Napi::Value JS_keepFreedHeap(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
-RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
+// The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError. The capacity is read
+// once and kept in *capacity: the header word can change under us (any member may write it), and a
+// second read could make the ring reach past the mapping.
+RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue, uint32_t* capacity) {
   size_t off = args::offset(env, offsetValue, "ringOffset");
   auto* h = reinterpret_cast<RingHeader*>(off % kCacheLine == 0 ? m->at(off, sizeof(RingHeader)) : nullptr);
-  if (h == nullptr || !isPowerOfTwo(h->capacity) || h->capacity < kMinCapacity ||
-      m->at(off, sizeof(RingHeader) + uint64_t(h->capacity)) == nullptr) {
+  const uint32_t cap = h == nullptr ? 0 : std::atomic_ref<uint32_t>(h->capacity).load(std::memory_order_relaxed);
+  if (h == nullptr || !possibleCapacity(cap) || m->at(off, sizeof(RingHeader) + uint64_t(cap)) == nullptr) {
     throw rangeError(env, "no ring at that offset");
   }
+  *capacity = cap;
   return h;
 }
 
@@ -154,9 +157,10 @@ RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value
 Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
-  RingHeader* h = ringAt(env, m, info[1]);
+  uint32_t cap = 0;
+  RingHeader* h = ringAt(env, m, info[1], &cap);
   Napi::Array list = args::array(env, info[2], "messages");
-  Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader), cap);
   uint32_t n = list.Length(), i = 0;
   for (; i < n; ++i) {
     args::Bytes a = args::bytes(env, list.Get(i), "messages[i]");
@@ -169,9 +173,10 @@ Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
 Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
-  RingHeader* h = ringAt(env, m, info[1]);
+  uint32_t cap = 0;
+  RingHeader* h = ringAt(env, m, info[1], &cap);
   args::Bytes out = args::bytes(env, info[2], "out");
-  Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader), cap);
   size_t used = 0, count = 0;
   for (;;) {
     uint32_t len = 0;
