@@ -211,12 +211,20 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   // ---- sending ----
 
-  /** Sends without waiting: false when the ring to `to` is full (nothing was written). */
+  /**
+   * Sends without waiting: false when the ring to `to` is full, or earlier sends to `to` still wait
+   * for room (a message never overtakes them); nothing was written then.
+   */
   trySend(to: number, data: MessageData): boolean {
     this.#check();
     const ring = this.#outbox.ring(to);
     const bytes = bytesOf(data);
-    return this.#outbox.write(to, ring, bytes, this.#outbox.length(bytes, ring));
+    const len = this.#outbox.length(bytes, ring);
+    if (this.#outbox.waiting(to)) {
+      this.#waits.serve(); // the waiting ones may fit now: they go first
+      if (this.#outbox.waiting(to)) return false;
+    }
+    return this.#outbox.write(to, ring, bytes, len);
   }
 
   /** Sends, waiting while the ring to `to` is full (back-pressure). Rejects if `to` dies or leaves meanwhile. */
@@ -231,9 +239,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       timeout = validateTimeout(options.timeout, 'options.timeout');
       validateAbortSignal(options.signal, 'options.signal');
       const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
-      if (this.#outbox.write(to, ring, bytes, len)) return Promise.resolve();
+      // Behind earlier sends to `to` that still wait for room, this one waits its turn (per-sender order).
+      const behind = this.#outbox.waiting(to);
+      if (!behind && this.#outbox.write(to, ring, bytes, len)) return Promise.resolve();
       w = new SendWait(this.#outbox, this.#segment, to, ring, bytes, len);
-      if (spin > 0 && this.#waits.spin(w, spin) !== undefined) return Promise.resolve();
+      if (spin > 0 && !behind && this.#waits.spin(w, spin) !== undefined) return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
@@ -249,7 +259,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     validateObject(options, 'options');
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
-    if (this.#outbox.write(to, ring, bytes, len)) return;
+    // Pending async sends to `to` go first: waitSync serves them before each attempt of this one.
+    if (!this.#outbox.waiting(to) && this.#outbox.write(to, ring, bytes, len)) return;
     this.#waits.waitSync(new SendWait(this.#outbox, this.#segment, to, ring, bytes, len), timeout, spin, 'MailboxGroup sendSync');
   }
 
@@ -273,12 +284,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** The next message from `from` (or from any member, fairly), or undefined when none is waiting. */
   tryReceive(from?: number): Message | undefined {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve(); // receives issued earlier take messages first
     return this.#inbox.take(this.#inbox.fromArg(from), TAKE_MESSAGE) as Message | undefined;
   }
 
   /** Like tryReceive, but reads in place (see MessageView). */
   tryReceiveView(from?: number): MessageView | undefined {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve();
     return this.#inbox.take(this.#inbox.fromArg(from), TAKE_VIEW) as MessageView | undefined;
   }
 
@@ -305,6 +318,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
    */
   tryReceiveMany(from?: number, max?: number): Message[] {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve();
     const f = this.#inbox.fromArg(from);
     return (this.#inbox.takeMany(f, maxOption(max, 'max'), false) ?? []) as Message[];
   }
@@ -321,6 +335,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     validateObject(options, 'options');
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
+    if (this.#waits.receiving) this.#waits.serve(); // async receives issued earlier go first
     const first = this.#inbox.take(f, TAKE_MESSAGE);
     if (first !== undefined) return first as Message;
     return this.#waits.waitSync(
@@ -356,6 +371,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** @internal See DataReceiver (Mailbox#tryReceiveMany). */
   tryReceiveManyData(from: number, max: number | undefined): Buffer[] {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve();
     return (this.#inbox.takeMany(this.#inbox.fromArg(from), maxOption(max, 'max'), true) ?? []) as Buffer[];
   }
 
@@ -416,10 +432,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       timeout = validateTimeout(options.timeout, 'options.timeout');
       validateAbortSignal(options.signal, 'options.signal');
       const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
-      const first = max === 0 ? this.#inbox.take(f, take) : this.#inbox.takeMany(f, max, take === TAKE_DATA);
-      if (first !== undefined) return Promise.resolve(first);
+      // Receives still pending take messages first (in call order): then this one waits its turn.
+      const behind = this.#waits.receiving;
+      if (!behind) {
+        const first = max === 0 ? this.#inbox.take(f, take) : this.#inbox.takeMany(f, max, take === TAKE_DATA);
+        if (first !== undefined) return Promise.resolve(first);
+      }
       w = new ReceiveWait(this.#inbox, f, take, max);
-      if (spin > 0) {
+      if (spin > 0 && !behind) {
         const r = this.#waits.spin(w, spin);
         if (r !== undefined) return Promise.resolve(r);
       }

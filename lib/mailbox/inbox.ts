@@ -279,4 +279,8 @@ export class ReceiveWait extends Waiter {
   dead(): Error | undefined {
     return this.#from === undefined ? undefined : this.#inbox.gone(this.#from);
   }
+
+  override get isReceive(): boolean {
+    return true;
+  }
 }

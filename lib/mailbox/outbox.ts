@@ -23,6 +23,8 @@ export class Outbox {
   readonly #members: number;
   readonly #out: (RingProducer | undefined)[] = [];
   readonly #bells: Waker;
+  /** Per receiver, the sends waiting for room in its ring, oldest first (per-sender order: see SendWait). */
+  readonly #queues: (SendWait[] | undefined)[] = [];
   #corked = 0;
 
   constructor(segment: GroupSegment, id: number, bells: Waker) {
@@ -55,6 +57,17 @@ export class Outbox {
       throw new OutOfRangeError(`The message is too large for this mailbox group: ${len} bytes, at most ${ring.max}`);
     }
     return len;
+  }
+
+  /** True while sends to `to` wait for room: a later send must queue behind them, never overtake. */
+  waiting(to: number): boolean {
+    const q = this.#queues[to];
+    return q !== undefined && q.length > 0;
+  }
+
+  /** The queue of waiting sends to `to` (made on first use). */
+  queue(to: number): SendWait[] {
+    return (this.#queues[to] ??= []);
   }
 
   /** Writes one message into the ring to `to` (published unless corked); false when it has no room now. */
@@ -107,7 +120,10 @@ export interface Peers {
   gone(id: number): Error | undefined;
 }
 
-/** A send waiting for room in the ring to `to`. */
+/**
+ * A send waiting for room in the ring to `to`. It joins that ring's queue when made and writes only
+ * at its head: a later, smaller message that would fit now must not overtake it (per-sender order).
+ */
 export class SendWait extends Waiter {
   readonly #outbox: Outbox;
   readonly #peers: Peers;
@@ -115,6 +131,7 @@ export class SendWait extends Waiter {
   readonly #ring: RingProducer;
   readonly #bytes: Uint8Array | string;
   readonly #len: number;
+  readonly #queue: SendWait[];
 
   constructor(outbox: Outbox, peers: Peers, to: number, ring: RingProducer, bytes: Uint8Array | string, len: number) {
     super();
@@ -124,10 +141,22 @@ export class SendWait extends Waiter {
     this.#ring = ring;
     this.#bytes = bytes;
     this.#len = len;
+    this.#queue = outbox.queue(to);
+    this.#queue.push(this);
   }
 
   attempt(): true | undefined {
-    return this.#outbox.write(this.#to, this.#ring, this.#bytes, this.#len) ? true : undefined;
+    if (this.#queue[0] !== this) return undefined;
+    if (!this.#outbox.write(this.#to, this.#ring, this.#bytes, this.#len)) return undefined;
+    this.#queue.shift();
+    return true;
+  }
+
+  override ended(): boolean {
+    const at = this.#queue.indexOf(this);
+    if (at < 0) return false;
+    this.#queue.splice(at, 1);
+    return at === 0 && this.#queue.length > 0;
   }
 
   arm(kind: number): void {
