@@ -7,6 +7,7 @@
 // This file is the API; a member is assembled from: segment.ts (the mapping and the member slots),
 // inbox.ts and outbox.ts (the rings to and from this member), doorbell.ts (what it sleeps on and
 // how it wakes others), waiters.ts (the operations that wait). mailbox.ts is the two-member case.
+import { native } from '../internal/binding';
 import { closedError } from '../internal/errors';
 import {
   ArgValueError,
@@ -67,6 +68,20 @@ export interface ReceiveManyOptions extends ReceiveOptions {
 export type SendOptions = ReceiveOptions;
 export type SyncOptions = Omit<ReceiveOptions, 'signal'>;
 
+/**
+ * The members this thread holds and has not closed. A process that ends without close() leaves
+ * them as close() would, so its peers see 'left' (ERR_MAILBOX_PEER_CLOSED: a Mailbox's for-await
+ * ends) and only a death is ERR_MAILBOX_PEER_DEAD: process.exit() runs no environment cleanup hook
+ * but emits 'exit', hence this; the end of the event loop and a worker's termination run the native
+ * hook (native/binding/mailbox/mailbox_wrap.cc, mailboxHold), which also covers 'exit' not firing.
+ */
+const openGroups = new Set<MailboxGroup>();
+let exitHooked = false;
+
+function closeAtExit(): void {
+  for (const g of [...openGroups]) g.close();
+}
+
 /** A waiting send resolves with nothing (its attempt gave `true`). */
 const resolvedVoid = (): void => undefined;
 
@@ -113,6 +128,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #outbox: Outbox;
   readonly #waits: WaitEngine;
   readonly #spin: number;
+  readonly #hold: number; // native.mailboxHold's token: the environment's cleanup hook leaves the slot
   #closed = false;
 
   private constructor(segment: GroupSegment, id: number | undefined, options: MailboxGroupOptions) {
@@ -127,6 +143,12 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       throw err;
     }
     const self = this.#membership.id;
+    this.#hold = native.mailboxHold(segment.handle, self, this.#membership.gen);
+    openGroups.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', closeAtExit);
+    }
     this.#segment = segment;
     this.#bell = new OwnDoorbell(segment, self, kind, efd, () => this.#waits.pump());
     this.#peers = new PeerBells(segment);
@@ -390,6 +412,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     // Leave before closing the eventfd: until the slot stops naming it, a peer could fetch that fd
     // number with pidfd_getfd after it was closed and reused, and ring an unrelated descriptor.
     this.#segment.leave(this.#membership);
+    native.mailboxRelease(this.#hold);
+    openGroups.delete(this);
     this.#bell.close();
     this.#peers.close();
     this.#segment.close();

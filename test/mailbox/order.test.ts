@@ -20,7 +20,10 @@ function seqOf(data: Buffer): number {
 
 /** Runs mailbox-child.cjs role `sizes` to completion while this process's event loop is blocked. */
 function sendBlocking(n: string, id: number, to: number, list: number[]): void {
-  execFileSync(process.execPath, [fixture('mailbox', 'mailbox-child.cjs'), JSON.stringify({ role: 'sizes', name: n, id, to, list })]);
+  execFileSync(process.execPath, [
+    fixture('mailbox', 'mailbox-child.cjs'),
+    JSON.stringify({ role: 'sizes', name: n, id, to, list }),
+  ]);
 }
 
 describe('Mailbox: per-sender order', () => {
@@ -30,6 +33,7 @@ describe('Mailbox: per-sender order', () => {
       const g = keep(MailboxGroup.create(n, { members: 2, ringSize: 4096 }));
       // A and B fill most of the ring; C (2000 B) waits for room; D (20 B) would fit at once.
       const c = child({ role: 'burst', name: n, id: 1, to: 0, list: [2000, 1000, 2000, 20], sync });
+      const sent = nextMessage(c, (m) => m.sent !== undefined); // listening before it can come
       const issued = await nextMessage<{ tried: boolean }>(c, (m) => m.issued !== undefined);
       expect(issued.tried).toBe(false); // a trySend behind waiting sends says no
       await sleep(50); // let anything that would overtake do so
@@ -37,7 +41,7 @@ describe('Mailbox: per-sender order', () => {
       const want = sync ? 5 : 4;
       while (seqs.length < want) seqs.push(seqOf((await g.receive(1, { timeout: 20000 })).data));
       expect(seqs).toEqual([...Array(want).keys()]);
-      expect(await nextMessage(c, (m) => m.sent !== undefined)).toEqual({ sent: want });
+      expect(await sent).toEqual({ sent: want });
     });
   }
 
@@ -52,7 +56,12 @@ describe('Mailbox: per-sender order', () => {
     const next = a.send(1, msg(2, 16)); // fits, but queues behind it
     await expect(late).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     await next;
-    expect([b.tryReceive(0), b.tryReceive(0), b.tryReceive(0), b.tryReceive(0)].map((m) => m?.data[0])).toEqual([0, 0, 2, undefined]);
+    expect([b.tryReceive(0), b.tryReceive(0), b.tryReceive(0), b.tryReceive(0)].map((m) => m?.data[0])).toEqual([
+      0,
+      0,
+      2,
+      undefined,
+    ]);
   });
 });
 
