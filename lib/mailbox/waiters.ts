@@ -139,7 +139,13 @@ export class WaitEngine {
   #waitSync(w: Waiter, timeout: number | undefined, spin: number, what: string): unknown {
     // Async operations issued earlier go first (per-sender order, receive order): each attempt of
     // this one serves them before it, while this thread blocks their event loop.
-    const attempt = this.#waiters.size === 0 ? () => w.attempt() : () => (this.serve(), w.attempt());
+    const attempt =
+      this.#waiters.size === 0
+        ? () => w.attempt()
+        : () => {
+            this.serve();
+            return w.attempt();
+          };
     let r = attempt();
     if (r !== undefined) return r;
     if (spin > 0 && (r = this.spin({ attempt }, spin)) !== undefined) return r;

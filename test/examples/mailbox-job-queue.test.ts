@@ -27,7 +27,10 @@ function run(workers: number, jobs: number): Run {
   let stderr = '';
   proc.stdout!.on('data', (d) => {
     buf += d;
-    for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) lines.push(buf.slice(0, nl));
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      lines.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
     for (const w of waiting.splice(0)) w();
   });
   proc.stderr!.on('data', (d) => (stderr += d));
