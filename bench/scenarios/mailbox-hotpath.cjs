@@ -25,17 +25,17 @@ async function side() {
   const { RingProducer, RingConsumer } = require('../../dist/mailbox/ring');
   const shm = SharedMemory.open(name);
   const handle = SharedMemory.handleOf(shm);
-  const [, , ringsOffset] = native.mailboxCheck(handle);
+  const [, capacity, ringsOffset] = native.mailboxCheck(handle);
   const u32 = new Uint32Array(shm.buffer);
   const buf = Buffer.from(shm.buffer);
   const clock = new BigInt64Array(shm.buffer, shm.size - 64, 2); // [start, end] ns
   const msg = Buffer.alloc(size, 7);
   if (role === 'js-send') {
-    const p = new RingProducer(u32, buf, ringsOffset);
+    const p = new RingProducer(u32, buf, ringsOffset, capacity);
     Atomics.store(clock, 0, process.hrtime.bigint());
     for (let i = 0; i < count; i++) while (p.tryWrite(msg, size) === false);
   } else if (role === 'js-batch-send') {
-    const p = new RingProducer(u32, buf, ringsOffset);
+    const p = new RingProducer(u32, buf, ringsOffset, capacity);
     Atomics.store(clock, 0, process.hrtime.bigint());
     for (let i = 0; i < count; i++) {
       const last = (i + 1) % BATCH === 0 || i + 1 === count;
@@ -50,7 +50,7 @@ async function side() {
       left -= native.ringWriteBatch(handle, ringsOffset, list);
     }
   } else if (role === 'js-recv') {
-    const c = new RingConsumer(u32, ringsOffset);
+    const c = new RingConsumer(u32, ringsOffset, capacity);
     const scratch = Buffer.allocUnsafe(1 << 17); // the same work as the C++ side: one copy out, then a view
     let _sum = 0;
     for (let i = 0; i < count; i++) {
@@ -62,7 +62,7 @@ async function side() {
     }
     Atomics.store(clock, 1, process.hrtime.bigint());
   } else if (role === 'js-batch-recv') {
-    const c = new RingConsumer(u32, ringsOffset);
+    const c = new RingConsumer(u32, ringsOffset, capacity);
     let _sum = 0;
     for (let got = 0; got < count; ) {
       const batch = c.takeMany(buf, BATCH);

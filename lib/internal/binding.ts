@@ -159,6 +159,9 @@ export interface NativeBinding {
   /** [members, ringSize, ringsOffset, ringStride]; null while no header is published yet; throws ERR_MAILBOX_INCOMPATIBLE */
   mailboxCheck(handle: Handle): [number, number, number, number] | null;
   processStartTime(pid: number): number;
+  /** This environment holds member slot `member` (incarnation `gen`): its cleanup hook leaves it unless released. */
+  mailboxHold(handle: Handle, member: number, gen: number): number;
+  mailboxRelease(token: number): void;
   doorbellCreate(): number;
   doorbellRing(fd: number): void;
   doorbellDrain(fd: number): boolean;

@@ -7,6 +7,7 @@
 // This file is the API; a member is assembled from: segment.ts (the mapping and the member slots),
 // inbox.ts and outbox.ts (the rings to and from this member), doorbell.ts (what it sleeps on and
 // how it wakes others), waiters.ts (the operations that wait). mailbox.ts is the two-member case.
+import { native } from '../internal/binding';
 import { closedError } from '../internal/errors';
 import {
   ArgValueError,
@@ -68,6 +69,20 @@ export interface ReceiveManyOptions extends ReceiveOptions {
 export type SendOptions = ReceiveOptions;
 export type SyncOptions = Omit<ReceiveOptions, 'signal'>;
 
+/**
+ * The members this thread holds and has not closed. A process that ends without close() leaves
+ * them as close() would, so its peers see 'left' (ERR_MAILBOX_PEER_CLOSED: a Mailbox's for-await
+ * ends) and only a death is ERR_MAILBOX_PEER_DEAD: process.exit() runs no environment cleanup hook
+ * but emits 'exit', hence this; the end of the event loop and a worker's termination run the native
+ * hook (native/binding/mailbox/mailbox_wrap.cc, mailboxHold), which also covers 'exit' not firing.
+ */
+const openGroups = new Set<MailboxGroup>();
+let exitHooked = false;
+
+function closeAtExit(): void {
+  for (const g of [...openGroups]) g.close();
+}
+
 /** A waiting send resolves with nothing (its attempt gave `true`). */
 const resolvedVoid = (): void => undefined;
 
@@ -116,6 +131,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #outbox: Outbox;
   readonly #waits: WaitEngine;
   readonly #spin: number;
+  readonly #hold: number; // native.mailboxHold's token: the environment's cleanup hook leaves the slot
   #closed = false;
 
   private constructor(segment: GroupSegment, id: number | undefined, options: MailboxGroupOptions) {
@@ -130,6 +146,12 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       throw err;
     }
     const self = this.#membership.id;
+    this.#hold = native.mailboxHold(segment.handle, self, this.#membership.gen);
+    openGroups.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', closeAtExit);
+    }
     this.#segment = segment;
     this.#bell = new OwnDoorbell(segment, self, kind, efd, () => this.#waits.pump());
     this.#peers = new PeerBells(segment);
@@ -216,12 +238,20 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   // ---- sending ----
 
-  /** Sends without waiting: false when the ring to `to` is full (nothing was written). */
+  /**
+   * Sends without waiting: false when the ring to `to` is full, or earlier sends to `to` still wait
+   * for room (a message never overtakes them); nothing was written then.
+   */
   trySend(to: number, data: MessageData): boolean {
     this.#check();
     const ring = this.#outbox.ring(to);
     const bytes = bytesOf(data);
-    return this.#outbox.write(to, ring, bytes, this.#outbox.length(bytes, ring));
+    const len = this.#outbox.length(bytes, ring);
+    if (this.#outbox.waiting(to)) {
+      this.#waits.serve(); // the waiting ones may fit now: they go first
+      if (this.#outbox.waiting(to)) return false;
+    }
+    return this.#outbox.write(to, ring, bytes, len);
   }
 
   /** Sends, waiting while the ring to `to` is full (back-pressure). Rejects if `to` dies or leaves meanwhile. */
@@ -237,9 +267,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       timeout = validateTimeout(options.timeout, 'options.timeout');
       validateAbortSignal(options.signal, 'options.signal');
       const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
-      if (this.#outbox.write(to, ring, bytes, len)) return Promise.resolve();
+      // Behind earlier sends to `to` that still wait for room, this one waits its turn (per-sender order).
+      const behind = this.#outbox.waiting(to);
+      if (!behind && this.#outbox.write(to, ring, bytes, len)) return Promise.resolve();
       w = new SendWait(this.#outbox, this.#segment, to, ring, bytes, len);
-      if (spin > 0 && this.#waits.spin(w, spin) !== undefined) return Promise.resolve();
+      if (spin > 0 && !behind && this.#waits.spin(w, spin) !== undefined) return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
@@ -256,7 +288,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (options !== NO_OPTIONS) validateOptionNames(options, 'options', ['timeout', 'spin']);
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
-    if (this.#outbox.write(to, ring, bytes, len)) return;
+    // Pending async sends to `to` go first: waitSync serves them before each attempt of this one.
+    if (!this.#outbox.waiting(to) && this.#outbox.write(to, ring, bytes, len)) return;
     this.#waits.waitSync(new SendWait(this.#outbox, this.#segment, to, ring, bytes, len), timeout, spin, 'MailboxGroup sendSync');
   }
 
@@ -280,12 +313,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** The next message from `from` (or from any member, fairly), or undefined when none is waiting. */
   tryReceive(from?: number): Message | undefined {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve(); // receives issued earlier take messages first
     return this.#inbox.take(this.#inbox.fromArg(from), TAKE_MESSAGE) as Message | undefined;
   }
 
   /** Like tryReceive, but reads in place (see MessageView). */
   tryReceiveView(from?: number): MessageView | undefined {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve();
     return this.#inbox.take(this.#inbox.fromArg(from), TAKE_VIEW) as MessageView | undefined;
   }
 
@@ -312,6 +347,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
    */
   tryReceiveMany(from?: number, max?: number): Message[] {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve();
     const f = this.#inbox.fromArg(from);
     return (this.#inbox.takeMany(f, maxOption(max, 'max'), false) ?? []) as Message[];
   }
@@ -329,6 +365,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     if (options !== NO_OPTIONS) validateOptionNames(options, 'options', ['timeout', 'spin']);
     const timeout = validateTimeout(options.timeout, 'options.timeout');
     const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
+    if (this.#waits.receiving) this.#waits.serve(); // async receives issued earlier go first
     const first = this.#inbox.take(f, TAKE_MESSAGE);
     if (first !== undefined) return first as Message;
     return this.#waits.waitSync(
@@ -364,6 +401,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   /** @internal See DataReceiver (Mailbox#tryReceiveMany). */
   tryReceiveManyData(from: number, max: number | undefined): Buffer[] {
     this.#check();
+    if (this.#waits.receiving) this.#waits.serve();
     return (this.#inbox.takeMany(this.#inbox.fromArg(from), maxOption(max, 'max'), true) ?? []) as Buffer[];
   }
 
@@ -382,6 +420,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     // Leave before closing the eventfd: until the slot stops naming it, a peer could fetch that fd
     // number with pidfd_getfd after it was closed and reused, and ring an unrelated descriptor.
     this.#segment.leave(this.#membership);
+    native.mailboxRelease(this.#hold);
+    openGroups.delete(this);
     this.#bell.close();
     this.#peers.close();
     this.#segment.close();
@@ -425,10 +465,14 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
       timeout = validateTimeout(options.timeout, 'options.timeout');
       validateAbortSignal(options.signal, 'options.signal');
       const spin = options.spin === undefined ? this.#spin : spinOption(options.spin, 'options.spin');
-      const first = max === 0 ? this.#inbox.take(f, take) : this.#inbox.takeMany(f, max, take === TAKE_DATA);
-      if (first !== undefined) return Promise.resolve(first);
+      // Receives still pending take messages first (in call order): then this one waits its turn.
+      const behind = this.#waits.receiving;
+      if (!behind) {
+        const first = max === 0 ? this.#inbox.take(f, take) : this.#inbox.takeMany(f, max, take === TAKE_DATA);
+        if (first !== undefined) return Promise.resolve(first);
+      }
       w = new ReceiveWait(this.#inbox, f, take, max);
-      if (spin > 0) {
+      if (spin > 0 && !behind) {
         const r = this.#waits.spin(w, spin);
         if (r !== undefined) return Promise.resolve(r);
       }

@@ -60,7 +60,7 @@ export class Inbox {
     this.#bells = bells;
     for (let p = 0; p < this.#members; p++) {
       if (p === id) continue;
-      this.#in[p] = new RingConsumer(segment.u32, segment.ringOffset(p, id));
+      this.#in[p] = new RingConsumer(segment.u32, segment.ringOffset(p, id), segment.capacity);
       this.#in[p]!.setSleep(AWAKE); // a predecessor in this slot may have died asleep: its flag is ours to clear
     }
     this.#next = (id + 1) % this.#members;
@@ -278,5 +278,9 @@ export class ReceiveWait extends Waiter {
 
   dead(): Error | undefined {
     return this.#from === undefined ? undefined : this.#inbox.gone(this.#from);
+  }
+
+  override get isReceive(): boolean {
+    return true;
   }
 }

@@ -23,6 +23,8 @@ export class Outbox {
   readonly #members: number;
   readonly #out: (RingProducer | undefined)[] = [];
   readonly #bells: Waker;
+  /** Per receiver, the sends waiting for room in its ring, oldest first (per-sender order: see SendWait). */
+  readonly #queues: (SendWait[] | undefined)[] = [];
   #corked = 0;
 
   constructor(segment: GroupSegment, id: number, bells: Waker) {
@@ -31,7 +33,7 @@ export class Outbox {
     this.#bells = bells;
     for (let p = 0; p < this.#members; p++) {
       if (p === id) continue;
-      this.#out[p] = new RingProducer(segment.u32, segment.buf, segment.ringOffset(id, p));
+      this.#out[p] = new RingProducer(segment.u32, segment.buf, segment.ringOffset(id, p), segment.capacity);
       this.#out[p]!.setSleep(AWAKE); // a predecessor in this slot may have died asleep: its flag is ours to clear
     }
   }
@@ -57,10 +59,27 @@ export class Outbox {
     return len;
   }
 
+  /** True while sends to `to` wait for room: a later send must queue behind them, never overtake. */
+  waiting(to: number): boolean {
+    const q = this.#queues[to];
+    return q !== undefined && q.length > 0;
+  }
+
+  /** The queue of waiting sends to `to` (made on first use). */
+  queue(to: number): SendWait[] {
+    return (this.#queues[to] ??= []);
+  }
+
   /** Writes one message into the ring to `to` (published unless corked); false when it has no room now. */
   write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
     const corked = this.#corked > 0;
-    const sleeping = ring.tryWrite(bytes, len, !corked);
+    let sleeping: number | false;
+    try {
+      sleeping = ring.tryWrite(bytes, len, !corked);
+    } catch (err) {
+      // ERR_MAILBOX_CORRUPT: the receiver's head cannot be; only sends to that member fail.
+      throw Object.assign(err as Error, { member: to });
+    }
     if (sleeping === false) {
       // Full while corked: what is written must become visible, or the receiver could never make room.
       if (corked && ring.unpublished) this.#publish(to);
@@ -101,7 +120,10 @@ export interface Peers {
   gone(id: number): Error | undefined;
 }
 
-/** A send waiting for room in the ring to `to`. */
+/**
+ * A send waiting for room in the ring to `to`. It joins that ring's queue when made and writes only
+ * at its head: a later, smaller message that would fit now must not overtake it (per-sender order).
+ */
 export class SendWait extends Waiter {
   readonly #outbox: Outbox;
   readonly #peers: Peers;
@@ -109,6 +131,7 @@ export class SendWait extends Waiter {
   readonly #ring: RingProducer;
   readonly #bytes: Uint8Array | string;
   readonly #len: number;
+  readonly #queue: SendWait[];
 
   constructor(outbox: Outbox, peers: Peers, to: number, ring: RingProducer, bytes: Uint8Array | string, len: number) {
     super();
@@ -118,10 +141,22 @@ export class SendWait extends Waiter {
     this.#ring = ring;
     this.#bytes = bytes;
     this.#len = len;
+    this.#queue = outbox.queue(to);
+    this.#queue.push(this);
   }
 
   attempt(): true | undefined {
-    return this.#outbox.write(this.#to, this.#ring, this.#bytes, this.#len) ? true : undefined;
+    if (this.#queue[0] !== this) return undefined;
+    if (!this.#outbox.write(this.#to, this.#ring, this.#bytes, this.#len)) return undefined;
+    this.#queue.shift();
+    return true;
+  }
+
+  override ended(): boolean {
+    const at = this.#queue.indexOf(this);
+    if (at < 0) return false;
+    this.#queue.splice(at, 1);
+    return at === 0 && this.#queue.length > 0;
   }
 
   arm(kind: number): void {

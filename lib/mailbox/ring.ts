@@ -76,6 +76,19 @@ function corrupt(what: string): InterprocError {
   return new InterprocError('ERR_MAILBOX_CORRUPT', `mailbox ring is corrupt: ${what}`);
 }
 
+/**
+ * Whether a consumer index `head` and a producer index `tail` read from the segment (which any
+ * member can write) can be: both multiples of 8 (every record and padding skip is) and at most
+ * `cap` bytes apart, mod 2^32. native/core/mailbox/ring.hpp possibleIndices() is the same rule.
+ */
+export function possibleIndices(head: number, tail: number, cap: number): boolean {
+  return ((head | tail) & 7) === 0 && (tail - head) >>> 0 <= cap;
+}
+
+function impossible(head: number, tail: number, cap: number): InterprocError {
+  return corrupt(`impossible indices: head ${head}, tail ${tail} (ring of ${cap} bytes)`);
+}
+
 export class RingProducer {
   readonly #u32: Uint32Array;
   readonly #buf: Buffer;
@@ -89,15 +102,18 @@ export class RingProducer {
   #tail: number;
   #published: number; // the tail last stored to the segment
   #head: number; // cached consumer index: the consumer's line is read only when this says "full"
+  /** Set when the ring's indices turned out impossible: every write then throws it. */
+  #broken: InterprocError | undefined;
 
-  constructor(u32: Uint32Array, buf: Buffer, offset: number) {
+  /** `capacity` is the group's, checked at open: the ring header's copy may have been rewritten since. */
+  constructor(u32: Uint32Array, buf: Buffer, offset: number, capacity: number) {
     this.#u32 = u32;
     this.#buf = buf;
     this.#tailIdx = (offset + layout.ringTail) >> 2;
     this.#headIdx = (offset + layout.ringHead) >> 2;
     this.#sleepIdx = (offset + layout.ringConsumerSleep) >> 2;
     this.#ownSleepIdx = (offset + layout.ringProducerSleep) >> 2;
-    this.#cap = u32[(offset + layout.ringCapacity) >> 2];
+    this.#cap = capacity;
     this.#data = offset + layout.ringHeaderSize;
     this.max = maxMessage(this.#cap);
     // A (re)joining producer continues where the slot's previous holder published: an unpublished
@@ -105,6 +121,12 @@ export class RingProducer {
     this.#tail = Atomics.load(u32, this.#tailIdx);
     this.#published = this.#tail;
     this.#head = Atomics.load(u32, this.#headIdx);
+    if (!possibleIndices(this.#head, this.#tail, capacity)) this.#broken = impossible(this.#head, this.#tail, capacity);
+  }
+
+  /** The ring's corruption, once found (ERR_MAILBOX_CORRUPT): it is then never written again. */
+  get broken(): InterprocError | undefined {
+    return this.#broken;
   }
 
   /**
@@ -113,13 +135,19 @@ export class RingProducer {
    * publish() returns (0 when it did not publish).
    */
   tryWrite(data: Uint8Array | string, len: number, publish = true): number | false {
+    if (this.#broken !== undefined) throw this.#broken;
     const cap = this.#cap;
     const rec = recordSize(len);
     const pos = this.#tail & (cap - 1);
     const toEnd = cap - pos;
     const need = rec <= toEnd ? rec : toEnd + rec;
     if (cap - ((this.#tail - this.#head) >>> 0) < need) {
-      this.#head = Atomics.load(this.#u32, this.#headIdx);
+      const head = Atomics.load(this.#u32, this.#headIdx);
+      // Untrusted: an aligned head no further than our tail, never moving back (ring.hpp does the same).
+      if (!possibleIndices(head, this.#tail, cap) || (head - this.#head) >>> 0 > (this.#tail - this.#head) >>> 0) {
+        throw (this.#broken = impossible(head, this.#tail, cap));
+      }
+      this.#head = head;
       if (cap - ((this.#tail - this.#head) >>> 0) < need) return false;
     }
     let at = this.#data + pos;
@@ -176,40 +204,62 @@ export class RingConsumer {
   #pending = 0; // bytes of the record handed out by peek() and not yet released
   /** Set by the owner when this ring's framing turned out impossible; it is then never read again. */
   broken: Error | undefined;
+  /** Impossible indices found at attach (head, tail): the first read throws them. */
+  #attachError: InterprocError | undefined;
   /** After peek(): where the payload starts in the segment, and its length. */
   at = 0;
   length = 0;
 
-  constructor(u32: Uint32Array, offset: number) {
+  /** `capacity` is the group's, checked at open: the ring header's copy may have been rewritten since. */
+  constructor(u32: Uint32Array, offset: number, capacity: number) {
     this.#u32 = u32;
     this.#tailIdx = (offset + layout.ringTail) >> 2;
     this.#headIdx = (offset + layout.ringHead) >> 2;
     this.#sleepIdx = (offset + layout.ringConsumerSleep) >> 2;
     this.#producerSleepIdx = (offset + layout.ringProducerSleep) >> 2;
-    this.#cap = u32[(offset + layout.ringCapacity) >> 2];
+    this.#cap = capacity;
     this.#max = maxMessage(this.#cap);
     this.#data = offset + layout.ringHeaderSize;
     this.#head = Atomics.load(u32, this.#headIdx);
     this.#tail = Atomics.load(u32, this.#tailIdx);
+    if (!possibleIndices(this.#head, this.#tail, capacity)) {
+      this.#attachError = impossible(this.#head, this.#tail, capacity);
+      this.#tail = this.#head; // nothing is read from a ring whose indices cannot be
+    }
+  }
+
+  /**
+   * The producer's index, read again and checked (an aligned tail at most the capacity ahead of
+   * head, and not behind what it published before: a zero-filled or rewound header would otherwise
+   * read as an endless run of empty records). Throws ERR_MAILBOX_CORRUPT.
+   */
+  #loadTail(): number {
+    if (this.#attachError !== undefined) throw this.#attachError;
+    const tail = Atomics.load(this.#u32, this.#tailIdx);
+    const head = this.#head;
+    if (!possibleIndices(head, tail, this.#cap) || (tail - head) >>> 0 < (this.#tail - head) >>> 0) {
+      throw impossible(head, tail, this.#cap);
+    }
+    return (this.#tail = tail);
   }
 
   get pending(): boolean {
     return this.#pending !== 0;
   }
 
-  /** True when a complete message is waiting (reads the producer's index). */
+  /** True when a message is waiting, or the ring is corrupt (a read then says so): reads the producer's index. */
   ready(): boolean {
     if (this.#head !== this.#tail) return true;
-    this.#tail = Atomics.load(this.#u32, this.#tailIdx);
-    return this.#head !== this.#tail;
+    try {
+      return this.#head !== this.#loadTail();
+    } catch {
+      return true;
+    }
   }
 
   /** Finds the next complete message (sets at/length) or returns false when empty. */
   peek(): boolean {
-    if (this.#head === this.#tail) {
-      this.#tail = Atomics.load(this.#u32, this.#tailIdx);
-      if (this.#head === this.#tail) return false;
-    }
+    if (this.#head === this.#tail && this.#head === this.#loadTail()) return false;
     const cap = this.#cap;
     let pos = this.#head & (cap - 1);
     let len = this.#u32[(this.#data + pos) >> 2];
@@ -242,7 +292,7 @@ export class RingConsumer {
     const u32 = this.#u32;
     const cap = this.#cap;
     const data = this.#data;
-    const tail = (this.#tail = Atomics.load(u32, this.#tailIdx));
+    const tail = this.#loadTail();
     // First the framing: every length is read from shared memory once, checked and kept (a member
     // that rewrites one after the check cannot make a view reach outside the private copy), and the
     // runs are noted as (start, bytes, records) triples. Then the copies and views, into an array

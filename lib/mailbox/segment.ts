@@ -6,7 +6,7 @@
 // ring.hpp; protocol: docs/protocol/mailbox-segment.md.
 import { native, type Handle } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
-import { isAlive, selfIdentity } from '../internal/liveness';
+import { isAlive, selfIdentity, startTimeOf } from '../internal/liveness';
 import { SharedMemory } from '../shm/shared-memory';
 import { layout } from './ring';
 
@@ -38,10 +38,18 @@ type Geometry = [number, number, number, number];
 
 // Word indexes of a slot's fields, from the slot's first word.
 const GEN = layout.slotGen >> 2;
-const PID = layout.slotPid >> 2;
+// gen and pid are the two words of one aligned 64-bit word (slots sit at 64 + 64·m): joins CAS them together.
+if (layout.slotGen !== 0 || layout.slotPid !== 4 || layout.groupHeaderSize % 8 !== 0 || layout.memberSlotSize % 8 !== 0) {
+  throw new Error('interproc: the member slot layout does not keep gen and pid in one 64-bit word');
+}
 const START_LO = layout.slotStartLo >> 2;
 const START_HI = layout.slotStartHi >> 2;
 const EVENTFD = layout.slotEventfd >> 2;
+
+/** gen (low word) and pid (high word) of a slot, as the 64-bit word a join swaps in one CAS. */
+function identityWord(gen: number, pid: number): bigint {
+  return BigInt(gen) | (BigInt(pid) << 32n);
+}
 
 /** How often, 2 ms apart, join() re-opens a segment whose header is not published yet. */
 const JOIN_ATTEMPTS = 50;
@@ -67,6 +75,8 @@ export class GroupSegment {
   readonly #shm: SharedMemory;
   readonly handle: Handle;
   readonly u32: Uint32Array;
+  /** The same memory as 64-bit words: a slot's (gen, pid) pair is one of them (joins CAS it). */
+  readonly #u64: BigUint64Array;
   readonly buf: Buffer;
   /** buf's, cached: a Buffer's .buffer is a slow lookup (see ring.ts). */
   readonly arrayBuffer: ArrayBuffer;
@@ -80,6 +90,7 @@ export class GroupSegment {
     this.#shm = shm;
     this.handle = SharedMemory.handleOf(shm);
     this.u32 = new Uint32Array(shm.buffer);
+    this.#u64 = new BigUint64Array(shm.buffer, 0, Math.floor(shm.buffer.byteLength / 8));
     this.buf = Buffer.from(shm.buffer);
     this.arrayBuffer = shm.buffer;
     this.members = members;
@@ -175,15 +186,19 @@ export class GroupSegment {
     const base = this.#base(id);
     const u = this.u32;
     for (;;) {
-      const g1 = Atomics.load(u, base + GEN);
-      const pid = Atomics.load(u, base + PID);
+      const w = Atomics.load(this.#u64, base >> 1); // gen and pid together, as a join wrote them
+      const g1 = Number(w & 0xffffffffn);
+      const pid = Number(w >> 32n);
       const start = Atomics.load(u, base + START_LO) + Atomics.load(u, base + START_HI) * 2 ** 32;
       const efd = Atomics.load(u, base + EVENTFD) | 0;
       const g2 = Atomics.load(u, base + GEN);
       if (g1 !== g2) continue;
       if (g1 & 1) {
-        // A join in progress; if the joiner died half-way, the slot is as good as dead.
-        const dead = pid !== 0 && !isAlive(pid, start);
+        // A join (or leave) in progress by `pid`, which the joiner's CAS wrote together with the odd
+        // generation; its start time may be half-written, so only its pid says whether it still
+        // runs. Taken over only when no such process exists (or none is named: no honest member
+        // leaves that state).
+        const dead = pid === 0 || startTimeOf(pid) < 0;
         return { gen: g1, pid, efd: -1, state: dead ? 'dead' : 'alive' };
       }
       if (pid === 0) return { gen: g1, pid, efd, state: g1 === 0 ? 'free' : 'left' };
@@ -208,14 +223,17 @@ export class GroupSegment {
       const s = this.read(id);
       if (s.state === 'alive') continue;
       const base = this.#base(id);
-      const writing = s.gen & 1 ? s.gen + 2 : s.gen + 1; // odd while we write our identity
-      if (Atomics.compareExchange(this.u32, base + GEN, s.gen, writing) !== s.gen) continue; // lost a race
-      Atomics.store(this.u32, base + PID, pid);
+      const writing = (s.gen & 1 ? s.gen + 2 : s.gen + 1) >>> 0; // odd while we write our identity
+      // One CAS of gen and pid together: the slot is ours only if nobody moved either since we read
+      // them, and from then on an odd generation names us, so no other joiner can take it from us
+      // half-way (it would have to find this very process gone).
+      const seen = identityWord(s.gen, s.pid);
+      if (Atomics.compareExchange(this.#u64, base >> 1, seen, identityWord(writing, pid)) !== seen) continue; // lost a race
       Atomics.store(this.u32, base + START_LO, startTime % 2 ** 32);
       Atomics.store(this.u32, base + START_HI, Math.floor(startTime / 2 ** 32));
       Atomics.store(this.u32, base + EVENTFD, efd >>> 0);
-      Atomics.store(this.u32, base + GEN, writing + 1);
-      return { id, gen: writing + 1 };
+      Atomics.store(this.u32, base + GEN, (writing + 1) >>> 0);
+      return { id, gen: (writing + 1) >>> 0 };
     }
     if (want !== undefined) {
       const s = this.read(want);
@@ -227,13 +245,18 @@ export class GroupSegment {
     throw new InterprocError('ERR_MAILBOX_FULL', `all ${this.members} members of the mailbox group are held by live processes`);
   }
 
-  /** Leaves cleanly: odd generation while the identity changes, then free (pid 0, no doorbell). */
+  /**
+   * Leaves cleanly: odd generation (still naming this process) while the identity is cleared, then
+   * "left" (pid 0 and gen + 2 in one store). Nothing is written when the slot no longer holds this
+   * incarnation (a joiner found it dead and took it). native/core/mailbox/slot.cpp does the same.
+   */
   leave({ id, gen }: Membership): void {
     const base = this.#base(id);
-    Atomics.store(this.u32, base + GEN, gen + 1);
-    Atomics.store(this.u32, base + PID, 0);
+    const { pid } = selfIdentity();
+    const held = identityWord(gen, pid);
+    if (Atomics.compareExchange(this.#u64, base >> 1, held, identityWord((gen + 1) >>> 0, pid)) !== held) return;
     Atomics.store(this.u32, base + EVENTFD, 0xffffffff);
-    Atomics.store(this.u32, base + GEN, gen + 2);
+    Atomics.store(this.#u64, base >> 1, identityWord((gen + 2) >>> 0, 0));
   }
 
   /** Why waiting on member `id` is pointless, if it is: it died, or left. */

@@ -46,6 +46,17 @@ export abstract class Waiter {
   abstract arm(kind: number): void;
   /** Why waiting is pointless (the peer died, or left), if it is. */
   abstract dead(): Error | undefined;
+  /**
+   * The wait ended without a result (timeout, abort, error, close) or was left: the operation
+   * forgets its place in any queue. True when that may let later operations proceed now.
+   */
+  ended(): boolean {
+    return false;
+  }
+  /** A receive (counted: a new receive queues behind pending ones, so messages go out in call order). */
+  get isReceive(): boolean {
+    return false;
+  }
   /** @internal Set by the engine for an async wait. */
   settle: Deferred<unknown> | undefined;
 }
@@ -63,6 +74,20 @@ export class WaitEngine {
   };
   #liveness: NodeJS.Timeout | undefined;
   #closed = false;
+  #receives = 0; // async receives among #waiters
+
+  /** True while async receives wait: a new receive or tryReceive must let them go first. */
+  get receiving(): boolean {
+    return this.#receives > 0;
+  }
+
+  /**
+   * Serves the pending async operations now, in arrival order, without sleeping: called before an
+   * operation issued later (a try*, a sync call) may take a message or room ahead of them.
+   */
+  serve(): void {
+    if (this.#waiters.size > 0 && !this.#closed) this.#serve();
+  }
 
   constructor(bell: Bell, host: WaitHost) {
     this.#bell = bell;
@@ -70,7 +95,7 @@ export class WaitEngine {
   }
 
   /** Polls attempt() for `us` microseconds (blocking the thread); its result, or undefined. */
-  spin(w: Waiter, us: number): unknown {
+  spin(w: Pick<Waiter, 'attempt'>, us: number): unknown {
     const end = performance.now() + us / 1000;
     for (let i = 1; ; i++) {
       const r = w.attempt();
@@ -85,12 +110,16 @@ export class WaitEngine {
    * message), an AbortError (signal), or `close(err)`'s error.
    */
   wait(w: Waiter, timeout: number | undefined, signal: AbortSignal | undefined, what: string): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    if (signal?.aborted) {
+      w.ended();
+      return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    }
     const d = new Deferred<unknown>(
       timeout === undefined && signal === undefined ? UNBOUNDED : { timeout, signal, what, onCancel: () => this.#drop(w) },
     );
     w.settle = d;
     this.#waiters.add(w);
+    if (w.isReceive) this.#receives++;
     this.#pump(); // peers' liveness: on the first tick, LIVENESS_MS from now
     return d.promise;
   }
@@ -100,9 +129,26 @@ export class WaitEngine {
    * is noticed), until w.attempt() gives a result. Throws a TimeoutError after `timeout` ms.
    */
   waitSync(w: Waiter, timeout: number | undefined, spin: number, what: string): unknown {
-    let r = w.attempt();
+    try {
+      return this.#waitSync(w, timeout, spin, what);
+    } finally {
+      w.ended(); // a sync send leaves its ring's queue (a no-op once it completed)
+    }
+  }
+
+  #waitSync(w: Waiter, timeout: number | undefined, spin: number, what: string): unknown {
+    // Async operations issued earlier go first (per-sender order, receive order): each attempt of
+    // this one serves them before it, while this thread blocks their event loop.
+    const attempt =
+      this.#waiters.size === 0
+        ? () => w.attempt()
+        : () => {
+            this.serve();
+            return w.attempt();
+          };
+    let r = attempt();
     if (r !== undefined) return r;
-    if (spin > 0 && (r = this.spin(w, spin)) !== undefined) return r;
+    if (spin > 0 && (r = this.spin({ attempt }, spin)) !== undefined) return r;
     // No clock reads on the way to sleep unless a timeout asks for them.
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
     let checkPeers = false; // a /proc read: only after a quiet slice, not before every sleep
@@ -112,7 +158,7 @@ export class WaitEngine {
         const seen = this.#bell.seen();
         w.arm(FUTEX);
         armed = true;
-        if ((r = w.attempt()) !== undefined) return r;
+        if ((r = attempt()) !== undefined) return r;
         if (checkPeers) {
           const gone = w.dead();
           if (gone !== undefined) throw gone;
@@ -127,7 +173,7 @@ export class WaitEngine {
         checkPeers = this.#bell.waitSync(seen, slice);
         w.arm(AWAKE);
         armed = false;
-        if ((r = w.attempt()) !== undefined) return r;
+        if ((r = attempt()) !== undefined) return r;
       }
     } finally {
       if (armed) w.arm(AWAKE);
@@ -149,14 +195,25 @@ export class WaitEngine {
 
   /** Takes `w` out after its Deferred ended it (timeout or abort). */
   #drop(w: Waiter): void {
-    if (this.#waiters.delete(w) && this.#waiters.size === 0) this.#bell.idle();
+    if (!this.#remove(w)) return;
+    // A send that gave up its place at the head of its ring's queue: the next one may fit now.
+    if (w.ended() && this.#waiters.size > 0) this.#pump();
+    if (this.#waiters.size === 0) this.#bell.idle();
   }
 
   #finish(w: Waiter, err: unknown, value?: unknown): void {
-    if (!this.#waiters.delete(w)) return;
-    if (err !== undefined) w.settle!.reject(err);
-    else w.settle!.resolve(value);
+    if (!this.#remove(w)) return;
+    if (err !== undefined) {
+      w.ended(); // later waiters are served in the same pass anyway (they come after it in the set)
+      w.settle!.reject(err);
+    } else w.settle!.resolve(value);
     if (this.#waiters.size === 0) this.#bell.idle();
+  }
+
+  #remove(w: Waiter): boolean {
+    if (!this.#waiters.delete(w)) return false;
+    if (w.isReceive) this.#receives--;
+    return true;
   }
 
   /** Serves pending async operations in arrival order; true when one completed. */

@@ -2,7 +2,9 @@
 // single and batched receives, and no receive ever reads outside that ring's data area.
 import { describe, expect, it } from 'vitest';
 import { MailboxGroup, SharedMemory } from '../../lib';
+import { native } from '../../lib/internal/binding';
 import { layout } from '../../lib/mailbox/ring';
+import { exited, forkFixture, nextMessage } from '../helpers/util';
 import { mailboxTestbed, ringAt } from './setup';
 
 const { name, keep } = mailboxTestbed();
@@ -169,5 +171,98 @@ describe('Mailbox: corrupt rings', () => {
         );
       }
     }
+  });
+});
+
+describe('Mailbox: impossible ring indices (a hostile process rewrites the segment)', () => {
+  /** Runs test/mailbox/fixtures/hostile.cjs on segment `n` and waits until it is done. */
+  async function hostile(n: string, what: { zero?: [number, number][]; words?: [number, number][] }): Promise<void> {
+    const c = forkFixture('mailbox/hostile.cjs', [JSON.stringify({ name: n, ...what })]);
+    const done = exited(c);
+    await nextMessage(c, (m) => m.done);
+    expect((await done).code).toBe(0);
+  }
+
+  it('a zero-filled segment yields ERR_MAILBOX_CORRUPT for the rings in use, never endless empty messages', async () => {
+    const n = name();
+    const a = keep(MailboxGroup.create(n, { members: 3, ringSize: 4096 }));
+    const b = keep(MailboxGroup.join(n, { id: 1 }));
+    const c = keep(MailboxGroup.join(n, { id: 2 }));
+    for (let i = 0; i < 100; i++) {
+      b.trySend(0, Buffer.alloc(56, i)); // both indices of ring 1 -> 0 move to 6400: position 2304
+      expect(a.tryReceive(1)?.data[0]).toBe(i);
+    }
+    await hostile(n, { zero: [[0, -1]] }); // everything: header, slots, every ring's indices and data
+    let empty = 0;
+    let corrupt = 0;
+    for (let i = 0; i < 1000; i++) {
+      try {
+        const m = a.tryReceive(1);
+        if (m !== undefined) empty++;
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'ERR_MAILBOX_CORRUPT', member: 1 });
+        corrupt++;
+      }
+    }
+    expect({ empty, corrupt }).toEqual({ empty: 0, corrupt: 1000 });
+    expect(() => a.tryReceiveMany(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    // ring 2 -> 0 was never used: its zeroed indices are a possible (empty) state, and it still works
+    expect(a.tryReceive()).toBeUndefined();
+    c.trySend(0, 'after');
+    expect(a.tryReceive()?.data.toString()).toBe('after');
+  });
+
+  it("a sender's ring rewound behind its consumer costs only that sender; a hostile consumer head costs only sends to it", async () => {
+    const n = name();
+    const cap = 4096;
+    const a = keep(MailboxGroup.create(n, { members: 3, ringSize: cap }));
+    const b = keep(MailboxGroup.join(n, { id: 1 }));
+    const c = keep(MailboxGroup.join(n, { id: 2 }));
+    for (let i = 0; i < 10; i++) {
+      b.trySend(0, Buffer.alloc(100, i));
+      expect(a.tryReceive(1)?.data[0]).toBe(i);
+    }
+    while (a.trySend(1, Buffer.alloc(100))) {}
+    while (a.trySend(1, 'x')) {} // ring 0 -> 1 is full: the next send reads member 1's head
+    const ring10 = ringAt(3, cap, 1, 0);
+    const ring01 = ringAt(3, cap, 0, 1);
+    await hostile(n, {
+      words: [
+        [ring10 + layout.ringTail, 0], // member 1's tail rewound to 0, behind the consumer's 1120
+        [ring01 + layout.ringHead, 4], // member 1's head, as read by member 0: not a multiple of 8
+      ],
+    });
+    expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    expect(() => a.trySend(1, 'x')).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    await expect(a.send(1, 'x')).rejects.toMatchObject({ code: 'ERR_MAILBOX_CORRUPT', member: 1 });
+    // member 2 is untouched, both ways
+    c.trySend(0, 'from 2');
+    expect(a.tryReceive()?.data.toString()).toBe('from 2');
+    expect(a.trySend(2, 'to 2')).toBe(true);
+    expect(c.tryReceive(0)?.data.toString()).toBe('to 2');
+  });
+
+  it('a member that joins a slot whose rings hold impossible indices finds those rings corrupt (JS and C++ agree)', async () => {
+    const n = name();
+    const cap = 4096;
+    const creator = keep(MailboxGroup.create(n, { members: 3, ringSize: cap, id: 2 }));
+    const ring10 = ringAt(3, cap, 1, 0);
+    const ring01 = ringAt(3, cap, 0, 1);
+    await hostile(n, {
+      words: [
+        [ring10 + layout.ringTail, cap + 8], // more than the capacity published towards member 0
+        [ring01 + layout.ringTail, 12], // member 0's own tail (its predecessor's) not a multiple of 8
+      ],
+    });
+    const a = keep(MailboxGroup.join(n, { id: 0 }));
+    expect(() => a.tryReceive(1)).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    expect(() => a.trySend(1, 'x')).toThrow(expect.objectContaining({ code: 'ERR_MAILBOX_CORRUPT', member: 1 }));
+    // the C++ consumer sees the same image as corrupt: it gives no message
+    const raw = keep(SharedMemory.open(n));
+    expect(native.ringReadBatch(SharedMemory.handleOf(raw), ring10, new Uint8Array(1024))).toBe(0);
+    expect(native.ringWriteBatch(SharedMemory.handleOf(raw), ring01, [Buffer.from('x')])).toBe(0);
+    // the creator's rings are fine
+    creator.trySend(0, 'ok');
+    expect(a.tryReceive(2)?.data.toString()).toBe('ok');
   });
 });

@@ -2,12 +2,19 @@
 // native/core/mailbox/ring.hpp and nothing else), group initialisation and checks, process identity, and the
 // eventfd doorbells. The message hot path runs in JS over the mapping; these are called only to set
 // up, to sleep, or to wake a sleeper.
+#include <fcntl.h>
 #include <napi.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
@@ -17,11 +24,76 @@
 #include "core/internal/process_identity.hpp"
 #include "core/mailbox/doorbell.hpp"
 #include "core/mailbox/ring.hpp"
+#include "core/mailbox/slot.hpp"
 
 namespace interproc::binding {
 namespace {
 
 using namespace interproc::ring;
+
+// What an environment (the main thread, a worker) holds in mailbox groups: the member slots it
+// joined and the doorbell eventfds it made or fetched. When the environment goes away with some
+// still held (a worker terminated, or ending without close()), its cleanup hook leaves the slots,
+// as close() would, and closes the fds: a slot is never left "alive" for a thread that is gone, and
+// no descriptor leaks. Each held slot has a small mapping of its own (the segment's first pages, up
+// to the slot), because the group's mapping may be gone by then: at a worker's teardown the
+// ArrayBuffer finalizers, which unmap it, run before this hook (found by test). A doorbell's
+// FdWatcher has its own hook, registered later, so it has stopped watching its fd by then.
+struct HeldSlot {
+  int fd;  // a duplicate of the segment's fd: its size is checked before the slot is written
+  void* base;
+  size_t length;
+  uint64_t offset;  // of the MemberSlot
+  uint32_t gen;
+};
+
+void unmapHeld(const HeldSlot& held) {
+  munmap(held.base, held.length);
+  ::close(held.fd);
+}
+struct EnvHoldings {
+  std::map<uint32_t, HeldSlot> slots;  // by token
+  std::set<int> fds;
+  uint32_t nextToken = 1;
+};
+std::mutex gHoldingsMutex;
+std::map<napi_env, EnvHoldings> gHoldings;
+
+void releaseHoldings(void* arg) {
+  EnvHoldings h;
+  {
+    std::lock_guard<std::mutex> lock(gHoldingsMutex);
+    auto it = gHoldings.find(static_cast<napi_env>(arg));
+    if (it == gHoldings.end()) return;
+    h = std::move(it->second);
+    gHoldings.erase(it);
+  }
+  const auto pid = static_cast<uint32_t>(getpid());
+  for (auto& [token, held] : h.slots) {
+    struct stat st {};
+    // Someone may have truncated the segment meanwhile: then the slot is not there to write (SIGBUS).
+    if (fstat(held.fd, &st) == 0 && uint64_t(st.st_size) >= held.offset + sizeof(MemberSlot)) {
+      slot::leave(reinterpret_cast<MemberSlot*>(static_cast<uint8_t*>(held.base) + held.offset), held.gen, pid);
+    }
+    unmapHeld(held);
+  }
+  for (int fd : h.fds) ::close(fd);
+}
+
+EnvHoldings& holdingsOf(napi_env env) {  // with gHoldingsMutex held
+  auto it = gHoldings.find(env);
+  if (it == gHoldings.end()) {
+    it = gHoldings.emplace(env, EnvHoldings{}).first;
+    napi_add_env_cleanup_hook(env, releaseHoldings, env);
+  }
+  return it->second;
+}
+
+int trackFd(napi_env env, int fd) {
+  std::lock_guard<std::mutex> lock(gHoldingsMutex);
+  holdingsOf(env).fds.insert(fd);
+  return fd;
+}
 
 Napi::Value JS_mailboxLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -98,10 +170,50 @@ Napi::Value JS_processStartTime(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(process_identity::startTime(static_cast<pid_t>(pid))));
 }
 
+// mailboxHold(handle, member, gen) -> token: this environment holds slot `member` in incarnation
+// `gen` (just claimed); left by the cleanup hook unless mailboxRelease(token) comes first.
+Napi::Value JS_mailboxHold(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& m = unwrapOpenMapping(env, info[0]);
+  uint32_t member = args::u32(env, info[1], "member");
+  uint32_t gen = args::u32(env, info[2], "gen");
+  if (member >= kMaxMembers) throw rangeError(env, "no such member slot");
+  uint64_t offset = sizeof(GroupHeader) + uint64_t(member) * sizeof(MemberSlot);
+  if (m->at(offset, sizeof(MemberSlot)) == nullptr) throw rangeError(env, "no such member slot");
+  HeldSlot held{-1, nullptr, static_cast<size_t>(offset + sizeof(MemberSlot)), offset, gen};
+  held.fd = fcntl(m->segment().fd(), F_DUPFD_CLOEXEC, 0);
+  if (held.fd < 0) throw systemError(env, SysError::fromErrno("fcntl"));
+  held.base = mmap(nullptr, held.length, PROT_READ | PROT_WRITE, MAP_SHARED, held.fd, 0);
+  if (held.base == MAP_FAILED) {
+    SysError err = SysError::fromErrno("mmap");
+    ::close(held.fd);
+    throw systemError(env, err);
+  }
+  std::lock_guard<std::mutex> lock(gHoldingsMutex);
+  EnvHoldings& h = holdingsOf(env);
+  uint32_t token = h.nextToken++;
+  h.slots.emplace(token, held);
+  return Napi::Number::New(env, token);
+}
+
+// mailboxRelease(token): the slot was left by close() (or never is to be left by the hook).
+Napi::Value JS_mailboxRelease(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t token = args::u32(env, info[0], "token");
+  std::lock_guard<std::mutex> lock(gHoldingsMutex);
+  auto it = gHoldings.find(env);
+  if (it == gHoldings.end()) return env.Undefined();
+  auto held = it->second.slots.find(token);
+  if (held == it->second.slots.end()) return env.Undefined();
+  unmapHeld(held->second);
+  it->second.slots.erase(held);
+  return env.Undefined();
+}
+
 Napi::Value JS_doorbellCreate(const Napi::CallbackInfo& info) {
   auto r = doorbell::create();
   if (!r) throw systemError(info.Env(), r.error());
-  return Napi::Number::New(info.Env(), r.value());
+  return Napi::Number::New(info.Env(), trackFd(info.Env(), r.value()));
 }
 
 Napi::Value JS_doorbellRing(const Napi::CallbackInfo& info) {
@@ -122,11 +234,18 @@ Napi::Value JS_doorbellFetch(const Napi::CallbackInfo& info) {
   uint32_t pid = args::u32(env, info[0], "pid");
   auto r = doorbell::fetch(static_cast<pid_t>(pid), args::fd(env, info[1]));
   if (!r) throw systemError(env, r.error());
-  return Napi::Number::New(env, r.value());
+  return Napi::Number::New(env, trackFd(env, r.value()));
 }
 
+// Closes a doorbell fd of this environment (made by doorbellCreate or doorbellFetch).
 Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
-  auto r = doorbell::close(args::fd(info.Env(), info[0]));
+  int fd = args::fd(info.Env(), info[0]);
+  {
+    std::lock_guard<std::mutex> lock(gHoldingsMutex);
+    auto it = gHoldings.find(info.Env());
+    if (it != gHoldings.end()) it->second.fds.erase(fd);
+  }
+  auto r = doorbell::close(fd);
   if (!r) throw systemError(info.Env(), r.error());
   return info.Env().Undefined();
 }
@@ -137,14 +256,17 @@ Napi::Value JS_keepFreedHeap(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError.
-RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue) {
+// The ring at `offset` of a mapping, bounds-checked, or a thrown RangeError. The capacity is read
+// once and kept in *capacity: the header word can change under us (any member may write it), and a
+// second read could make the ring reach past the mapping.
+RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value offsetValue, uint32_t* capacity) {
   size_t off = args::offset(env, offsetValue, "ringOffset");
   auto* h = reinterpret_cast<RingHeader*>(off % kCacheLine == 0 ? m->at(off, sizeof(RingHeader)) : nullptr);
-  if (h == nullptr || !isPowerOfTwo(h->capacity) || h->capacity < kMinCapacity ||
-      m->at(off, sizeof(RingHeader) + uint64_t(h->capacity)) == nullptr) {
+  const uint32_t cap = h == nullptr ? 0 : std::atomic_ref<uint32_t>(h->capacity).load(std::memory_order_relaxed);
+  if (h == nullptr || !possibleCapacity(cap) || m->at(off, sizeof(RingHeader) + uint64_t(cap)) == nullptr) {
     throw rangeError(env, "no ring at that offset");
   }
+  *capacity = cap;
   return h;
 }
 
@@ -154,9 +276,10 @@ RingHeader* ringAt(Napi::Env env, const std::shared_ptr<Mapping>& m, Napi::Value
 Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
-  RingHeader* h = ringAt(env, m, info[1]);
+  uint32_t cap = 0;
+  RingHeader* h = ringAt(env, m, info[1], &cap);
   Napi::Array list = args::array(env, info[2], "messages");
-  Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader), cap);
   uint32_t n = list.Length(), i = 0;
   for (; i < n; ++i) {
     args::Bytes a = args::bytes(env, list.Get(i), "messages[i]");
@@ -169,9 +292,10 @@ Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
 Napi::Value JS_ringReadBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto m = unwrapOpenMapping(env, info[0]);
-  RingHeader* h = ringAt(env, m, info[1]);
+  uint32_t cap = 0;
+  RingHeader* h = ringAt(env, m, info[1], &cap);
   args::Bytes out = args::bytes(env, info[2], "out");
-  Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader));
+  Consumer c(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader), cap);
   size_t used = 0, count = 0;
   for (;;) {
     uint32_t len = 0;
@@ -195,6 +319,8 @@ void init(Napi::Env env, Napi::Object exports) {
   INTERPROC_EXPORT(env, exports, mailboxInit);
   INTERPROC_EXPORT(env, exports, mailboxCheck);
   INTERPROC_EXPORT(env, exports, processStartTime);
+  INTERPROC_EXPORT(env, exports, mailboxHold);
+  INTERPROC_EXPORT(env, exports, mailboxRelease);
   INTERPROC_EXPORT(env, exports, doorbellCreate);
   INTERPROC_EXPORT(env, exports, doorbellRing);
   INTERPROC_EXPORT(env, exports, doorbellDrain);

@@ -77,13 +77,19 @@ const char* checkGroup(const void* base, uint64_t size, GroupLayout* out) {
 }
 
 bool Producer::tryWrite(const void* payload, uint32_t len) {
-  if (len > maxMessage(cap_)) return false;
+  if (corrupt_ || len > maxMessage(cap_)) return false;
   const uint32_t rec = kRecordHeader + align8(len);
   const uint32_t pos = tail_ & (cap_ - 1);
   const uint32_t toEnd = cap_ - pos;
   const uint32_t need = rec <= toEnd ? rec : toEnd + rec;
   if (cap_ - (tail_ - head_) < need) {
-    head_ = at(h_->head).load(std::memory_order_acquire);  // the consumer's line, only when needed
+    const uint32_t h = at(h_->head).load(std::memory_order_acquire);  // the consumer's line, only when needed
+    // Untrusted: an aligned head no further than the tail and never moving back (lib/mailbox/ring.ts too).
+    if (!possibleIndices(h, tail_, cap_) || h - head_ > tail_ - head_) {
+      corrupt_ = true;
+      return false;
+    }
+    head_ = h;
     if (cap_ - (tail_ - head_) < need) return false;
   }
   uint32_t t = tail_;
@@ -103,9 +109,19 @@ bool Producer::tryWrite(const void* payload, uint32_t len) {
 }
 
 const uint8_t* Consumer::peek(uint32_t* len, bool* corrupt) {
+  auto broken = [&]() -> const uint8_t* {
+    corrupt_ = true;
+    if (corrupt != nullptr) *corrupt = true;
+    return nullptr;
+  };
+  if (corrupt_) return broken();
   if (pending_ != 0) return nullptr;
   if (head_ == tail_) {
-    tail_ = at(h_->tail).load(std::memory_order_acquire);
+    const uint32_t t = at(h_->tail).load(std::memory_order_acquire);
+    // Untrusted: an aligned tail at most the capacity ahead (a tail that moved back, as in a zero-filled
+    // or rewound header, is then ~2^32 ahead and would otherwise read as an endless run of empty records).
+    if (!possibleIndices(head_, t, cap_)) return broken();
+    tail_ = t;
     if (head_ == tail_) return nullptr;
   }
   uint32_t h = head_;
@@ -121,10 +137,7 @@ const uint8_t* Consumer::peek(uint32_t* len, bool* corrupt) {
   // Every length is untrusted: the record must be published and must end inside the data area
   // (one that does not fit before the end is preceded by a pad marker); lib/mailbox/ring.ts checks the same.
   const uint32_t rec = kRecordHeader + align8(n);
-  if (n > maxMessage(cap_) || skip + rec > avail || pos + rec > cap_) {
-    if (corrupt != nullptr) *corrupt = true;
-    return nullptr;
-  }
+  if (n > maxMessage(cap_) || skip + rec > avail || pos + rec > cap_) return broken();
   pending_ = skip + rec;
   *len = n;
   return data_ + pos + kRecordHeader;

@@ -111,50 +111,79 @@ void initGroup(void* base, const GroupLayout& layout);
 // Returns nullptr when compatible, otherwise why not (a static string).
 const char* checkGroup(const void* base, uint64_t size, GroupLayout* out);
 
+// A ring's indices as read from shared memory, which any member can write: the consumer's `head`
+// and the producer's `tail` are multiples of 8 (every record and every padding skip is), and at
+// most `capacity` bytes apart (tail - head, mod 2^32). Anything else is a corrupt ring.
+constexpr bool possibleIndices(uint32_t head, uint32_t tail, uint32_t capacity) {
+  return (head & 7u) == 0 && (tail & 7u) == 0 && tail - head <= capacity;
+}
+// A capacity a ring can have (checked once, then kept: the header word may be rewritten later).
+constexpr bool possibleCapacity(uint32_t capacity) {
+  return isPowerOfTwo(capacity) && capacity >= kMinCapacity && capacity <= kMaxCapacity;
+}
+
 // The producer side of one ring. Holds its own tail and a cached copy of the consumer's head in
 // process-local memory, so a send reads the consumer's line only when the cached view says full.
+// The capacity is the one the caller checked (checkGroup, or the binding's ringAt); the two-argument
+// form reads it from the header once and checks it. Indices that cannot be (possibleIndices), at
+// attach or whenever the consumer's head is read again, make the ring corrupt: tryWrite then
+// returns false for ever and corrupt() says why.
 class Producer {
  public:
   Producer() = default;
-  Producer(RingHeader* h, uint8_t* data)
+  Producer(RingHeader* h, uint8_t* data) : Producer(h, data, load(h->capacity, std::memory_order_relaxed)) {}
+  Producer(RingHeader* h, uint8_t* data, uint32_t capacity)
       : h_(h),
         data_(data),
-        cap_(h->capacity),
+        cap_(capacity),
         tail_(load(h->tail, std::memory_order_relaxed)),
-        head_(load(h->head, std::memory_order_acquire)) {}
-  // Copies one message in; false when the ring has no room now.
+        head_(load(h->head, std::memory_order_acquire)) {
+    corrupt_ = !possibleCapacity(cap_) || !possibleIndices(head_, tail_, cap_);
+  }
+  // Copies one message in; false when the ring has no room now (or is corrupt).
   bool tryWrite(const void* payload, uint32_t len);
+  bool corrupt() const { return corrupt_; }
   RingHeader* header() const { return h_; }
 
  private:
   RingHeader* h_ = nullptr;
   uint8_t* data_ = nullptr;
   uint32_t cap_ = 0, tail_ = 0, head_ = 0;
+  bool corrupt_ = false;
   static uint32_t load(uint32_t& w, std::memory_order o) { return std::atomic_ref<uint32_t>(w).load(o); }
 };
 
 // The consumer side. read() hands out a pointer into the ring that stays valid until release().
+// Capacity as for Producer; impossible indices (at attach, or a producer's tail that moves back or
+// runs more than the capacity ahead) are corrupt framing like a bad length.
 class Consumer {
  public:
   Consumer() = default;
   Consumer(RingHeader* h, uint8_t* data)
+      : Consumer(h, data, std::atomic_ref<uint32_t>(h->capacity).load(std::memory_order_relaxed)) {}
+  Consumer(RingHeader* h, uint8_t* data, uint32_t capacity)
       : h_(h),
         data_(data),
-        cap_(h->capacity),
+        cap_(capacity),
         head_(std::atomic_ref<uint32_t>(h->head).load(std::memory_order_relaxed)),
-        tail_(std::atomic_ref<uint32_t>(h->tail).load(std::memory_order_acquire)) {}
-  // The next complete message, or nullptr when empty. Corrupt framing (a length that cannot be
-  // right) sets *corrupt and returns nullptr. Call release() before the next peek.
+        tail_(std::atomic_ref<uint32_t>(h->tail).load(std::memory_order_acquire)) {
+    corrupt_ = !possibleCapacity(cap_) || !possibleIndices(head_, tail_, cap_);
+  }
+  // The next complete message, or nullptr when empty. Corrupt framing (a length or an index that
+  // cannot be right) sets *corrupt and returns nullptr, now and on every later call. Call release()
+  // before the next peek.
   const uint8_t* peek(uint32_t* len, bool* corrupt = nullptr);
   void release();
   // peek + copy into out (up to outCap bytes) + release; returns the length or -1 when empty.
   int64_t tryRead(void* out, uint32_t outCap);
+  bool corrupt() const { return corrupt_; }
   RingHeader* header() const { return h_; }
 
  private:
   RingHeader* h_ = nullptr;
   uint8_t* data_ = nullptr;
   uint32_t cap_ = 0, head_ = 0, tail_ = 0, pending_ = 0;
+  bool corrupt_ = false;
 };
 
 }  // namespace interproc::ring

@@ -23,9 +23,10 @@ using namespace interproc::ring;
 namespace {
 
 struct Step {
-  enum Kind { Message, Empty, Corrupt } kind;
+  enum Kind { Message, Empty, Corrupt, Publish } kind;
   uint32_t length = 0;
   uint32_t seed = 0;
+  uint32_t tail = 0;  // Publish: the producer's index becomes this
 };
 
 struct Vector {
@@ -110,12 +111,15 @@ std::vector<Vector> parse(const std::string& path) {
       for (uint32_t i = 0; i < args[1]; ++i) v->image[args[0] + kRecordHeader + i] = patternByte(args[2], i);
     } else if (op == "message") {
       if (want(2)) v->steps.push_back({Step::Message, args[0], args[1]});
+    } else if (op == "publish") {
+      if (want(1)) v->steps.push_back({Step::Publish, 0, 0, args[0]});
     } else if (op == "empty") {
       if (want(0)) v->steps.push_back({Step::Empty});
     } else if (op == "corrupt") {
       if (want(0)) v->steps.push_back({Step::Corrupt});
     } else if (op == "end") {
-      if (v->steps.empty() || v->steps.back().kind == Step::Message) bad("a vector ends with empty or corrupt");
+      if (v->steps.empty() || v->steps.back().kind == Step::Message || v->steps.back().kind == Step::Publish)
+        bad("a vector ends with empty or corrupt");
       v = nullptr;
     } else {
       bad("unknown directive " + op);
@@ -140,7 +144,14 @@ void run(const Vector& v) {
   std::memcpy(data.get(), v.image.data(), v.capacity);
   Consumer c(header.get(), data.get());
   size_t step = 0;
+  uint32_t tail = v.tail;
   for (const Step& s : v.steps) {
+    if (s.kind == Step::Publish) {
+      tail = s.tail;
+      std::atomic_ref<uint32_t>(header->tail).store(tail, std::memory_order_release);
+      ++step;
+      continue;
+    }
     uint32_t len = 0;
     bool corrupt = false;
     const uint8_t* p = c.peek(&len, &corrupt);
@@ -151,11 +162,12 @@ void run(const Vector& v) {
         for (uint32_t i = 0; ok && i < len; ++i) ok = p[i] == patternByte(s.seed, i);
         if (p != nullptr) c.release();
         break;
-      case Step::Empty: ok = p == nullptr && !corrupt && header->head == v.tail; break;
+      case Step::Empty: ok = p == nullptr && !corrupt && header->head == tail; break;
       case Step::Corrupt: ok = p == nullptr && corrupt; break;
+      case Step::Publish: break;
     }
     if (!ok) {
-      static const char* names[] = {"a message", "empty", "corrupt"};
+      static const char* names[] = {"a message", "empty", "corrupt", "publish"};
       std::fprintf(stderr, "%s: step %zu: expected %s (length %u), got %s, length %u, corrupt %d, head %u\n",
                    v.name.c_str(), step, names[s.kind], s.length, p ? "a message" : "none", len, corrupt, header->head);
       CHECK(false);
