@@ -25,7 +25,10 @@ export class Outbox {
   readonly #bells: Waker;
   #corked = 0;
 
+  readonly #segment: GroupSegment;
+
   constructor(segment: GroupSegment, id: number, bells: Waker) {
+    this.#segment = segment;
     this.#id = id;
     this.#members = segment.members;
     this.#bells = bells;
@@ -59,6 +62,14 @@ export class Outbox {
 
   /** Writes one message into the ring to `to` (published unless corked); false when it has no room now. */
   write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
+    // ERR_SHM_TRUNCATED when the segment was truncated, before or while writing (the bytes are lost).
+    this.#segment.assertIntact();
+    const written = this.#write(to, ring, bytes, len);
+    this.#segment.assertIntact();
+    return written;
+  }
+
+  #write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
     const corked = this.#corked > 0;
     const sleeping = ring.tryWrite(bytes, len, !corked);
     if (sleeping === false) {

@@ -116,6 +116,7 @@ Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
   if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
+  requireIntact(env, *m);
   uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
   return {m, p};
 }
@@ -195,6 +196,7 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   // Before the header check: a read-only mapping is a private copy, so no lock in it could be shared.
   if (ref->segment().readonly())
     throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
+  if (ref->segment().checkTruncated()) throw truncatedError(env);  // shrunk before we touch it
   Target t = target(info, 1, kind);
   abandonOnClose(ref);
   return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
@@ -222,6 +224,7 @@ Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
   int op = opArg(env, info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
   Outcome o = tryOnce(op, t.mem);
+  requireIntact(env, *t.mapping);  // the attempt may have faulted and run on zeros
   if (o == Outcome::Deadlock) o = Outcome::Busy;
   return outcomeValue(env, o, op);
 }
@@ -234,7 +237,8 @@ Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
   Deadline d = deadlineAfter(args::timeout(env, info[3]));
   auto acquire = makeOp(op, t.mem, args::u32(env, info[4], "arg"));
   auto r = acquireBlocking(*acquire, d, nullptr);
-  if (!r) throw systemError(env, r.error());
+  if (!r) throw memoryError(env, *t.mapping, r.error());
+  requireIntact(env, *t.mapping);  // a truncate ends the sleep
   return outcomeValue(env, r.value(), op);
 }
 
@@ -299,6 +303,7 @@ Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
     case kRwUnlockRead: check(env, RwLock(t.mem).unlockRead()); break;
     case kRwUnlockWrite: check(env, RwLock(t.mem).unlockWrite()); break;
   }
+  requireIntact(env, *t.mapping);
   return env.Undefined();
 }
 
@@ -318,6 +323,7 @@ Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Target t = target(info, 0, SyncKind::Barrier);
   auto a = Barrier(t.mem).arrive();
+  requireIntact(env, *t.mapping);
   if (!a) {
     if (a.error().code == EUSERS) {
       throw codedError(env, contract::errors::ERR_BARRIER_PARTIES,
