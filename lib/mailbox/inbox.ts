@@ -82,7 +82,13 @@ export class Inbox {
    */
   take(from: number | undefined, take: Take): Message | MessageView | Buffer | undefined {
     this.#segment.assertIntact();
-    const m = this.#takeOne(from, take);
+    let m: Message | MessageView | Buffer | undefined;
+    try {
+      m = this.#takeOne(from, take);
+    } catch (err) {
+      this.#segment.assertIntact(); // zeros of lost pages look like a corrupt ring: say what happened
+      throw err;
+    }
     if (m !== undefined) this.#segment.assertIntact();
     return m;
   }
@@ -108,7 +114,13 @@ export class Inbox {
   /** Up to `max` messages from `from`, or from each member in turn; undefined when none is waiting. */
   takeMany(from: number | undefined, max: number, dataOnly: boolean): (Message | Buffer)[] | undefined {
     this.#segment.assertIntact();
-    const m = this.#takeSome(from, max, dataOnly);
+    let m: (Message | Buffer)[] | undefined;
+    try {
+      m = this.#takeSome(from, max, dataOnly);
+    } catch (err) {
+      this.#segment.assertIntact();
+      throw err;
+    }
     if (m !== undefined) this.#segment.assertIntact();
     return m;
   }

@@ -64,7 +64,13 @@ export class Outbox {
   write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
     // ERR_SHM_TRUNCATED when the segment was truncated, before or while writing (the bytes are lost).
     this.#segment.assertIntact();
-    const written = this.#write(to, ring, bytes, len);
+    let written: boolean;
+    try {
+      written = this.#write(to, ring, bytes, len);
+    } catch (err) {
+      this.#segment.assertIntact();
+      throw err;
+    }
     this.#segment.assertIntact();
     return written;
   }

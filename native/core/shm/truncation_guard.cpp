@@ -87,6 +87,9 @@ bool repair(int i, uintptr_t fault) {
     shrank = true;  // a bus error inside the mapping means a page past the end was touched
   }
   if (!shrank) return false;
+  // Mark first: whoever reads the zero pages without faulting (another thread, after the mmap below)
+  // must find the mark already set when it checks after reading.
+  mark(i);
   uintptr_t old = s.zeroFrom.load();
   while (lost < old) {
     if (s.zeroFrom.compare_exchange_weak(old, lost)) {
@@ -99,7 +102,6 @@ bool repair(int i, uintptr_t fault) {
       break;
     }
   }
-  mark(i);
   return true;
 }
 
