@@ -194,8 +194,8 @@ export class SharedMemory implements Disposable {
 
   /**
    * Maps a segment from a file descriptor (duplicated: the caller still owns and closes `fd`). An fd
-   * from another process can be truncated by it under the mapping, and touching memory past the
-   * new end kills this process (SIGBUS): with `requireSealed: true` only an object whose size is
+   * from another process can be truncated by it under the mapping (this process survives it, see
+   * `truncated`, but the bytes are gone): with `requireSealed: true` only an object whose size is
    * sealed (as `anonymous()` makes them) is accepted, anything else throws ERR_SHM_NOT_SEALED.
    */
   static fromFd(fd: number, options: FromFdOptions = {}): SharedMemory {

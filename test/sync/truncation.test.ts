@@ -47,6 +47,32 @@ describe('sync objects on a truncated segment', () => {
     expect(() => Mutex.open(n)).toThrow(); // the object is empty now: no initialised mutex
   });
 
+  it('a holder of a truncated lock keeps a sound robust list: it closes it, and its death still frees its other locks', async () => {
+    const [a, b, c] = [name('trunc-ra'), name('trunc-rb'), name('trunc-rc')];
+    using ma = Mutex.create(a);
+    using mb = Mutex.create(b);
+    using mc = Mutex.create(c);
+    const child = await kids.start({ role: 'holdTwo', a, b, c });
+    truncateShm(b, 0);
+    child.send('go');
+    const r = await kids.report(child);
+    expect(r.unlock).toBe('ERR_SHM_TRUNCATED');
+    await expect(ma.lock({ timeout: 5000 })).rejects.toMatchObject({ code: 'EOWNERDEAD' });
+    // This process too: hold one, lose it to a truncate, close it, keep locking others.
+    const e = name('trunc-re');
+    using md = Mutex.create(name('trunc-rd'));
+    const me = Mutex.create(e);
+    const held = md.lockSync(); // an older entry, after the lost one on this thread's list
+    me.lockSync();
+    truncateShm(e, 0);
+    expect(() => me.unlock()).toThrow(expect.objectContaining({ code: 'ERR_SHM_TRUNCATED' }));
+    me.close();
+    mc.lockSync().unlock();
+    held.unlock();
+    expect(md.tryLock()).toBe(true);
+    md.unlock();
+  });
+
   for (const form of ['async', 'sync'] as const) {
     it(`Semaphore placed in the half that stays: a pending ${form} acquire ends with ERR_SHM_TRUNCATED`, async () => {
       const n = name('trunc-sem');

@@ -116,7 +116,11 @@ Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
   if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
-  requireIntact(env, *m);
+  if (m->truncated()) {
+    // What this thread holds there is gone, and its robust-list links with it: take them off the list now.
+    robust::abandonRange(m->segment().data(), m->size());
+    throw truncatedError(env);
+  }
   uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
   return {m, p};
 }

@@ -57,8 +57,8 @@ class Segment {
   bool created() const { return created_; }
   bool readonly() const { return readonly_; }
   // True when the object's size can no longer shrink (memfd with F_SEAL_SHRINK): then no other
-  // process can truncate it under this mapping, which would make access fault (SIGBUS). Named POSIX
-  // segments cannot be sealed.
+  // process can truncate it under this mapping (which the truncation guard survives, but the bytes
+  // are lost). Named POSIX segments cannot be sealed.
   bool sizeSealed() const;
   bool valid() const { return fd_ >= 0; }
   // True once the object was found smaller than this mapping (another process truncated it): the

@@ -4,10 +4,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <vector>
 
 #include "core/shm/futex.hpp"
+#include "core/shm/truncation_guard.hpp"
 
 namespace interproc::robust {
 
@@ -24,11 +27,20 @@ constexpr long kFutexOffset = -static_cast<long>(offsetof(RobustWord, next) - of
 thread_local uint32_t tlsTid = 0;
 thread_local robust_list_head* tlsHead = nullptr;
 thread_local int tlsState = 0;  // 0 unknown, 1 usable, 2 unusable
+// This thread's own words on its list, oldest first, in private memory: the links of a word in a
+// segment that another process truncated read zeros, and this is how the list is rebuilt without it.
+thread_local std::vector<RobustWord*>* tlsOurs = nullptr;
+
+std::vector<RobustWord*>& ours() {
+  if (tlsOurs == nullptr) tlsOurs = new std::vector<RobustWord*>();
+  return *tlsOurs;
+}
 
 void resetAfterFork() {
   tlsTid = 0;
   tlsHead = nullptr;
   tlsState = 0;
+  if (tlsOurs != nullptr) tlsOurs->clear();
 }
 
 struct ForkHook {
@@ -93,7 +105,10 @@ bool take(RobustWord* n, uint32_t expected, uint32_t desired) {
   }
   setPending(h, n);
   bool ok = n->word.compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
-  if (ok) enqueue(h, n);
+  if (ok) {
+    enqueue(h, n);
+    ours().push_back(n);
+  }
   setPending(h, nullptr);
   return ok;
 }
@@ -103,15 +118,68 @@ uint32_t release(RobustWord* n, uint32_t newValue) {
   if (h == nullptr) return n->word.exchange(newValue, std::memory_order_seq_cst);
   setPending(h, n);
   dequeue(n);
+  auto& mine = ours();
+  auto it = std::find(mine.rbegin(), mine.rend(), n);  // usually the newest
+  if (it != mine.rend()) mine.erase(std::next(it).base());
   uint32_t old = n->word.exchange(newValue, std::memory_order_seq_cst);
   setPending(h, nullptr);
   return old;
 }
 
+namespace {
+
+// Rebuilds this thread's list without its entries in [lo, lo + length), a truncated segment whose
+// links now read zeros: entries before the first one in the range are followed in memory, those
+// after it come from this thread's own record (a glibc robust mutex listed after a word of the
+// range would be lost from the list; Node uses none). The words themselves are gone: nothing to
+// release. Returns how many entries were dropped.
+size_t forgetTruncated(robust_list_head* h, uintptr_t lo, size_t length) {
+  auto inRange = [&](const void* e) {
+    auto a = reinterpret_cast<uintptr_t>(e) & ~uintptr_t{1};
+    return a >= lo && a - lo < length;
+  };
+  std::vector<void*> keep;
+  auto& mine = ours();
+  void* e = h->list.next;
+  RobustWord* firstCut = nullptr;
+  for (int guard = 0; e != &h->list && guard < 4096; ++guard) {
+    if (e == nullptr || inRange(e)) {
+      if (e != nullptr) firstCut = reinterpret_cast<RobustWord*>((reinterpret_cast<uintptr_t>(e) & ~uintptr_t{1}) - offsetof(RobustWord, next));
+      break;
+    }
+    keep.push_back(e);
+    e = nodeOf(e)->next;
+  }
+  if (firstCut != nullptr) {
+    // The rest of the list, from the record: our words older than the first one cut, outside the range.
+    auto at = std::find(mine.begin(), mine.end(), firstCut);
+    for (auto it = at; it != mine.begin();) {
+      --it;
+      if (!inRange(&(*it)->next)) keep.push_back(&(*it)->next);
+    }
+  }
+  size_t before = mine.size();
+  mine.erase(std::remove_if(mine.begin(), mine.end(), [&](RobustWord* w) { return inRange(&w->next); }), mine.end());
+  setPending(h, nullptr);
+  void* prev = h;
+  for (size_t i = 0; i < keep.size(); ++i) {
+    nodeOf(keep[i])->prev = prev;
+    nodeOf(keep[i])->next = i + 1 < keep.size() ? keep[i + 1] : &h->list;
+    prev = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(keep[i]) & ~uintptr_t{1});
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  h->list.next = reinterpret_cast<robust_list*>(keep.empty() ? &h->list : keep[0]);
+  return before - mine.size();
+}
+
+}  // namespace
+
 size_t abandonRange(const void* begin, size_t length) {
   robust_list_head* h = head();
   if (h == nullptr) return 0;
   auto lo = reinterpret_cast<uintptr_t>(begin);
+  const uint32_t* cut = truncation::wordFor(begin);
+  if (cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0) return forgetTruncated(h, lo, length);
   uint32_t tid = selfTid();
   size_t count = 0;
   void* entry = h->list.next;
