@@ -4,7 +4,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { futex, SharedMemory } from '../../lib';
 import { settle, TruncateChildren, truncateShm } from '../helpers/truncate';
-import { leftoverShm, uniqueName } from '../helpers/util';
+import { exited, forkFixture, leftoverShm, uniqueName } from '../helpers/util';
 
 const made: string[] = [];
 const kids = new TruncateChildren();
@@ -112,7 +112,6 @@ describe('SIGBUS that is not about a mapping of the library', () => {
   it('kill(SIGBUS) still kills the process (the default action, chained)', async () => {
     const [n, shm] = segment('trunc-kill', 4096);
     using _ = shm;
-    const { forkFixture, exited } = await import('../helpers/util');
     const child = forkFixture('shm/truncate-child.cjs', [JSON.stringify({ role: 'killSelf', name: n })]);
     const { signal, code } = await exited(child);
     expect({ signal, code }).toEqual({ signal: 'SIGBUS', code: null });

@@ -50,7 +50,7 @@ describe('sync objects on a truncated segment', () => {
   it('a holder of a truncated lock keeps a sound robust list: it closes it, and its death still frees its other locks', async () => {
     const [a, b, c] = [name('trunc-ra'), name('trunc-rb'), name('trunc-rc')];
     using ma = Mutex.create(a);
-    using mb = Mutex.create(b);
+    using _mb = Mutex.create(b);
     using mc = Mutex.create(c);
     const child = await kids.start({ role: 'holdTwo', a, b, c });
     truncateShm(b, 0);

@@ -117,7 +117,8 @@ class FutexWaitJob : public BlockingJob {
     keepAlive_.Reset();
     if (!mapping_->closed() && (mapping_->truncated() || (!result_ && result_.error().code == EFAULT))) {
       // A truncate ended the sleep (or the word's page was already gone: EFAULT).
-      deferred_.Reject(memoryError(env, *mapping_, result_ ? SysError{EFAULT, "futex_waitv"} : result_.error()).Value());
+      deferred_.Reject(
+          memoryError(env, *mapping_, result_ ? SysError{EFAULT, "futex_waitv"} : result_.error()).Value());
     } else if (cancelReason() == CancelReason::Aborted && !finishedFirst()) {
       deferred_.Reject(abortError(env).Value());
     } else if (cancelled() && !finishedFirst()) {

@@ -148,8 +148,8 @@ Napi::Value JS_shmGuardSlot(const Napi::CallbackInfo& info) {
 // per slot, so JS checks a mapping's mark with one load instead of a call. Static memory: nothing to free.
 Napi::Value JS_shmTruncationWords(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto buffer = Napi::ArrayBuffer::New(env, truncation::words(), truncation::kSlots * sizeof(uint32_t),
-                                       [](Napi::Env, void*) {});
+  auto buffer =
+      Napi::ArrayBuffer::New(env, truncation::words(), truncation::kSlots * sizeof(uint32_t), [](Napi::Env, void*) {});
   return Napi::Uint32Array::New(env, truncation::kSlots, buffer, 0);
 }
 

@@ -1,7 +1,5 @@
 #include "core/shm/shared_memory.hpp"
 
-#include "core/shm/truncation_guard.hpp"
-
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,6 +8,8 @@
 #include <atomic>
 #include <climits>
 #include <utility>
+
+#include "core/shm/truncation_guard.hpp"
 
 namespace interproc {
 

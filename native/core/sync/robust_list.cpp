@@ -144,7 +144,9 @@ size_t forgetTruncated(robust_list_head* h, uintptr_t lo, size_t length) {
   RobustWord* firstCut = nullptr;
   for (int guard = 0; e != &h->list && guard < 4096; ++guard) {
     if (e == nullptr || inRange(e)) {
-      if (e != nullptr) firstCut = reinterpret_cast<RobustWord*>((reinterpret_cast<uintptr_t>(e) & ~uintptr_t{1}) - offsetof(RobustWord, next));
+      if (e != nullptr)
+        firstCut = reinterpret_cast<RobustWord*>((reinterpret_cast<uintptr_t>(e) & ~uintptr_t{1}) -
+                                                 offsetof(RobustWord, next));
       break;
     }
     keep.push_back(e);
