@@ -60,17 +60,21 @@ describe('sync objects on a truncated segment', () => {
     await expect(ma.lock({ timeout: 5000 })).rejects.toMatchObject({ code: 'EOWNERDEAD' });
     // This process too: hold one, lose it to a truncate, close it, keep locking others.
     const e = name('trunc-re');
-    using md = Mutex.create(name('trunc-rd'));
+    const d = name('trunc-rd');
+    using md = Mutex.create(d);
+    using mf = Mutex.create(name('trunc-rf'));
     const me = Mutex.create(e);
-    const held = md.lockSync(); // an older entry, after the lost one on this thread's list
-    me.lockSync();
+    mf.lockSync(); // the oldest entry of this thread's list
+    md.lockSync(); // then this one
+    me.lockSync(); // and the newest, which the truncate takes away
     truncateShm(e, 0);
+    md.close(); // releasing what it holds walks the list past the lost entry
     expect(() => me.unlock()).toThrow(expect.objectContaining({ code: 'ERR_SHM_TRUNCATED' }));
     me.close();
     mc.lockSync().unlock();
-    held.unlock();
-    expect(md.tryLock()).toBe(true);
-    md.unlock();
+    mf.unlock(); // still on the list, links intact
+    using again = Mutex.open(d);
+    await expect(again.lock()).rejects.toMatchObject({ code: 'EOWNERDEAD' }); // md.close() abandoned it
   });
 
   for (const form of ['async', 'sync'] as const) {

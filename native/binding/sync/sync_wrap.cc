@@ -85,15 +85,27 @@ const char* kindLabel(SyncKind k) { return kindName(static_cast<uint8_t>(k)); }
   }
 }
 
+// ERR_SHM_TRUNCATED when the mapping was truncated (perhaps by a fault just now, reading its header):
+// what this thread held there is gone, and its robust-list links with it: they leave the list first.
+void throwIfTruncated(Napi::Env env, Mapping& m) {
+  if (!m.truncated()) return;
+  robust::abandonRange(m.segment().data(), m.size());
+  throw truncatedError(env);
+}
+
 // The object's memory, after checking bounds and header. Throws on any mismatch. (Hot path: no
 // allocation unless it fails.)
 uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
   uint8_t* p = m.at(offset, sizeof(SyncHeader));
   if (p == nullptr) throw rangeError(env, "byte offset is outside the SharedMemory");
   HeaderCheck c = checkHeader(p, kind);
-  if (c != HeaderCheck::Ok) layoutError(env, p, offset, kind, c);
+  if (c != HeaderCheck::Ok) {
+    throwIfTruncated(env, m);
+    layoutError(env, p, offset, kind, c);
+  }
   uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
+    throwIfTruncated(env, m);
     throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
                      "corrupt Barrier at byte offset " + std::to_string(offset));
   }
@@ -116,11 +128,7 @@ Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
   if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
-  if (m->truncated()) {
-    // What this thread holds there is gone, and its robust-list links with it: take them off the list now.
-    robust::abandonRange(m->segment().data(), m->size());
-    throw truncatedError(env);
-  }
+  throwIfTruncated(env, *m);
   uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
   return {m, p};
 }

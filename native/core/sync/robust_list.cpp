@@ -128,40 +128,52 @@ uint32_t release(RobustWord* n, uint32_t newValue) {
 
 namespace {
 
-// Rebuilds this thread's list without its entries in [lo, lo + length), a truncated segment whose
-// links now read zeros: entries before the first one in the range are followed in memory, those
-// after it come from this thread's own record (a glibc robust mutex listed after a word of the
-// range would be lost from the list; Node uses none). The words themselves are gone: nothing to
-// release. Returns how many entries were dropped.
-size_t forgetTruncated(robust_list_head* h, uintptr_t lo, size_t length) {
-  auto inRange = [&](const void* e) {
-    auto a = reinterpret_cast<uintptr_t>(e) & ~uintptr_t{1};
-    return a >= lo && a - lo < length;
-  };
+// True when the entry lies in a tracked segment that another process truncated: its links read zeros.
+bool lost(const void* entry) {
+  if (entry == nullptr) return true;
+  const uint32_t* cut =
+      truncation::wordFor(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(entry) & ~uintptr_t{1}));
+  return cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0;
+}
+
+// Walks the list, touching only entries whose links are sound: true when one is not.
+bool hasLost(robust_list_head* h) {
+  void* e = h->list.next;
+  for (int guard = 0; e != &h->list && guard < 4096; ++guard) {
+    if (lost(e)) return true;
+    e = nodeOf(e)->next;
+  }
+  return false;
+}
+
+// Rebuilds this thread's list without its entries in truncated segments: entries before the first
+// lost one are followed in memory, those after it come from this thread's own record (a glibc robust
+// mutex listed after a lost word would drop off the list; Node uses none). The lost words themselves
+// are gone: nothing to release. Returns how many entries were dropped.
+size_t forgetTruncated(robust_list_head* h) {
   std::vector<void*> keep;
   auto& mine = ours();
   void* e = h->list.next;
-  RobustWord* firstCut = nullptr;
+  void* firstLost = nullptr;
   for (int guard = 0; e != &h->list && guard < 4096; ++guard) {
-    if (e == nullptr || inRange(e)) {
-      if (e != nullptr)
-        firstCut = reinterpret_cast<RobustWord*>((reinterpret_cast<uintptr_t>(e) & ~uintptr_t{1}) -
-                                                 offsetof(RobustWord, next));
+    if (lost(e)) {
+      firstLost = e;
       break;
     }
     keep.push_back(e);
     e = nodeOf(e)->next;
   }
-  if (firstCut != nullptr) {
-    // The rest of the list, from the record: our words older than the first one cut, outside the range.
-    auto at = std::find(mine.begin(), mine.end(), firstCut);
+  if (firstLost != nullptr) {
+    // The rest of the list, from the record: our words older than the first lost one, not lost.
+    auto at = std::find_if(mine.begin(), mine.end(), [&](RobustWord* w) { return &w->next == firstLost; });
     for (auto it = at; it != mine.begin();) {
       --it;
-      if (!inRange(&(*it)->next)) keep.push_back(&(*it)->next);
+      void* entry = &(*it)->next;
+      if (!lost(entry) && std::find(keep.begin(), keep.end(), entry) == keep.end()) keep.push_back(entry);
     }
   }
   size_t before = mine.size();
-  mine.erase(std::remove_if(mine.begin(), mine.end(), [&](RobustWord* w) { return inRange(&w->next); }), mine.end());
+  mine.erase(std::remove_if(mine.begin(), mine.end(), [&](RobustWord* w) { return lost(&w->next); }), mine.end());
   setPending(h, nullptr);
   void* prev = h;
   for (size_t i = 0; i < keep.size(); ++i) {
@@ -180,8 +192,8 @@ size_t abandonRange(const void* begin, size_t length) {
   robust_list_head* h = head();
   if (h == nullptr) return 0;
   auto lo = reinterpret_cast<uintptr_t>(begin);
-  const uint32_t* cut = truncation::wordFor(begin);
-  if (cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0) return forgetTruncated(h, lo, length);
+  // Entries of a truncated segment (this range's or another's) would lead the walk into zeros.
+  size_t dropped = hasLost(h) ? forgetTruncated(h) : 0;
   uint32_t tid = selfTid();
   size_t count = 0;
   void* entry = h->list.next;
@@ -199,7 +211,7 @@ size_t abandonRange(const void* begin, size_t length) {
     }
     entry = following;
   }
-  return count;
+  return count + dropped;
 }
 
 }  // namespace interproc::robust
