@@ -153,6 +153,7 @@ TEST_CASE("a SIGBUS in a mapping the library did not make still kills (default d
     std::string name = testName("tracked");
     Unlink u{name};
     Segment seg = filled(name, 1);  // installs the handler
+    Segment::unlink(name);          // this child dies: leave no name behind
     if (!truncation::handlerInstalled()) return 1;
     std::string own = testName("own");
     int fd = shm_open(own.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -172,6 +173,7 @@ TEST_CASE("kill(SIGBUS) still kills with the handler installed") {
     std::string name = testName("kill");
     Unlink u{name};
     Segment seg = filled(name, 1);
+    Segment::unlink(name);  // this child dies: leave no name behind
     raise(SIGBUS);
     return 1;
   });
