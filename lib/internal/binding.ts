@@ -76,6 +76,9 @@ export interface NativeBinding {
   shmUnlink(name: string): boolean;
   shmClose(handle: Handle, buffer: ArrayBuffer): void;
   shmSizeSealed(handle: Handle): boolean;
+  shmGuardSlot(handle: Handle): number;
+  shmTruncationWords(): Uint32Array;
+  shmCheckTruncated(handle: Handle): boolean;
   /** A FutexWaitOutcome (0 ok, 1 not-equal, 2 timed-out: WAIT_OUTCOMES); undefined when a worker is being terminated. */
   futexWait(handle: Handle, byteOffset: number, expected: number, timeoutMs: number | undefined): number | undefined;
   futexWake(handle: Handle, byteOffset: number, count: number): number;

@@ -222,6 +222,7 @@ export type ErrorCode =
   | 'ERR_INVALID_ARG_TYPE'
   | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_OUT_OF_RANGE'
+  | 'ERR_SHM_TRUNCATED'
   | 'ERR_SHM_NOT_SEALED'
   | 'EOWNERDEAD'
   | 'ERR_BARRIER_BROKEN'
@@ -252,6 +253,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_INVALID_ARG_TYPE: 'internal',
   ERR_INVALID_ARG_VALUE: 'internal',
   ERR_OUT_OF_RANGE: 'internal',
+  ERR_SHM_TRUNCATED: 'shm',
   ERR_SHM_NOT_SEALED: 'shm',
   EOWNERDEAD: 'sync',
   ERR_BARRIER_BROKEN: 'sync',

@@ -150,7 +150,12 @@ export class PeerBells {
     const bellOffset = this.#segment.bellOffset(id);
     Atomics.add(this.#segment.u32, bellOffset >> 2, 1);
     if (kind === FUTEX) {
-      native.futexWake(this.#segment.handle, bellOffset, WAKE_ALL);
+      try {
+        native.futexWake(this.#segment.handle, bellOffset, WAKE_ALL);
+      } catch (err) {
+        // A truncated segment has nobody left to wake: its waits end on their own with that error.
+        if (codeOf(err) !== 'ERR_SHM_TRUNCATED') throw err;
+      }
       return;
     }
     const fd = this.#eventfd(id);

@@ -8,7 +8,7 @@
 // inbox.ts and outbox.ts (the rings to and from this member), doorbell.ts (what it sleeps on and
 // how it wakes others), waiters.ts (the operations that wait). mailbox.ts is the two-member case.
 import { native } from '../internal/binding';
-import { closedError } from '../internal/errors';
+import { closedError, codeOf } from '../internal/errors';
 import {
   ArgValueError,
   invalidType,
@@ -81,6 +81,15 @@ let exitHooked = false;
 
 function closeAtExit(): void {
   for (const g of [...openGroups]) g.close();
+}
+
+/** Runs `fn`, except that a segment truncated under it (ERR_SHM_TRUNCATED) is no reason for close() to fail. */
+function unlessTruncated(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (codeOf(err) !== 'ERR_SHM_TRUNCATED') throw err;
+  }
 }
 
 /** A waiting send resolves with nothing (its attempt gave `true`). */
@@ -412,8 +421,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
    */
   close(): void {
     if (this.#closed) return;
-    this.#outbox.publishAll(); // complete messages still go out
-    this.#inbox.close(); // and put-off wake-ups too
+    unlessTruncated(() => this.#outbox.publishAll()); // complete messages still go out
+    unlessTruncated(() => this.#inbox.close()); // and put-off wake-ups too
     this.#closed = true;
     this.#waits.close(closedError('MailboxGroup'));
     this.#outbox.disarm();

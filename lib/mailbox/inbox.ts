@@ -75,8 +75,25 @@ export class Inbox {
     return from;
   }
 
-  /** The next message from `from` (or from any member, fairly) as `take` says; undefined when none is waiting. */
+  /**
+   * The next message from `from` (or from any member, fairly) as `take` says; undefined when none is
+   * waiting. ERR_SHM_TRUNCATED when the segment was truncated, before or while reading (a message
+   * read then may hold zeros of the lost pages).
+   */
   take(from: number | undefined, take: Take): Message | MessageView | Buffer | undefined {
+    this.#segment.assertIntact();
+    let m: Message | MessageView | Buffer | undefined;
+    try {
+      m = this.#takeOne(from, take);
+    } catch (err) {
+      this.#segment.assertIntact(); // zeros of lost pages look like a corrupt ring: say what happened
+      throw err;
+    }
+    if (m !== undefined) this.#segment.assertIntact();
+    return m;
+  }
+
+  #takeOne(from: number | undefined, take: Take): Message | MessageView | Buffer | undefined {
     if (from !== undefined) {
       const ring = this.#in[from]!;
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);
@@ -96,6 +113,19 @@ export class Inbox {
 
   /** Up to `max` messages from `from`, or from each member in turn; undefined when none is waiting. */
   takeMany(from: number | undefined, max: number, dataOnly: boolean): (Message | Buffer)[] | undefined {
+    this.#segment.assertIntact();
+    let m: (Message | Buffer)[] | undefined;
+    try {
+      m = this.#takeSome(from, max, dataOnly);
+    } catch (err) {
+      this.#segment.assertIntact();
+      throw err;
+    }
+    if (m !== undefined) this.#segment.assertIntact();
+    return m;
+  }
+
+  #takeSome(from: number | undefined, max: number, dataOnly: boolean): (Message | Buffer)[] | undefined {
     if (from !== undefined) {
       const ring = this.#in[from]!;
       if (ring.pending) throw new InterprocError('ERR_INVALID_STATE', `a MessageView from member ${from} is not released`);

@@ -27,7 +27,10 @@ export class Outbox {
   readonly #queues: (SendWait[] | undefined)[] = [];
   #corked = 0;
 
+  readonly #segment: GroupSegment;
+
   constructor(segment: GroupSegment, id: number, bells: Waker) {
+    this.#segment = segment;
     this.#id = id;
     this.#members = segment.members;
     this.#bells = bells;
@@ -72,6 +75,20 @@ export class Outbox {
 
   /** Writes one message into the ring to `to` (published unless corked); false when it has no room now. */
   write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
+    // ERR_SHM_TRUNCATED when the segment was truncated, before or while writing (the bytes are lost).
+    this.#segment.assertIntact();
+    let written: boolean;
+    try {
+      written = this.#write(to, ring, bytes, len);
+    } catch (err) {
+      this.#segment.assertIntact();
+      throw err;
+    }
+    this.#segment.assertIntact();
+    return written;
+  }
+
+  #write(to: number, ring: RingProducer, bytes: Uint8Array | string, len: number): boolean {
     const corked = this.#corked > 0;
     let sleeping: number | false;
     try {

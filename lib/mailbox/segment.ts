@@ -99,6 +99,16 @@ export class GroupSegment {
     this.#stride = stride;
   }
 
+  /** True once another process truncated the segment (SharedMemory#truncated). */
+  get truncated(): boolean {
+    return this.#shm.truncated;
+  }
+
+  /** Throws ERR_SHM_TRUNCATED when the segment was truncated: every send and receive checks. */
+  assertIntact(): void {
+    SharedMemory.assertIntact(this.#shm);
+  }
+
   /**
    * Creates the segment `name` (exclusive, normalised) for `members` members and hands it to
    * `join` before the name appears, so a process joining at once can never take the creator's slot

@@ -74,6 +74,24 @@ function readonlyOption(options: Record<string, unknown>): boolean {
   return options.readonly;
 }
 
+/**
+ * The process's truncation marks (native/core/shm/truncation_guard.hpp), one word per tracked
+ * mapping, set by the SIGBUS handler or the shrink watcher: checking one is a load, not a call.
+ */
+let truncationWords: Uint32Array | undefined;
+
+/** The error of every operation on a segment that another process truncated under its mapping. */
+export function truncatedError(name: string | null): InterprocError {
+  const what = name === null ? 'the shared memory object' : `'${name}'`;
+  return Object.assign(
+    new InterprocError(
+      'ERR_SHM_TRUNCATED',
+      `another process truncated ${what} under this mapping: its lost pages read zeros here, and nothing on it can be trusted`,
+    ),
+    name === null ? {} : { path: name },
+  );
+}
+
 /** Maps a buffer of a SharedMemory back to it (used by futex and the synchronisation primitives). */
 const owners = new WeakMap<ArrayBuffer, SharedMemory>();
 /** Buffers of closed segments, so a stale view gets "closed" rather than a confusing range error. */
@@ -88,11 +106,16 @@ export class SharedMemory implements Disposable {
   #created: boolean;
   #readonly: boolean;
   #closed = false;
+  /** Index in truncationWords, -1 when untracked (empty segment, or the table was full). */
+  #slot: number;
+  #truncatedAtClose = false;
 
   private constructor(tuple: [Handle, ArrayBuffer, number, number, boolean], name: string | null, readonly: boolean) {
     [this.#handle, this.#buffer, this.#fd, this.#size, this.#created] = tuple;
     this.#name = name;
     this.#readonly = readonly;
+    this.#slot = native.shmGuardSlot(this.#handle);
+    if (this.#slot >= 0) truncationWords ??= native.shmTruncationWords();
     owners.set(this.#buffer, this);
   }
 
@@ -176,8 +199,8 @@ export class SharedMemory implements Disposable {
 
   /**
    * Maps a segment from a file descriptor (duplicated: the caller still owns and closes `fd`). An fd
-   * from another process can be truncated by it under the mapping, and touching memory past the
-   * new end kills this process (SIGBUS): with `requireSealed: true` only an object whose size is
+   * from another process can be truncated by it under the mapping (this process survives it, see
+   * `truncated`, but the bytes are gone): with `requireSealed: true` only an object whose size is
    * sealed (as `anonymous()` makes them) is accepted, anything else throws ERR_SHM_NOT_SEALED.
    */
   static fromFd(fd: number, options: FromFdOptions = {}): SharedMemory {
@@ -246,12 +269,36 @@ export class SharedMemory implements Disposable {
   }
 
   /**
+   * True once another process truncated the object under this mapping (ftruncate of /dev/shm/NAME,
+   * or of a shared fd). The process survives it: the lost pages are replaced by private zero pages
+   * (a plain JS read of `buffer` past the new end reads 0, a write there is lost), and every
+   * operation of the library on the segment (futex, locks, mailboxes in it) fails with
+   * ERR_SHM_TRUNCATED. Set when something touches a lost page, and by a watcher thread within
+   * moments of the truncate even when nothing does. Stays true; close() keeps the last value.
+   */
+  get truncated(): boolean {
+    if (this.#closed) return this.#truncatedAtClose;
+    return this.#slot >= 0 ? truncationWords![this.#slot] !== 0 : native.shmCheckTruncated(this.#handle);
+  }
+
+  /**
+   * Compares the object's size with the mapping now (fstat) and returns `truncated`: when the
+   * object shrank, the mapping is repaired and marked at once, before anything faults.
+   */
+  checkTruncated(): boolean {
+    if (this.#closed) return this.#truncatedAtClose;
+    return native.shmCheckTruncated(this.#handle);
+  }
+
+  /**
    * Detaches the buffer (every view now has length 0, so none can reach unmapped memory), unmaps
    * the segment and closes its fd. Pending futex.waitAsync calls on it reject with ERR_INVALID_STATE.
    * Does not unlink the name. Idempotent.
    */
   close(): void {
     if (this.#closed) return;
+    this.#truncatedAtClose = this.truncated;
+    this.#slot = -1; // the slot is another mapping's once this one is unmapped
     this.#closed = true;
     owners.delete(this.#buffer);
     closedBuffers.add(this.#buffer);
@@ -266,6 +313,11 @@ export class SharedMemory implements Disposable {
   static handleOf(shm: SharedMemory): Handle {
     if (shm.#closed) throw closedError('SharedMemory');
     return shm.#handle;
+  }
+
+  /** @internal Throws ERR_SHM_TRUNCATED when truncated (one load: for the mailbox hot paths). */
+  static assertIntact(shm: SharedMemory): void {
+    if (shm.#slot >= 0 ? truncationWords![shm.#slot] !== 0 : shm.truncated) throw truncatedError(shm.#name);
   }
 }
 

@@ -44,7 +44,22 @@ const std::shared_ptr<Mapping>& unwrapMapping(Napi::Env env, Napi::Value handle)
 const std::shared_ptr<Mapping>& unwrapOpenMapping(Napi::Env env, Napi::Value handle) {
   const auto& m = unwrapMapping(env, handle);
   if (m->closed()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
+  if (m->truncated()) throw truncatedError(env);
   return m;
+}
+
+Napi::Error truncatedError(Napi::Env env) {
+  return codedError(env, contract::errors::ERR_SHM_TRUNCATED,
+                    "another process truncated the shared memory object under this mapping");
+}
+
+void requireIntact(Napi::Env env, const Mapping& m) {
+  if (m.truncated()) throw truncatedError(env);
+}
+
+Napi::Error memoryError(Napi::Env env, Mapping& m, const SysError& e) {
+  if (m.truncated() || (e.code == EFAULT && !m.closed() && m.segment().checkTruncated())) return truncatedError(env);
+  return systemError(env, e);
 }
 
 }  // namespace interproc::binding

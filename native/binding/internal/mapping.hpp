@@ -27,6 +27,8 @@ class Mapping {
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   size_t size() const { return size_; }
   Segment& segment() { return seg_; }
+  // Another process truncated the object under the mapping (see Segment::truncated).
+  bool truncated() const { return seg_.truncated(); }
 
   // Address of [offset, offset + length) or nullptr when out of range or closed.
   uint8_t* at(size_t offset, size_t length);
@@ -48,7 +50,17 @@ class Mapping {
 // are for synchronous calls (the External keeps the mapping alive for the call's duration, and they
 // skip a shared_ptr copy on hot paths); take a shared reference for anything that outlives the call.
 const std::shared_ptr<Mapping>& unwrapMapping(Napi::Env env, Napi::Value handle);
-// Like unwrapMapping, but also throws ERR_INVALID_STATE when closed.
+// Like unwrapMapping, but also throws ERR_INVALID_STATE when closed, ERR_SHM_TRUNCATED when truncated.
 const std::shared_ptr<Mapping>& unwrapOpenMapping(Napi::Env env, Napi::Value handle);
+
+// ERR_SHM_TRUNCATED for an operation on a truncated mapping.
+Napi::Error truncatedError(Napi::Env env);
+// Throws ERR_SHM_TRUNCATED when the mapping is truncated: after an operation that touched it (a
+// fault there completed on zeros, so its result means nothing).
+void requireIntact(Napi::Env env, const Mapping& m);
+// The JS error for a failed system call on the mapping's memory: a futex call on a page past the
+// object's end fails with EFAULT (no SIGBUS for a system call), which is a truncate: checked (fstat)
+// and reported as ERR_SHM_TRUNCATED. Anything else as systemError.
+Napi::Error memoryError(Napi::Env env, Mapping& m, const SysError& e);
 
 }  // namespace interproc::binding

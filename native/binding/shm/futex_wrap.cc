@@ -48,7 +48,8 @@ Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   AddonData& data = AddonData::of(env);
   if (!data.isWorker) {
     auto r = futex::wait(word, expected, timeout);
-    if (!r) throw systemError(env, r.error());
+    if (!r) throw memoryError(env, *m, r.error());
+    requireIntact(env, *m);  // a truncate ends the sleep
     return Napi::Number::New(env, static_cast<int>(r.value()));
   }
   // In a worker thread: sleep in slices so worker.terminate() (which cannot interrupt a futex sleep)
@@ -59,7 +60,8 @@ Napi::Value JS_futexWait(const Napi::CallbackInfo& info) {
   for (;;) {
     int64_t slice = std::min(left, kSliceNs);
     auto r = futex::wait(word, expected, slice);
-    if (!r) throw systemError(env, r.error());
+    if (!r) throw memoryError(env, *m, r.error());
+    requireIntact(env, *m);
     futex::WaitOutcome o = r.value();
     if (o == futex::WaitOutcome::NotEqual && !first) o = futex::WaitOutcome::Ok;
     if (o != futex::WaitOutcome::TimedOut || left <= slice) return Napi::Number::New(env, static_cast<int>(o));
@@ -76,7 +78,7 @@ Napi::Value JS_futexWake(const Napi::CallbackInfo& info) {
   const MappingRef& m = unwrapOpenMapping(env, info[0]);
   const uint32_t* word = wordArg(env, m, info[1]);
   auto r = futex::wake(word, count);
-  if (!r) throw systemError(env, r.error());
+  if (!r) throw memoryError(env, *m, r.error());
   return Napi::Number::New(env, r.value());
 }
 
@@ -113,7 +115,11 @@ class FutexWaitJob : public BlockingJob {
   }
   void complete(Napi::Env env) override {
     keepAlive_.Reset();
-    if (cancelReason() == CancelReason::Aborted && !finishedFirst()) {
+    if (!mapping_->closed() && (mapping_->truncated() || (!result_ && result_.error().code == EFAULT))) {
+      // A truncate ended the sleep (or the word's page was already gone: EFAULT).
+      deferred_.Reject(
+          memoryError(env, *mapping_, result_ ? SysError{EFAULT, "futex_waitv"} : result_.error()).Value());
+    } else if (cancelReason() == CancelReason::Aborted && !finishedFirst()) {
       deferred_.Reject(abortError(env).Value());
     } else if (cancelled() && !finishedFirst()) {
       deferred_.Reject(
@@ -156,7 +162,9 @@ Napi::Value JS_futexWaitAsync(const Napi::CallbackInfo& info) {
   const uint32_t* word = wordArg(env, m, info[1]);
   // Settle at once what needs no thread: a differing value, or a zero timeout.
   const char* now = nullptr;
-  if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) now = "not-equal";
+  bool differs = __atomic_load_n(word, __ATOMIC_SEQ_CST) != expected;
+  requireIntact(env, *m);  // that load may have faulted (and read zeros)
+  if (differs) now = "not-equal";
   else if (timeout && *timeout == 0) now = "timed-out";
   if (now != nullptr) {
     auto d = Napi::Promise::Deferred::New(env);

@@ -7,6 +7,7 @@
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
+#include "core/shm/truncation_guard.hpp"
 
 namespace interproc::binding {
 namespace {
@@ -137,6 +138,29 @@ Napi::Value JS_shmUnlink(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// shmGuardSlot(handle) -> the mapping's index in shmTruncationWords(), -1 when untracked
+Napi::Value JS_shmGuardSlot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Number::New(env, unwrapMapping(env, info[0])->segment().guardSlot());
+}
+
+// shmTruncationWords() -> Uint32Array of the process's truncation words (truncation_guard.hpp), one
+// per slot, so JS checks a mapping's mark with one load instead of a call. Static memory: nothing to free.
+Napi::Value JS_shmTruncationWords(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto buffer =
+      Napi::ArrayBuffer::New(env, truncation::words(), truncation::kSlots * sizeof(uint32_t), [](Napi::Env, void*) {});
+  return Napi::Uint32Array::New(env, truncation::kSlots, buffer, 0);
+}
+
+// shmCheckTruncated(handle) -> true when the object is now smaller than the mapping (fstat); marks
+// and repairs the mapping then, before anything faults. False when closed.
+Napi::Value JS_shmCheckTruncated(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const MappingRef& m = unwrapMapping(env, info[0]);
+  return Napi::Boolean::New(env, !m->closed() && m->segment().checkTruncated());
+}
+
 // shmClose(handle, buffer): detach first, so no view can reach the memory, then unmap.
 Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -162,6 +186,9 @@ void init(Napi::Env env, Napi::Object exports) {
   INTERPROC_EXPORT(env, exports, shmUnlink);
   INTERPROC_EXPORT(env, exports, shmSizeSealed);
   INTERPROC_EXPORT(env, exports, shmClose);
+  INTERPROC_EXPORT(env, exports, shmGuardSlot);
+  INTERPROC_EXPORT(env, exports, shmTruncationWords);
+  INTERPROC_EXPORT(env, exports, shmCheckTruncated);
 }
 
 Registrar registrar(init);

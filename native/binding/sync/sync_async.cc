@@ -89,6 +89,10 @@ class SleepJob : public BlockingJob {
 bool AsyncAcquire::step(Napi::Env env, bool waited) {
   for (;;) {
     Outcome o = op_->attempt(waited);
+    if (mapping_->truncated()) {  // the attempt may have faulted and run on zeros
+      fail(env, truncatedError(env));
+      return false;
+    }
     // Deadlock here means this JS thread holds the lock itself: wait for it to let go.
     if (o != Outcome::Busy && o != Outcome::Deadlock) {
       settle(env, o);
@@ -128,6 +132,11 @@ void AsyncAcquire::afterSleep(Napi::Env env, CancelReason reason, const Result<W
     return;
   }
   op_->afterWait();
+  if (mapping_->truncated() || (!r && r.error().code == EFAULT)) {  // a truncate ended the sleep
+    op_->giveUp();
+    fail(env, memoryError(env, *mapping_, r ? SysError{EFAULT, syscall_} : r.error()));
+    return;
+  }
   if (aborted || reason != CancelReason::None) {
     op_->giveUp();
     fail(env, abortError(env));

@@ -85,15 +85,27 @@ const char* kindLabel(SyncKind k) { return kindName(static_cast<uint8_t>(k)); }
   }
 }
 
+// ERR_SHM_TRUNCATED when the mapping was truncated (perhaps by a fault just now, reading its header):
+// what this thread held there is gone, and its robust-list links with it: they leave the list first.
+void throwIfTruncated(Napi::Env env, Mapping& m) {
+  if (!m.truncated()) return;
+  robust::abandonRange(m.segment().data(), m.size());
+  throw truncatedError(env);
+}
+
 // The object's memory, after checking bounds and header. Throws on any mismatch. (Hot path: no
 // allocation unless it fails.)
 uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
   uint8_t* p = m.at(offset, sizeof(SyncHeader));
   if (p == nullptr) throw rangeError(env, "byte offset is outside the SharedMemory");
   HeaderCheck c = checkHeader(p, kind);
-  if (c != HeaderCheck::Ok) layoutError(env, p, offset, kind, c);
+  if (c != HeaderCheck::Ok) {
+    throwIfTruncated(env, m);
+    layoutError(env, p, offset, kind, c);
+  }
   uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
+    throwIfTruncated(env, m);
     throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
                      "corrupt Barrier at byte offset " + std::to_string(offset));
   }
@@ -116,6 +128,7 @@ Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
   if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
+  throwIfTruncated(env, *m);
   uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
   return {m, p};
 }
@@ -195,6 +208,7 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   // Before the header check: a read-only mapping is a private copy, so no lock in it could be shared.
   if (ref->segment().readonly())
     throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
+  if (ref->segment().checkTruncated()) throw truncatedError(env);  // shrunk before we touch it
   Target t = target(info, 1, kind);
   abandonOnClose(ref);
   return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
@@ -222,6 +236,7 @@ Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
   int op = opArg(env, info[0]);
   Target t = target(info, 1, kindOfOp(env, op));
   Outcome o = tryOnce(op, t.mem);
+  requireIntact(env, *t.mapping);  // the attempt may have faulted and run on zeros
   if (o == Outcome::Deadlock) o = Outcome::Busy;
   return outcomeValue(env, o, op);
 }
@@ -234,7 +249,8 @@ Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
   Deadline d = deadlineAfter(args::timeout(env, info[3]));
   auto acquire = makeOp(op, t.mem, args::u32(env, info[4], "arg"));
   auto r = acquireBlocking(*acquire, d, nullptr);
-  if (!r) throw systemError(env, r.error());
+  if (!r) throw memoryError(env, *t.mapping, r.error());
+  requireIntact(env, *t.mapping);  // a truncate ends the sleep
   return outcomeValue(env, r.value(), op);
 }
 
@@ -299,6 +315,7 @@ Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
     case kRwUnlockRead: check(env, RwLock(t.mem).unlockRead()); break;
     case kRwUnlockWrite: check(env, RwLock(t.mem).unlockWrite()); break;
   }
+  requireIntact(env, *t.mapping);
   return env.Undefined();
 }
 
@@ -318,6 +335,7 @@ Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Target t = target(info, 0, SyncKind::Barrier);
   auto a = Barrier(t.mem).arrive();
+  requireIntact(env, *t.mapping);
   if (!a) {
     if (a.error().code == EUSERS) {
       throw codedError(env, contract::errors::ERR_BARRIER_PARTIES,

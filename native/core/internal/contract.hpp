@@ -214,6 +214,7 @@ inline constexpr char ABORT_ERR[] = "ABORT_ERR";
 inline constexpr char ERR_INVALID_ARG_TYPE[] = "ERR_INVALID_ARG_TYPE";
 inline constexpr char ERR_INVALID_ARG_VALUE[] = "ERR_INVALID_ARG_VALUE";
 inline constexpr char ERR_OUT_OF_RANGE[] = "ERR_OUT_OF_RANGE";
+inline constexpr char ERR_SHM_TRUNCATED[] = "ERR_SHM_TRUNCATED";
 inline constexpr char ERR_SHM_NOT_SEALED[] = "ERR_SHM_NOT_SEALED";
 inline constexpr char ERR_BARRIER_BROKEN[] = "ERR_BARRIER_BROKEN";
 inline constexpr char ERR_BARRIER_PARTIES[] = "ERR_BARRIER_PARTIES";

@@ -10,6 +10,8 @@
 #include <climits>
 #include <cstdint>
 
+#include "core/shm/truncation_guard.hpp"
+
 namespace interproc::futex {
 
 namespace {
@@ -21,6 +23,17 @@ int64_t nowNs() {
 }  // namespace
 
 Result<WaitOutcome> wait(const uint32_t* word, uint32_t expected, std::optional<int64_t> timeout_ns) {
+  // In a tracked mapping, also sleep on its truncation word: a truncate ends the sleep (as woken;
+  // the caller sees the mark).
+  if (const uint32_t* cut = truncation::wordFor(word)) {
+    auto r = waitOrCancel(word, expected, cut, timeout_ns);
+    if (!r) return r.error();
+    switch (r.value()) {
+      case CancellableOutcome::NotEqual: return WaitOutcome::NotEqual;
+      case CancellableOutcome::TimedOut: return WaitOutcome::TimedOut;
+      default: return WaitOutcome::Ok;
+    }
+  }
   const int64_t deadline =
       timeout_ns ? nowNs() + std::min<int64_t>(std::max<int64_t>(*timeout_ns, 0), INT64_MAX / 4) : 0;
   for (;;) {
@@ -47,13 +60,23 @@ Result<WaitOutcome> wait(const uint32_t* word, uint32_t expected, std::optional<
 Result<CancellableOutcome> waitOrCancel(const uint32_t* word, uint32_t expected, const uint32_t* cancel,
                                         std::optional<int64_t> timeout_ns) {
   if (__atomic_load_n(cancel, __ATOMIC_ACQUIRE) != 0) return CancellableOutcome::Cancelled;
-  futex_waitv waiters[2] = {};
+  futex_waitv waiters[3] = {};
   waiters[0].val = expected;
   waiters[0].uaddr = reinterpret_cast<uintptr_t>(word);
   waiters[0].flags = FUTEX_32;  // shared: other processes wake it
   waiters[1].val = 0;
   waiters[1].uaddr = reinterpret_cast<uintptr_t>(cancel);
   waiters[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+  unsigned count = 2;
+  // A truncate of the word's segment ends the sleep as a wake-up (the caller sees the mark).
+  const uint32_t* cut = truncation::wordFor(word);
+  if (cut == cancel) cut = nullptr;
+  if (cut != nullptr) {
+    if (__atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0) return CancellableOutcome::Ok;
+    waiters[2] = waiters[1];
+    waiters[2].uaddr = reinterpret_cast<uintptr_t>(cut);
+    count = 3;
+  }
   timespec deadline{};
   if (timeout_ns) {
     int64_t at = nowNs() + std::min<int64_t>(std::max<int64_t>(*timeout_ns, 0), INT64_MAX / 4);
@@ -61,12 +84,13 @@ Result<CancellableOutcome> waitOrCancel(const uint32_t* word, uint32_t expected,
     deadline.tv_nsec = at % 1'000'000'000;
   }
   for (;;) {
-    long rc = syscall(SYS_futex_waitv, waiters, 2, 0, timeout_ns ? &deadline : nullptr, CLOCK_MONOTONIC);
-    if (rc == 0) return CancellableOutcome::Ok;
+    long rc = syscall(SYS_futex_waitv, waiters, count, 0, timeout_ns ? &deadline : nullptr, CLOCK_MONOTONIC);
+    if (rc == 0 || rc == 2) return CancellableOutcome::Ok;
     if (rc == 1) return CancellableOutcome::Cancelled;
     switch (errno) {
       case EAGAIN:  // one of the words differed: which one?
         if (__atomic_load_n(cancel, __ATOMIC_ACQUIRE) != 0) return CancellableOutcome::Cancelled;
+        if (cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0) return CancellableOutcome::Ok;
         return CancellableOutcome::NotEqual;
       case ETIMEDOUT: return CancellableOutcome::TimedOut;
       case EINTR: continue;  // the deadline is absolute: retry as is

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/internal/portable.hpp"
+#include "core/shm/truncation_guard.hpp"
 
 namespace interproc {
 
@@ -18,7 +19,8 @@ Segment::Segment(Segment&& o) noexcept
       size_(std::exchange(o.size_, 0)),
       fd_(std::exchange(o.fd_, -1)),
       created_(o.created_),
-      readonly_(o.readonly_) {}
+      readonly_(o.readonly_),
+      slot_(std::exchange(o.slot_, -1)) {}
 
 Segment& Segment::operator=(Segment&& o) noexcept {
   if (this != &o) {
@@ -28,6 +30,7 @@ Segment& Segment::operator=(Segment&& o) noexcept {
     fd_ = std::exchange(o.fd_, -1);
     created_ = o.created_;
     readonly_ = o.readonly_;
+    slot_ = std::exchange(o.slot_, -1);
   }
   return *this;
 }
@@ -35,6 +38,8 @@ Segment& Segment::operator=(Segment&& o) noexcept {
 Segment::~Segment() { close(); }
 
 void Segment::close() {
+  truncation::untrack(slot_);  // before munmap: the range may be reused at once
+  slot_ = -1;
   if (data_ != nullptr) munmap(data_, size_);
   if (fd_ >= 0) ::close(fd_);
   data_ = nullptr;
@@ -71,7 +76,20 @@ Result<Segment> Segment::mapFd(int fd, bool readonly, bool created) {
   void* p = mmap(nullptr, seg.size_, prot, flags, fd, 0);
   if (p == MAP_FAILED) return SysError::fromErrno("mmap");  // seg's destructor closes fd
   seg.data_ = p;
+  // Track it, so a truncate by another process becomes a mark instead of a SIGBUS; watch for a
+  // shrink unless the size is sealed (a sealed memfd cannot shrink).
+  int seals = fcntl(fd, F_GET_SEALS);
+  bool sealed = seals >= 0 && (seals & F_SEAL_SHRINK) != 0;
+  seg.slot_ = truncation::track(p, seg.size_, fd, !sealed);
   return seg;
+}
+
+bool Segment::truncated() const { return truncation::truncated(slot_); }
+
+bool Segment::checkTruncated() {
+  if (slot_ >= 0) return truncation::check(slot_);
+  struct stat st {};
+  return fd_ >= 0 && size_ > 0 && fstat(fd_, &st) == 0 && static_cast<size_t>(st.st_size) < size_;
 }
 
 namespace {

@@ -57,10 +57,18 @@ class Segment {
   bool created() const { return created_; }
   bool readonly() const { return readonly_; }
   // True when the object's size can no longer shrink (memfd with F_SEAL_SHRINK): then no other
-  // process can truncate it under this mapping, which would make access fault (SIGBUS). Named POSIX
-  // segments cannot be sealed.
+  // process can truncate it under this mapping (which the truncation guard survives, but the bytes
+  // are lost). Named POSIX segments cannot be sealed.
   bool sizeSealed() const;
   bool valid() const { return fd_ >= 0; }
+  // True once the object was found smaller than this mapping (another process truncated it): the
+  // lost pages now read zeros, privately (core/shm/truncation_guard.hpp). Cheap: one atomic load.
+  bool truncated() const;
+  // Compares the object's size with the mapping now (fstat) and, when it shrank, marks and repairs
+  // the mapping before anything faults. Returns truncated().
+  bool checkTruncated();
+  // The mapping's slot in the truncation guard's table, -1 when untracked (empty or table full).
+  int guardSlot() const { return slot_; }
   // Unmaps and closes now. Idempotent.
   void close();
 
@@ -71,6 +79,7 @@ class Segment {
   int fd_ = -1;
   bool created_ = false;
   bool readonly_ = false;
+  int slot_ = -1;
 };
 
 }  // namespace interproc

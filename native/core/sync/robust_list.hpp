@@ -54,7 +54,9 @@ uint32_t release(RobustWord* n, uint32_t newValue);
 
 // What the kernel does at thread exit, for the words of this thread in [begin, begin + length):
 // used when a mapping is closed while this thread holds words in it, so no list entry ever points
-// into unmapped memory. Returns how many words were abandoned.
+// into unmapped memory. Returns how many words were abandoned. For a segment another process
+// truncated (its words and list links read zeros), the words are dropped from the list instead and
+// the list is rebuilt around them.
 size_t abandonRange(const void* begin, size_t length);
 
 }  // namespace robust

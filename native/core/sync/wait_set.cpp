@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "core/shm/futex.hpp"
+#include "core/shm/truncation_guard.hpp"
 
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449
@@ -39,12 +40,19 @@ bool WaitSet::add(const void* word, uint32_t expected) {
 }
 
 Result<Wake> WaitSet::wait(Deadline deadline, const Canceller* c) const {
-  futex_waitv all[kMax + 1];
+  futex_waitv all[kMax + 2];
   int n = 0;
   for (int i = 0; i < n_; ++i) all[n++] = w_[i];
   if (c != nullptr) {
     if (c->cancelled()) return Wake::Cancelled;
     all[n++] = futex_waitv{0, reinterpret_cast<uint64_t>(c->word()), FUTEX_32 | FUTEX_PRIVATE_FLAG, 0};
+  }
+  // A truncate of the segment ends the sleep (nobody could wake it on lost pages): it counts as a
+  // cancel, and the caller sees the segment's truncated mark (core/shm/truncation_guard.hpp).
+  const uint32_t* cut = n_ > 0 ? truncation::wordFor(reinterpret_cast<const void*>(w_[0].uaddr)) : nullptr;
+  if (cut != nullptr) {
+    if (__atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0) return Wake::Cancelled;
+    all[n++] = futex_waitv{0, reinterpret_cast<uint64_t>(cut), FUTEX_32 | FUTEX_PRIVATE_FLAG, 0};
   }
   if (n == 0) return Wake::Ready;
   for (;;) {
@@ -63,6 +71,7 @@ Result<Wake> WaitSet::wait(Deadline deadline, const Canceller* c) const {
     return SysError::fromErrno("futex_waitv");
   }
   if (c != nullptr && c->cancelled()) return Wake::Cancelled;
+  if (cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0) return Wake::Cancelled;
   return Wake::Ready;
 }
 

@@ -1,0 +1,38 @@
+// Surviving a segment that another process truncates under our mapping (ftruncate of /dev/shm/NAME):
+// touching a page past the object's new end raises SIGBUS, which would kill the process. As Wayland
+// compositors do for wl_shm buffers, a SIGBUS handler recognises a fault inside a mapping this library
+// made, maps anonymous zero pages over the lost range (MAP_FIXED), marks the mapping truncated and
+// returns, so the faulting access completes (on zeros) and every later operation can fail cleanly.
+// Faults elsewhere go to the previous disposition unchanged. A watcher thread (inotify IN_MODIFY, which
+// ftruncate raises) notices a shrink even when nothing touches the memory, so sleepers end too.
+// Design: docs/design/shm.md ("Truncation").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace interproc::truncation {
+
+// Mappings tracked at once; a mapping beyond that has no protection (a truncate kills, as before).
+constexpr int kSlots = 4096;
+
+// Registers [start, start + length), a mapping of fd at offset 0 (fd < 0: none to fstat). Installs the
+// SIGBUS handler once per process; with `watch`, also adds an inotify watch (for objects whose size is
+// not sealed). Returns the slot, or -1 when the table is full. Not for signal handlers.
+int track(void* start, size_t length, int fd, bool watch);
+// Forgets the slot; call before munmap. Waits for a handler or the watcher still using it.
+void untrack(int slot);
+// True once the slot's object was found smaller than its mapping (a fault, the watcher, or check()).
+bool truncated(int slot);
+// Compares the object's size (fstat) with the mapping now; when smaller, repairs and marks the slot.
+// Returns truncated(slot).
+bool check(int slot);
+// The truncation word (0 intact, 1 truncated) of the tracked mapping holding addr, or nullptr. A sleeper
+// adds it to its futex_waitv set (process-private, expected 0): marking the slot wakes every such sleep.
+const uint32_t* wordFor(const void* addr);
+// All kSlots truncation words, slot-indexed (the JS side reads them through one view, no call per check).
+uint32_t* words();
+// The SIGBUS disposition this library replaced (for tests): true once the handler is installed.
+bool handlerInstalled();
+
+}  // namespace interproc::truncation
