@@ -22,6 +22,7 @@ import { closeEventfd, kDoorbellMode, OwnDoorbell, PeerBells, openEventfd, type 
 import { Inbox, ReceiveWait, TAKE_DATA, TAKE_MESSAGE, TAKE_VIEW, type Message, type MessageView, type Take } from './inbox';
 import { bytesOf, Outbox, SendWait, type MessageData } from './outbox';
 import { EVENTFD, FUTEX, layout, maxMessage } from './ring';
+import { PeerWatch } from './peer-watch';
 import { GroupSegment, type MemberInfo, type Membership } from './segment';
 import { WaitEngine } from './waiters';
 
@@ -113,6 +114,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #outbox: Outbox;
   readonly #waits: WaitEngine;
   readonly #spin: number;
+  /** Death watches on the other members, made on the first async wait. */
+  #deaths: PeerWatch | undefined;
   #closed = false;
 
   private constructor(segment: GroupSegment, id: number | undefined, options: MailboxGroupOptions) {
@@ -140,6 +143,10 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
         outbox.disarm();
       },
       beforeSleep: () => inbox.payOwed(),
+      watchPeers: () => {
+        this.#deaths ??= new PeerWatch(segment, self, () => this.#waits.peerDied());
+        this.#deaths.sync();
+      },
     });
   }
 
@@ -370,6 +377,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     this.#inbox.close(); // and put-off wake-ups too
     this.#closed = true;
     this.#waits.close(closedError('MailboxGroup'));
+    this.#deaths?.close();
     this.#outbox.disarm();
     // Leave before closing the eventfd: until the slot stops naming it, a peer could fetch that fd
     // number with pidfd_getfd after it was closed and reused, and ring an unrelated descriptor.

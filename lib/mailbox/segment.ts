@@ -22,6 +22,8 @@ export interface Slot {
   /** The generation: moves on with every join and leave (odd while one is in progress). */
   gen: number;
   pid: number;
+  /** The holder's start time (lib/internal/liveness.ts): with `pid`, names its incarnation. */
+  start: number;
   /** The member's eventfd doorbell, as a descriptor number in its own process; -1 when none. */
   efd: number;
   state: Exclude<MemberState, 'self'>;
@@ -184,10 +186,10 @@ export class GroupSegment {
       if (g1 & 1) {
         // A join in progress; if the joiner died half-way, the slot is as good as dead.
         const dead = pid !== 0 && !isAlive(pid, start);
-        return { gen: g1, pid, efd: -1, state: dead ? 'dead' : 'alive' };
+        return { gen: g1, pid, start, efd: -1, state: dead ? 'dead' : 'alive' };
       }
-      if (pid === 0) return { gen: g1, pid, efd, state: g1 === 0 ? 'free' : 'left' };
-      return { gen: g1, pid, efd, state: isAlive(pid, start) ? 'alive' : 'dead' };
+      if (pid === 0) return { gen: g1, pid, start, efd, state: g1 === 0 ? 'free' : 'left' };
+      return { gen: g1, pid, start, efd, state: isAlive(pid, start) ? 'alive' : 'dead' };
     }
   }
 
