@@ -185,6 +185,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     return GroupSegment.open(full, (segment) => new MailboxGroup(segment, (options as MailboxGroupJoinOptions).id, options));
   }
 
+  /** @internal The segment under a group (lib/rpc/mailbox-transport.ts watches its member slots). */
+  static segmentOf(group: MailboxGroup): GroupSegment {
+    return group.#segment;
+  }
+
   /** Removes the group's name (members keep working until they close). */
   static unlink(name: string): boolean {
     return SharedMemory.unlink(name);
