@@ -29,6 +29,11 @@ export class MailboxTransport extends TransportBase {
   readonly #watch: NodeJS.Timeout;
   /** Death watches on the members that are up (pidfds). */
   readonly #deaths: PeerWatch;
+  #corked = false;
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.#group.uncork();
+  };
   /** Ends the pending receive when this adapter closes (the group itself stays open). */
   readonly #stop = new AbortController();
 
@@ -57,6 +62,13 @@ export class MailboxTransport extends TransportBase {
     if (queued !== undefined) {
       queued.push(data);
       return true;
+    }
+    if (!this.#corked) {
+      // Everything sent in this turn goes out with one publication (and at most one wake-up) per
+      // ring: a burst of requests, or the replies to a batch, costs the receiver one wake-up.
+      this.#corked = true;
+      this.#group.cork();
+      process.nextTick(this.#uncork);
     }
     if (this.#group.trySend(peer, data)) return true;
     this.#backlog.set(peer, [data]);
