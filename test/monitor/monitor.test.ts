@@ -2,12 +2,13 @@
 // SIGKILL, for a child and for a process that is not one, for mailbox members and channels; the
 // fallback (no pidfds) forced; links reject the operations they guard with an error naming the dead.
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, link, listen, MailboxGroup, monitor, type DownInfo } from '../../dist';
+import { Worker } from 'node:worker_threads';
 import { exited, forkFixture, killAll, leftoverShm, nextMessage, sleep, uniqueName } from '../helpers/util';
 
 const children: ChildProcess[] = [];
@@ -208,5 +209,41 @@ describe('link', () => {
   it('misuse throws at once', () => {
     expect(() => monitor('x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => monitor(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+});
+
+/** Open pidfds of this process. */
+function pidfds(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[pidfd]') n++;
+    } catch {} // closed while listing
+  }
+  return n;
+}
+
+describe('pidfd watchers leave nothing behind', () => {
+  it('demonitor, a fired monitor and a terminated worker each release their pidfd', async () => {
+    const before = pidfds();
+    for (let i = 0; i < 100; i++) monitor(process.pid).demonitor();
+    expect(pidfds()).toBe(before);
+    const { child, pid } = await start(['wait']);
+    const ms = Array.from({ length: 10 }, () => monitor(pid));
+    expect(pidfds()).toBe(before + 10);
+    child.kill('SIGKILL');
+    await Promise.all(ms.map((m) => m.down));
+    expect(pidfds()).toBe(before);
+    // A worker whose monitor never fires: its environment's teardown closes the handle and the fd.
+    const dist = path.join(__dirname, '..', '..', 'dist');
+    const w = new Worker(
+      `const { parentPort } = require('node:worker_threads'); const { monitor } = require(${JSON.stringify(dist)});
+       for (let i = 0; i < 20; i++) monitor(process.pid); parentPort.postMessage('watching');`,
+      { eval: true },
+    );
+    await new Promise((r) => w.once('message', r));
+    expect(pidfds()).toBe(before + 20);
+    await w.terminate();
+    expect(pidfds()).toBe(before);
   });
 });
