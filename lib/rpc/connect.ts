@@ -173,11 +173,17 @@ export function serve(target: RpcTarget | Server, handler: RpcHandler): RpcServe
     target.on('connection', onConnection);
     return new RpcServer(() => {
       target.off('connection', onConnection);
-      for (const [channel, s] of served) release(channel, s);
+      for (const [channel, s] of served) {
+        s.endpoint.stopServing(handler);
+        release(channel, s);
+      }
       served.clear();
     });
   }
   const s = acquire(target, {});
   s.endpoint.serve(handler);
-  return new RpcServer(() => release(target, s));
+  return new RpcServer(() => {
+    s.endpoint.stopServing(handler);
+    release(target, s);
+  });
 }

@@ -181,6 +181,11 @@ export class RpcEndpoint extends TypedEmitter<RpcEndpointEvents> {
     return this;
   }
 
+  /** Stops answering (requests then get ERR_RPC_NO_HANDLER error replies); with `handler`, only if it is the one serving. */
+  stopServing(handler?: RpcHandler): void {
+    if (handler === undefined || this.#handler === handler) this.#handler = undefined;
+  }
+
   /**
    * Rejects every pending request with ERR_INVALID_STATE, stops answering, and closes the
    * transport (a ChannelTransport closes its channels; a MailboxTransport leaves the group open).

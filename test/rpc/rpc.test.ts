@@ -234,6 +234,32 @@ describe('RpcEndpoint in one process', () => {
     }
   });
 
+  it('serve() and rpcClient() on one group share an endpoint; server.close() stops answering, the client goes on', async () => {
+    const name = uniqueName('rpc-share');
+    const g0 = MailboxGroup.create(name, { members: 2 });
+    const g1 = MailboxGroup.join(name);
+    const asker = rpcClient(g0, 1);
+    const srv = serve(g1, (d) => `re:${d}`);
+    const back = rpcClient(g1, 0); // the same endpoint as srv's
+    const answer = serve(g0, () => 'from 0');
+    try {
+      await waitUp(asker);
+      await waitUp(back);
+      expect((await asker.request('x')).toString()).toBe('re:x');
+      srv.close();
+      expect(back.closed).toBe(false);
+      await expect(asker.request('y')).rejects.toMatchObject({ remote: { code: 'ERR_RPC_NO_HANDLER' } });
+      expect((await back.request('z')).toString()).toBe('from 0');
+    } finally {
+      answer.close();
+      asker.close();
+      back.close();
+      g0.close();
+      g1.close();
+      MailboxGroup.unlink(name);
+    }
+  });
+
   it('serve() on a Server answers every connection; a request to no handler is an error reply', async () => {
     const where = sockPath('srv');
     const s = await listen({ path: where });
