@@ -20,7 +20,11 @@ const ERLANG_ANCHOR_US = 170;
 function member(name) {
   const child = spawn(
     process.execPath,
-    ['-e', `require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))}).MailboxGroup.join(process.argv[1], { id: 1 }); process.send('ready'); setInterval(() => {}, 1 << 30)`, name],
+    [
+      '-e',
+      `require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))}).MailboxGroup.join(process.argv[1], { id: 1 }); process.send('ready'); setInterval(() => {}, 1 << 30)`,
+      name,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   return new Promise((resolve) => child.once('message', () => resolve(child)));
@@ -70,19 +74,26 @@ async function main() {
   const g = MailboxGroup.create(name, { members: 2 });
   const withMember = () => member(name);
   const byMonitor = () => monitor({ group: g, member: 1 }).down;
-  const byReceive = () => g.receive(1).then(
-    () => {
-      throw new Error('a message, not a death');
-    },
-    () => undefined,
-  );
+  const byReceive = () =>
+    g.receive(1).then(
+      () => {
+        throw new Error('a message, not a death');
+      },
+      () => undefined,
+    );
   const byExit = (child) => new Promise((r) => child.once('exit', r));
   try {
     const p50 = await series('interproc monitor(pid)', 'pidfd, sleep child', sleeper, (c) => monitor(c.pid).down);
     await series('interproc monitor(member)', 'pidfd, Node child', withMember, byMonitor);
     await series('interproc mailbox receive rejects', 'pidfd, Node child', withMember, byReceive);
     await series('interproc monitor(member)', 'liveness fallback (INTERPROC_PIDFD=0)', withMember, byMonitor, '0');
-    await series('interproc mailbox receive rejects', 'old path: 50 ms liveness tick (INTERPROC_PIDFD=0)', withMember, byReceive, '0');
+    await series(
+      'interproc mailbox receive rejects',
+      'old path: 50 ms liveness tick (INTERPROC_PIDFD=0)',
+      withMember,
+      byReceive,
+      '0',
+    );
     await series("Node child_process 'exit'", 'SIGCHLD, Node child', withMember, byExit);
     let erl = false;
     try {
@@ -96,7 +107,9 @@ async function main() {
     } else {
       progress('Erlang is installed, but this scenario has no Erlang side yet: compare with the ANCHORS.md figure');
     }
-    progress(`monitor(pid) p50 / Erlang's ${ERLANG_ANCHOR_US} us (ANCHORS.md): ${(p50 / ERLANG_ANCHOR_US).toFixed(2)}x (target <= 0.5x)`);
+    progress(
+      `monitor(pid) p50 / Erlang's ${ERLANG_ANCHOR_US} us (ANCHORS.md): ${(p50 / ERLANG_ANCHOR_US).toFixed(2)}x (target <= 0.5x)`,
+    );
   } finally {
     g.close();
     MailboxGroup.unlink(name);

@@ -66,7 +66,7 @@ async function main() {
 
   /** One leg, retried until its bank answers (a dead bank is restarted meanwhile). */
   async function leg(b, id, amount) {
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       await up(b);
       try {
         return (await clients[b].request(JSON.stringify({ id, amount }), { timeout: 10_000 })).toString();
@@ -133,7 +133,9 @@ async function main() {
   for (const m of monitors) m?.demonitor();
   for (const c of clients.slice(1)) c.close();
   await Promise.all(
-    procs.slice(1).map((p) => (p.exitCode !== null || p.signalCode !== null ? null : new Promise((r) => p.once('exit', r).kill()))),
+    procs
+      .slice(1)
+      .map((p) => (p.exitCode !== null || p.signalCode !== null ? null : new Promise((r) => p.once('exit', r).kill()))),
   );
   group.close();
   MailboxGroup.unlink(groupName);

@@ -73,7 +73,10 @@ export interface PidWatcher {
 
 export interface NativeBinding {
   /** Throws ESRCH (no such process), ENOSYS/EPERM (pidfds not permitted). The callback runs once. */
-  PidWatcher: new (pid: number, callback: (code: number, signal: number, known: boolean) => void) => PidWatcher;
+  PidWatcher: new (
+    pid: number,
+    callback: (code: number, signal: number, known: boolean) => void,
+  ) => PidWatcher;
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
   shmAnonymous(size: number): SegmentTuple;

@@ -67,8 +67,7 @@ export class WaitEngine {
     if (this.#waiters.size > 0) {
       this.#host.watchPeers();
       this.#pump(true);
-    }
-    else this.#stopLiveness();
+    } else this.#stopLiveness();
   };
   #liveness: NodeJS.Timeout | undefined;
   #closed = false;

@@ -53,7 +53,11 @@ export type MonitorEvents = {
 
 function describe(info: Omit<DownInfo, 'description'>): string {
   const who =
-    info.pid === null ? 'the channel' : info.member === undefined ? `pid ${info.pid}` : `pid ${info.pid} (mailbox member ${info.member})`;
+    info.pid === null
+      ? 'the channel'
+      : info.member === undefined
+        ? `pid ${info.pid}`
+        : `pid ${info.pid} (mailbox member ${info.member})`;
   switch (info.reason) {
     case 'exited':
       return `${who} exited with code ${info.code}`;
@@ -64,7 +68,9 @@ function describe(info: Omit<DownInfo, 'description'>): string {
     case 'closed':
       return info.error === undefined ? `${who} closed` : `${who} closed (${info.error.message})`;
     case 'noproc':
-      return info.member === undefined ? `${who} was not running` : `mailbox member ${info.member} was held by no running process`;
+      return info.member === undefined
+        ? `${who} was not running`
+        : `mailbox member ${info.member} was held by no running process`;
   }
 }
 

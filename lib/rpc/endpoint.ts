@@ -21,6 +21,7 @@ import {
 import type { PeerId, Transport } from './transport';
 
 /** What a handler may return (or resolve with): the reply's bytes; undefined is an empty reply. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler written `(d) => { ... }` returns void; it means an empty reply
 export type ReplyData = Uint8Array | string | undefined | void;
 
 /** Who asked, for a handler. */
@@ -246,7 +247,7 @@ export class RpcEndpoint extends TypedEmitter<RpcEndpointEvents> {
 
   #reply(from: PeerId, id: number, value: ReplyData): void {
     if (value !== undefined && typeof value !== 'string' && !(value instanceof Uint8Array)) {
-      const err = invalidType('the handler\'s reply', 'a Uint8Array, a string or undefined', value);
+      const err = invalidType("the handler's reply", 'a Uint8Array, a string or undefined', value);
       this.#send(from, encode(KIND_ERROR, id, errorBody(err)));
       return;
     }

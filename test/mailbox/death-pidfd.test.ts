@@ -33,7 +33,7 @@ describe.each([
       const send = g.send(b.member, 'one more').catch((e) => e);
       const t = new MailboxTransport(g);
       const downs: [number, string][] = [];
-      t.on('peer-down', (p, e) => downs.push([p, (e as { code: string }).code]));
+      t.on('peer-down', (p, e) => downs.push([p, (e as Error & { code: string }).code]));
       a.child.kill('SIGKILL');
       b.child.kill('SIGKILL');
       expect(await receive).toMatchObject({ code: 'ERR_MAILBOX_PEER_DEAD', member: a.member, pid: a.pid });

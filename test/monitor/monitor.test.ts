@@ -153,7 +153,7 @@ describe('monitor({ group, member }) and monitor(channel)', () => {
     expect(leftoverShm()).toEqual([]);
   });
 
-  it("a channel: its close is the down event (any host)", async () => {
+  it('a channel: its close is the down event (any host)', async () => {
     const where = path.join(os.tmpdir(), `interproc-monitor-${process.pid}.sock`);
     const server = await listen({ path: where });
     try {

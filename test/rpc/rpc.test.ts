@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Channel,
+  connect,
   listen,
   Mailbox,
   MailboxGroup,
@@ -131,9 +132,16 @@ describe.each(setups)('rpc over %s', (_label, setup) => {
     try {
       const ac = new AbortController();
       const all = Array.from({ length: 300 }, (_, i) => {
-        if (i % 3 === 0) return ask(client, { op: 'hang' }, { timeout: 30 }).then(() => 'ok', (e) => e.code);
+        if (i % 3 === 0)
+          return ask(client, { op: 'hang' }, { timeout: 30 }).then(
+            () => 'ok',
+            (e) => e.code,
+          );
         if (i % 3 === 1)
-          return ask(client, { op: 'slow', ms: 200, v: i }, { signal: ac.signal }).then(() => 'ok', (e) => e.name);
+          return ask(client, { op: 'slow', ms: 200, v: i }, { signal: ac.signal }).then(
+            () => 'ok',
+            (e) => e.name,
+          );
         return ask(client, { op: 'slow', ms: 5, v: i }, { timeout: 60_000 }).then((v) => (v === i ? 'ok' : 'wrong'));
       });
       setTimeout(() => ac.abort(), 10);
@@ -152,7 +160,12 @@ describe.each(setups)('rpc over %s', (_label, setup) => {
   it('a server SIGKILLed with requests pending rejects every one at once, naming the peer', async () => {
     const { client, child, done } = await setup();
     try {
-      const pending = Array.from({ length: 200 }, () => ask(client, { op: 'hang' }).then(() => undefined, (e) => e));
+      const pending = Array.from({ length: 200 }, () =>
+        ask(client, { op: 'hang' }).then(
+          () => undefined,
+          (e) => e,
+        ),
+      );
       await ask(client, { op: 'echo', v: 'sync' }); // every hang request has reached the server
       expect(client.pending).toBe(200);
       child.kill('SIGKILL');
@@ -265,7 +278,6 @@ describe('RpcEndpoint in one process', () => {
     const s = await listen({ path: where });
     const srv = serve(s, (d) => `ok:${d}`);
     try {
-      const { connect } = await import('../../dist');
       const c = rpcClient(await connect({ path: where }));
       expect((await c.request('a')).toString()).toBe('ok:a');
       const c2 = rpcClient(await connect({ path: where }));

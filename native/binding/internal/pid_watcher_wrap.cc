@@ -104,9 +104,9 @@ class PidWatcher : public Napi::ObjectWrap<PidWatcher> {
     Napi::Object recv = self->Value();
     self->release();  // before JS runs: the callback may drop the last reference to this object
     try {
-      fn.MakeCallback(recv,
-                      {Napi::Number::New(env, s.code), Napi::Number::New(env, s.signal), Napi::Boolean::New(env, s.known)},
-                      *context);
+      fn.MakeCallback(
+          recv, {Napi::Number::New(env, s.code), Napi::Number::New(env, s.signal), Napi::Boolean::New(env, s.known)},
+          *context);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());  // surfaces as 'uncaughtException', like any callback
     }
