@@ -10,7 +10,7 @@
 const { execFileSync, spawn } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
-const { row, progress, stats, repetitions, quick } = require('../lib/report.cjs');
+const { row, progress, stats, repetitions, quick, cpuMicros } = require('../lib/report.cjs');
 const { listen, connect, Mailbox, rpcClient, serve } = require(path.join(__dirname, '..', '..', 'dist'));
 
 const PAYLOAD = 64;
@@ -132,11 +132,12 @@ async function client(mech) {
   };
 }
 
-/** Requests per second with `window` in flight, for SECONDS. */
+/** Requests per second with `window` in flight, for SECONDS, and the client's CPU µs per request. */
 async function measure(request, window) {
   const body = Buffer.alloc(PAYLOAD, 7);
   let done = 0;
   let stop = false;
+  const cpu0 = cpuMicros();
   const t0 = performance.now();
   const lane = async () => {
     while (!stop) {
@@ -147,7 +148,7 @@ async function measure(request, window) {
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
-  return done / ((performance.now() - t0) / 1000);
+  return { rate: done / ((performance.now() - t0) / 1000), cpu: (cpuMicros() - cpu0) / done };
 }
 
 async function main() {
@@ -160,12 +161,20 @@ async function main() {
       for (let i = 0; i < 2000; i++) await c.request(Buffer.alloc(PAYLOAD)); // warm-up
       for (const window of WINDOWS) {
         const runs = [];
-        for (let k = 0; k < repetitions; k++) runs.push(await measure(c.request, window));
+        const cpu = [];
+        for (let k = 0; k < repetitions; k++) {
+          const m = await measure(c.request, window);
+          runs.push(m.rate);
+          cpu.push(m.cpu);
+        }
         results[`${mech.id}/${window}`] = stats(runs).median;
-        progress(`${mech.mechanism}, ${window} in flight: ${stats(runs).median.toFixed(0)} req/s`);
+        progress(
+          `${mech.mechanism}, ${window} in flight: ${stats(runs).median.toFixed(0)} req/s, client CPU ${stats(cpu).median.toFixed(1)} us/request`,
+        );
         const base = { area: 'rpc', mechanism: mech.mechanism, payload: PAYLOAD, placement, baseline: mech.baseline };
         const mode = `${window} in flight${mech.mode ? `, ${mech.mode}` : ''}`;
         row({ ...base, mode, metric: 'req_per_s', runs });
+        row({ ...base, mode, metric: 'cpu_us_per_msg', runs: cpu, note: "the client's CPU per request" });
         if (window === 1) row({ ...base, mode, metric: 'rtt_us', runs: runs.map((r) => 1e6 / r) });
       }
     } finally {

@@ -5,7 +5,7 @@
 // ends a linked process that does not trap exits). A monitor, by contrast, only reports.
 import { InterprocError } from '../internal/errors';
 import { TypedEmitter } from '../internal/typed-emitter';
-import { type DownInfo, Monitor, type MonitorTarget } from './monitor';
+import { type DownInfo, type Monitor, type MonitorTarget, monitor } from './monitor';
 
 export interface LinkOptions {
   /** When the link breaks, throw its error as an uncaught exception too: this process fails with the target (default false). */
@@ -35,16 +35,19 @@ function downError(info: DownInfo): ProcessDownError {
   }) as ProcessDownError;
 }
 
+const CONSTRUCT: unique symbol = Symbol('interproc.Link');
+
 export class Link extends TypedEmitter<LinkEvents> {
   readonly #monitors: Monitor[];
   readonly #abort = new AbortController();
   readonly #rejects = new Set<(err: Error) => void>();
   #error: ProcessDownError | undefined;
 
-  /** @internal Use link(). */
-  constructor(targets: readonly MonitorTarget[], options: LinkOptions) {
+  /** Links come from link(); the token cannot be had outside the library. */
+  constructor(token: typeof CONSTRUCT, targets: readonly MonitorTarget[], options: LinkOptions) {
     super();
-    this.#monitors = targets.map((t) => new Monitor(t));
+    if (token !== CONSTRUCT) throw new TypeError('Illegal constructor: use link()');
+    this.#monitors = targets.map((t) => monitor(t));
     for (const m of this.#monitors) m.on('down', (info) => this.#break(info, options.exit === true));
   }
 
@@ -125,5 +128,5 @@ export class Link extends TypedEmitter<LinkEvents> {
 
 /** Links this process to `targets` (one or several): the first of them to go down breaks the link. */
 export function link(targets: MonitorTarget | readonly MonitorTarget[], options: LinkOptions = {}): Link {
-  return new Link(Array.isArray(targets) ? targets : [targets as MonitorTarget], options);
+  return new Link(CONSTRUCT, Array.isArray(targets) ? targets : [targets as MonitorTarget], options);
 }

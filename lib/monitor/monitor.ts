@@ -84,6 +84,8 @@ function isChildProcess(v: unknown): v is ChildProcess {
   return typeof c === 'object' && c !== null && typeof c.kill === 'function' && 'exitCode' in c && 'signalCode' in c;
 }
 
+const CONSTRUCT: unique symbol = Symbol('interproc.Monitor');
+
 /** One monitor of one target: 'down' fires once; `down` resolves with the same record. */
 export class Monitor extends TypedEmitter<MonitorEvents> {
   /** Resolves once, when the target ends; stays pending after demonitor(). */
@@ -95,9 +97,10 @@ export class Monitor extends TypedEmitter<MonitorEvents> {
   #unhook: (() => void) | undefined;
   #refed = true;
 
-  /** @internal Use monitor(). */
-  constructor(target: MonitorTarget) {
+  /** Monitors come from monitor(); the token cannot be had outside the library. */
+  constructor(token: typeof CONSTRUCT, target: MonitorTarget) {
     super();
+    if (token !== CONSTRUCT) throw new TypeError('Illegal constructor: use monitor()');
     this.down = new Promise((resolve) => (this.#resolve = resolve));
     if (typeof target === 'number') {
       validateInteger(target, 'pid', 1, 2 ** 31 - 1);
@@ -246,5 +249,5 @@ function noproc(pid: number | null, member: number | undefined): Omit<DownInfo, 
 
 /** Watches `target` until it ends: one 'down' event (and `monitor.down` resolves). */
 export function monitor(target: MonitorTarget): Monitor {
-  return new Monitor(target);
+  return new Monitor(CONSTRUCT, target);
 }

@@ -71,6 +71,8 @@ function peerOf(target: RpcTarget, peer: PeerId | undefined): PeerId {
   return peer;
 }
 
+const CONSTRUCT: unique symbol = Symbol('interproc.rpc');
+
 /** Requests to one peer. */
 export class RpcClient implements Disposable {
   readonly peer: PeerId;
@@ -78,8 +80,9 @@ export class RpcClient implements Disposable {
   readonly #shared: Shared;
   #closed = false;
 
-  /** @internal Use rpcClient(). */
-  constructor(target: RpcTarget, peer: PeerId, s: Shared) {
+  /** Clients come from rpcClient(); the token cannot be had outside the library. */
+  constructor(token: typeof CONSTRUCT, target: RpcTarget, peer: PeerId, s: Shared) {
+    if (token !== CONSTRUCT) throw new TypeError('Illegal constructor: use rpcClient()');
     this.#target = target;
     this.peer = peer;
     this.#shared = s;
@@ -125,7 +128,7 @@ export class RpcClient implements Disposable {
  */
 export function rpcClient(target: RpcTarget, peer?: PeerId, options: RpcEndpointOptions = {}): RpcClient {
   const to = peerOf(target, peer);
-  return new RpcClient(target, to, acquire(target, options));
+  return new RpcClient(CONSTRUCT, target, to, acquire(target, options));
 }
 
 /** What serve() returns: close() stops answering (and lets go of the endpoints it made). */
@@ -133,8 +136,9 @@ export class RpcServer implements Disposable {
   readonly #stop: () => void;
   #closed = false;
 
-  /** @internal Use serve(). */
-  constructor(stop: () => void) {
+  /** Servers come from serve(); the token cannot be had outside the library. */
+  constructor(token: typeof CONSTRUCT, stop: () => void) {
+    if (token !== CONSTRUCT) throw new TypeError('Illegal constructor: use serve()');
     this.#stop = stop;
   }
 
@@ -171,7 +175,7 @@ export function serve(target: RpcTarget | Server, handler: RpcHandler): RpcServe
       });
     };
     target.on('connection', onConnection);
-    return new RpcServer(() => {
+    return new RpcServer(CONSTRUCT, () => {
       target.off('connection', onConnection);
       for (const [channel, s] of served) {
         s.endpoint.stopServing(handler);
@@ -182,7 +186,7 @@ export function serve(target: RpcTarget | Server, handler: RpcHandler): RpcServe
   }
   const s = acquire(target, {});
   s.endpoint.serve(handler);
-  return new RpcServer(() => {
+  return new RpcServer(CONSTRUCT, () => {
     s.endpoint.stopServing(handler);
     release(target, s);
   });

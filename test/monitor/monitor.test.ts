@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, link, listen, MailboxGroup, monitor, type DownInfo } from '../../dist';
+import { connect, Link, link, listen, MailboxGroup, Monitor, monitor, type DownInfo } from '../../dist';
 import { Worker } from 'node:worker_threads';
 import { exited, forkFixture, killAll, leftoverShm, nextMessage, sleep, uniqueName } from '../helpers/util';
 
@@ -209,6 +209,8 @@ describe('link', () => {
   it('misuse throws at once', () => {
     expect(() => monitor('x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => monitor(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new (Monitor as any)(Symbol('x'), process.pid)).toThrow(TypeError);
+    expect(() => new (Link as any)(Symbol('x'), [process.pid], {})).toThrow(TypeError);
   });
 });
 
