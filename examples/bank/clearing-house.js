@@ -9,9 +9,11 @@
 // (ERR_RPC_PEER_DOWN, its pidfd); a monitor restarts it (one-for-one) and the legs are retried.
 //
 // Where the money is: in a bank (its ledger's balance), or in flight, between a transfer's debit and
-// its credit. Both are read from the ledgers, so the check is exact at any instant, kills included:
-//   sum of balances + sum over transfers of (debit applied - credit applied) = opening total.
-// When every transfer has finished, nothing is in flight and the balances alone add up.
+// its credit (debited from one ledger, not yet credited to the other). At each kill the clearing
+// house copies every ledger at that instant and checks: every applied word is a leg of a planned
+// transfer with that leg's amount (nothing applied twice or made up), no credit was applied without
+// its debit, and balances + money in flight = the opening total, to the unit. When every transfer
+// has finished nothing is in flight, and the balances alone add up to the opening total.
 'use strict';
 const { fork } = require('node:child_process');
 const path = require('node:path');
@@ -83,9 +85,33 @@ async function main() {
     const to = 1 + ((from + (t % (banks - 1))) % banks);
     return { t, from, to, amount: 1 + ((t * 37) % 600) };
   });
-  const inFlight = () =>
-    plan.reduce((sum, { t, from, to }) => sum - ledgers[from].applied(2 * t) - ledgers[to].applied(2 * t + 1), 0);
-  const total = () => ledgers.slice(1).reduce((s, l) => s + l.balance(), 0) + inFlight();
+  /** The checks above, on one copy of every ledger. */
+  const check = () => {
+    const words = ledgers.map((l) => l?.snapshot());
+    const applied = (b, id) => words[b][1 + id];
+    let bad = 0;
+    let inFlight = 0;
+    const legs = new Map(); // `${bank}:${id}` -> amount, for every planned leg
+    for (const { t, from, to, amount } of plan) {
+      legs.set(`${from}:${2 * t}`, -amount);
+      legs.set(`${to}:${2 * t + 1}`, amount);
+      const debited = applied(from, 2 * t) !== 0;
+      const credited = applied(to, 2 * t + 1) !== 0;
+      if (credited && !debited) bad++;
+      if (debited && !credited) inFlight += amount;
+    }
+    let balances = 0;
+    for (let b = 1; b <= banks; b++) {
+      balances += words[b][0];
+      for (let id = 0; id < words[b].length - 1; id++) {
+        const v = words[b][1 + id];
+        if (v === 0) continue;
+        if (legs.get(`${b}:${id}`) !== v) bad++;
+        balances += v;
+      }
+    }
+    return { total: balances + inFlight, inFlight, bad };
+  };
   const checks = [];
 
   let done = 0;
@@ -109,12 +135,12 @@ async function main() {
     if (procs[b].exitCode !== null || procs[b].signalCode !== null) return;
     killed++;
     procs[b].kill('SIGKILL');
-    checks.push(total()); // the exact check, at the moment of a kill
+    checks.push(check()); // at the moment of a kill
   }, 25);
   await Promise.all(Array.from({ length: 8 }, worker));
   clearInterval(chaos);
   stopping = true;
-  checks.push(total());
+  checks.push(check());
   const balances = ledgers.slice(1).map((l) => l.balance());
   say({
     event: 'summary',
@@ -126,7 +152,7 @@ async function main() {
     restarts,
     expected: banks * OPENING,
     total: balances.reduce((a, b) => a + b, 0),
-    inFlight: inFlight(),
+    inFlight: checks[checks.length - 1].inFlight,
     checks,
     balances,
   });

@@ -31,6 +31,10 @@ class Ledger {
   applied(id) {
     return Atomics.load(this.words, 1 + id);
   }
+  /** A copy of the ledger's words: the checks read one instant of it, not words read at different times. */
+  snapshot() {
+    return Int32Array.from(this.words);
+  }
   balance() {
     let b = Atomics.load(this.words, 0);
     for (let i = 1; i <= MAX_OPS; i++) b += Atomics.load(this.words, i);
