@@ -31,6 +31,9 @@ const METRIC = {
   MB_per_s: { label: 'MB/s', lowerIsBetter: false },
   ns_per_op: { label: 'ns per operation', lowerIsBetter: true },
   cpu_us_per_msg: { label: 'CPU µs per message', lowerIsBetter: true },
+  req_per_s: { label: 'requests/s', lowerIsBetter: false },
+  p50_us: { label: 'p50 latency, µs', lowerIsBetter: true },
+  p99_us: { label: 'p99 latency, µs', lowerIsBetter: true },
 };
 
 function log(msg) {

@@ -52,3 +52,20 @@ export { MailboxTransport } from './rpc/mailbox-transport';
 export type { MailboxTransportOptions } from './rpc/mailbox-transport';
 export { ChannelTransport } from './rpc/channel-transport';
 export type { Transport, TransportEvents, PeerId } from './rpc/transport';
+export { RpcEndpoint } from './rpc/endpoint';
+export type {
+  RemoteError,
+  ReplyData,
+  RequestContext,
+  RequestOptions,
+  RpcEndpointEvents,
+  RpcEndpointOptions,
+  RpcHandler,
+} from './rpc/endpoint';
+export type { RemoteErrorInfo } from './rpc/frame';
+export { RpcClient, RpcServer, rpcClient, serve } from './rpc/connect';
+export type { RpcTarget } from './rpc/connect';
+export { Monitor, monitor } from './monitor/monitor';
+export type { DownInfo, DownReason, MemberTarget, MonitorEvents, MonitorTarget } from './monitor/monitor';
+export { Link, link } from './monitor/link';
+export type { LinkEvents, LinkOptions, ProcessDownError } from './monitor/link';

@@ -65,7 +65,19 @@ export interface RingLayout {
   ringCapacity: number;
 }
 
+/** A process's end on this thread's event loop (pidfd + libuv poll): native/binding/internal/pid_watcher_wrap.cc. */
+export interface PidWatcher {
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
 export interface NativeBinding {
+  /** Throws ESRCH (no such process), ENOSYS/EPERM (pidfds not permitted). The callback runs once. */
+  PidWatcher: new (
+    pid: number,
+    callback: (code: number, signal: number, known: boolean) => void,
+  ) => PidWatcher;
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
   shmAnonymous(size: number): SegmentTuple;

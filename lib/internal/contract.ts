@@ -243,7 +243,11 @@ export type ErrorCode =
   | 'ERR_MAILBOX_PEER_CLOSED'
   | 'ERR_MAILBOX_MEMBER_TAKEN'
   | 'ERR_MAILBOX_FULL'
-  | 'ERR_MAILBOX_INCOMPATIBLE';
+  | 'ERR_MAILBOX_INCOMPATIBLE'
+  | 'ERR_RPC_PEER_DOWN'
+  | 'ERR_RPC_REMOTE_ERROR'
+  | 'ERR_RPC_NO_HANDLER'
+  | 'ERR_PROCESS_DOWN';
 
 /** The part of the library each code belongs to. */
 export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
@@ -275,4 +279,8 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_MAILBOX_MEMBER_TAKEN: 'mailbox',
   ERR_MAILBOX_FULL: 'mailbox',
   ERR_MAILBOX_INCOMPATIBLE: 'mailbox',
+  ERR_RPC_PEER_DOWN: 'rpc',
+  ERR_RPC_REMOTE_ERROR: 'rpc',
+  ERR_RPC_NO_HANDLER: 'rpc',
+  ERR_PROCESS_DOWN: 'monitor',
 };

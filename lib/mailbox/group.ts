@@ -24,6 +24,7 @@ import { closeEventfd, kDoorbellMode, OwnDoorbell, PeerBells, openEventfd, type 
 import { Inbox, ReceiveWait, TAKE_DATA, TAKE_MESSAGE, TAKE_VIEW, type Message, type MessageView, type Take } from './inbox';
 import { bytesOf, Outbox, SendWait, type MessageData } from './outbox';
 import { EVENTFD, FUTEX, layout, maxMessage } from './ring';
+import { PeerWatch } from './peer-watch';
 import { GroupSegment, type MemberInfo, type Membership } from './segment';
 import { WaitEngine } from './waiters';
 
@@ -141,6 +142,8 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #waits: WaitEngine;
   readonly #spin: number;
   readonly #hold: number; // native.mailboxHold's token: the environment's cleanup hook leaves the slot
+  /** Death watches on the other members, made on the first async wait. */
+  #deaths: PeerWatch | undefined;
   #closed = false;
 
   private constructor(segment: GroupSegment, id: number | undefined, options: MailboxGroupOptions) {
@@ -174,6 +177,10 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
         outbox.disarm();
       },
       beforeSleep: () => inbox.payOwed(),
+      watchPeers: () => {
+        this.#deaths ??= new PeerWatch(segment, self, () => this.#waits.peerDied());
+        this.#deaths.sync();
+      },
     });
   }
 
@@ -212,6 +219,11 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     doorbellOption(options.doorbell);
     spinOption(options.spin, 'options.spin');
     return GroupSegment.open(full, (segment) => new MailboxGroup(segment, (options as MailboxGroupJoinOptions).id, options));
+  }
+
+  /** @internal The segment under a group (lib/rpc/mailbox-transport.ts watches its member slots). */
+  static segmentOf(group: MailboxGroup): GroupSegment {
+    return group.#segment;
   }
 
   /** Removes the group's name (members keep working until they close). */
@@ -425,6 +437,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
     unlessTruncated(() => this.#inbox.close()); // and put-off wake-ups too
     this.#closed = true;
     this.#waits.close(closedError('MailboxGroup'));
+    this.#deaths?.close();
     this.#outbox.disarm();
     // Leave before closing the eventfd: until the slot stops naming it, a peer could fetch that fd
     // number with pidfd_getfd after it was closed and reused, and ring an unrelated descriptor.

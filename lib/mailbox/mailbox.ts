@@ -54,6 +54,11 @@ export class Mailbox implements Disposable, AsyncIterable<Buffer> {
     return MailboxGroup.unlink(name);
   }
 
+  /** @internal The two-member group under a Mailbox (lib/rpc runs its transport over it). */
+  static groupOf(mailbox: Mailbox): MailboxGroup {
+    return mailbox.#group;
+  }
+
   get id(): number {
     return this.#group.id;
   }

@@ -22,6 +22,8 @@ export interface Slot {
   /** The generation: moves on with every join and leave (odd while one is in progress). */
   gen: number;
   pid: number;
+  /** The holder's start time (lib/internal/liveness.ts): with `pid`, names its incarnation. */
+  start: number;
   /** The member's eventfd doorbell, as a descriptor number in its own process; -1 when none. */
   efd: number;
   state: Exclude<MemberState, 'self'>;
@@ -209,10 +211,10 @@ export class GroupSegment {
         // runs. Taken over only when no such process exists (or none is named: no honest member
         // leaves that state).
         const dead = pid === 0 || startTimeOf(pid) < 0;
-        return { gen: g1, pid, efd: -1, state: dead ? 'dead' : 'alive' };
+        return { gen: g1, pid, start, efd: -1, state: dead ? 'dead' : 'alive' };
       }
-      if (pid === 0) return { gen: g1, pid, efd, state: g1 === 0 ? 'free' : 'left' };
-      return { gen: g1, pid, efd, state: isAlive(pid, start) ? 'alive' : 'dead' };
+      if (pid === 0) return { gen: g1, pid, start, efd, state: g1 === 0 ? 'free' : 'left' };
+      return { gen: g1, pid, start, efd, state: isAlive(pid, start) ? 'alive' : 'dead' };
     }
   }
 

@@ -3,8 +3,9 @@
 // served in arrival order each time something may have changed (a doorbell, a liveness tick, a new
 // waiter); sync waits sleep the thread on the futex bell in slices. Either way a sleep is the
 // handshake of docs/design/mailbox.md ("wake-up protocol"): announce it in the rings' sleep flags,
-// re-check, and only then sleep; and every LIVENESS_MS a sleeper re-checks that the peers it
-// waits on are alive (a /proc read), so a peer that died never leaves it asleep.
+// re-check, and only then sleep. A peer's death ends async waits on it at once (its pidfd, through
+// WaitHost.watchPeers and peerDied); every LIVENESS_MS a sleeper also re-checks the slots (a /proc
+// read), which catches a member that left, one that joined during the wait, and hosts without pidfds.
 import { AbortError, TimeoutError } from '../internal/errors';
 import { Deferred, type DeferredOptions } from '../internal/deferred';
 import { AWAKE, FUTEX } from './ring';
@@ -32,6 +33,11 @@ export interface WaitHost {
   disarm(): void;
   /** About to sleep: wake-ups this member put off are due now. */
   beforeSleep(): void;
+  /**
+   * Async waits are about to sleep: make sure every member held now is watched for death (a pidfd
+   * each, lib/mailbox/peer-watch.ts), so a death ends the waits on it at once (see peerDied()).
+   */
+  watchPeers(): void;
 }
 
 /**
@@ -69,8 +75,10 @@ export class WaitEngine {
   readonly #host: WaitHost;
   readonly #waiters = new Set<Waiter>();
   readonly #onTick = () => {
-    if (this.#waiters.size > 0) this.#pump(true);
-    else this.#stopLiveness();
+    if (this.#waiters.size > 0) {
+      this.#host.watchPeers();
+      this.#pump(true);
+    } else this.#stopLiveness();
   };
   #liveness: NodeJS.Timeout | undefined;
   #closed = false;
@@ -120,7 +128,8 @@ export class WaitEngine {
     w.settle = d;
     this.#waiters.add(w);
     if (w.isReceive) this.#receives++;
-    this.#pump(); // peers' liveness: on the first tick, LIVENESS_MS from now
+    this.#host.watchPeers(); // deaths: at once, by pidfd; a slot that changes later: on the next tick
+    this.#pump();
     return d.promise;
   }
 
@@ -179,6 +188,11 @@ export class WaitEngine {
       if (armed) w.arm(AWAKE);
       if (this.#waiters.size > 0) this.#pump(); // async waiters' flags were overwritten: re-arm them
     }
+  }
+
+  /** A member died (its pidfd said so): end the waits that depended on it. */
+  peerDied(): void {
+    this.#pump(true);
   }
 
   /** Something may have changed (the doorbell rang): serve the waiters, and sleep again if some remain. */

@@ -1,16 +1,18 @@
 // The transport over a mailbox group (one host): peers are member ids. Messages to a peer whose
 // ring is full wait in a queue of this adapter, in order; one receive loop takes every member's
-// messages. Who is up is read from the member slots (pid + start time) on a short interval, so a
-// member that dies, leaves, or is replaced by a new process in its slot is reported.
+// messages. A member's death is reported the moment the kernel knows (a pidfd per member
+// incarnation, lib/mailbox/peer-watch.ts); joins, leaves and replacements are read from the member
+// slots (pid + start time) on a short interval.
 import { codeOf } from '../internal/errors';
-import type { MailboxGroup } from '../mailbox/group';
+import { MailboxGroup } from '../mailbox/group';
+import { PeerWatch } from '../mailbox/peer-watch';
 import { peerError } from '../mailbox/segment';
 import { type PeerId, TransportBase } from './transport';
 
 export interface MailboxTransportOptions {
   /** Microseconds the receive loop polls the rings before it sleeps (default: the group's own `spin`). */
   spin?: number;
-  /** Milliseconds between reads of the member slots (default 20). */
+  /** Milliseconds between reads of the member slots, for joins and leaves (default 20; deaths come at once). */
   watchInterval?: number;
 }
 
@@ -25,6 +27,13 @@ export class MailboxTransport extends TransportBase {
   /** The pid last seen in each member's slot, so that a new process in an old slot reads as down-then-up. */
   readonly #pids = new Map<PeerId, number>();
   readonly #watch: NodeJS.Timeout;
+  /** Death watches on the members that are up (pidfds). */
+  readonly #deaths: PeerWatch;
+  #corked = false;
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.#group.uncork();
+  };
   /** Ends the pending receive when this adapter closes (the group itself stays open). */
   readonly #stop = new AbortController();
 
@@ -32,6 +41,7 @@ export class MailboxTransport extends TransportBase {
     super();
     this.#group = group;
     this.#spin = options.spin;
+    this.#deaths = new PeerWatch(MailboxGroup.segmentOf(group), group.id, (id, pid) => this.#died(id, pid));
     this.#scan();
     this.#watch = setInterval(() => this.#scan(), options.watchInterval ?? 20);
     this.#watch.unref();
@@ -52,6 +62,13 @@ export class MailboxTransport extends TransportBase {
     if (queued !== undefined) {
       queued.push(data);
       return true;
+    }
+    if (!this.#corked) {
+      // Everything sent in this turn goes out with one publication (and at most one wake-up) per
+      // ring: a burst of requests, or the replies to a batch, costs the receiver one wake-up.
+      this.#corked = true;
+      this.#group.cork();
+      process.nextTick(this.#uncork);
     }
     if (this.#group.trySend(peer, data)) return true;
     this.#backlog.set(peer, [data]);
@@ -106,11 +123,25 @@ export class MailboxTransport extends TransportBase {
         if (last !== undefined && last !== info.pid) this.markDown(id, this.#goneError(id, 'ERR_MAILBOX_PEER_DEAD', last));
         this.#pids.set(id, info.pid as number);
         this.markUp(id);
+        this.#deaths.sync(id);
       } else if (this.isUp(id)) {
         const code = info.state === 'dead' ? 'ERR_MAILBOX_PEER_DEAD' : 'ERR_MAILBOX_PEER_CLOSED';
         this.markDown(id, this.#goneError(id, code, last ?? 0));
       }
     }
+  }
+
+  /** A member's pidfd said it ended: deliver what it completed before dying, then report it down. */
+  #died(id: PeerId, pid: number): void {
+    if (this.closed || this.#group.closed || this.#pids.get(id) !== pid) return;
+    try {
+      for (let batch = this.#group.tryReceiveMany(id); batch.length > 0; batch = this.#group.tryReceiveMany(id)) {
+        for (const m of batch) this.deliver(m.from, m.data);
+      }
+    } catch {
+      // a corrupt ring: nothing more can be read from it; the death is what matters now
+    }
+    this.markDown(id, this.#goneError(id, 'ERR_MAILBOX_PEER_DEAD', pid));
   }
 
   #goneError(id: PeerId, code: 'ERR_MAILBOX_PEER_DEAD' | 'ERR_MAILBOX_PEER_CLOSED', pid: number): Error {
@@ -119,6 +150,7 @@ export class MailboxTransport extends TransportBase {
 
   protected onClose(): void {
     clearInterval(this.#watch);
+    this.#deaths.close();
     this.#backlog.clear();
     this.#stop.abort();
   }

@@ -270,4 +270,20 @@ describe('binding argument guards', () => {
       native.doorbellClose(efd);
     }
   });
+
+  it('internal/pid_watcher_wrap.cc: pid, callback; ESRCH for no such process; one callback, then released', async () => {
+    check([
+      ['PidWatcher pid as a string', () => new native.PidWatcher('1' as any, () => {}), TYPE],
+      ['PidWatcher pid 0', () => new native.PidWatcher(0, () => {}), RANGE],
+      ['PidWatcher pid fractional', () => new native.PidWatcher(1.5, () => {}), RANGE],
+      ['PidWatcher callback missing', () => new native.PidWatcher(process.pid, undefined as any), TYPE],
+    ]);
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    expect(() => new native.PidWatcher(Number(child.stdout), () => {})).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    const w = new native.PidWatcher(process.pid, () => {});
+    w.unref();
+    w.close();
+    w.close(); // idempotent; ref/unref after close do nothing
+    w.ref();
+  });
 });

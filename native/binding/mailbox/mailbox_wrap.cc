@@ -21,6 +21,7 @@
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
 #include "core/internal/allocator.hpp"
+#include "core/internal/portable.hpp"
 #include "core/internal/process_identity.hpp"
 #include "core/mailbox/doorbell.hpp"
 #include "core/mailbox/ring.hpp"
@@ -70,9 +71,9 @@ void releaseHoldings(void* arg) {
   }
   const auto pid = static_cast<uint32_t>(getpid());
   for (auto& [token, held] : h.slots) {
-    struct stat st {};
+    portable::FileStat st{};
     // Someone may have truncated the segment meanwhile: then the slot is not there to write (SIGBUS).
-    if (fstat(held.fd, &st) == 0 && uint64_t(st.st_size) >= held.offset + sizeof(MemberSlot)) {
+    if (portable::fileStat(held.fd, st) == 0 && st.size >= held.offset + sizeof(MemberSlot)) {
       slot::leave(reinterpret_cast<MemberSlot*>(static_cast<uint8_t*>(held.base) + held.offset), held.gen, pid);
     }
     unmapHeld(held);

@@ -235,6 +235,10 @@ inline constexpr char ERR_MAILBOX_PEER_CLOSED[] = "ERR_MAILBOX_PEER_CLOSED";
 inline constexpr char ERR_MAILBOX_MEMBER_TAKEN[] = "ERR_MAILBOX_MEMBER_TAKEN";
 inline constexpr char ERR_MAILBOX_FULL[] = "ERR_MAILBOX_FULL";
 inline constexpr char ERR_MAILBOX_INCOMPATIBLE[] = "ERR_MAILBOX_INCOMPATIBLE";
+inline constexpr char ERR_RPC_PEER_DOWN[] = "ERR_RPC_PEER_DOWN";
+inline constexpr char ERR_RPC_REMOTE_ERROR[] = "ERR_RPC_REMOTE_ERROR";
+inline constexpr char ERR_RPC_NO_HANDLER[] = "ERR_RPC_NO_HANDLER";
+inline constexpr char ERR_PROCESS_DOWN[] = "ERR_PROCESS_DOWN";
 }  // namespace errors
 
 }  // namespace interproc::contract

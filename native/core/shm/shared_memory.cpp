@@ -88,8 +88,8 @@ bool Segment::truncated() const { return truncation::truncated(slot_); }
 
 bool Segment::checkTruncated() {
   if (slot_ >= 0) return truncation::check(slot_);
-  struct stat st {};
-  return fd_ >= 0 && size_ > 0 && fstat(fd_, &st) == 0 && static_cast<size_t>(st.st_size) < size_;
+  portable::FileStat st{};
+  return fd_ >= 0 && size_ > 0 && portable::fileStat(fd_, st) == 0 && static_cast<size_t>(st.size) < size_;
 }
 
 namespace {

@@ -1,5 +1,7 @@
 #include "core/shm/truncation_guard.hpp"
 
+#include "core/internal/portable.hpp"
+
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -74,9 +76,9 @@ bool repair(int i, uintptr_t fault) {
   uintptr_t lost = start;  // size unknown: all of it
   bool shrank = true;
   int fd = s.fd.load();
-  struct stat st {};
-  if (fd >= 0 && fstat(fd, &st) == 0) {
-    uintptr_t size = st.st_size < 0 ? 0 : static_cast<uintptr_t>(st.st_size);
+  portable::FileStat st{};
+  if (fd >= 0 && portable::fileStat(fd, st) == 0) {  // statx: a plain system call
+    uintptr_t size = static_cast<uintptr_t>(st.size);
     shrank = size < length;
     uintptr_t kept = size >= length ? length : (size + pageSize() - 1) & ~(pageSize() - 1);
     lost = start + (kept > length ? length : kept);
@@ -189,7 +191,9 @@ void checkWatched(int wd) {
 void watchLoop(int fd) {
   sigset_t all;
   sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals for the process go to its other threads
+  // sigprocmask is this thread's mask on Linux (pthread_sigmask needs GLIBC_2.32): signals for the
+  // process go to its other threads.
+  sigprocmask(SIG_BLOCK, &all, nullptr);
   alignas(inotify_event) char buf[4096];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
