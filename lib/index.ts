@@ -49,3 +49,17 @@ export { MailboxTransport } from './rpc/mailbox-transport';
 export type { MailboxTransportOptions } from './rpc/mailbox-transport';
 export { ChannelTransport } from './rpc/channel-transport';
 export type { Transport, TransportEvents, PeerId } from './rpc/transport';
+export { Store } from './store/store';
+export type {
+  StoreCommonOptions,
+  StoreCreateOptions,
+  StoreEvents,
+  StoreJoinOptions,
+  StoreLayoutOptions,
+  StoreOpenOptions,
+} from './store/store';
+export { Int32View, BigInt64View } from './store/views';
+export type { CellView, WaitResult as StoreWaitResult } from './store/views';
+export { Pipeline as StorePipeline } from './store/pipeline';
+export { OwnerDeadError as StoreOwnerDeadError, RejectedError as StoreRejectedError } from './store/errors';
+export type { BlockSet, Ownership } from './store/ownership';

@@ -80,6 +80,9 @@ export class MailboxTransport extends TransportBase {
     const options = this.#spin === undefined ? { signal } : { signal, spin: this.#spin };
     while (!this.closed && !this.#group.closed) {
       try {
+        // A spinning receive polls synchronously: let the work that the last batch started (replies,
+        // requests queued for this tick) run and send first, or it would wait for the spin to end.
+        if (this.#spin) await new Promise((resolve) => setImmediate(resolve));
         const batch = await this.#group.receiveMany(undefined, options);
         for (const m of batch) {
           if (!this.isUp(m.from)) this.#scan();

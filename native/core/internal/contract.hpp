@@ -232,6 +232,9 @@ inline constexpr char ERR_MAILBOX_PEER_CLOSED[] = "ERR_MAILBOX_PEER_CLOSED";
 inline constexpr char ERR_MAILBOX_MEMBER_TAKEN[] = "ERR_MAILBOX_MEMBER_TAKEN";
 inline constexpr char ERR_MAILBOX_FULL[] = "ERR_MAILBOX_FULL";
 inline constexpr char ERR_MAILBOX_INCOMPATIBLE[] = "ERR_MAILBOX_INCOMPATIBLE";
+inline constexpr char ERR_STORE_OWNER_DEAD[] = "ERR_STORE_OWNER_DEAD";
+inline constexpr char ERR_STORE_REJECTED[] = "ERR_STORE_REJECTED";
+inline constexpr char ERR_STORE_INCOMPATIBLE[] = "ERR_STORE_INCOMPATIBLE";
 }  // namespace errors
 
 }  // namespace interproc::contract
