@@ -243,6 +243,10 @@ export class Store extends TypedEmitter<StoreEvents> {
   get closed(): boolean {
     return this.#closed;
   }
+  /** Where this member serves over sockets (the first listen()), if it does. */
+  get address(): Server['address'] | undefined {
+    return this.#servers[0]?.address;
+  }
 
   /** The member that owns the block of `address`. */
   ownerOf(address: number): number {
