@@ -31,6 +31,7 @@ const METRIC = {
   MB_per_s: { label: 'MB/s', lowerIsBetter: false },
   ns_per_op: { label: 'ns per operation', lowerIsBetter: true },
   cpu_us_per_msg: { label: 'CPU µs per message', lowerIsBetter: true },
+  ratio: { label: 'ratio in one run (the target is in the mode column)', lowerIsBetter: false },
 };
 
 function log(msg) {

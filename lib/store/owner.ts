@@ -36,6 +36,9 @@ export const WAIT_OK = 0;
 export const WAIT_NOT_EQUAL = 1;
 export const WAIT_TIMED_OUT = 2;
 
+/** A reply batch grows to at most this (or the transport's limit): large enough for any block (<= 1 MiB) and its header. */
+const REPLY_BATCH = (1 << 20) + 64;
+
 /** Where the replies to one peer go: one batch per (transport, peer). */
 export class Sink {
   readonly transport: Transport;
@@ -45,7 +48,7 @@ export class Sink {
   constructor(transport: Transport, peer: PeerId) {
     this.transport = transport;
     this.peer = peer;
-    this.batch = new BatchWriter(KIND_REPLIES, transport.maxMessageSize);
+    this.batch = new BatchWriter(KIND_REPLIES, Math.min(transport.maxMessageSize, REPLY_BATCH));
   }
 }
 

@@ -84,7 +84,8 @@ export type StoreEvents = {
 };
 
 const DEFAULT_TIMEOUT = 30_000;
-const CHANNEL_BATCH = 1 << 20;
+/** Largest request batch over channels (their messages may be 16 MiB; a block is at most 1 MiB). */
+const CHANNEL_BATCH = (1 << 20) + 64;
 const CONSTRUCT = Symbol('Store');
 
 interface Init {
@@ -185,7 +186,7 @@ export class Store extends TypedEmitter<StoreEvents> {
       layout,
       id,
       timeout: timeoutOf(options.timeout),
-      messageLimit: Math.max(CHANNEL_BATCH, layout.blockSize + 64),
+      messageLimit: CHANNEL_BATCH,
     });
     try {
       if (options.listen !== undefined) await store.listen(options.listen);
@@ -383,7 +384,7 @@ export class Store extends TypedEmitter<StoreEvents> {
   async listen(address: SocketAddress): Promise<Server['address']> {
     if (this.#closed) throw closedError('Store');
     if (this.#owner === undefined) throw new InterprocError('ERR_INVALID_STATE', 'a client (id -1) owns no blocks to serve');
-    const server = await listen(address, { maxMessageSize: Math.max(CHANNEL_BATCH, this.#layout.blockSize + 64) * 2 });
+    const server = await listen(address);
     this.#servers.push(server);
     server.on('connection', (ch) => void this.#accept(ch));
     return server.address;
@@ -454,7 +455,7 @@ export class Store extends TypedEmitter<StoreEvents> {
   }
 
   async #dial(member: number, address: SocketAddress): Promise<void> {
-    const ch = await connect(address, { timeout: 5000, maxMessageSize: Math.max(CHANNEL_BATCH, this.#layout.blockSize + 64) * 2 });
+    const ch = await connect(address, { timeout: 5000 });
     try {
       ch.send(encodeHello(this.#hello(KIND_HELLO, true)));
       const h = decodeHello((await ch.receive({ timeout: 10_000 })).data);
