@@ -14,7 +14,8 @@ const LAYOUT = { size: 64 * 1024, blockSize: 4096 };
 // histogram, block 2 the sum; with the cyclic rule and 2+ members they are served by different members.
 const REQUESTS = 0;
 const DONE = 1;
-const LEFT = 2;
+const SEEN = 2;
+const LEFT = 3;
 const HIST = 4096 / 4; // 16 buckets: bucket b counts latencies in [2^b, 2^(b+1)) µs
 const SUM = 8192 / 8; // BigInt64 index: the sum of every latency, µs
 
@@ -77,10 +78,16 @@ async function main() {
     sum: String(await sum.load(SUM)),
   };
   console.log(JSON.stringify(report));
+  // Nobody leaves before everyone has read (a member's blocks go with it).
+  await counters.add(SEEN, 1);
+  await counters.notify(SEEN);
+  await until(counters, SEEN, store.members);
   // Leaving: member 0 owns the counters, so it goes last (a member's blocks go with it).
   if (store.id !== 0) {
-    await counters.add(LEFT, 1);
-    await counters.notify(LEFT);
+    // (member 0 may be gone by the time the notify's answer would come: that is the point)
+    await Promise.all([counters.add(LEFT, 1), counters.notify(LEFT)]).catch((err) => {
+      if (err.code !== 'ERR_STORE_OWNER_DEAD') throw err;
+    });
   } else await until(counters, LEFT, store.members - 1);
   await store.close();
 }

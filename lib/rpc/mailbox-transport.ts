@@ -111,8 +111,19 @@ export class MailboxTransport extends TransportBase {
         this.markUp(id);
       } else if (this.isUp(id)) {
         const code = info.state === 'dead' ? 'ERR_MAILBOX_PEER_DEAD' : 'ERR_MAILBOX_PEER_CLOSED';
+        this.#drainFrom(id);
         this.markDown(id, this.#goneError(id, code, last ?? 0));
       }
+    }
+  }
+
+  /** Delivers what a departed member completed before it went, so that its last messages come before its 'peer-down'. */
+  #drainFrom(id: PeerId): void {
+    try {
+      for (let batch = this.#group.tryReceiveMany(id); batch.length > 0; batch = this.#group.tryReceiveMany(id))
+        for (const m of batch) this.deliver(id, m.data);
+    } catch {
+      // a corrupt ring or a view still held: what is left is not delivered
     }
   }
 
