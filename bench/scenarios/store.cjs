@@ -254,7 +254,13 @@ async function benchRedis() {
     ];
     for (const [op, payload, one, queue] of ops) {
       const { p50, p99 } = await latency(one);
-      const base = { mechanism: `Redis ${op} (ioredis)`, payload, metric: 'rtt_us', baseline: true, note: 'one in flight, Unix socket' };
+      const base = {
+        mechanism: `Redis ${op} (ioredis)`,
+        payload,
+        metric: 'rtt_us',
+        baseline: true,
+        note: 'one in flight, Unix socket',
+      };
       record(`redis ${op} ${payload} p50`, { ...base, mode: 'p50', runs: p50 });
       record(`redis ${op} ${payload} p99`, { ...base, mode: 'p99', runs: p99 });
       const runs = await throughput(
@@ -306,9 +312,21 @@ function benchManager() {
   record('manager get p50', { ...base, mode: 'dict get p50', payload: 8, metric: 'rtt_us', runs: col('get_p50_us') });
   record('manager get p99', { ...base, mode: 'dict get p99', payload: 8, metric: 'rtt_us', runs: col('get_p99_us') });
   record('manager set p50', { ...base, mode: 'dict set p50', payload: 8, metric: 'rtt_us', runs: col('set_p50_us') });
-  record('manager incr p50', { ...base, mode: 'Value += 1 under Lock, p50', payload: 4, metric: 'rtt_us', runs: col('incr_p50_us') });
+  record('manager incr p50', {
+    ...base,
+    mode: 'Value += 1 under Lock, p50',
+    payload: 4,
+    metric: 'rtt_us',
+    runs: col('incr_p50_us'),
+  });
   record('manager get ops', { ...base, mode: 'dict get', payload: 8, metric: 'ops_per_s', runs: col('get_ops_per_s') });
-  record('manager incr ops', { ...base, mode: 'Value += 1 under Lock', payload: 4, metric: 'ops_per_s', runs: col('incr_ops_per_s') });
+  record('manager incr ops', {
+    ...base,
+    mode: 'Value += 1 under Lock',
+    payload: 4,
+    metric: 'ops_per_s',
+    runs: col('incr_ops_per_s'),
+  });
 }
 
 // --- targets ---
@@ -318,10 +336,25 @@ function targets() {
   const list = [
     ['add async p50 / Redis INCR p50', f['store async add 4 p50'] / f['redis INCR 8 p50'], (x) => x <= 0.6, '<= 0.6'],
     ['add spin p50, µs', f['store spin add 4 p50'], (x) => x <= 5, '<= 5 µs'],
-    ['pipelined add / Redis INCR pipelined x100', f['store async add 4 pipelined'] / f['redis INCR 8 pipelined'], (x) => x >= 5, '>= 5'],
+    [
+      'pipelined add / Redis INCR pipelined x100',
+      f['store async add 4 pipelined'] / f['redis INCR 8 pipelined'],
+      (x) => x >= 5,
+      '>= 5',
+    ],
     ['pipelined add / Manager dict get', f['store async add 4 pipelined'] / f['manager get ops'], (x) => x >= 20, '>= 20'],
-    ['pipelined add / Manager Value += under Lock', f['store async add 4 pipelined'] / f['manager incr ops'], (x) => x >= 20, '>= 20'],
-    ['add async p50 / SharedMemory Atomics.add', f['store async add 4 p50'] / f['shm add 4'], () => true, 'the price of emulation'],
+    [
+      'pipelined add / Manager Value += under Lock',
+      f['store async add 4 pipelined'] / f['manager incr ops'],
+      (x) => x >= 20,
+      '>= 20',
+    ],
+    [
+      'add async p50 / SharedMemory Atomics.add',
+      f['store async add 4 p50'] / f['shm add 4'],
+      () => true,
+      'the price of emulation',
+    ],
   ];
   for (const [what, value, ok, target] of list) {
     if (!Number.isFinite(value)) {
@@ -329,7 +362,14 @@ function targets() {
       continue;
     }
     progress(`target ${what}: ${value.toPrecision(3)} (${target}) ${ok(value) ? 'met' : 'NOT met'}`);
-    row({ area: 'store', mechanism: `target: ${what}`, mode: target, metric: 'ratio', runs: [value], note: ok(value) ? 'met' : 'NOT met' });
+    row({
+      area: 'store',
+      mechanism: `target: ${what}`,
+      mode: target,
+      metric: 'ratio',
+      runs: [value],
+      note: ok(value) ? 'met' : 'NOT met',
+    });
   }
 }
 

@@ -25,7 +25,9 @@ function start(args) {
       }
     }),
   );
-  const done = new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(lines) : reject(new Error(`member exited ${code}`)))));
+  const done = new Promise((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(lines) : reject(new Error(`member exited ${code}`)))),
+  );
   return { ready, done };
 }
 

@@ -25,6 +25,7 @@ import {
   WAIT_RESULTS,
 } from './protocol';
 
+// biome-ignore lint/suspicious/noExplicitAny: each operation resolves with its own type (number, bigint, string, undefined)
 export type OnValue = (value: any) => void;
 export type OnError = (err: Error) => void;
 
@@ -143,7 +144,8 @@ export class Client {
         r.waits.delete(id);
       }
       this.#inflight--;
-      if (status !== STATUS_OK) p.reject(status === STATUS_CLOSING ? this.#dead(member, undefined) : new RejectedError(member, status));
+      if (status !== STATUS_OK)
+        p.reject(status === STATUS_CLOSING ? this.#dead(member, undefined) : new RejectedError(member, status));
       else this.#settle(p, member, buf, off, len);
     });
   }
@@ -209,12 +211,23 @@ export class Client {
   }
 
   /** load/store/add/.../compareExchange on a 4- or 8-byte cell; `a`, `b` already coerced (number or bigint). */
-  cell(op: number, address: number, width: number, a: number | bigint, b: number | bigint, resolve: OnValue, reject: OnError): void {
+  cell(
+    op: number,
+    address: number,
+    width: number,
+    a: number | bigint,
+    b: number | bigint,
+    resolve: OnValue,
+    reject: OnError,
+  ): void {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
     if (member === this.#self && owner !== undefined) {
       if (this.#closed) reject(closedError('Store'));
-      else resolve(width === 4 ? owner.cell32(op, address, a as number, b as number) : owner.cell64(op, address, a as bigint, b as bigint));
+      else
+        resolve(
+          width === 4 ? owner.cell32(op, address, a as number, b as number) : owner.cell64(op, address, a as bigint, b as bigint),
+        );
       return;
     }
     const r = this.#route(member, reject);
@@ -236,9 +249,13 @@ export class Client {
   read(address: number, length: number, into: Buffer, at: number, resolve: OnValue, reject: OnError): void {
     const member = this.#layout.ownerOf(address);
     if (member === this.#self && this.#owner !== undefined) {
-      if (this.#closed) return reject(closedError('Store'));
+      if (this.#closed) {
+        reject(closedError('Store'));
+        return;
+      }
       this.#owner.read(address, length, into, at);
-      return resolve(undefined);
+      resolve(undefined);
+      return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
@@ -252,9 +269,13 @@ export class Client {
   write(address: number, bytes: Uint8Array, start: number, length: number, resolve: OnValue, reject: OnError): void {
     const member = this.#layout.ownerOf(address);
     if (member === this.#self && this.#owner !== undefined) {
-      if (this.#closed) return reject(closedError('Store'));
+      if (this.#closed) {
+        reject(closedError('Store'));
+        return;
+      }
       this.#owner.write(address, bytes, start, length);
-      return resolve(undefined);
+      resolve(undefined);
+      return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
@@ -263,11 +284,21 @@ export class Client {
   }
 
   /** waitAsync at the owner; `timeout` undefined: none (the request then has no deadline either). */
-  wait(address: number, width: number, expected: number | bigint, timeout: number | undefined, resolve: OnValue, reject: OnError): void {
+  wait(
+    address: number,
+    width: number,
+    expected: number | bigint,
+    timeout: number | undefined,
+    resolve: OnValue,
+    reject: OnError,
+  ): void {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
     if (member === this.#self && owner !== undefined) {
-      if (this.#closed) return reject(closedError('Store'));
+      if (this.#closed) {
+        reject(closedError('Store'));
+        return;
+      }
       owner.wait(address, width, expected, timeout, undefined, (result) =>
         result < 0 ? reject(closedError('Store')) : resolve(WAIT_RESULTS[result]),
       );
@@ -289,8 +320,12 @@ export class Client {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
     if (member === this.#self && owner !== undefined) {
-      if (this.#closed) return reject(closedError('Store'));
-      return resolve(owner.notify(address, count));
+      if (this.#closed) {
+        reject(closedError('Store'));
+        return;
+      }
+      resolve(owner.notify(address, count));
+      return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;

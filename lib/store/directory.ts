@@ -37,7 +37,12 @@ export function readLayout(name: string): Layout {
     const ownership = v.getUint32(24, true);
     if (ownership > 1) throw incompatible(name);
     try {
-      return new Layout(v.getFloat64(16, true), v.getUint32(12, true), v.getUint32(8, true), ownership === 1 ? 'range' : 'cyclic');
+      return new Layout(
+        v.getFloat64(16, true),
+        v.getUint32(12, true),
+        v.getUint32(8, true),
+        ownership === 1 ? 'range' : 'cyclic',
+      );
     } catch (err) {
       throw incompatible(name, err);
     }

@@ -10,7 +10,8 @@ export class OwnerDeadError extends InterprocError {
   /** Its blocks: first, first + stride, ... (count of them). */
   readonly blocks: BlockSet;
   constructor(member: number, blocks: BlockSet, options?: { cause?: unknown }) {
-    const which = blocks.stride === 1 ? `${blocks.first}..${blocks.first + blocks.count - 1}` : `${blocks.first} + ${blocks.stride}k`;
+    const which =
+      blocks.stride === 1 ? `${blocks.first}..${blocks.first + blocks.count - 1}` : `${blocks.first} + ${blocks.stride}k`;
     super('ERR_STORE_OWNER_DEAD', `store member ${member} (owner of ${blocks.count} blocks: ${which}) is gone`, options);
     this.member = member;
     this.blocks = blocks;

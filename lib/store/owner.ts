@@ -203,10 +203,13 @@ export class Owner {
     }
     const w: Waiter = { done, timer: undefined, sink };
     if (timeout !== undefined && Number.isFinite(timeout)) {
-      w.timer = setTimeout(() => {
-        this.#forget(address, w);
-        done(WAIT_TIMED_OUT);
-      }, Math.min(timeout, 2 ** 31 - 1));
+      w.timer = setTimeout(
+        () => {
+          this.#forget(address, w);
+          done(WAIT_TIMED_OUT);
+        },
+        Math.min(timeout, 2 ** 31 - 1),
+      );
     }
     list.push(w);
   }

@@ -32,7 +32,9 @@ export class Layout {
       throw new OutOfRangeError(`The value of "blockSize" is out of range. It must be a power of two. Received ${blockSize}`);
     validateInteger(size, 'size', blockSize, MAX_STORE_SIZE);
     if (size % blockSize !== 0)
-      throw new OutOfRangeError(`The value of "size" is out of range. It must be a multiple of blockSize (${blockSize}). Received ${size}`);
+      throw new OutOfRangeError(
+        `The value of "size" is out of range. It must be a multiple of blockSize (${blockSize}). Received ${size}`,
+      );
     if (ownership !== 'cyclic' && ownership !== 'range')
       throw new ArgValueError(`The property 'ownership' must be 'cyclic' or 'range'. Received ${String(ownership)}`);
     this.size = size;

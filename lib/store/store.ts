@@ -283,7 +283,9 @@ export class Store extends TypedEmitter<StoreEvents> {
   #viewRange(byteOffset: number, length: number | undefined, width: number): [number, number] {
     validateInteger(byteOffset, 'byteOffset', 0, this.#layout.size);
     if (byteOffset % width !== 0)
-      throw new OutOfRangeError(`The value of "byteOffset" is out of range. It must be a multiple of ${width}. Received ${byteOffset}`);
+      throw new OutOfRangeError(
+        `The value of "byteOffset" is out of range. It must be a multiple of ${width}. Received ${byteOffset}`,
+      );
     const max = Math.floor((this.#layout.size - byteOffset) / width);
     if (length === undefined) return [byteOffset, max];
     validateInteger(length, 'length', 0, max);
@@ -299,10 +301,13 @@ export class Store extends TypedEmitter<StoreEvents> {
       try {
         this.#checkSpan(address, length);
       } catch (err) {
-        return reject(err);
+        reject(err);
+        return;
       }
       const out = Buffer.alloc(length);
-      this.#split(address, length, resolve.bind(null, out), reject, (a, at, n, res, rej) => this.#client.read(a, n, out, at, res, rej));
+      this.#split(address, length, resolve.bind(null, out), reject, (a, at, n, res, rej) =>
+        this.#client.read(a, n, out, at, res, rej),
+      );
     });
   }
 
@@ -313,10 +318,15 @@ export class Store extends TypedEmitter<StoreEvents> {
         if (!(bytes instanceof Uint8Array)) throw invalidType('bytes', 'an instance of Uint8Array', bytes);
         this.#checkSpan(address, bytes.length);
       } catch (err) {
-        return reject(err);
+        reject(err);
+        return;
       }
-      this.#split(address, bytes.length, () => resolve(), reject, (a, at, n, res, rej) =>
-        this.#client.write(a, bytes, at, n, res, rej),
+      this.#split(
+        address,
+        bytes.length,
+        () => resolve(),
+        reject,
+        (a, at, n, res, rej) => this.#client.write(a, bytes, at, n, res, rej),
       );
     });
   }
@@ -334,7 +344,10 @@ export class Store extends TypedEmitter<StoreEvents> {
     fail: (err: Error) => void,
     part: (address: number, at: number, n: number, resolve: () => void, reject: (err: Error) => void) => void,
   ): void {
-    if (length === 0) return done();
+    if (length === 0) {
+      done();
+      return;
+    }
     const bs = this.#layout.blockSize;
     let left = 0;
     let error: Error | undefined;

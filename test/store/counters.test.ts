@@ -63,7 +63,9 @@ for (const kind of ['mailbox', 'tcp'] as const) {
       }
       // Each child writes its own region; everyone (this process included) reads all of them.
       await Promise.all(
-        c.kids.map((k, i) => command(k.child, 'write', { address: 20000 + i * 5000, hex: Buffer.alloc(5000, i + 1).toString('hex') })),
+        c.kids.map((k, i) =>
+          command(k.child, 'write', { address: 20000 + i * 5000, hex: Buffer.alloc(5000, i + 1).toString('hex') }),
+        ),
       );
       const all = await store.read(20000, 15000);
       for (let i = 0; i < 3; i++) expect(all.subarray(i * 5000, (i + 1) * 5000).equals(Buffer.alloc(5000, i + 1))).toBe(true);

@@ -67,7 +67,11 @@ describe.each(['mailbox', 'tcp'] as const)('an owner SIGKILLed (%s)', (kind) => 
       expect(per[0]?.codes).toEqual({});
       expect(per[1024]?.codes).toEqual({});
       expect(per[0]?.ok).toBeGreaterThan(0);
-      figures.push({ round, here: Math.round(here * 10) / 10, worker: Math.round(((per[2048]?.firstErrorAt ?? 0) - killedAt) * 10) / 10 });
+      figures.push({
+        round,
+        here: Math.round(here * 10) / 10,
+        worker: Math.round(((per[2048]?.firstErrorAt ?? 0) - killedAt) * 10) / 10,
+      });
       await gone;
 
       // A member rejoins in its place: same id (mailbox slot / TCP port), empty blocks.
@@ -75,7 +79,9 @@ describe.each(['mailbox', 'tcp'] as const)('an owner SIGKILLed (%s)', (kind) => 
       victim =
         kind === 'mailbox'
           ? await member(children, { mailbox: name as string, id: 2 })
-          : await member(children, { tcp: { size: s.size, blockSize: s.blockSize, members: 3, id: 2, port: c.addresses[2]?.port } });
+          : await member(children, {
+              tcp: { size: s.size, blockSize: s.blockSize, members: 3, id: 2, port: c.addresses[2]?.port },
+            });
       if (kind === 'tcp') await command(victim.child, 'peers', { peers: c.addresses });
       await up;
       await command(victim.child, 'ready');

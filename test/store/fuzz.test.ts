@@ -23,7 +23,9 @@ const COUNT = 10_000;
 const HONEST_CELLS = [0, 3 * 1024, 1024]; // blocks 0 and 3 (member 0, the target) and 1 (member 1)
 const HONEST_ADDS = 2000;
 
-function runFuzzer(args: string[]): Promise<{ records: number; messages: number; replies: Record<string, number>; reconnects: number }> {
+function runFuzzer(
+  args: string[],
+): Promise<{ records: number; messages: number; replies: Record<string, number>; reconnects: number }> {
   const child = spawn(process.execPath, [fixture('store', 'fuzzer.cjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   let out = '';

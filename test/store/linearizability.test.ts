@@ -9,7 +9,12 @@ import { uniqueName } from '../helpers/util';
 import { cluster, command, stopCluster } from './helpers';
 import { linearizable, linearizableCell, type Operation } from './linearizability';
 
-const op = (o: Partial<Operation> & Pick<Operation, 'op' | 'call' | 'ret' | 'result'>): Operation => ({ cell: 0, a: 0, b: 0, ...o });
+const op = (o: Partial<Operation> & Pick<Operation, 'op' | 'call' | 'ret' | 'result'>): Operation => ({
+  cell: 0,
+  a: 0,
+  b: 0,
+  ...o,
+});
 
 describe('the checker on histories written by hand', () => {
   it('accepts overlapping operations in either order, rejects a stale read and an impossible cas', () => {

@@ -56,7 +56,15 @@ export function linearizableCell(ops: readonly Operation[], initial = 0): boolea
     events.push(call, ret);
   });
   events.sort((x, y) => x.time - y.time || (x.call === y.call ? 0 : x.call ? -1 : 1));
-  const head: Entry = { id: -1, call: false, time: 0, op: ops[0] as Operation, match: undefined, prev: undefined, next: undefined };
+  const head: Entry = {
+    id: -1,
+    call: false,
+    time: 0,
+    op: ops[0] as Operation,
+    match: undefined,
+    prev: undefined,
+    next: undefined,
+  };
   let last = head;
   for (const e of events) {
     last.next = e;

@@ -3,7 +3,7 @@
 // contending processes.
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../dist';
+import { Store } from '../../dist';
 import { uniqueName } from '../helpers/util';
 import { cluster, command, stopCluster } from './helpers';
 
@@ -26,7 +26,9 @@ describe.each(['mailbox', 'tcp'] as const)('a lock over the store (%s)', (kind) 
     expect(store.ownerOf(lockCell * 4)).toBe(1);
     expect(store.ownerOf(counterCell * 4)).toBe(2);
     const n = 150;
-    const results = await Promise.all(c.kids.map((k) => command<{ waits: number }>(k.child, 'lock', { n, lockCell, counterCell })));
+    const results = await Promise.all(
+      c.kids.map((k) => command<{ waits: number }>(k.child, 'lock', { n, lockCell, counterCell })),
+    );
     const v = store.int32();
     expect(await v.load(counterCell)).toBe(4 * n);
     expect(await v.load(lockCell)).toBe(0);
@@ -38,9 +40,8 @@ describe.each(['mailbox', 'tcp'] as const)('a lock over the store (%s)', (kind) 
 describe('waitAsync and notify (in one process, two members)', () => {
   it('not-equal at once, timed-out after the timeout, ok when notified; notify counts the woken', async () => {
     name = uniqueName('store-wait');
-    const { Store: S } = await import('../../dist');
-    const a = S.create(name, { members: 2, size: 16384, blockSize: 4096 });
-    const b = S.join(name);
+    const a = Store.create(name, { members: 2, size: 16384, blockSize: 4096 });
+    const b = Store.join(name);
     try {
       await Promise.all([a.ready({ timeout: 5000 }), b.ready({ timeout: 5000 })]);
       const va = a.int32();
@@ -78,7 +79,7 @@ describe('waitAsync and notify (in one process, two members)', () => {
     } finally {
       await a.close();
       await b.close();
-      S.unlink(name);
+      Store.unlink(name);
     }
   });
 });

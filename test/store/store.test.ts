@@ -13,7 +13,9 @@ afterEach(async () => {
   for (const n of names.splice(0)) Store.unlink(n);
 });
 
-function pair(options: { size?: number; blockSize?: number; ownership?: 'cyclic' | 'range'; timeout?: number } = {}): [Store, Store] {
+function pair(
+  options: { size?: number; blockSize?: number; ownership?: 'cyclic' | 'range'; timeout?: number } = {},
+): [Store, Store] {
   const name = uniqueName('store-api');
   names.push(name);
   const a = Store.create(name, { members: 2, size: 65536, ...options });
@@ -55,7 +57,9 @@ describe('the ownership rule', () => {
     expect(() => new Layout(65536, 3000, 2, 'cyclic')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => new Layout(65536 + 8, 4096, 2, 'cyclic')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => new Layout(65536, 4096, 0, 'cyclic')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => new Layout(65536, 4096, 2, 'striped' as 'cyclic')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => new Layout(65536, 4096, 2, 'striped' as 'cyclic')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     expect(() => Store.create(uniqueName('bad'), { members: 2, size: 65536, blockSize: 1 << 20, ringSize: 4096 })).toThrow(
       expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
     );
@@ -73,7 +77,7 @@ describe('Store operations', () => {
     const v64 = a.bigInt64(256, 32); // blocks 4..7
     const ops = ['load', 'store', 'add', 'sub', 'and', 'or', 'xor', 'exchange', 'compareExchange'] as const;
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const values = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 12345, 2 ** 32 + 5];
     // One random sequence on both; compareExchange expects the current value half of the time.
     for (let k = 0; k < 600; k++) {
@@ -88,7 +92,8 @@ describe('Store operations', () => {
           : op === 'compareExchange'
             ? Atomics.compareExchange(ref32, i, e, y)
             : Atomics[op](ref32, i, x);
-      const got = op === 'load' ? await v32.load(i) : op === 'compareExchange' ? await v32.compareExchange(i, e, y) : await v32[op](i, x);
+      const got =
+        op === 'load' ? await v32.load(i) : op === 'compareExchange' ? await v32.compareExchange(i, e, y) : await v32[op](i, x);
       expect(got, `${op}(${i}, ${x})`).toBe(op === 'store' ? (want as number) | 0 : want);
       const j = i % 32;
       const bx = BigInt(x) * 3n ** 20n;
@@ -100,7 +105,11 @@ describe('Store operations', () => {
             ? Atomics.compareExchange(ref64, j, be, BigInt(y))
             : Atomics[op](ref64, j, bx);
       const got64 =
-        op === 'load' ? await v64.load(j) : op === 'compareExchange' ? await v64.compareExchange(j, be, BigInt(y)) : await v64[op](j, bx);
+        op === 'load'
+          ? await v64.load(j)
+          : op === 'compareExchange'
+            ? await v64.compareExchange(j, be, BigInt(y))
+            : await v64[op](j, bx);
       expect(got64, `64-bit ${op}(${j}, ${bx})`).toBe(op === 'store' ? BigInt.asIntN(64, want64 as bigint) : want64);
     }
     // The other member sees the same memory.
@@ -126,7 +135,9 @@ describe('Store operations', () => {
     const results = await p.exec();
     expect(results).toHaveLength(5003);
     expect(results.slice(5000)).toEqual([500, 500, 7]);
-    expect(await Promise.all(Array.from({ length: 10 }, (_, k) => v.load(cell(k))))).toEqual([3, 500, 500, 500, 500, 500, 500, 500, 500, 500]);
+    expect(await Promise.all(Array.from({ length: 10 }, (_, k) => v.load(cell(k))))).toEqual([
+      3, 500, 500, 500, 500, 500, 500, 500, 500, 500,
+    ]);
     expect(() => p.add(v, 0, 1)).toThrow(TypeError);
     expect(() => b.pipeline().add(v, -1, 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
