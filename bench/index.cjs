@@ -34,6 +34,7 @@ const METRIC = {
   req_per_s: { label: 'requests/s', lowerIsBetter: false },
   p50_us: { label: 'p50 latency, µs', lowerIsBetter: true },
   p99_us: { label: 'p99 latency, µs', lowerIsBetter: true },
+  ratio: { label: 'ratio in one run (the target is in the mode column)', lowerIsBetter: false },
 };
 
 function log(msg) {

@@ -69,3 +69,17 @@ export { Monitor, monitor } from './monitor/monitor';
 export type { DownInfo, DownReason, MemberTarget, MonitorEvents, MonitorTarget } from './monitor/monitor';
 export { Link, link } from './monitor/link';
 export type { LinkEvents, LinkOptions, ProcessDownError } from './monitor/link';
+export { Store } from './store/store';
+export type {
+  StoreCommonOptions,
+  StoreCreateOptions,
+  StoreEvents,
+  StoreJoinOptions,
+  StoreLayoutOptions,
+  StoreOpenOptions,
+} from './store/store';
+export { Int32View, BigInt64View } from './store/views';
+export type { CellView, WaitResult as StoreWaitResult } from './store/views';
+export { Pipeline as StorePipeline } from './store/pipeline';
+export { OwnerDeadError as StoreOwnerDeadError, RejectedError as StoreRejectedError } from './store/errors';
+export type { BlockSet, Ownership } from './store/ownership';

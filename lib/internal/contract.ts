@@ -247,7 +247,10 @@ export type ErrorCode =
   | 'ERR_RPC_PEER_DOWN'
   | 'ERR_RPC_REMOTE_ERROR'
   | 'ERR_RPC_NO_HANDLER'
-  | 'ERR_PROCESS_DOWN';
+  | 'ERR_PROCESS_DOWN'
+  | 'ERR_STORE_OWNER_DEAD'
+  | 'ERR_STORE_REJECTED'
+  | 'ERR_STORE_INCOMPATIBLE';
 
 /** The part of the library each code belongs to. */
 export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
@@ -283,4 +286,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_RPC_REMOTE_ERROR: 'rpc',
   ERR_RPC_NO_HANDLER: 'rpc',
   ERR_PROCESS_DOWN: 'monitor',
+  ERR_STORE_OWNER_DEAD: 'store',
+  ERR_STORE_REJECTED: 'store',
+  ERR_STORE_INCOMPATIBLE: 'store',
 };

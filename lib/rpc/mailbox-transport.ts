@@ -97,6 +97,9 @@ export class MailboxTransport extends TransportBase {
     const options = this.#spin === undefined ? { signal } : { signal, spin: this.#spin };
     while (!this.closed && !this.#group.closed) {
       try {
+        // A spinning receive polls synchronously: let the work that the last batch started (replies,
+        // requests queued for this tick) run and send first, or it would wait for the spin to end.
+        if (this.#spin) await new Promise((resolve) => setImmediate(resolve));
         const batch = await this.#group.receiveMany(undefined, options);
         for (const m of batch) {
           if (!this.isUp(m.from)) this.#scan();
@@ -126,6 +129,7 @@ export class MailboxTransport extends TransportBase {
         this.#deaths.sync(id);
       } else if (this.isUp(id)) {
         const code = info.state === 'dead' ? 'ERR_MAILBOX_PEER_DEAD' : 'ERR_MAILBOX_PEER_CLOSED';
+        this.#drainFrom(id);
         this.markDown(id, this.#goneError(id, code, last ?? 0));
       }
     }
@@ -142,6 +146,16 @@ export class MailboxTransport extends TransportBase {
       // a corrupt ring: nothing more can be read from it; the death is what matters now
     }
     this.markDown(id, this.#goneError(id, 'ERR_MAILBOX_PEER_DEAD', pid));
+  }
+
+  /** Delivers what a departed member completed before it went, so that its last messages come before its 'peer-down'. */
+  #drainFrom(id: PeerId): void {
+    try {
+      for (let batch = this.#group.tryReceiveMany(id); batch.length > 0; batch = this.#group.tryReceiveMany(id))
+        for (const m of batch) this.deliver(id, m.data);
+    } catch {
+      // a corrupt ring or a view still held: what is left is not delivered
+    }
   }
 
   #goneError(id: PeerId, code: 'ERR_MAILBOX_PEER_DEAD' | 'ERR_MAILBOX_PEER_CLOSED', pid: number): Error {

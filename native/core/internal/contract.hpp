@@ -239,6 +239,9 @@ inline constexpr char ERR_RPC_PEER_DOWN[] = "ERR_RPC_PEER_DOWN";
 inline constexpr char ERR_RPC_REMOTE_ERROR[] = "ERR_RPC_REMOTE_ERROR";
 inline constexpr char ERR_RPC_NO_HANDLER[] = "ERR_RPC_NO_HANDLER";
 inline constexpr char ERR_PROCESS_DOWN[] = "ERR_PROCESS_DOWN";
+inline constexpr char ERR_STORE_OWNER_DEAD[] = "ERR_STORE_OWNER_DEAD";
+inline constexpr char ERR_STORE_REJECTED[] = "ERR_STORE_REJECTED";
+inline constexpr char ERR_STORE_INCOMPATIBLE[] = "ERR_STORE_INCOMPATIBLE";
 }  // namespace errors
 
 }  // namespace interproc::contract

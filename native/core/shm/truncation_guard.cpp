@@ -1,7 +1,5 @@
 #include "core/shm/truncation_guard.hpp"
 
-#include "core/internal/portable.hpp"
-
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -17,6 +15,8 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+
+#include "core/internal/portable.hpp"
 
 namespace interproc::truncation {
 

@@ -1,0 +1,387 @@
+// The store (shared memory over message passing) against what it emulates and what users would
+// pick instead, in one run (area 'store'):
+//   interproc Store, member 0 here asking member 1 (another process) for its blocks, over mailboxes
+//     ('async': sleep until woken; 'spin': poll 100 µs first, both sides) and over a Unix socket:
+//     read/write of 8 B and 4 KiB, add, compareExchange; one in flight (p50, p99) and pipelined;
+//   real SharedMemory + Atomics (the same operations, no messages: the price of emulating them);
+//   Redis 7 GET/SET/INCR from Node (ioredis) over a Unix socket, one in flight and pipelined x100
+//     (Debian's redis-server, started on a socket in a temp dir and stopped; skipped when absent);
+//   Python multiprocessing.Manager proxies (bench/peers/store_manager.py).
+// Then the issue's targets as ratios of this run: add async p50 <= 0.6x Redis INCR p50; add spin
+// p50 <= 5 µs; pipelined add >= 5x Redis INCR pipelined x100; pipelined add >= 20x the Manager.
+// Usage: node bench/scenarios/store.cjs [--quick]
+'use strict';
+const { fork, spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { SharedMemory, Store } = require('../../dist');
+const { row, progress, repetitions, quick, percentile, stats } = require('../lib/report.cjs');
+
+const SAMPLES = quick ? 400 : 3000;
+const PIPELINED = quick ? 20000 : 100000;
+const WINDOW = 1000; // read/write in flight (a promise each)
+const CELL_WINDOW = 10000; // pipeline() of cell operations in flight: one promise for all
+const LAYOUT = { members: 2, size: 1 << 20, blockSize: 4096 };
+const REMOTE = 4096; // block 1: member 1's (cyclic rule)
+const now = () => Number(process.hrtime.bigint());
+const figures = {}; // key -> median, for the targets
+
+function record(key, r) {
+  row({ area: 'store', ...r });
+  figures[key] = stats(r.runs).median;
+}
+
+/** p50 and p99 (µs) of `fn` one at a time, per repetition; the first 10 % are warm-up. */
+async function latency(fn) {
+  const p50 = [],
+    p99 = [];
+  for (let r = 0; r < repetitions; r++) {
+    const samples = [];
+    for (let i = 0; i < SAMPLES * 1.1; i++) {
+      const t = now();
+      await fn(i);
+      if (i >= SAMPLES * 0.1) samples.push((now() - t) / 1000);
+    }
+    p50.push(percentile(samples, 50));
+    p99.push(percentile(samples, 99));
+  }
+  return { p50, p99 };
+}
+
+/** Operations per second of `batch(k)` (which issues k operations at once and resolves when all are done). */
+async function throughput(batch, total = PIPELINED, window = WINDOW) {
+  const runs = [];
+  await batch(window); // warm-up
+  for (let r = 0; r < repetitions; r++) {
+    const t = now();
+    for (let done = 0; done < total; done += window) await batch(window);
+    runs.push(total / ((now() - t) / 1e9));
+  }
+  return runs;
+}
+
+// --- interproc Store ---
+
+async function storeSetup(kind) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interproc-bench-store-'));
+  const name = `/interproc-bench-store-${process.pid}-${kind}`;
+  let store, child;
+  const side = path.join(__dirname, '..', 'sides', 'store-owner.cjs');
+  if (kind === 'unix') {
+    const where = path.join(tmp, 'owner.sock');
+    child = fork(side, ['unix', where, JSON.stringify(LAYOUT)]);
+    await new Promise((r) => child.once('message', r));
+    store = await Store.open({ ...LAYOUT, id: 0 });
+    await store.connect(1, { path: where });
+  } else {
+    const spin = kind === 'spin' ? 100 : 0;
+    store = Store.create(name, { ...LAYOUT, spin });
+    child = fork(side, ['mailbox', name, String(spin)]);
+    await new Promise((r) => child.once('message', r));
+  }
+  await store.ready({ timeout: 20000 });
+  const stop = async () => {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.disconnect();
+    await gone;
+    await store.close();
+    if (kind !== 'unix') Store.unlink(name);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  return { store, stop };
+}
+
+async function benchStore(kind) {
+  const label = { async: 'mailbox, async', spin: 'mailbox, spin 100 µs', unix: 'Unix socket' }[kind];
+  progress(`interproc Store over ${label}`);
+  const { store, stop } = await storeSetup(kind);
+  try {
+    const v = store.int32();
+    const cell = REMOTE / 4;
+    const small = Buffer.alloc(8, 1);
+    const page = Buffer.alloc(4096, 2);
+    const ops = [
+      ['read', 8, () => store.read(REMOTE, 8)],
+      ['read', 4096, () => store.read(REMOTE, 4096)],
+      ['write', 8, () => store.write(REMOTE, small)],
+      ['write', 4096, () => store.write(REMOTE, page)],
+      ['add', 4, () => v.add(cell, 1)],
+      ['compareExchange', 4, (i) => v.compareExchange(cell, i, i + 1)],
+    ];
+    for (const [op, payload, fn] of ops) {
+      const { p50, p99 } = await latency(fn);
+      const base = { mechanism: `interproc Store ${op}`, payload, metric: 'rtt_us', note: `one in flight, ${label}` };
+      record(`store ${kind} ${op} ${payload} p50`, { ...base, mode: `${kind} p50`, runs: p50 });
+      record(`store ${kind} ${op} ${payload} p99`, { ...base, mode: `${kind} p99`, runs: p99 });
+    }
+    if (kind !== 'spin') {
+      const pipelined = [
+        ['read', 8, (k) => Promise.all(Array.from({ length: k }, () => store.read(REMOTE, 8)))],
+        ['read', 4096, (k) => Promise.all(Array.from({ length: k }, () => store.read(REMOTE, 4096)))],
+        ['write', 8, (k) => Promise.all(Array.from({ length: k }, () => store.write(REMOTE, small)))],
+        ['write', 4096, (k) => Promise.all(Array.from({ length: k }, () => store.write(REMOTE, page)))],
+        [
+          'add',
+          4,
+          (k) => {
+            const p = store.pipeline();
+            for (let i = 0; i < k; i++) p.add(v, cell, 1);
+            return p.exec();
+          },
+        ],
+        [
+          'compareExchange',
+          4,
+          (k) => {
+            const p = store.pipeline();
+            for (let i = 0; i < k; i++) p.compareExchange(v, cell, i, i + 1);
+            return p.exec();
+          },
+        ],
+      ];
+      for (const [op, payload, batch] of pipelined) {
+        const total = payload === 4096 ? PIPELINED / 5 : PIPELINED;
+        const window = op === 'read' || op === 'write' ? WINDOW : CELL_WINDOW;
+        record(`store ${kind} ${op} ${payload} pipelined`, {
+          mechanism: `interproc Store ${op}`,
+          mode: `${kind} pipelined`,
+          payload,
+          metric: 'ops_per_s',
+          runs: await throughput(batch, total, window),
+          note: `${window} in flight (${op === 'read' || op === 'write' ? 'Promise.all' : 'one pipeline()'}), ${label}`,
+        });
+      }
+    }
+  } finally {
+    await stop();
+  }
+}
+
+// --- real shared memory ---
+
+function benchSharedMemory() {
+  progress('SharedMemory + Atomics (no messages)');
+  const name = `/interproc-bench-store-shm-${process.pid}`;
+  const shm = SharedMemory.create(name, { size: 1 << 20 });
+  try {
+    const i32 = new Int32Array(shm.buffer);
+    const bytes = Buffer.from(shm.buffer);
+    const small = Buffer.alloc(8, 1);
+    const page = Buffer.alloc(4096, 2);
+    const out8 = Buffer.alloc(8);
+    const out4k = Buffer.alloc(4096);
+    const n = quick ? 200000 : 2000000;
+    const ops = [
+      ['read', 8, () => bytes.copy(out8, 0, REMOTE, REMOTE + 8)],
+      ['read', 4096, () => bytes.copy(out4k, 0, REMOTE, REMOTE + 4096)],
+      ['write', 8, () => bytes.set(small, REMOTE)],
+      ['write', 4096, () => bytes.set(page, REMOTE)],
+      ['add', 4, () => Atomics.add(i32, 1024, 1)],
+      ['compareExchange', 4, () => Atomics.compareExchange(i32, 1024, 5, 6)],
+    ];
+    for (const [op, payload, fn] of ops) {
+      const runs = [];
+      for (let r = 0; r < repetitions; r++) {
+        const t = now();
+        for (let i = 0; i < n; i++) fn();
+        runs.push((now() - t) / n / 1000);
+      }
+      record(`shm ${op} ${payload}`, {
+        mechanism: `SharedMemory + Atomics ${op}`,
+        mode: 'in process',
+        payload,
+        metric: 'rtt_us',
+        runs,
+        baseline: true,
+        note: 'per operation, µs: what the store emulates',
+      });
+      record(`shm ${op} ${payload} ops`, {
+        mechanism: `SharedMemory + Atomics ${op}`,
+        mode: 'in process',
+        payload,
+        metric: 'ops_per_s',
+        runs: runs.map((us) => 1e6 / us),
+        baseline: true,
+      });
+    }
+  } finally {
+    shm.close();
+    SharedMemory.unlink(name);
+  }
+}
+
+// --- Redis ---
+
+async function benchRedis() {
+  const server = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  if (!server) {
+    progress('Redis: skipped (redis-server is not installed: apt-get install redis-server)');
+    return;
+  }
+  let Redis;
+  try {
+    Redis = require('ioredis');
+  } catch {
+    progress('Redis: skipped (the ioredis devDependency is not installed)');
+    return;
+  }
+  progress('Redis 7 via ioredis over a Unix socket');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interproc-bench-redis-'));
+  const sock = path.join(tmp, 'redis.sock');
+  const proc = spawn(
+    server,
+    ['--port', '0', '--unixsocket', sock, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', tmp],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise((r) => proc.once('exit', r));
+  let client;
+  try {
+    for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+    if (!fs.existsSync(sock)) throw new Error('redis-server did not create its socket');
+    client = new Redis({ path: sock, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    await client.connect();
+    const v8 = 'x'.repeat(8);
+    const v4k = 'y'.repeat(4096);
+    await client.set('k8', v8);
+    await client.set('k4k', v4k);
+    const ops = [
+      ['GET', 8, () => client.get('k8'), (p) => p.get('k8')],
+      ['GET', 4096, () => client.get('k4k'), (p) => p.get('k4k')],
+      ['SET', 8, () => client.set('k8', v8), (p) => p.set('k8', v8)],
+      ['SET', 4096, () => client.set('k4k', v4k), (p) => p.set('k4k', v4k)],
+      ['INCR', 8, () => client.incr('n'), (p) => p.incr('n')],
+    ];
+    for (const [op, payload, one, queue] of ops) {
+      const { p50, p99 } = await latency(one);
+      const base = {
+        mechanism: `Redis ${op} (ioredis)`,
+        payload,
+        metric: 'rtt_us',
+        baseline: true,
+        note: 'one in flight, Unix socket',
+      };
+      record(`redis ${op} ${payload} p50`, { ...base, mode: 'p50', runs: p50 });
+      record(`redis ${op} ${payload} p99`, { ...base, mode: 'p99', runs: p99 });
+      const runs = await throughput(
+        async (k) => {
+          for (let done = 0; done < k; done += 100) {
+            const p = client.pipeline();
+            for (let i = 0; i < 100; i++) queue(p);
+            await p.exec();
+          }
+        },
+        payload === 4096 ? PIPELINED / 5 : PIPELINED,
+      );
+      record(`redis ${op} ${payload} pipelined`, {
+        mechanism: `Redis ${op} (ioredis)`,
+        mode: 'pipelined x100',
+        payload,
+        metric: 'ops_per_s',
+        runs,
+        baseline: true,
+        note: 'batches of 100, one batch in flight',
+      });
+    }
+  } catch (err) {
+    progress(`Redis: skipped (${err.message})`);
+  } finally {
+    client?.disconnect();
+    proc.kill('SIGTERM');
+    await exited;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// --- Python Manager ---
+
+function benchManager() {
+  progress('Python multiprocessing.Manager proxies');
+  const script = path.join(__dirname, '..', 'peers', 'store_manager.py');
+  const runs = [];
+  for (let r = 0; r < Math.min(3, repetitions); r++) {
+    const out = spawnSync('python3', [script, String(quick ? 500 : 2000)], { encoding: 'utf8', timeout: 120000 });
+    if (out.status !== 0) {
+      progress(`Manager: skipped (python3 exited ${out.status}: ${String(out.stderr).trim().split('\n').pop()})`);
+      return;
+    }
+    runs.push(JSON.parse(out.stdout.trim().split('\n').pop()));
+  }
+  const col = (k) => runs.map((x) => x[k]);
+  const base = { mechanism: 'Python Manager', baseline: true, note: 'proxy calls from a client process to the Manager process' };
+  record('manager get p50', { ...base, mode: 'dict get p50', payload: 8, metric: 'rtt_us', runs: col('get_p50_us') });
+  record('manager get p99', { ...base, mode: 'dict get p99', payload: 8, metric: 'rtt_us', runs: col('get_p99_us') });
+  record('manager set p50', { ...base, mode: 'dict set p50', payload: 8, metric: 'rtt_us', runs: col('set_p50_us') });
+  record('manager incr p50', {
+    ...base,
+    mode: 'Value += 1 under Lock, p50',
+    payload: 4,
+    metric: 'rtt_us',
+    runs: col('incr_p50_us'),
+  });
+  record('manager get ops', { ...base, mode: 'dict get', payload: 8, metric: 'ops_per_s', runs: col('get_ops_per_s') });
+  record('manager incr ops', {
+    ...base,
+    mode: 'Value += 1 under Lock',
+    payload: 4,
+    metric: 'ops_per_s',
+    runs: col('incr_ops_per_s'),
+  });
+}
+
+// --- targets ---
+
+function targets() {
+  const f = figures;
+  const list = [
+    ['add async p50 / Redis INCR p50', f['store async add 4 p50'] / f['redis INCR 8 p50'], (x) => x <= 0.6, '<= 0.6'],
+    ['add spin p50, µs', f['store spin add 4 p50'], (x) => x <= 5, '<= 5 µs'],
+    [
+      'pipelined add / Redis INCR pipelined x100',
+      f['store async add 4 pipelined'] / f['redis INCR 8 pipelined'],
+      (x) => x >= 5,
+      '>= 5',
+    ],
+    ['pipelined add / Manager dict get', f['store async add 4 pipelined'] / f['manager get ops'], (x) => x >= 20, '>= 20'],
+    [
+      'pipelined add / Manager Value += under Lock',
+      f['store async add 4 pipelined'] / f['manager incr ops'],
+      (x) => x >= 20,
+      '>= 20',
+    ],
+    [
+      'add async p50 / SharedMemory Atomics.add',
+      f['store async add 4 p50'] / f['shm add 4'],
+      () => true,
+      'the price of emulation',
+    ],
+  ];
+  for (const [what, value, ok, target] of list) {
+    if (!Number.isFinite(value)) {
+      progress(`target ${what}: not computed (a side was skipped)`);
+      continue;
+    }
+    progress(`target ${what}: ${value.toPrecision(3)} (${target}) ${ok(value) ? 'met' : 'NOT met'}`);
+    row({
+      area: 'store',
+      mechanism: `target: ${what}`,
+      mode: target,
+      metric: 'ratio',
+      runs: [value],
+      note: ok(value) ? 'met' : 'NOT met',
+    });
+  }
+}
+
+async function main() {
+  benchSharedMemory();
+  for (const kind of ['async', 'spin', 'unix']) await benchStore(kind);
+  await benchRedis();
+  benchManager();
+  targets();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

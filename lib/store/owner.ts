@@ -1,0 +1,390 @@
+// The owner: the memory of this member's own blocks, and the one place where operations on them run.
+// Requests from peers (any transport) and the member's own calls execute here one at a time, in the
+// order they arrive, so every operation on a location is linearizable. Waiters of waitAsync are kept
+// here until notify() or their timeout answers them. Replies are batched per peer and sent once per tick.
+import type { PeerId, Transport } from '../rpc/transport';
+import type { Layout } from './ownership';
+import {
+  BatchWriter,
+  KIND_REPLIES,
+  MESSAGE_HEADER,
+  NOTIFY_ALL,
+  OP_ADD,
+  OP_AND,
+  OP_COMPARE_EXCHANGE,
+  OP_EXCHANGE,
+  OP_LOAD,
+  OP_NOTIFY,
+  OP_OR,
+  OP_READ,
+  OP_STORE,
+  OP_SUB,
+  OP_WAIT,
+  OP_WRITE,
+  OP_XOR,
+  parseRequest,
+  type RequestRecord,
+  STATUS_BAD_REQUEST,
+  STATUS_CLOSING,
+  STATUS_NOT_OWNER,
+  STATUS_OK,
+  STATUS_OUT_OF_RANGE,
+} from './protocol';
+
+/** Indexes into WAIT_RESULTS. */
+export const WAIT_OK = 0;
+export const WAIT_NOT_EQUAL = 1;
+export const WAIT_TIMED_OUT = 2;
+
+/** A reply batch grows to at most this (or the transport's limit): large enough for any block (<= 1 MiB) and its header. */
+const REPLY_BATCH = (1 << 20) + 64;
+
+/** Where the replies to one peer go: one batch per (transport, peer). */
+export class Sink {
+  readonly transport: Transport;
+  readonly peer: PeerId;
+  readonly batch: BatchWriter;
+  scheduled = false;
+  constructor(transport: Transport, peer: PeerId) {
+    this.transport = transport;
+    this.peer = peer;
+    this.batch = new BatchWriter(KIND_REPLIES, Math.min(transport.maxMessageSize, REPLY_BATCH));
+  }
+}
+
+interface Waiter {
+  /** Answers the wait with a WAIT_* index, or with STATUS_CLOSING (-1). */
+  done: (result: number) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** The peer that asked (undefined: this member itself). */
+  sink: Sink | undefined;
+}
+
+export class Owner {
+  readonly layout: Layout;
+  readonly member: number;
+  readonly #bytes: Buffer;
+  readonly #i32: Int32Array;
+  readonly #i64: BigInt64Array;
+  readonly #sinks = new Map<Transport, Map<PeerId, Sink>>();
+  readonly #dirty: Sink[] = [];
+  readonly #waiters = new Map<number, Waiter[]>();
+  readonly #record: RequestRecord = { id: 0, op: 0, address: 0, length: 0, payload: 0 };
+  #closed = false;
+
+  constructor(layout: Layout, member: number) {
+    this.layout = layout;
+    this.member = member;
+    // Its own ArrayBuffer (never Node's pool), so that the typed views are aligned.
+    const memory = new ArrayBuffer(layout.ownedBytes(member));
+    this.#bytes = Buffer.from(memory);
+    this.#i32 = new Int32Array(memory);
+    this.#i64 = new BigInt64Array(memory, 0, memory.byteLength >> 3);
+  }
+
+  /** STATUS_OK when [address, address + length) is in one block of this member (and a cell is aligned). */
+  check(address: number, length: number, cell: boolean): number {
+    const L = this.layout;
+    if (address + length > L.size || length > L.blockSize) return STATUS_OUT_OF_RANGE;
+    if (cell && address % length !== 0) return STATUS_OUT_OF_RANGE;
+    const block = L.blockOf(address);
+    if (L.blockOf(address + length - 1) !== block) return STATUS_OUT_OF_RANGE;
+    return L.ownerOfBlock(block) === this.member ? STATUS_OK : STATUS_NOT_OWNER;
+  }
+
+  // --- the operations (the caller has checked the address) ---
+
+  read(address: number, length: number, into: Buffer, at: number): void {
+    const off = this.layout.localOffset(address);
+    this.#bytes.copy(into, at, off, off + length);
+  }
+
+  write(address: number, from: Uint8Array, start: number, length: number): void {
+    this.#bytes.set(from.subarray(start, start + length), this.layout.localOffset(address));
+  }
+
+  /** A 32-bit read-modify-write (or load/store): returns what Atomics would. */
+  cell32(op: number, address: number, a: number, b: number): number {
+    const m = this.#i32;
+    const i = this.layout.localOffset(address) >> 2;
+    const old = m[i] as number;
+    switch (op) {
+      case OP_LOAD:
+        return old;
+      case OP_STORE:
+        m[i] = a;
+        return a | 0;
+      case OP_ADD:
+        m[i] = old + a;
+        break;
+      case OP_SUB:
+        m[i] = old - a;
+        break;
+      case OP_AND:
+        m[i] = old & a;
+        break;
+      case OP_OR:
+        m[i] = old | a;
+        break;
+      case OP_XOR:
+        m[i] = old ^ a;
+        break;
+      case OP_EXCHANGE:
+        m[i] = a;
+        break;
+      case OP_COMPARE_EXCHANGE:
+        if (old === (a | 0)) m[i] = b;
+        break;
+    }
+    return old;
+  }
+
+  /** The same on a 64-bit cell. */
+  cell64(op: number, address: number, a: bigint, b: bigint): bigint {
+    const m = this.#i64;
+    const i = Math.floor(this.layout.localOffset(address) / 8);
+    const old = m[i] as bigint;
+    switch (op) {
+      case OP_LOAD:
+        return old;
+      case OP_STORE:
+        m[i] = a;
+        return BigInt.asIntN(64, a);
+      case OP_ADD:
+        m[i] = old + a;
+        break;
+      case OP_SUB:
+        m[i] = old - a;
+        break;
+      case OP_AND:
+        m[i] = old & a;
+        break;
+      case OP_OR:
+        m[i] = old | a;
+        break;
+      case OP_XOR:
+        m[i] = old ^ a;
+        break;
+      case OP_EXCHANGE:
+        m[i] = a;
+        break;
+      case OP_COMPARE_EXCHANGE:
+        if (old === BigInt.asIntN(64, a)) m[i] = b;
+        break;
+    }
+    return old;
+  }
+
+  /**
+   * waitAsync at the owner: answers at once with WAIT_NOT_EQUAL, or keeps the waiter until a notify
+   * (WAIT_OK), its timeout (WAIT_TIMED_OUT; undefined: none), or the owner's close (-1).
+   */
+  wait(
+    address: number,
+    width: number,
+    expected: number | bigint,
+    timeout: number | undefined,
+    sink: Sink | undefined,
+    done: (r: number) => void,
+  ): void {
+    const current = width === 4 ? this.cell32(OP_LOAD, address, 0, 0) : this.cell64(OP_LOAD, address, 0n, 0n);
+    if (current !== expected) {
+      done(WAIT_NOT_EQUAL);
+      return;
+    }
+    if (timeout === 0) {
+      done(WAIT_TIMED_OUT);
+      return;
+    }
+    let list = this.#waiters.get(address);
+    if (list === undefined) {
+      list = [];
+      this.#waiters.set(address, list);
+    }
+    const w: Waiter = { done, timer: undefined, sink };
+    if (timeout !== undefined && Number.isFinite(timeout)) {
+      w.timer = setTimeout(
+        () => {
+          this.#forget(address, w);
+          done(WAIT_TIMED_OUT);
+        },
+        Math.min(timeout, 2 ** 31 - 1),
+      );
+    }
+    list.push(w);
+  }
+
+  /** Wakes up to `count` waiters of `address`, oldest first; returns how many. */
+  notify(address: number, count: number): number {
+    const list = this.#waiters.get(address);
+    if (list === undefined) return 0;
+    const n = Math.min(count, list.length);
+    const woken = list.splice(0, n);
+    if (list.length === 0) this.#waiters.delete(address);
+    for (const w of woken) {
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.done(WAIT_OK);
+    }
+    return n;
+  }
+
+  #forget(address: number, w: Waiter): void {
+    const list = this.#waiters.get(address);
+    if (list === undefined) return;
+    const i = list.indexOf(w);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#waiters.delete(address);
+  }
+
+  // --- serving peers ---
+
+  #sink(transport: Transport, peer: PeerId): Sink {
+    let byPeer = this.#sinks.get(transport);
+    if (byPeer === undefined) {
+      byPeer = new Map();
+      this.#sinks.set(transport, byPeer);
+    }
+    let s = byPeer.get(peer);
+    if (s === undefined) {
+      s = new Sink(transport, peer);
+      byPeer.set(peer, s);
+    }
+    return s;
+  }
+
+  /** Serves one message of requests from `peer`. A malformed record gets STATUS_BAD_REQUEST and ends the message. */
+  serve(transport: Transport, peer: PeerId, data: Buffer): void {
+    if (this.#closed) return;
+    const sink = this.#sink(transport, peer);
+    const count = data.readUInt16LE(2);
+    const r = this.#record;
+    let pos = MESSAGE_HEADER;
+    for (let i = 0; i < count; i++) {
+      const next = parseRequest(data, pos, r);
+      if (next < 0) {
+        if (r.id >= 0) this.#reply(sink, r.id, STATUS_BAD_REQUEST, 0);
+        break;
+      }
+      this.#serveOne(sink, data, r);
+      pos = next;
+    }
+    this.#schedule(sink);
+  }
+
+  #serveOne(sink: Sink, data: Buffer, r: RequestRecord): void {
+    const { id, op, address, length, payload } = r;
+    const isCell = op !== OP_READ && op !== OP_WRITE;
+    const status = this.check(address, length, isCell);
+    if (status !== STATUS_OK) {
+      this.#reply(sink, id, status, 0);
+      return;
+    }
+    switch (op) {
+      case OP_READ: {
+        const at = this.#reply(sink, id, STATUS_OK, length);
+        this.read(address, length, sink.batch.buf, at);
+        return;
+      }
+      case OP_WRITE:
+        this.write(address, data, payload, length);
+        this.#reply(sink, id, STATUS_OK, 0);
+        return;
+      case OP_WAIT: {
+        const expected = length === 4 ? data.readInt32LE(payload) : data.readBigInt64LE(payload);
+        const t = data.readDoubleLE(payload + length);
+        const timeout = t >= 0 ? t : undefined; // NaN and negative: no timeout
+        this.wait(address, length, expected, timeout, sink, (result) => {
+          if (sink.transport.closed) return;
+          if (result < 0) this.#reply(sink, id, STATUS_CLOSING, 0);
+          else {
+            const at = this.#reply(sink, id, STATUS_OK, 1);
+            sink.batch.buf[at] = result;
+          }
+          this.#schedule(sink);
+        });
+        return;
+      }
+      case OP_NOTIFY: {
+        const n = data.readUInt32LE(payload);
+        const woken = this.notify(address, n === NOTIFY_ALL ? Number.POSITIVE_INFINITY : n);
+        const at = this.#reply(sink, id, STATUS_OK, 4);
+        sink.batch.buf.writeUInt32LE(woken, at);
+        return;
+      }
+      default:
+        if (length === 4) {
+          const v = this.cell32(
+            op,
+            address,
+            op === OP_LOAD ? 0 : data.readInt32LE(payload),
+            op === OP_COMPARE_EXCHANGE ? data.readInt32LE(payload + 4) : 0,
+          );
+          const at = this.#reply(sink, id, STATUS_OK, 4);
+          sink.batch.buf.writeInt32LE(v, at);
+        } else {
+          const v = this.cell64(
+            op,
+            address,
+            op === OP_LOAD ? 0n : data.readBigInt64LE(payload),
+            op === OP_COMPARE_EXCHANGE ? data.readBigInt64LE(payload + 8) : 0n,
+          );
+          const at = this.#reply(sink, id, STATUS_OK, 8);
+          sink.batch.buf.writeBigInt64LE(v, at);
+        }
+    }
+  }
+
+  /** Appends a reply header to the peer's batch (sending the batch first if it is full); returns the payload offset. */
+  #reply(sink: Sink, id: number, status: number, length: number): number {
+    if (!sink.batch.fits(12 + length)) this.#flush(sink);
+    return sink.batch.reply(id, status, length);
+  }
+
+  #schedule(sink: Sink): void {
+    if (sink.scheduled || sink.batch.empty) return;
+    sink.scheduled = true;
+    if (this.#dirty.push(sink) === 1) queueMicrotask(this.#flushAll);
+  }
+
+  readonly #flushAll = (): void => {
+    for (const s of this.#dirty.splice(0)) {
+      s.scheduled = false;
+      this.#flush(s);
+    }
+  };
+
+  #flush(sink: Sink): void {
+    if (sink.batch.empty) return;
+    const message = sink.batch.take();
+    if (!sink.transport.closed) sink.transport.send(sink.peer, message);
+  }
+
+  /** A peer went away: its waiters are dropped (nobody is left to answer) and its batch is discarded. */
+  dropPeer(transport: Transport, peer: PeerId): void {
+    const sink = this.#sinks.get(transport)?.get(peer);
+    if (sink === undefined) return;
+    this.#sinks.get(transport)?.delete(peer);
+    for (const [address, list] of this.#waiters) {
+      const kept = list.filter((w) => {
+        if (w.sink !== sink) return true;
+        if (w.timer !== undefined) clearTimeout(w.timer);
+        return false;
+      });
+      if (kept.length === 0) this.#waiters.delete(address);
+      else this.#waiters.set(address, kept);
+    }
+  }
+
+  /** Ends every waiter (remote ones get STATUS_CLOSING, sent now) and serves nothing more. */
+  close(): void {
+    if (this.#closed) return;
+    const all = [...this.#waiters.values()].flat();
+    this.#waiters.clear();
+    for (const w of all) {
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.done(-1);
+    }
+    this.#flushAll();
+    this.#closed = true;
+  }
+}
