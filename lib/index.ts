@@ -49,3 +49,22 @@ export { MailboxTransport } from './rpc/mailbox-transport';
 export type { MailboxTransportOptions } from './rpc/mailbox-transport';
 export { ChannelTransport } from './rpc/channel-transport';
 export type { Transport, TransportEvents, PeerId } from './rpc/transport';
+export { ProcessGroup } from './group/group';
+export type {
+  GroupMessage,
+  GroupReceiveOptions,
+  GroupSendOptions,
+  GroupEvents,
+  RootOptions,
+  AllReduceOptions,
+  TransportKind,
+} from './group/group';
+export { joinGroup } from './group/join';
+export type { JoinGroupOptions } from './group/join';
+export { spawnGroup } from './group/spawn';
+export type { SpawnGroupOptions, SpawnedGroup, MemberExit } from './group/spawn';
+export { ANY_SOURCE, ANY_TAG } from './group/matching';
+export { launchEnvironment } from './group/environment';
+export type { LaunchEnvironment, Launcher } from './group/environment';
+export type { ReduceOp, ReduceOpName } from './group/ops';
+export type { NumericArray } from './group/data';

@@ -240,7 +240,10 @@ export type ErrorCode =
   | 'ERR_MAILBOX_PEER_CLOSED'
   | 'ERR_MAILBOX_MEMBER_TAKEN'
   | 'ERR_MAILBOX_FULL'
-  | 'ERR_MAILBOX_INCOMPATIBLE';
+  | 'ERR_MAILBOX_INCOMPATIBLE'
+  | 'ERR_GROUP_MEMBER_DEAD'
+  | 'ERR_GROUP_MEMBER_LEFT'
+  | 'ERR_GROUP_MISMATCH';
 
 /** The part of the library each code belongs to. */
 export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
@@ -269,4 +272,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_MAILBOX_MEMBER_TAKEN: 'mailbox',
   ERR_MAILBOX_FULL: 'mailbox',
   ERR_MAILBOX_INCOMPATIBLE: 'mailbox',
+  ERR_GROUP_MEMBER_DEAD: 'group',
+  ERR_GROUP_MEMBER_LEFT: 'group',
+  ERR_GROUP_MISMATCH: 'group',
 };

@@ -232,6 +232,9 @@ inline constexpr char ERR_MAILBOX_PEER_CLOSED[] = "ERR_MAILBOX_PEER_CLOSED";
 inline constexpr char ERR_MAILBOX_MEMBER_TAKEN[] = "ERR_MAILBOX_MEMBER_TAKEN";
 inline constexpr char ERR_MAILBOX_FULL[] = "ERR_MAILBOX_FULL";
 inline constexpr char ERR_MAILBOX_INCOMPATIBLE[] = "ERR_MAILBOX_INCOMPATIBLE";
+inline constexpr char ERR_GROUP_MEMBER_DEAD[] = "ERR_GROUP_MEMBER_DEAD";
+inline constexpr char ERR_GROUP_MEMBER_LEFT[] = "ERR_GROUP_MEMBER_LEFT";
+inline constexpr char ERR_GROUP_MISMATCH[] = "ERR_GROUP_MISMATCH";
 }  // namespace errors
 
 }  // namespace interproc::contract
