@@ -241,10 +241,12 @@ export class SharedArea {
       if (out !== input) (out as Uint8Array).set(input as Uint8Array);
       return;
     }
-    const first = me === 0 ? input : (views[base] as NumericArray);
-    const second = me === 1 ? input : (views[base + 1] as NumericArray);
+    // In place, my input is overwritten by the first step: read my copy in the slot instead.
+    const own = out === input ? (views[base + me] as NumericArray) : input;
+    const first = me === 0 ? own : (views[base] as NumericArray);
+    const second = me === 1 ? own : (views[base + 1] as NumericArray);
     kernel(out, first, second, n);
-    for (let k = 2; k < size; k++) kernel(out, out, k === me ? input : (views[base + k] as NumericArray), n);
+    for (let k = 2; k < size; k++) kernel(out, out, k === me ? own : (views[base + k] as NumericArray), n);
   }
 
   async #reduceLarge(
@@ -271,14 +273,19 @@ export class SharedArea {
       const bound = (k: number) => Math.floor((k * m) / size);
       const s = bound(me);
       const e = bound(me + 1);
-      // 1. Publish the slices the others reduce (my own slice I read from my input).
-      (mine as Uint8Array).set(sub(input, c0, c0 + s) as Uint8Array, 0);
-      (mine as Uint8Array).set(sub(input, c0 + e, c0 + m) as Uint8Array, e);
+      // 1. Publish the slices the others reduce (my own slice I read from my input, unless the
+      // result overwrites the input: then from my region too).
+      const inPlace = out === input;
+      if (inPlace) (mine as Uint8Array).set(sub(input, c0, c0 + m) as Uint8Array, 0);
+      else {
+        (mine as Uint8Array).set(sub(input, c0, c0 + s) as Uint8Array, 0);
+        (mine as Uint8Array).set(sub(input, c0 + e, c0 + m) as Uint8Array, e);
+      }
       await this.barrier();
       if (first) this.#checkDescriptions(parity);
       // 2. Reduce my slice over every member, in rank order; keep it in my region for the others.
       const inputs: NumericArray[] = [];
-      for (let k = 0; k < size; k++) inputs.push(k === me ? sub(input, c0 + s, c0 + e) : sub(regions[k] as NumericArray, s, e));
+      for (let k = 0; k < size; k++) inputs.push(k === me && !inPlace ? sub(input, c0 + s, c0 + e) : sub(regions[k] as NumericArray, s, e));
       const othersNeedIt = root < 0 ? size > 1 : root !== me;
       if (wantsResult && out !== undefined) {
         const target = sub(out, c0 + s, c0 + e);
