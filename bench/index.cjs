@@ -31,6 +31,9 @@ const METRIC = {
   MB_per_s: { label: 'MB/s', lowerIsBetter: false },
   ns_per_op: { label: 'ns per operation', lowerIsBetter: true },
   cpu_us_per_msg: { label: 'CPU µs per message', lowerIsBetter: true },
+  us_per_op: { label: 'µs per operation', lowerIsBetter: true },
+  cpu_us_per_op: { label: 'CPU µs per operation', lowerIsBetter: true },
+  x_openmpi: { label: "time as a multiple of Open MPI's", lowerIsBetter: true },
 };
 
 function log(msg) {

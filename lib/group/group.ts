@@ -44,6 +44,8 @@ export interface RootOptions {
 export interface AllReduceOptions {
   /** Write the result into the input array (typed arrays only) instead of a new one. */
   inPlace?: boolean;
+  /** Write the result into this array (same type and length as the input) instead of a new one. */
+  into?: NumericArray;
 }
 
 export type GroupEvents = {
@@ -442,13 +444,16 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
   allReduce<T extends number | NumericArray>(value: T, op: ReduceOp, options: AllReduceOptions = NO_OPTIONS): Promise<T> {
     try {
       validateObject(options, 'options');
-      return this.#reduce(value, op, -1, options.inPlace === true) as Promise<T>;
+      const into = options.into as NumericArray | undefined;
+      if (into !== undefined && (typedCode(into) < 0 || into.constructor !== (value as object)?.constructor || into.length !== (value as NumericArray).length))
+        throw invalidType('options.into', 'a typed array of the input\'s type and length', into);
+      return this.#reduce(value, op, -1, options.inPlace === true, into) as Promise<T>;
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  #reduce(value: unknown, op: ReduceOp, root: number, inPlace: boolean): Promise<unknown> {
+  #reduce(value: unknown, op: ReduceOp, root: number, inPlace: boolean, into?: NumericArray): Promise<unknown> {
     const { kernel, code } = kernelOf(op);
     const isNumber = typeof value === 'number';
     if (!isNumber && typedCode(value) < 0) throw invalidType('value', 'a number or a numeric typed array', value);
@@ -456,7 +461,7 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     const input: NumericArray = isNumber ? Float64Array.of(value as number) : (value as NumericArray);
     const wants = root < 0 || root === this.rank;
     const Ctor = TYPED_ARRAYS[typedCode(input)] as unknown as new (n: number) => NumericArray;
-    const out = wants ? (inPlace ? input : new Ctor(input.length)) : undefined;
+    const out = wants ? (inPlace ? input : (into ?? new Ctor(input.length))) : undefined;
     const result = () => (out === undefined ? undefined : isNumber ? (out[0] as number) : out);
     const area = this.#area;
     if (area !== undefined) return this.#collective(() => area.reduce(input, kernel, code, root, out).then(result));
