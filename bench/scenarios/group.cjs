@@ -25,7 +25,17 @@ function openMpi(size) {
     const exe = path.join(dir, 'mpi_bench');
     const cc = spawnSync('mpicc', ['-O2', '-o', exe, path.join(root, 'native/bench/mpi_bench.c')], { stdio: 'inherit' });
     if (cc.status !== 0) return null;
-    const args = [...asRoot, '--mca', 'btl', 'self,vader', ...(size > 2 ? ['--oversubscribe'] : ['--bind-to', 'core']), '-np', String(size), exe, String(repetitions)];
+    const args = [
+      ...asRoot,
+      '--mca',
+      'btl',
+      'self,vader',
+      ...(size > 2 ? ['--oversubscribe'] : ['--bind-to', 'core']),
+      '-np',
+      String(size),
+      exe,
+      String(repetitions),
+    ];
     const r = spawnSync('mpirun', args, { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) {
       progress(`mpirun failed: ${r.stderr.slice(0, 300)}`);
@@ -57,7 +67,8 @@ async function main() {
   for (const size of SIZES) {
     progress(`Open MPI, ${size} processes`);
     const mpi = openMpi(size);
-    if (mpi === null) progress('Open MPI not found (mpicc/mpirun of Debian openmpi-bin, libopenmpi-dev): no rival rows, no ratios');
+    if (mpi === null)
+      progress('Open MPI not found (mpicc/mpirun of Debian openmpi-bin, libopenmpi-dev): no rival rows, no ratios');
     for (const r of mpi ?? []) row(r);
     for (const mode of ['poll', 'sleep']) {
       progress(`interproc, ${size} processes, ${mode}`);
@@ -66,11 +77,27 @@ async function main() {
         const placement = `${size} processes`;
         row({ area: 'group', mechanism: `interproc ${name}`, mode, metric: 'us_per_op', placement, runs, note: `size ${size}` });
         if (mode === 'sleep')
-          row({ area: 'group', mechanism: `interproc ${name}`, mode, metric: 'cpu_us_per_op', placement, runs: cpu, note: `rank 0's CPU, size ${size}` });
+          row({
+            area: 'group',
+            mechanism: `interproc ${name}`,
+            mode,
+            metric: 'cpu_us_per_op',
+            placement,
+            runs: cpu,
+            note: `rank 0's CPU, size ${size}`,
+          });
         const rival = (mpi ?? []).find((r) => r.mechanism === `Open MPI ${name}`);
         if (rival) {
           const ratio = stats(runs).median / stats(rival.runs).median;
-          row({ area: 'group', mechanism: `interproc ${name}`, mode, metric: 'x_openmpi', placement, runs: [ratio], note: `median / Open MPI's median, size ${size}` });
+          row({
+            area: 'group',
+            mechanism: `interproc ${name}`,
+            mode,
+            metric: 'x_openmpi',
+            placement,
+            runs: [ratio],
+            note: `median / Open MPI's median, size ${size}`,
+          });
         }
       }
     }

@@ -10,9 +10,14 @@ const { Worker } = require('node:worker_threads');
 const { joinGroup, SharedMemory, Mutex } = require('../..');
 
 const THREADS = Number(process.env.HYBRID_THREADS ?? 3);
-const JOB = 1, ANSWER = 2, STATS = 3, STATS_REPLY = 4, QUIT = 5;
+const JOB = 1,
+  ANSWER = 2,
+  STATS = 3,
+  STATS_REPLY = 4,
+  QUIT = 5;
 // Segment: a Mutex at 0, the total (Float64) at 64, per-thread job counts (Int32) from 128.
-const TOTAL_AT = 64, COUNTS_AT = 128;
+const TOTAL_AT = 64,
+  COUNTS_AT = 128;
 
 async function main() {
   const g = await joinGroup();
@@ -20,7 +25,8 @@ async function main() {
   const shm = SharedMemory.create(name, { size: 4096 });
   Mutex.initAt(shm, 0);
   const workers = [];
-  for (let t = 0; t < THREADS; t++) workers.push(new Worker(path.join(__dirname, 'thread.cjs'), { workerData: { name, index: t } }));
+  for (let t = 0; t < THREADS; t++)
+    workers.push(new Worker(path.join(__dirname, 'thread.cjs'), { workerData: { name, index: t } }));
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r)))); // each has opened the segment
   SharedMemory.unlink(name);
   const mutex = Mutex.openAt(shm, 0);
@@ -40,7 +46,9 @@ async function main() {
     total[0] = 0;
     guard.unlock();
     const done = workers.map((w) => new Promise((r) => w.once('message', r)));
-    workers.forEach((w, t) => w.postMessage({ from: Math.floor((t * n) / THREADS) + 1, to: Math.floor(((t + 1) * n) / THREADS) }));
+    for (const [t, w] of workers.entries()) {
+      w.postMessage({ from: Math.floor((t * n) / THREADS) + 1, to: Math.floor(((t + 1) * n) / THREADS) });
+    }
     await Promise.all(done);
     return total[0];
   }

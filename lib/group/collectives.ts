@@ -81,7 +81,9 @@ export async function reduce(
     const a = all[k] as NumericArray;
     if (a?.constructor !== input.constructor || a.length !== input.length) {
       const theirs = ArrayBuffer.isView(a) ? `${a.length} elements of ${a.constructor.name}` : typeof a;
-      return { mismatch: `reduction arguments differ: rank ${root} has ${input.length} elements of ${input.constructor.name}; rank ${k} has ${theirs}` };
+      return {
+        mismatch: `reduction arguments differ: rank ${root} has ${input.length} elements of ${input.constructor.name}; rank ${k} has ${theirs}`,
+      };
     }
   }
   reduceInto(out, all as NumericArray[], kernel, input.length);

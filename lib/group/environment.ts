@@ -52,21 +52,42 @@ export function launchEnvironment(env: NodeJS.ProcessEnv = process.env): LaunchE
   if (rank !== undefined && size !== undefined) {
     const job = env.PMIX_NAMESPACE || env.OMPI_MCA_ess_base_jobid || parent;
     const local = int(env.OMPI_COMM_WORLD_LOCAL_SIZE);
-    return { launcher: 'openmpi', rank, size, name: nameOf('ompi', job), oneHost: local === undefined ? undefined : local === size, ...common };
+    return {
+      launcher: 'openmpi',
+      rank,
+      size,
+      name: nameOf('ompi', job),
+      oneHost: local === undefined ? undefined : local === size,
+      ...common,
+    };
   }
   rank = int(env.PMI_RANK);
   size = int(env.PMI_SIZE);
   if (rank !== undefined && size !== undefined) {
     const job = env.PMI_KVSNAME || env.PMIX_NAMESPACE || parent;
     const local = int(env.MPI_LOCALNRANKS);
-    return { launcher: 'pmi', rank, size, name: nameOf('pmi', job), oneHost: local === undefined ? undefined : local === size, ...common };
+    return {
+      launcher: 'pmi',
+      rank,
+      size,
+      name: nameOf('pmi', job),
+      oneHost: local === undefined ? undefined : local === size,
+      ...common,
+    };
   }
   rank = int(env.SLURM_PROCID);
   size = int(env.SLURM_NTASKS);
   if (rank !== undefined && size !== undefined) {
     const job = `${env.SLURM_JOB_ID ?? parent}.${env.SLURM_STEP_ID ?? '0'}`;
     const nodes = int(env.SLURM_STEP_NUM_NODES ?? env.SLURM_NNODES);
-    return { launcher: 'slurm', rank, size, name: nameOf('slurm', job), oneHost: nodes === undefined ? undefined : nodes === 1, ...common };
+    return {
+      launcher: 'slurm',
+      rank,
+      size,
+      name: nameOf('slurm', job),
+      oneHost: nodes === undefined ? undefined : nodes === 1,
+      ...common,
+    };
   }
   return undefined;
 }

@@ -69,7 +69,12 @@ export interface GroupParts {
 }
 
 /** An error naming a member: ERR_GROUP_MEMBER_DEAD or ERR_GROUP_MEMBER_LEFT, with `rank` (and `pid` when known). */
-export function memberError(code: 'ERR_GROUP_MEMBER_DEAD' | 'ERR_GROUP_MEMBER_LEFT', group: string, rank: number, cause?: Error): InterprocError {
+export function memberError(
+  code: 'ERR_GROUP_MEMBER_DEAD' | 'ERR_GROUP_MEMBER_LEFT',
+  group: string,
+  rank: number,
+  cause?: Error,
+): InterprocError {
   const pid = (cause as { pid?: number } | undefined)?.pid;
   const what = code === 'ERR_GROUP_MEMBER_DEAD' ? `died${pid ? ` (pid ${pid})` : ''}` : 'left the group';
   return Object.assign(new InterprocError(code, `rank ${rank} of process group ${group} ${what}`, { cause }), {
@@ -132,12 +137,11 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     if (this.#maxFrame <= HEADER) throw new RangeError('the transport carries messages too small for the group header');
     this.#net.on('message', (from, data) => this.#onMessage(from, data));
     this.#net.on('peer-down', (peer, error) => this.#onPeerDown(peer, error));
-    const self = this;
     this.#collNet = {
       rank: this.rank,
       size: this.size,
-      send: (to, seq, value) => self.#sendFrames(to, T_COLLECTIVE, seq, encode(value)),
-      receive: (from, seq) => self.#receiveFrom(this.#coll, from, seq, undefined).then((m) => m.data),
+      send: (to, seq, value) => this.#sendFrames(to, T_COLLECTIVE, seq, encode(value)),
+      receive: (from, seq) => this.#receiveFrom(this.#coll, from, seq, undefined).then((m) => m.data),
     };
     process.once('exit', this.#onExit);
   }
@@ -188,7 +192,10 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
           const missing = others().filter((k) => !this.#hellos.has(k));
           reject(
             Object.assign(
-              new InterprocError('ETIMEDOUT', `joining process group ${this.name} timed out after ${timeout} ms: rank ${missing.join(', ')} never came`),
+              new InterprocError(
+                'ETIMEDOUT',
+                `joining process group ${this.name} timed out after ${timeout} ms: rank ${missing.join(', ')} never came`,
+              ),
               { missing },
             ),
           );
@@ -257,8 +264,14 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     if (this.linked && error.code === 'ERR_GROUP_MEMBER_DEAD') this.#fail(error);
     else {
       // Only what needs that member fails: receives naming it, and every collective (each needs all).
-      this.#point.fail((from) => from === rank || (from === ANY_SOURCE && this.#gone.size === this.size - 1), () => error);
-      this.#coll.fail((from) => from === rank, () => error);
+      this.#point.fail(
+        (from) => from === rank || (from === ANY_SOURCE && this.#gone.size === this.size - 1),
+        () => error,
+      );
+      this.#coll.fail(
+        (from) => from === rank,
+        () => error,
+      );
       this.#abort.abort(error); // wakes a member asleep in the shared barrier; it fails unless the barrier opened
     }
     if (this.listenerCount('member-down') > 0) this.emit('member-down', rank, error);
@@ -268,8 +281,14 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     if (this.#failure !== undefined) return;
     this.#failure = error;
     this.#abort.abort(error);
-    this.#point.fail(() => true, () => error);
-    this.#coll.fail(() => true, () => error);
+    this.#point.fail(
+      () => true,
+      () => error,
+    );
+    this.#coll.fail(
+      () => true,
+      () => error,
+    );
   }
 
   // ---- point to point ------------------------------------------------------------------------
@@ -445,8 +464,13 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     try {
       validateObject(options, 'options');
       const into = options.into as NumericArray | undefined;
-      if (into !== undefined && (typedCode(into) < 0 || into.constructor !== (value as object)?.constructor || into.length !== (value as NumericArray).length))
-        throw invalidType('options.into', 'a typed array of the input\'s type and length', into);
+      if (
+        into !== undefined &&
+        (typedCode(into) < 0 ||
+          into.constructor !== (value as object)?.constructor ||
+          into.length !== (value as NumericArray).length)
+      )
+        throw invalidType('options.into', "a typed array of the input's type and length", into);
       return this.#reduce(value, op, -1, options.inPlace === true, into) as Promise<T>;
     } catch (err) {
       return Promise.reject(err);
@@ -467,13 +491,18 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     if (area !== undefined) return this.#collective(() => area.reduce(input, kernel, code, root, out).then(result));
     return this.#collective(async (seq) => {
       const target = out ?? new Ctor(input.length);
-      const r = await coll.reduce(this.#collNet, seq, input, kernel, root < 0 ? 0 : root, target);
+      const r = await coll.reduce(this.#collNet, seq, input, kernel, Math.max(root, 0), target);
       if (root >= 0) {
         if (r?.mismatch !== undefined) throw new InterprocError('ERR_GROUP_MISMATCH', r.mismatch);
         return result();
       }
       // allReduce: the reduced array (or the mismatch) from rank 0 to everyone.
-      const sent = await coll.broadcast(this.#collNet, seq, r === undefined ? undefined : r.mismatch !== undefined ? r : target, 0);
+      const sent = await coll.broadcast(
+        this.#collNet,
+        seq,
+        r === undefined ? undefined : r.mismatch !== undefined ? r : target,
+        0,
+      );
       if (sent !== null && typeof sent === 'object' && !ArrayBuffer.isView(sent))
         throw new InterprocError('ERR_GROUP_MISMATCH', (sent as { mismatch: string }).mismatch);
       const got = sent as NumericArray;

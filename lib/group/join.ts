@@ -7,7 +7,14 @@
 import os from 'node:os';
 import type { Channel } from '../channel/channel';
 import { codeOf, InterprocError } from '../internal/errors';
-import { ArgValueError, validateBoolean, validateInteger, validateObject, validateString, validateTimeout } from '../internal/validate';
+import {
+  ArgValueError,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateString,
+  validateTimeout,
+} from '../internal/validate';
 import { MailboxGroup } from '../mailbox/group';
 import { ChannelTransport } from '../rpc/channel-transport';
 import { MailboxTransport } from '../rpc/mailbox-transport';
@@ -77,7 +84,9 @@ export async function joinGroup(options: JoinGroupOptions = {}): Promise<Process
   validateInteger(spin, 'options.spin', 0, 10_000_000);
   const address = options.address ?? env?.address;
   const kind: TransportKind =
-    (options.transport as TransportKind | undefined) ?? (env?.transport as TransportKind | undefined) ?? (env?.oneHost === false ? 'tcp' : 'mailbox');
+    (options.transport as TransportKind | undefined) ??
+    (env?.transport as TransportKind | undefined) ??
+    (env?.oneHost === false ? 'tcp' : 'mailbox');
   if (kind !== 'mailbox' && kind !== 'tcp')
     throw new ArgValueError(`The property 'options.transport' must be 'mailbox' or 'tcp'. Received ${String(kind)}`);
   const deadline = Date.now() + (timeout ?? 1e12);
@@ -110,13 +119,19 @@ async function joinMailbox(
   }
   if (mailbox.members !== Math.max(size, 2)) {
     mailbox.close();
-    throw new InterprocError('ERR_GROUP_MISMATCH', `the mailbox group ${name} has ${mailbox.members} members; this member expects ${size}`);
+    throw new InterprocError(
+      'ERR_GROUP_MISMATCH',
+      `the mailbox group ${name} has ${mailbox.members} members; this member expects ${size}`,
+    );
   }
   const transport = new MailboxTransport(mailbox, { spin: how.poll ? 50 : how.spin });
   const group = new ProcessGroup({ name, rank, size, kind: 'mailbox', transport, mailbox, link: how.link });
   const areaName = `${name}-shared`;
   try {
-    if (useShared) group.attachArea(SharedArea.attach(areaName, size, rank, SMALL_BYTES, large, { poll: how.poll, spin: how.spin, ...group.failureSignal }));
+    if (useShared)
+      group.attachArea(
+        SharedArea.attach(areaName, size, rank, SMALL_BYTES, large, { poll: how.poll, spin: how.spin, ...group.failureSignal }),
+      );
     await group.start(how.timeout);
   } catch (err) {
     group.close();

@@ -15,25 +15,35 @@ export type Kernel = (dst: NumericArray, a: NumericArray, b: NumericArray, n: nu
 // One function per operation keeps each loop monomorphic in its operation.
 type Any = { [i: number]: number };
 function sum(dst: NumericArray, a: NumericArray, b: NumericArray, n: number): void {
-  const d = dst as unknown as Any, x = a as unknown as Any, y = b as unknown as Any;
+  const d = dst as unknown as Any,
+    x = a as unknown as Any,
+    y = b as unknown as Any;
   for (let i = 0; i < n; i++) d[i] = (x[i] as number) + (y[i] as number);
 }
 function product(dst: NumericArray, a: NumericArray, b: NumericArray, n: number): void {
-  const d = dst as unknown as Any, x = a as unknown as Any, y = b as unknown as Any;
+  const d = dst as unknown as Any,
+    x = a as unknown as Any,
+    y = b as unknown as Any;
   for (let i = 0; i < n; i++) d[i] = (x[i] as number) * (y[i] as number);
 }
 function min(dst: NumericArray, a: NumericArray, b: NumericArray, n: number): void {
-  const d = dst as unknown as Any, x = a as unknown as Any, y = b as unknown as Any;
+  const d = dst as unknown as Any,
+    x = a as unknown as Any,
+    y = b as unknown as Any;
   for (let i = 0; i < n; i++) {
-    const u = x[i] as number, v = y[i] as number;
-    d[i] = v < u || u !== u ? v : u; // NaN in either gives NaN, as Math.min does
+    const u = x[i] as number,
+      v = y[i] as number;
+    d[i] = v < u || Number.isNaN(u) ? v : u; // NaN in either gives NaN, as Math.min does
   }
 }
 function max(dst: NumericArray, a: NumericArray, b: NumericArray, n: number): void {
-  const d = dst as unknown as Any, x = a as unknown as Any, y = b as unknown as Any;
+  const d = dst as unknown as Any,
+    x = a as unknown as Any,
+    y = b as unknown as Any;
   for (let i = 0; i < n; i++) {
-    const u = x[i] as number, v = y[i] as number;
-    d[i] = v > u || u !== u ? v : u;
+    const u = x[i] as number,
+      v = y[i] as number;
+    d[i] = v > u || Number.isNaN(u) ? v : u;
   }
 }
 
@@ -46,7 +56,9 @@ export function kernelOf(op: unknown): { kernel: Kernel; code: number } {
   if (typeof op === 'function') {
     const fn = op as (a: unknown, b: unknown) => unknown;
     const kernel: Kernel = (dst, a, b, n) => {
-      const d = dst as unknown as unknown[], x = a as unknown as unknown[], y = b as unknown as unknown[];
+      const d = dst as unknown as unknown[],
+        x = a as unknown as unknown[],
+        y = b as unknown as unknown[];
       for (let i = 0; i < n; i++) d[i] = fn(x[i], y[i]);
     };
     return { kernel, code: 255 };

@@ -86,9 +86,11 @@ export async function register(address: string, reg: Registration, deadline: num
       table?: Registration[];
       error?: string;
     };
-    if (answer.error !== undefined) throw new InterprocError('ERR_GROUP_MISMATCH', `the rendezvous at ${address} refused rank ${reg.rank}: ${answer.error}`);
+    if (answer.error !== undefined)
+      throw new InterprocError('ERR_GROUP_MISMATCH', `the rendezvous at ${address} refused rank ${reg.rank}: ${answer.error}`);
     const table = answer.table;
-    if (!Array.isArray(table) || table.length !== reg.size) throw new InterprocError('ERR_GROUP_MISMATCH', 'the rendezvous sent a bad table');
+    if (!Array.isArray(table) || table.length !== reg.size)
+      throw new InterprocError('ERR_GROUP_MISMATCH', 'the rendezvous sent a bad table');
     return table;
   } finally {
     ch.destroy();

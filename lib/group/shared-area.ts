@@ -285,7 +285,8 @@ export class SharedArea {
       if (first) this.#checkDescriptions(parity);
       // 2. Reduce my slice over every member, in rank order; keep it in my region for the others.
       const inputs: NumericArray[] = [];
-      for (let k = 0; k < size; k++) inputs.push(k === me && !inPlace ? sub(input, c0 + s, c0 + e) : sub(regions[k] as NumericArray, s, e));
+      for (let k = 0; k < size; k++)
+        inputs.push(k === me && !inPlace ? sub(input, c0 + s, c0 + e) : sub(regions[k] as NumericArray, s, e));
       const othersNeedIt = root < 0 ? size > 1 : root !== me;
       if (wantsResult && out !== undefined) {
         const target = sub(out, c0 + s, c0 + e);

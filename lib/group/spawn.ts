@@ -55,7 +55,11 @@ export async function spawnGroup(script: string, options: SpawnGroupOptions): Pr
   const transport = options.transport ?? 'mailbox';
   if (transport !== 'mailbox' && transport !== 'tcp')
     throw new InterprocError('ERR_GROUP_MISMATCH', `unknown transport ${String(transport)}`);
-  const extra: NodeJS.ProcessEnv = { INTERPROC_GROUP_NAME: name, INTERPROC_GROUP_SIZE: String(size), INTERPROC_GROUP_TRANSPORT: transport };
+  const extra: NodeJS.ProcessEnv = {
+    INTERPROC_GROUP_NAME: name,
+    INTERPROC_GROUP_SIZE: String(size),
+    INTERPROC_GROUP_TRANSPORT: transport,
+  };
   const rendezvous = transport === 'tcp' ? await serveRendezvous('127.0.0.1', 0, size) : undefined;
   if (rendezvous !== undefined) {
     extra.INTERPROC_GROUP_ADDRESS = `127.0.0.1:${(rendezvous.address as { port: number }).port}`;
@@ -76,7 +80,8 @@ export async function spawnGroup(script: string, options: SpawnGroupOptions): Pr
     processes.map(
       (child, rank) =>
         new Promise<MemberExit>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) resolve({ rank, code: child.exitCode, signal: child.signalCode });
+          if (child.exitCode !== null || child.signalCode !== null)
+            resolve({ rank, code: child.exitCode, signal: child.signalCode });
           else child.once('exit', (code, signal) => resolve({ rank, code, signal }));
         }),
     ),

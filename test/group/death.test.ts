@@ -5,9 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { spawnGroup } from '../../dist';
 import { fixture, leftoverShm, sleep } from '../helpers/util';
 
-type Report = { rank: number; started?: boolean; error?: { code: string; rank: number; message: string }; after?: string; fatal?: string };
+type Report = {
+  rank: number;
+  started?: boolean;
+  error?: { code: string; rank: number; message: string };
+  after?: string;
+  fatal?: string;
+};
 
-async function killDuring(size: number, victim: number, op: string, extra: Record<string, unknown> = {}, transport: 'mailbox' | 'tcp' = 'mailbox') {
+async function killDuring(
+  size: number,
+  victim: number,
+  op: string,
+  extra: Record<string, unknown> = {},
+  transport: 'mailbox' | 'tcp' = 'mailbox',
+) {
   const group = await spawnGroup(fixture('group', 'scenarios.cjs'), {
     size,
     args: ['death', JSON.stringify({ victim, op, ...extra })],

@@ -14,11 +14,15 @@ const haveMpicc = have('mpicc');
 const asRoot = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
 
 function mpirun(np: number, program: string[]): { rank: number; size: number; [k: string]: unknown }[] {
-  const out = execFileSync('mpirun', [...asRoot, '--oversubscribe', '--mca', 'btl', 'self,vader', '-np', String(np), ...program], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, OMPI_MCA_plm_rsh_agent: '' },
-  });
+  const out = execFileSync(
+    'mpirun',
+    [...asRoot, '--oversubscribe', '--mca', 'btl', 'self,vader', '-np', String(np), ...program],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, OMPI_MCA_plm_rsh_agent: '' },
+    },
+  );
   return out
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -37,10 +41,12 @@ describe('a group started by mpirun', () => {
   it('gets the ranks and the size MPI gives, and its members reach each other', () => {
     const np = 3;
     const members = mpirun(np, [process.execPath, fixture('group', 'scenarios.cjs'), 'whoami']);
-    expect(members.map((m) => [m.rank, m.size, m.sum, m.transport])).toEqual([...Array(np).keys()].map((r) => [r, np, 3, 'mailbox']));
+    expect(members.map((m) => [m.rank, m.size, m.sum, m.transport])).toEqual(
+      [...Array(np).keys()].map((r) => [r, np, 3, 'mailbox']),
+    );
     for (const m of members) expect(m.env).toEqual({ rank: String(m.rank), size: String(np) });
     if (!haveMpicc) {
-      console.warn('mpicc not found (Debian libopenmpi-dev): compared with mpirun\'s environment only');
+      console.warn("mpicc not found (Debian libopenmpi-dev): compared with mpirun's environment only");
       return;
     }
     const dir = mkdtempSync(path.join(os.tmpdir(), 'interproc-mpi-'));

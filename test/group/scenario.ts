@@ -5,7 +5,12 @@ import { fixture } from '../helpers/util';
 
 type Report = Record<string, unknown> & { rank: number; fatal?: string };
 
-export async function runScenario(scenario: string, size: number, transport: 'mailbox' | 'tcp' = 'mailbox', arg = ''): Promise<Report[]> {
+export async function runScenario(
+  scenario: string,
+  size: number,
+  transport: 'mailbox' | 'tcp' = 'mailbox',
+  arg = '',
+): Promise<Report[]> {
   const group = await spawnGroup(fixture('group', 'scenarios.cjs'), {
     size,
     args: [scenario, arg],
@@ -19,4 +24,3 @@ export async function runScenario(scenario: string, size: number, transport: 'ma
   expect(exits.map((e) => e.code)).toEqual(Array(size).fill(0));
   return reports.sort((a, b) => a.rank - b.rank);
 }
-
