@@ -35,6 +35,9 @@ const METRIC = {
   p50_us: { label: 'p50 latency, µs', lowerIsBetter: true },
   p99_us: { label: 'p99 latency, µs', lowerIsBetter: true },
   ratio: { label: 'ratio in one run (the target is in the mode column)', lowerIsBetter: false },
+  us_per_op: { label: 'µs per operation', lowerIsBetter: true },
+  cpu_us_per_op: { label: 'CPU µs per operation', lowerIsBetter: true },
+  x_openmpi: { label: "time as a multiple of Open MPI's", lowerIsBetter: true },
 };
 
 function log(msg) {

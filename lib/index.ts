@@ -83,3 +83,22 @@ export type { CellView, WaitResult as StoreWaitResult } from './store/views';
 export { Pipeline as StorePipeline } from './store/pipeline';
 export { OwnerDeadError as StoreOwnerDeadError, RejectedError as StoreRejectedError } from './store/errors';
 export type { BlockSet, Ownership } from './store/ownership';
+export { ProcessGroup } from './group/group';
+export type {
+  GroupMessage,
+  GroupReceiveOptions,
+  GroupSendOptions,
+  GroupEvents,
+  RootOptions,
+  AllReduceOptions,
+  TransportKind,
+} from './group/group';
+export { joinGroup } from './group/join';
+export type { JoinGroupOptions } from './group/join';
+export { spawnGroup } from './group/spawn';
+export type { SpawnGroupOptions, SpawnedGroup, MemberExit } from './group/spawn';
+export { ANY_SOURCE, ANY_TAG } from './group/matching';
+export { launchEnvironment } from './group/environment';
+export type { LaunchEnvironment, Launcher } from './group/environment';
+export type { ReduceOp, ReduceOpName } from './group/ops';
+export type { NumericArray } from './group/data';

@@ -250,7 +250,10 @@ export type ErrorCode =
   | 'ERR_PROCESS_DOWN'
   | 'ERR_STORE_OWNER_DEAD'
   | 'ERR_STORE_REJECTED'
-  | 'ERR_STORE_INCOMPATIBLE';
+  | 'ERR_STORE_INCOMPATIBLE'
+  | 'ERR_GROUP_MEMBER_DEAD'
+  | 'ERR_GROUP_MEMBER_LEFT'
+  | 'ERR_GROUP_MISMATCH';
 
 /** The part of the library each code belongs to. */
 export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
@@ -289,4 +292,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_STORE_OWNER_DEAD: 'store',
   ERR_STORE_REJECTED: 'store',
   ERR_STORE_INCOMPATIBLE: 'store',
+  ERR_GROUP_MEMBER_DEAD: 'group',
+  ERR_GROUP_MEMBER_LEFT: 'group',
+  ERR_GROUP_MISMATCH: 'group',
 };

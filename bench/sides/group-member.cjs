@@ -1,0 +1,53 @@
+// One member of the process-group benchmark (bench/scenarios/group.cjs starts them with spawnGroup):
+// barrier and allReduce (sum) of 1, 1 024 and 1 M doubles, timed per repetition; rank 0 reports the
+// mean time per operation and the CPU time per operation of this process, as JSON on IPC.
+'use strict';
+const { joinGroup } = require('../..');
+
+async function main() {
+  const [mode, repsArg] = process.argv.slice(2);
+  const reps = Number(repsArg);
+  const g = await joinGroup({ wait: mode === 'poll' ? 'poll' : 'sleep' });
+  const ops = [
+    ['barrier', 0],
+    ['allReduce 1 double', 1],
+    ['allReduce 1024 doubles', 1024],
+    ['allReduce 1M doubles', 1 << 20],
+  ];
+  const results = [];
+  for (const [name, n] of ops) {
+    let iters = n === 0 || n === 1 ? 20000 : n === 1024 ? 5000 : 20;
+    if (g.size > 2 && n < 1 << 20) iters /= 10;
+    if (mode === 'sleep' && n < 1 << 20) iters /= 4;
+    // Polling members that outnumber the cores take turns by the scheduler's slices: far fewer rounds.
+    if (mode === 'poll' && g.size > require('node:os').availableParallelism()) iters = Math.max(2, Math.floor(iters / 50));
+    const input = n === 1 ? 1.5 : new Float64Array(n).fill(g.rank);
+    const out = n > 1 ? new Float64Array(n) : undefined;
+    const runs = [];
+    const cpu = [];
+    for (let r = -1; r < reps; r++) {
+      await g.barrier();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < iters; i++) {
+        if (n === 0) await g.barrier();
+        else if (out !== undefined) await g.allReduce(input, 'sum', { into: out });
+        else await g.allReduce(input, 'sum');
+      }
+      const us = ((performance.now() - t0) * 1000) / iters;
+      const c = process.cpuUsage(c0);
+      if (r >= 0) {
+        runs.push(us);
+        cpu.push((c.user + c.system) / iters);
+      }
+    }
+    results.push({ name, runs, cpu });
+  }
+  if (g.rank === 0) process.send({ results });
+  await g.barrier();
+  g.close();
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

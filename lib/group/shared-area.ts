@@ -1,0 +1,312 @@
+// The collectives of a group on one host, through one shared segment: a barrier word and, per
+// member, a small slot (two sets, used in turn) and a large region. Numbers move by plain stores and
+// Atomics over the mapping; a waiting member polls the barrier word, then sleeps on it (futex). A
+// small reduction is one barrier: each member writes its input into its slot and reduces all slots.
+// A large one is reduce-scatter then all-gather over slices of the regions, so each member reduces
+// 1/size of the array and copies the rest: memory moves, not messages. Layout and proof of the
+// slot reuse: docs/design/group.md#the-shared-segment.
+import { closedError, InterprocError } from '../internal/errors';
+import * as futex from '../shm/futex';
+import { SharedMemory } from '../shm/shared-memory';
+import { TYPED_ARRAYS, type NumericArray } from './data';
+import { type Kernel, reduceInto } from './ops';
+
+const MAGIC = 0x49504752; // 'IPGR'
+const VERSION = 1;
+// Int32 indexes of the control words, each on its own cache line.
+const COUNT = 16; // byte 64: members arrived at the current barrier
+const GEN = 32; // byte 128: barrier generation (the futex word)
+const SLEEPERS = 48; // byte 192: members asleep on GEN
+const DESC_BYTES = 1024; // per parity, per member: [n low, n high, dtype, op] of the current reduction
+const SMALL_AT = 4096;
+const MAX_MEMBERS = 64;
+/** Microseconds a polling waiter spins before it lets the event loop run once (to see deaths and timers). */
+const POLL_SLICE_US = 1000;
+
+export interface Waiting {
+  /** Poll until the barrier opens (never sleep). */
+  poll: boolean;
+  /** Microseconds to poll before sleeping, when not `poll`. */
+  spin: number;
+  /** The group's failure, once it has one: every wait rejects with it. */
+  failure(): Error | undefined;
+  /** Aborted (with the failure as reason) when the group fails. */
+  signal: AbortSignal;
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+function geometry(size: number, smallBytes: number, largeBytes: number) {
+  const largeAt = align(SMALL_AT + 2 * size * smallBytes, 4096);
+  return { largeAt, total: largeAt + size * largeBytes };
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class SharedArea {
+  readonly #shm: SharedMemory;
+  readonly #ctl: Int32Array;
+  readonly #desc: Int32Array;
+  readonly #size: number;
+  readonly #rank: number;
+  readonly #smallBytes: number;
+  readonly #largeBytes: number;
+  readonly #largeAt: number;
+  readonly #wait: Waiting;
+  /** Reductions so far: its parity picks the slot set and the descriptor set. */
+  #ops = 0;
+  /** Full-length views of the small slots, per type code: [parity * size + member]. */
+  readonly #slots = new Map<number, NumericArray[]>();
+
+  private constructor(shm: SharedMemory, size: number, rank: number, smallBytes: number, largeBytes: number, wait: Waiting) {
+    this.#shm = shm;
+    this.#ctl = new Int32Array(shm.buffer, 0, 64);
+    this.#desc = new Int32Array(shm.buffer, DESC_BYTES, (2 * MAX_MEMBERS * 16) / 4);
+    this.#size = size;
+    this.#rank = rank;
+    this.#smallBytes = smallBytes;
+    this.#largeBytes = largeBytes;
+    this.#largeAt = geometry(size, smallBytes, largeBytes).largeAt;
+    this.#wait = wait;
+  }
+
+  /** Creates the segment `name`, or opens it if another member did; checks that everyone agrees on its shape. */
+  static attach(name: string, size: number, rank: number, smallBytes: number, largeBytes: number, wait: Waiting): SharedArea {
+    const { total } = geometry(size, smallBytes, largeBytes);
+    let shm: SharedMemory;
+    try {
+      shm = SharedMemory.createInitialized(name, { size: total }, (s) => {
+        const h = new Uint32Array(s.buffer, 0, 8);
+        h[1] = VERSION;
+        h[2] = size;
+        h[3] = smallBytes;
+        h[4] = largeBytes;
+        h[0] = MAGIC;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+      shm = SharedMemory.open(name);
+    }
+    const h = new Uint32Array(shm.buffer, 0, 8);
+    if (shm.size < total || h[0] !== MAGIC || h[1] !== VERSION || h[2] !== size || h[3] !== smallBytes || h[4] !== largeBytes) {
+      const found = `size ${h[2]}, slots ${h[3]} B, regions ${h[4]} B, ${shm.size} B`;
+      shm.close();
+      throw new InterprocError(
+        'ERR_GROUP_MISMATCH',
+        `the group's shared segment ${name} has another shape (${found}) than this member expects (size ${size}, slots ${smallBytes} B, regions ${largeBytes} B)`,
+      );
+    }
+    return new SharedArea(shm, size, rank, smallBytes, largeBytes, wait);
+  }
+
+  get closed(): boolean {
+    return this.#shm.closed;
+  }
+
+  close(): void {
+    this.#shm.close();
+  }
+
+  /** Resolves when every member has arrived; rejects with the group's failure if it fails first. */
+  barrier(): Promise<void> {
+    const ctl = this.#ctl;
+    const failure = this.#wait.failure();
+    if (failure !== undefined) return Promise.reject(failure);
+    const gen = Atomics.load(ctl, GEN);
+    if (Atomics.add(ctl, COUNT, 1) === this.#size - 1) {
+      Atomics.store(ctl, COUNT, 0);
+      Atomics.add(ctl, GEN, 1);
+      if (Atomics.load(ctl, SLEEPERS) > 0) futex.wake(ctl, GEN);
+      return Promise.resolve();
+    }
+    return this.#awaitGeneration(gen);
+  }
+
+  async #awaitGeneration(gen: number): Promise<void> {
+    const ctl = this.#ctl;
+    const wait = this.#wait;
+    const now = performance.now.bind(performance);
+    const spinUntil = (us: number): boolean => {
+      const deadline = now() + us / 1000;
+      do {
+        for (let i = 0; i < 64; i++) if (Atomics.load(ctl, GEN) !== gen) return true;
+      } while (now() < deadline);
+      return false;
+    };
+    if (wait.poll) {
+      for (;;) {
+        if (spinUntil(POLL_SLICE_US)) return;
+        await yieldToLoop();
+        if (this.#shm.closed) throw wait.failure() ?? closedError('ProcessGroup');
+        if (Atomics.load(ctl, GEN) !== gen) return; // it opened: a failure since then is the next call's
+        const failure = wait.failure();
+        if (failure !== undefined) throw failure;
+      }
+    }
+    if (wait.spin > 0 && spinUntil(wait.spin)) return;
+    for (;;) {
+      const failure = wait.failure();
+      if (failure !== undefined) throw failure;
+      Atomics.add(ctl, SLEEPERS, 1);
+      try {
+        await futex.waitAsync(ctl, GEN, gen, undefined, { signal: wait.signal });
+      } catch (err) {
+        if (!this.#shm.closed && Atomics.load(ctl, GEN) !== gen) return;
+        throw wait.failure() ?? err;
+      } finally {
+        if (!this.#shm.closed) Atomics.sub(ctl, SLEEPERS, 1);
+      }
+      if (Atomics.load(ctl, GEN) !== gen) return;
+    }
+  }
+
+  /** Whether a reduction of `n` elements of `bytesPer` bytes takes the one-barrier path. */
+  isSmall(n: number, bytesPer: number): boolean {
+    return n * bytesPer <= this.#smallBytes;
+  }
+
+  /**
+   * Reduces every member's `input` (same length, type and operation everywhere) with `kernel`, in
+   * rank order, into `out` on `root` (or on every member when root is -1). `out` may be `input`.
+   */
+  async reduce(input: NumericArray, kernel: Kernel, op: number, root: number, out: NumericArray | undefined): Promise<void> {
+    const n = input.length;
+    const code = TYPED_ARRAYS.indexOf(input.constructor as (typeof TYPED_ARRAYS)[number]);
+    const parity = this.#ops++ & 1;
+    this.#describe(parity, n, code, op);
+    if (this.isSmall(n, input.BYTES_PER_ELEMENT)) await this.#reduceSmall(input, kernel, parity, code, root, out);
+    else await this.#reduceLarge(input, kernel, parity, code, root, out);
+  }
+
+  #describe(parity: number, n: number, code: number, op: number): void {
+    const d = this.#desc;
+    const at = (parity * MAX_MEMBERS + this.#rank) * 4;
+    d[at] = (n % 2 ** 32) | 0;
+    d[at + 1] = Math.floor(n / 2 ** 32);
+    d[at + 2] = code;
+    d[at + 3] = op;
+  }
+
+  /** After the first barrier of a reduction: every member passed the same length, type and operation. */
+  #checkDescriptions(parity: number): void {
+    const d = this.#desc;
+    const mine = (parity * MAX_MEMBERS + this.#rank) * 4;
+    for (let k = 0; k < this.#size; k++) {
+      const at = (parity * MAX_MEMBERS + k) * 4;
+      for (let w = 0; w < 4; w++) {
+        if (d[at + w] !== d[mine + w]) {
+          const len = (i: number) => ((d[i] as number) >>> 0) + (d[i + 1] as number) * 2 ** 32;
+          throw new InterprocError(
+            'ERR_GROUP_MISMATCH',
+            `reduction arguments differ: rank ${this.#rank} has ${len(mine)} elements of type ${d[mine + 2]}, op ${d[mine + 3]}; ` +
+              `rank ${k} has ${len(at)} elements of type ${d[at + 2]}, op ${d[at + 3]}`,
+          );
+        }
+      }
+    }
+  }
+
+  #slotViews(code: number): NumericArray[] {
+    let views = this.#slots.get(code);
+    if (views === undefined) {
+      const Ctor = TYPED_ARRAYS[code] as unknown as new (b: ArrayBufferLike, o: number, l: number) => NumericArray;
+      const per = this.#smallBytes / (TYPED_ARRAYS[code] as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+      views = [];
+      for (let i = 0; i < 2 * this.#size; i++) views.push(new Ctor(this.#shm.buffer, SMALL_AT + i * this.#smallBytes, per));
+      this.#slots.set(code, views);
+    }
+    return views;
+  }
+
+  async #reduceSmall(
+    input: NumericArray,
+    kernel: Kernel,
+    parity: number,
+    code: number,
+    root: number,
+    out: NumericArray | undefined,
+  ): Promise<void> {
+    const views = this.#slotViews(code);
+    const size = this.#size;
+    const me = this.#rank;
+    const base = parity * size;
+    (views[base + me] as Uint8Array).set(input as Uint8Array);
+    await this.barrier();
+    this.#checkDescriptions(parity);
+    if (out === undefined || (root >= 0 && root !== me)) return;
+    const n = input.length;
+    if (size === 1) {
+      if (out !== input) (out as Uint8Array).set(input as Uint8Array);
+      return;
+    }
+    // In place, my input is overwritten by the first step: read my copy in the slot instead.
+    const own = out === input ? (views[base + me] as NumericArray) : input;
+    const first = me === 0 ? own : (views[base] as NumericArray);
+    const second = me === 1 ? own : (views[base + 1] as NumericArray);
+    kernel(out, first, second, n);
+    for (let k = 2; k < size; k++) kernel(out, out, k === me ? own : (views[base + k] as NumericArray), n);
+  }
+
+  async #reduceLarge(
+    input: NumericArray,
+    kernel: Kernel,
+    parity: number,
+    code: number,
+    root: number,
+    out: NumericArray | undefined,
+  ): Promise<void> {
+    const Ctor = TYPED_ARRAYS[code] as unknown as new (b: ArrayBufferLike, o: number, l: number) => NumericArray;
+    const bpe = input.BYTES_PER_ELEMENT;
+    const size = this.#size;
+    const me = this.#rank;
+    const n = input.length;
+    const chunk = Math.floor(this.#largeBytes / bpe);
+    const wantsResult = root < 0 || root === me;
+    const regions: NumericArray[] = [];
+    for (let k = 0; k < size; k++) regions.push(new Ctor(this.#shm.buffer, this.#largeAt + k * this.#largeBytes, chunk));
+    const mine = regions[me] as NumericArray;
+    const sub = (a: NumericArray, s: number, e: number) => a.subarray(s, e) as NumericArray;
+    for (let c0 = 0, first = true; c0 < n; c0 += chunk, first = false) {
+      const m = Math.min(chunk, n - c0);
+      const bound = (k: number) => Math.floor((k * m) / size);
+      const s = bound(me);
+      const e = bound(me + 1);
+      // 1. Publish the slices the others reduce (my own slice I read from my input, unless the
+      // result overwrites the input: then from my region too).
+      const inPlace = out === input;
+      if (inPlace) (mine as Uint8Array).set(sub(input, c0, c0 + m) as Uint8Array, 0);
+      else {
+        (mine as Uint8Array).set(sub(input, c0, c0 + s) as Uint8Array, 0);
+        (mine as Uint8Array).set(sub(input, c0 + e, c0 + m) as Uint8Array, e);
+      }
+      await this.barrier();
+      if (first) this.#checkDescriptions(parity);
+      // 2. Reduce my slice over every member, in rank order; keep it in my region for the others.
+      const inputs: NumericArray[] = [];
+      for (let k = 0; k < size; k++)
+        inputs.push(k === me && !inPlace ? sub(input, c0 + s, c0 + e) : sub(regions[k] as NumericArray, s, e));
+      const othersNeedIt = root < 0 ? size > 1 : root !== me;
+      if (wantsResult && out !== undefined) {
+        const target = sub(out, c0 + s, c0 + e);
+        reduceInto(target, inputs, kernel, e - s);
+        if (othersNeedIt) (sub(mine, s, e) as Uint8Array).set(target as Uint8Array);
+      } else if (othersNeedIt) {
+        reduceInto(sub(mine, s, e), inputs, kernel, e - s);
+      }
+      await this.barrier();
+      // 3. Gather the others' reduced slices.
+      if (wantsResult && out !== undefined) {
+        for (let k = 0; k < size; k++) {
+          if (k === me) continue;
+          const ks = bound(k);
+          const ke = bound(k + 1);
+          (sub(out, c0 + ks, c0 + ke) as Uint8Array).set(sub(regions[k] as NumericArray, ks, ke) as Uint8Array);
+        }
+      }
+      // 4. Nobody reads the regions any more: they may be written again.
+      await this.barrier();
+    }
+  }
+}
