@@ -104,10 +104,20 @@ export interface NativeBinding {
   blockingCancel(jobId: number): boolean;
   // Synchronisation primitives (native/binding/sync/sync_wrap.cc); kind SyncKind, op SyncOp or SyncRelease,
   // results SyncOutcome (lib/internal/contract.ts).
+  // `shape`: what syncAttach returned (Barrier parties, Semaphore robust 1/0), checked against the header on
+  // every call (ERR_SYNC_LAYOUT_MISMATCH once rewritten); omitted, the header's is read once for the call.
   syncInit(kind: number, handle: Handle, byteOffset: number, param: number, flags?: number): void;
   syncAttach(kind: number, handle: Handle, byteOffset: number): number;
-  syncTry(op: number, handle: Handle, byteOffset: number): number;
-  syncAcquireSync(op: number, handle: Handle, byteOffset: number, timeoutMs: number | undefined, arg: number): number;
+  syncTry(op: number, handle: Handle, byteOffset: number, shape?: number): number;
+  // undefined: the worker thread is being terminated
+  syncAcquireSync(
+    op: number,
+    handle: Handle,
+    byteOffset: number,
+    timeoutMs: number | undefined,
+    arg: number,
+    shape?: number,
+  ): number;
   syncAcquireAsync(
     op: number,
     handle: Handle,
@@ -115,13 +125,15 @@ export interface NativeBinding {
     timeoutMs: number | undefined,
     arg: number,
     keepAlive: object,
+    shape?: number,
   ): [Promise<number>, number];
-  syncCancel(id: number): boolean;
-  syncRelease(op: number, handle: Handle, byteOffset: number, n?: number): number | undefined;
+  /** closed: the object was closed (ERR_INVALID_STATE, the wait gives up at once); else an AbortError. */
+  syncCancel(id: number, closed?: boolean): boolean;
+  syncRelease(op: number, handle: Handle, byteOffset: number, n?: number, shape?: number): number | undefined;
   syncMarkConsistent(kind: number, handle: Handle, byteOffset: number): void;
-  syncArrive(handle: Handle, byteOffset: number): [number, number];
+  syncArrive(handle: Handle, byteOffset: number, shape?: number): [number, number];
   // biome-ignore lint/suspicious/noExplicitAny: one entry point for five kinds, each read by its own getters in lib/sync
-  syncInfo(kind: number, handle: Handle, byteOffset: number): any;
+  syncInfo(kind: number, handle: Handle, byteOffset: number, shape?: number): any;
   // sockets (native/binding/channel/channel_wrap.cc); kind a SocketKind (0 stream | 1 seqpacket | 2 datagram),
   // family an AddressFamily (0 path | 1 abstract | 2 TCP), flags, out[] slots and bits SOCK_* (lib/internal/contract.ts)
   sockListen(

@@ -29,6 +29,10 @@ export enum SyncRelease {
   RwUnlockWrite = 6,
   BarrierReset = 7,
   BarrierBreak = 8,
+  /** gives back a lock taken with OwnerDead as still owner-dead (a pending lock() ended by close()) */
+  MutexAbandon = 9,
+  /** the same for an RwLock's write lock */
+  RwAbandonWrite = 10,
 }
 
 /** The outcome of an acquire, shared by every primitive (native/core/sync/wait_set.hpp); the binding returns it as a number. */
@@ -49,6 +53,10 @@ export enum SyncOutcome {
   Cancelled = 7,
   /** a reader found the writer dead: nothing taken until a writer repairs it */
   OwnerDeadNoLock = 8,
+  /** the header's layout fields (Semaphore robust flag, Barrier parties) changed since the object was opened: nothing taken (the binding throws ERR_SYNC_LAYOUT_MISMATCH) */
+  LayoutChanged = 9,
+  /** a Sync wait ended because its thread's environment is being torn down (never returned to JS) */
+  Terminating = 10,
 }
 
 /** What native.futexWait returns (native/core/shm/futex.hpp WaitOutcome); lib/internal/binding.ts maps it to WaitResult. */
@@ -228,6 +236,7 @@ export type ErrorCode =
   | 'ERR_BARRIER_BROKEN'
   | 'ERR_BARRIER_PARTIES'
   | 'ERR_SYNC_LAYOUT_MISMATCH'
+  | 'ERR_BARRIER_WAIT_PENDING'
   | 'ERR_CHANNEL_CLOSED'
   | 'ERR_SEND_QUEUE_FULL'
   | 'ERR_MESSAGE_TOO_LARGE'
@@ -269,6 +278,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_BARRIER_BROKEN: 'sync',
   ERR_BARRIER_PARTIES: 'sync',
   ERR_SYNC_LAYOUT_MISMATCH: 'sync',
+  ERR_BARRIER_WAIT_PENDING: 'sync',
   ERR_CHANNEL_CLOSED: 'channel',
   ERR_SEND_QUEUE_FULL: 'channel',
   ERR_MESSAGE_TOO_LARGE: 'channel',

@@ -23,7 +23,7 @@ import {
   type WaitSyncOptions,
   SyncObject,
 } from './object';
-import { BrokenBarrierError } from './errors';
+import { BarrierWaitPendingError, BrokenBarrierError } from './errors';
 import { AbortError } from '../internal/errors';
 import { validateInteger, validateObject, validateOptionNames } from '../internal/validate';
 
@@ -89,8 +89,8 @@ export class Barrier extends SyncObject {
   }
 
   #arrive(what: string): [number, number] {
-    if (this.#pending) throw new RangeError(`${what}: this Barrier object already has a wait pending (one party per thread)`);
-    const [code, generation] = native.syncArrive(this.handle(), this.place.offset);
+    if (this.#pending) throw new BarrierWaitPendingError(what);
+    const [code, generation] = native.syncArrive(this.handle(), this.place.offset, this.place.shape);
     if (code === Outcome.Broken) throw new BrokenBarrierError();
     return [code, generation];
   }
@@ -140,11 +140,12 @@ export class Barrier extends SyncObject {
 
   /**
    * Leaves the party set (this thread's slot is marked gone, which breaks the barrier for anyone
-   * still waiting for it; see docs/api/sync.md) and stops using the object. A named Barrier closes its
-   * segment.
+   * still waiting for it; see docs/api/sync.md) and stops using the object: its own pending wait()
+   * rejects with ERR_INVALID_STATE. A named Barrier closes its segment.
    */
   override close(): void {
     if (this.place.closed) return;
+    this.endWaits(); // its own wait gives up (breaking the barrier) while the memory is still there
     this.releaseOp(Rel.BarrierLeave);
     super.close();
   }

@@ -32,6 +32,17 @@ export class OwnerDeadError<G = MutexGuard | RwLockGuard> extends InterprocError
   }
 }
 
+/**
+ * wait() or waitSync() on a Barrier object that already has a wait pending (one party per thread):
+ * a RangeError with code ERR_BARRIER_WAIT_PENDING.
+ */
+export class BarrierWaitPendingError extends RangeError {
+  readonly code = 'ERR_BARRIER_WAIT_PENDING';
+  constructor(what: string) {
+    super(`${what}: this Barrier object already has a wait pending (one party per thread)`);
+  }
+}
+
 /** A Barrier was broken: a party died, left, timed out or was aborted. Call `reset()` to reuse it. */
 export class BrokenBarrierError extends InterprocError {
   constructor() {

@@ -83,6 +83,7 @@ export class Mutex extends SyncObject {
   }
 
   #guard(code: number): MutexGuard {
+    this.keepOrUndo(code, Rel.MutexUnlock, Rel.MutexAbandon); // closed while the lock came: give it back
     const guard = new MutexGuard(HELD, this, code === Outcome.OwnerDead);
     if (code === Outcome.OwnerDead) throw new OwnerDeadError<MutexGuard>('Mutex', guard);
     return guard;
@@ -123,8 +124,9 @@ export class Mutex extends SyncObject {
   }
 
   /**
-   * Stops using this Mutex. A named Mutex closes its segment; if this thread still holds the lock,
-   * closing abandons it (the next locker gets OwnerDeadError, as if this process had died).
+   * Stops using this Mutex. Its pending lock() calls reject with ERR_INVALID_STATE (nothing stays
+   * taken for them). A named Mutex closes its segment; if this thread still holds the lock, closing
+   * abandons it (the next locker gets OwnerDeadError, as if this process had died).
    */
   override close(): void {
     super.close();

@@ -4,7 +4,7 @@
 import { native, type Handle } from '../internal/binding';
 import * as contract from '../internal/contract';
 import { SYNC_ALIGNMENT } from '../internal/contract';
-import { abortableNative, AbortError, closedError, TimeoutError } from '../internal/errors';
+import { abortableNative, AbortError, closedError, codeOf, TimeoutError } from '../internal/errors';
 import { SharedMemory } from '../shm/shared-memory';
 import {
   invalidType,
@@ -78,16 +78,23 @@ export function waitSyncOptions(options: unknown): number | undefined {
   return validateTimeout(options.timeout, 'options.timeout');
 }
 
-/** Where an object lives. `own` is set when the object made (and closes) its segment. */
+/**
+ * Where an object lives. `own` is set when the object made (and closes) its segment. `shape` is what
+ * its header said decides its layout when it was opened (Barrier: parties; Semaphore: 1 robust, 0
+ * ownerless; else 0): passed back on every native call, so a later rewrite of the header by another
+ * process fails with ERR_SYNC_LAYOUT_MISMATCH instead of being followed.
+ */
 export class Place {
   #shm: SharedMemory;
   readonly offset: number;
   readonly own: boolean;
+  readonly shape: number;
   #closed = false;
-  constructor(shm: SharedMemory, offset: number, own: boolean) {
+  constructor(shm: SharedMemory, offset: number, own: boolean, shape: number) {
     this.#shm = shm;
     this.offset = offset;
     this.own = own;
+    this.shape = shape;
   }
   get shm(): SharedMemory {
     return this.#shm;
@@ -116,6 +123,8 @@ export abstract class SyncObject implements Disposable {
   readonly #place: Place;
   readonly #kind: Kind;
   readonly #what: string;
+  /** Ids of this object's pending async waits: close() ends them. */
+  readonly #waits = new Set<number>();
 
   protected constructor(place: Place, kind: Kind, what: string) {
     this.#place = place;
@@ -142,8 +151,36 @@ export abstract class SyncObject implements Disposable {
     return this.#place.closed;
   }
 
+  /**
+   * Detaches this handle. Its own pending waits (lock(), acquire(), wait()...) reject with
+   * ERR_INVALID_STATE and give back whatever they took; a wait-up they consumed goes to another waiter.
+   */
   close(): void {
+    this.endWaits();
     this.#place.close();
+  }
+
+  /** Ends this object's pending async waits, as close() does (they reject with ERR_INVALID_STATE). */
+  protected endWaits(): void {
+    if (this.#waits.size === 0) return;
+    const ids = [...this.#waits];
+    this.#waits.clear();
+    for (const id of ids) native.syncCancel(id, true);
+  }
+
+  /**
+   * An acquire resolved with `code`: if this object was closed meanwhile (between the native wait's
+   * end and this continuation), gives back what it took (`rel` for Acquired; `abandon`, when given,
+   * for OwnerDead: the lock stays owner-dead for the next taker) and throws closedError.
+   */
+  protected keepOrUndo(code: Outcome, rel: Rel, abandon?: Rel): void {
+    if (!this.#place.closed) return;
+    const shm = this.#place.shm;
+    if (!shm.closed && (code === Outcome.Acquired || code === Outcome.OwnerDead)) {
+      const r = code === Outcome.OwnerDead && abandon !== undefined ? abandon : rel;
+      native.syncRelease(r, SharedMemory.handleOf(shm), this.#place.offset, undefined, this.#place.shape);
+    }
+    throw closedError(this.#what);
   }
 
   [Symbol.dispose](): void {
@@ -158,12 +195,12 @@ export abstract class SyncObject implements Disposable {
   /** A snapshot of its state, as native/binding/sync/sync_wrap.cc gives it for the kind. */
   // biome-ignore lint/suspicious/noExplicitAny: the shape depends on the kind; each class reads its own fields
   protected info(): any {
-    return native.syncInfo(this.#kind, this.handle(), this.#place.offset);
+    return native.syncInfo(this.#kind, this.handle(), this.#place.offset, this.#place.shape);
   }
 
   /** One attempt of `op` on this thread: the outcome (Busy when taken, also by this thread). */
   protected tryOp(op: Op): Outcome {
-    return native.syncTry(op, this.handle(), this.#place.offset);
+    return native.syncTry(op, this.handle(), this.#place.offset, this.#place.shape);
   }
 
   /**
@@ -180,22 +217,46 @@ export abstract class SyncObject implements Disposable {
     return this.waitOp(op, timeout, 0, signal).then((code) => timedOut(code, what, timeout));
   }
 
-  /** The async wait of `op` (argument `arg`): resolves with the outcome, TimedOut included. */
+  /**
+   * The async wait of `op` (argument `arg`): resolves with the outcome, TimedOut included. close()
+   * of this object ends it with closedError.
+   */
   protected waitOp(op: Op, timeout: number | undefined, arg: number, signal: AbortSignal | undefined): Promise<Outcome> {
-    return acquireAsync(op, this.handle(), this.#place.offset, timeout, arg, signal, this);
+    let id = 0;
+    const place = this.#place;
+    const p = abortableNative(
+      signal,
+      () => {
+        const started = native.syncAcquireAsync(op, this.handle(), place.offset, timeout, arg, this, place.shape);
+        id = started[1];
+        return started;
+      },
+      native.syncCancel,
+    );
+    if (id === 0) return p;
+    const waits = this.#waits;
+    waits.add(id);
+    return p.then(
+      (code) => {
+        waits.delete(id);
+        return code;
+      },
+      (err: unknown) => {
+        waits.delete(id);
+        if (place.closed && codeOf(err) === 'ERR_INVALID_STATE') throw closedError(this.#what);
+        throw err;
+      },
+    );
   }
 
   /** The blocking wait of `op` on this thread: the outcome, TimedOut included. */
   protected waitOpSync(op: Op, timeout: number | undefined, arg: number): Outcome {
-    return native.syncAcquireSync(op, this.handle(), this.#place.offset, timeout, arg);
+    return native.syncAcquireSync(op, this.handle(), this.#place.offset, timeout, arg, this.#place.shape);
   }
 
   /** Releases (unlocks, notifies...) with `rel`; `count` where the operation takes one. */
   protected releaseOp(rel: Rel, count?: number): number | undefined {
-    const h = this.handle();
-    return count === undefined
-      ? native.syncRelease(rel, h, this.#place.offset)
-      : native.syncRelease(rel, h, this.#place.offset, count);
+    return native.syncRelease(rel, this.handle(), this.#place.offset, count, this.#place.shape);
   }
 
   /** markConsistent() of a lock after an owner death (Mutex, RwLock). */
@@ -242,12 +303,12 @@ export function initAt(kind: Kind, shm: unknown, byteOffset: unknown, size: numb
 
 /**
  * openAt(): attaches to the object of `kind` that initAt() placed there (ERR_SYNC_LAYOUT_MISMATCH
- * if there is none). Also returns its header's param.
+ * if there is none). Also returns its shape (Place.shape: a Barrier's parties).
  */
 export function attachAt(kind: Kind, shm: unknown, byteOffset: unknown, size: number): [Place, number] {
   const [s, off] = placement(shm, byteOffset, size);
-  const param = native.syncAttach(kind, SharedMemory.handleOf(s), off);
-  return [new Place(s, off, false), param];
+  const shape = native.syncAttach(kind, SharedMemory.handleOf(s), off);
+  return [new Place(s, off, false, shape), shape];
 }
 
 /**
@@ -262,36 +323,19 @@ export function createNamed(kind: Kind, name: string, options: unknown, size: nu
   SharedMemory.createInitialized(name, mode === undefined ? { size } : { size, mode }, (shm) => {
     const h = SharedMemory.handleOf(shm);
     native.syncInit(kind, h, 0, param, flags);
-    native.syncAttach(kind, h, 0);
-    place = new Place(shm, 0, true);
+    place = new Place(shm, 0, true, native.syncAttach(kind, h, 0));
   });
   return place!;
 }
 
-/** open(): the named object of `kind` made by create(). Also returns its header's param. */
+/** open(): the named object of `kind` made by create(). Also returns its shape (as attachAt). */
 export function openNamed(kind: Kind, name: string): [Place, number] {
   const shm = SharedMemory.open(name);
   try {
-    const param = native.syncAttach(kind, SharedMemory.handleOf(shm), 0);
-    return [new Place(shm, 0, true), param];
+    const shape = native.syncAttach(kind, SharedMemory.handleOf(shm), 0);
+    return [new Place(shm, 0, true, shape), shape];
   } catch (err) {
     shm.close();
     throw err;
   }
-}
-
-/**
- * Runs an async acquire (the attempts run on this thread, the sleeps on a native thread) and wires
- * the AbortSignal. Resolves with the outcome code.
- */
-export function acquireAsync(
-  op: Op,
-  handle: Handle,
-  offset: number,
-  timeout: number | undefined,
-  arg: number,
-  signal: AbortSignal | undefined,
-  keepAlive: object,
-): Promise<Outcome> {
-  return abortableNative(signal, () => native.syncAcquireAsync(op, handle, offset, timeout, arg, keepAlive), native.syncCancel);
 }

@@ -85,6 +85,9 @@ export class RwLock extends SyncObject {
   }
 
   #guard(mode: Mode, code: number): RwLockGuard {
+    // Closed while the lock came: give it back (a write lock taken from a dead writer stays owner-dead).
+    if (mode === 'read') this.keepOrUndo(code, Rel.RwUnlockRead);
+    else this.keepOrUndo(code, Rel.RwUnlockWrite, Rel.RwAbandonWrite);
     if (code === Outcome.OwnerDeadNoLock) throw new OwnerDeadError<RwLockGuard>('RwLock', undefined);
     const guard = new RwLockGuard(HELD, this, mode, code === Outcome.OwnerDead);
     if (code === Outcome.OwnerDead) throw new OwnerDeadError<RwLockGuard>('RwLock', guard);

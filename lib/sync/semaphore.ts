@@ -136,7 +136,7 @@ export class Semaphore extends SyncObject {
   /** Waits for a permit without blocking the event loop. */
   async acquire(options?: WaitOptions): Promise<SemaphorePermit> {
     const code = this.acquireOp(Op.SemAcquire, options, 'Semaphore.acquire');
-    if (typeof code !== 'number') await code;
+    this.keepOrUndo(typeof code === 'number' ? code : await code, Rel.SemRelease); // closed meanwhile: give it back
     return new SemaphorePermit(HELD, this);
   }
 

@@ -68,6 +68,40 @@ describe('RwLock', () => {
     shm.close();
   });
 
+  it('a writer killed while a reader and a writer sleep: whoever the kernel wakes, the writer gets in (20 rounds)', async () => {
+    const { name, shm } = segment();
+    const l = RwLock.initAt(shm, 4096);
+    const reader = await holder({ name, task: 'readOnCommand' });
+    const rounds = 20;
+    const outcomes: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const writer = await holder({ name, task: 'holdWrite' });
+      reader.proc.send('read');
+      await nextMessage(reader.proc, (m) => m?.reading);
+      await sleep(100); // the reader sleeps first: the kernel's one wake-up at the death goes to it
+      const write = l.lockWrite().then(
+        (g) => {
+          g.unlock();
+          return 'acquired';
+        },
+        (e: any) => {
+          if (!(e instanceof OwnerDeadError)) return String(e.code);
+          e.guard!.markConsistent();
+          e.guard!.unlock();
+          return 'owner-dead';
+        },
+      );
+      await sleep(100);
+      const read = nextMessage<any>(reader.proc, (m) => m?.read);
+      await killNow(writer);
+      outcomes.push(await within(write, 10_000, `round ${round}: the sleeping writer`).catch(() => 'still asleep'));
+      await read;
+      if (outcomes[round] !== 'owner-dead') break;
+    }
+    expect(outcomes).toEqual(Array(rounds).fill('owner-dead'));
+    shm.close();
+  }, 120_000);
+
   it('timeouts, aborts, recursion and misuse', async () => {
     const { shm } = segment();
     const l = RwLock.initAt(shm, 4096);

@@ -44,6 +44,10 @@ class AsyncAcquire : public std::enable_shared_from_this<AsyncAcquire> {
   bool step(Napi::Env env, bool waited);
   // JS thread, after a sleep.
   void afterSleep(Napi::Env env, CancelReason reason, const Result<Wake>& r);
+  // JS thread, while a sleep is in flight: the object was closed. Gives up now (the memory is still
+  // mapped, so giveUp() can pass on a wake-up this wait consumed) and rejects; the sleep's own
+  // completion then touches nothing.
+  void endClosed(Napi::Env env);
 
  private:
   void settle(Napi::Env env, Outcome o);
@@ -55,6 +59,7 @@ class AsyncAcquire : public std::enable_shared_from_this<AsyncAcquire> {
 
   std::shared_ptr<Mapping> mapping_;
   std::unique_ptr<AcquireOp> op_;
+  bool ended_ = false;  // settled by endClosed() while its sleep was in flight
   Deadline deadline_;
   const char* syscall_;
   Napi::Promise::Deferred deferred_;
@@ -125,7 +130,18 @@ bool AsyncAcquire::step(Napi::Env env, bool waited) {
   }
 }
 
+void AsyncAcquire::endClosed(Napi::Env env) {
+  ended_ = true;
+  canceller.cancel();
+  if (!mapping_->closed()) {  // a closed mapping already ended the sleep, and its memory is gone
+    op_->afterWait();
+    op_->giveUp();
+  }
+  fail(env, codedError(env, contract::errors::ERR_INVALID_STATE, "closed while waiting"));
+}
+
 void AsyncAcquire::afterSleep(Napi::Env env, CancelReason reason, const Result<Wake>& r) {
+  if (ended_) return;  // endClosed() settled it and undid this sleep's preparation
   if (reason == CancelReason::Closed || mapping_->closed()) {
     // The memory is gone: touch nothing (closing released what this thread held there).
     fail(env, codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory was closed while waiting"));
@@ -163,6 +179,10 @@ void AsyncAcquire::afterSleep(Napi::Env env, CancelReason reason, const Result<W
 void AsyncAcquire::settle(Napi::Env env, Outcome o) {
   if (o == Outcome::NotRecoverable || o == Outcome::Deadlock) {
     fail(env, systemError(env, SysError{o == Outcome::Deadlock ? EDEADLK : ENOTRECOVERABLE, syscall_}));
+    return;
+  }
+  if (o == Outcome::LayoutChanged) {
+    fail(env, layoutChangedError(env));
     return;
   }
   done();
@@ -219,14 +239,24 @@ Napi::Value startAsyncAcquire(Napi::Env env, std::shared_ptr<Mapping> mapping, s
   return out;
 }
 
-bool cancelAsyncAcquire(uint32_t id) {
+bool cancelAsyncAcquire(Napi::Env env, uint32_t id, bool closed) {
   auto it = pending().find(id);
   if (it == pending().end()) return false;
   auto a = it->second.lock();
   if (!a) return false;
+  if (closed) {
+    a->endClosed(env);
+    return true;
+  }
   a->aborted = true;
   a->canceller.cancel();
   return true;
+}
+
+Napi::Error layoutChangedError(Napi::Env env) {
+  return codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
+                    "the object's header (a Semaphore's robust flag or a Barrier's parties) was rewritten during the "
+                    "wait: nothing was taken");
 }
 
 void abandonOnClose(const std::shared_ptr<Mapping>& mapping) {

@@ -19,8 +19,13 @@ namespace interproc::binding {
 // the mapping is open; keepAlive (the JS object holding the mapping) is referenced until settled.
 Napi::Value startAsyncAcquire(Napi::Env env, std::shared_ptr<Mapping> mapping, std::unique_ptr<AcquireOp> op,
                               Deadline deadline, Napi::Object keepAlive, const char* syscall);
-// Aborts a pending async acquire (its promise rejects with an AbortError). False when already settled.
-bool cancelAsyncAcquire(uint32_t id);
+// Ends a pending async acquire: its promise rejects with an AbortError, or (closed: the object was
+// closed) it gives up at once, on this thread while the memory is still mapped, and rejects with
+// ERR_INVALID_STATE. False when already settled.
+bool cancelAsyncAcquire(Napi::Env env, uint32_t id, bool closed);
+
+// The error of a wait that found its object's header rewritten (Outcome::LayoutChanged).
+Napi::Error layoutChangedError(Napi::Env env);
 
 // Makes closing `mapping` on this thread release every robust word this thread holds in it, as the
 // kernel does at thread death (so no robust-list entry can point into unmapped memory).

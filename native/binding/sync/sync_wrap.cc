@@ -9,6 +9,7 @@
 #include <climits>
 #include <cmath>
 
+#include "binding/internal/addon_data.hpp"
 #include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
@@ -46,6 +47,8 @@ enum Release : int {
   kRwUnlockWrite = code(contract::SyncRelease::RwUnlockWrite),
   kBarrierReset = code(contract::SyncRelease::BarrierReset),
   kBarrierBreak = code(contract::SyncRelease::BarrierBreak),
+  kMutexAbandon = code(contract::SyncRelease::MutexAbandon),
+  kRwAbandonWrite = code(contract::SyncRelease::RwAbandonWrite),
 };
 
 SyncKind kindArg(Napi::Env env, Napi::Value v) {
@@ -55,12 +58,23 @@ SyncKind kindArg(Napi::Env env, Napi::Value v) {
 
 size_t offsetArg(Napi::Env env, Napi::Value v) { return args::offset(env, v, "byteOffset", kSyncAlign); }
 
-size_t sizeOf(SyncKind kind, uint32_t param, uint8_t flags) {
+// What decides an object's size and layout, from its header: a Semaphore's robust flag (0 or 1), a
+// Barrier's parties, 0 for the others. The JS object keeps the value it opened with and passes it
+// back on every call, so a later rewrite of the header is detected instead of followed.
+uint32_t shapeOf(SyncKind kind, const SyncHeader& h) {
+  switch (kind) {
+    case SyncKind::Semaphore: return (liveFlags(h) & Semaphore::kRobustFlag) != 0 ? 1 : 0;
+    case SyncKind::Barrier: return liveParam(h);
+    default: return 0;
+  }
+}
+
+size_t sizeOf(SyncKind kind, uint32_t shape) {
   switch (kind) {
     case SyncKind::Mutex: return Mutex::kSize;
-    case SyncKind::Semaphore: return Semaphore::byteLength((flags & Semaphore::kRobustFlag) != 0);
+    case SyncKind::Semaphore: return Semaphore::byteLength(shape != 0);
     case SyncKind::Condition: return Condition::kSize;
-    case SyncKind::Barrier: return Barrier::byteLength(param);
+    case SyncKind::Barrier: return Barrier::byteLength(shape);
     case SyncKind::RwLock: return RwLock::kSize;
   }
   return 64;
@@ -93,9 +107,16 @@ void throwIfTruncated(Napi::Env env, Mapping& m) {
   throw truncatedError(env);
 }
 
-// The object's memory, after checking bounds and header. Throws on any mismatch. (Hot path: no
-// allocation unless it fails.)
-uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
+struct Target {
+  Mapping* mapping;  // kept alive by the caller's handle argument for the duration of the call
+  uint8_t* mem;
+  uint32_t shape;  // read once (or given by the caller) and validated: what every use of the object keeps
+};
+
+// The object's memory, after checking bounds and header. `expected`: the shape the caller opened it
+// with (nullopt: the header's, read once now). Throws on any mismatch. (Hot path: no allocation
+// unless it fails.)
+Target objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind, std::optional<uint32_t> expected) {
   uint8_t* p = m.at(offset, sizeof(SyncHeader));
   if (p == nullptr) throw rangeError(env, "byte offset is outside the SharedMemory");
   HeaderCheck c = checkHeader(p, kind);
@@ -103,34 +124,43 @@ uint8_t* objectAt(Napi::Env env, Mapping& m, size_t offset, SyncKind kind) {
     throwIfTruncated(env, m);
     layoutError(env, p, offset, kind, c);
   }
-  uint32_t param = reinterpret_cast<SyncHeader*>(p)->param;
-  if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) {
+  uint32_t shape = shapeOf(kind, *reinterpret_cast<SyncHeader*>(p));
+  if (expected && *expected != shape) {
+    throwIfTruncated(env, m);
+    throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
+                     std::string("the header of the ") + kindLabel(kind) + " at byte offset " + std::to_string(offset) +
+                         " changed since it was opened (" + (kind == SyncKind::Barrier ? "parties " : "robust ") +
+                         std::to_string(*expected) + ", now " + std::to_string(shape) + ")");
+  }
+  if (kind == SyncKind::Barrier && (shape == 0 || shape > Barrier::kMaxParties)) {
     throwIfTruncated(env, m);
     throw codedError(env, contract::errors::ERR_SYNC_LAYOUT_MISMATCH,
                      "corrupt Barrier at byte offset " + std::to_string(offset));
   }
-  if (m.at(offset, sizeOf(kind, param, reinterpret_cast<SyncHeader*>(p)->flags)) == nullptr) {
+  if (m.at(offset, sizeOf(kind, shape)) == nullptr) {
     throw rangeError(env, std::string(kindLabel(kind)) + " at byte offset " + std::to_string(offset) +
                               " does not fit in the SharedMemory");
   }
-  return p;
+  return {&m, p, shape};
 }
 
-struct Target {
-  Mapping* mapping;  // kept alive by the caller's handle argument for the duration of the call
-  uint8_t* mem;
-};
+// The optional shape argument (lib/sync/object.ts always passes the one syncAttach returned).
+std::optional<uint32_t> shapeArg(Napi::Env env, Napi::Value v) {
+  if (v.IsUndefined()) return std::nullopt;
+  return args::u32(env, v, "shape");
+}
 
 // The hot path: no shared_ptr copy and no lock (closing happens on this same JS thread).
-Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind) {
+Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind, int shapeIndex = -1) {
   Napi::Env env = info.Env();
   Napi::Value h = info[handleIndex];
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
   Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
   if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
   throwIfTruncated(env, *m);
-  uint8_t* p = objectAt(env, *m, offsetArg(env, info[handleIndex + 1]), kind);
-  return {m, p};
+  size_t offset = offsetArg(env, info[handleIndex + 1]);
+  std::optional<uint32_t> shape = shapeIndex < 0 ? std::nullopt : shapeArg(env, info[shapeIndex]);
+  return objectAt(env, *m, offset, kind, shape);
 }
 
 // An operation code (Op or Release); kindOfOp and syncRelease refuse an unknown one.
@@ -157,12 +187,13 @@ const char* syscallOf(int op) {
   }
 }
 
-std::unique_ptr<AcquireOp> makeOp(int op, uint8_t* mem, uint32_t arg) {
+std::unique_ptr<AcquireOp> makeOp(int op, const Target& t, uint32_t arg) {
+  uint8_t* mem = t.mem;
   switch (op) {
     case kMutexLock: return std::make_unique<Mutex::LockOp>(Mutex(mem));
-    case kSemAcquire: return std::make_unique<Semaphore::AcquireOp>(Semaphore(mem));
+    case kSemAcquire: return std::make_unique<Semaphore::AcquireOp>(Semaphore(mem, t.shape != 0));
     case kCondWait: return std::make_unique<Condition::WaitOp>(Condition(mem), arg);
-    case kBarrierPass: return std::make_unique<Barrier::PassOp>(Barrier(mem), arg);
+    case kBarrierPass: return std::make_unique<Barrier::PassOp>(Barrier(mem, t.shape), arg);
     case kRwRead: return std::make_unique<RwLock::ReadOp>(RwLock(mem));
     default: return std::make_unique<RwLock::WriteOp>(RwLock(mem));
   }
@@ -184,7 +215,10 @@ Napi::Value JS_syncInit(const Napi::CallbackInfo& info) {
                               [](Napi::Env e, Napi::Value v, const char* n) { return args::integer(e, v, n, 0, 255); });
   if (kind == SyncKind::Barrier && (param == 0 || param > Barrier::kMaxParties)) throw rangeError(env, "bad parties");
   if (kind == SyncKind::Semaphore && param > Semaphore::kMaxValue) throw rangeError(env, "bad semaphore value");
-  uint8_t* p = m->at(offset, sizeOf(kind, param, flags));
+  uint32_t shape = kind == SyncKind::Barrier     ? param
+                   : kind == SyncKind::Semaphore ? ((flags & Semaphore::kRobustFlag) != 0 ? 1 : 0)
+                                                 : 0;
+  uint8_t* p = m->at(offset, sizeOf(kind, shape));
   if (p == nullptr)
     throw rangeError(env, std::string(kindLabel(kind)) + " does not fit in the SharedMemory at that offset");
   if (m->segment().readonly()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is read-only");
@@ -198,8 +232,9 @@ Napi::Value JS_syncInit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// syncAttach(kind, handle, offset) -> header param. Validates, and arranges for close() of the
-// mapping to release what this thread holds in it.
+// syncAttach(kind, handle, offset) -> the object's shape (Barrier: parties; Semaphore: 1 robust, 0
+// ownerless; else 0), which the JS object keeps and passes back on every call. Validates, and
+// arranges for close() of the mapping to release what this thread holds in it.
 Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SyncKind kind = kindArg(env, info[0]);
@@ -211,13 +246,14 @@ Napi::Value JS_syncAttach(const Napi::CallbackInfo& info) {
   if (ref->segment().checkTruncated()) throw truncatedError(env);  // shrunk before we touch it
   Target t = target(info, 1, kind);
   abandonOnClose(ref);
-  return Napi::Number::New(env, reinterpret_cast<SyncHeader*>(t.mem)->param);
+  return Napi::Number::New(env, t.shape);
 }
 
-Outcome tryOnce(int op, uint8_t* mem) {
+Outcome tryOnce(int op, const Target& t) {
+  uint8_t* mem = t.mem;
   switch (op) {
     case kMutexLock: return Mutex(mem).tryLock();
-    case kSemAcquire: return Semaphore(mem).tryAcquire();
+    case kSemAcquire: return Semaphore(mem, t.shape != 0).tryAcquire();
     case kRwRead: return RwLock(mem).tryRead();
     case kRwWrite: return RwLock(mem).tryWrite();
     default: return Outcome::Busy;
@@ -227,71 +263,97 @@ Outcome tryOnce(int op, uint8_t* mem) {
 Napi::Value outcomeValue(Napi::Env env, Outcome o, int op) {
   if (o == Outcome::NotRecoverable) throw systemError(env, SysError{ENOTRECOVERABLE, syscallOf(op)});
   if (o == Outcome::Deadlock) throw systemError(env, SysError{EDEADLK, syscallOf(op)});
+  if (o == Outcome::LayoutChanged) throw layoutChangedError(env);
+  if (o == Outcome::Terminating) return env.Undefined();  // no JS runs after this anyway
   return Napi::Number::New(env, static_cast<int>(o));
 }
 
-// syncTry(op, handle, offset) -> outcome code (Busy when held by this thread)
+// syncTry(op, handle, offset, shape?) -> outcome code (Busy when held by this thread)
 Napi::Value JS_syncTry(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int op = opArg(env, info[0]);
-  Target t = target(info, 1, kindOfOp(env, op));
-  Outcome o = tryOnce(op, t.mem);
+  Target t = target(info, 1, kindOfOp(env, op), 3);
+  Outcome o = tryOnce(op, t);
   requireIntact(env, *t.mapping);  // the attempt may have faulted and run on zeros
   if (o == Outcome::Deadlock) o = Outcome::Busy;
   return outcomeValue(env, o, op);
 }
 
-// syncAcquireSync(op, handle, offset, timeoutMs, arg) -> outcome code; blocks this thread.
+// In a worker thread, a blocking wait sleeps in slices and asks between them whether the worker is
+// being terminated (worker.terminate() cannot interrupt a futex sleep): the mechanism futexWait uses
+// (native/binding/shm/futex_wrap.cc), with the same slice and the same AddonData::terminating().
+constexpr int64_t kTerminateSliceNs = 50'000'000;
+struct TerminatePoll {
+  Napi::Env env;
+  AddonData* data;
+  static bool stop(void* ctx) {
+    auto* p = static_cast<TerminatePoll*>(ctx);
+    return p->data->terminating(p->env);
+  }
+};
+
+// syncAcquireSync(op, handle, offset, timeoutMs, arg, shape?) -> outcome code; blocks this thread
+// (undefined: the worker is being terminated).
 Napi::Value JS_syncAcquireSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int op = opArg(env, info[0]);
-  Target t = target(info, 1, kindOfOp(env, op));
+  Target t = target(info, 1, kindOfOp(env, op), 5);
   Deadline d = deadlineAfter(args::timeout(env, info[3]));
-  auto acquire = makeOp(op, t.mem, args::u32(env, info[4], "arg"));
-  auto r = acquireBlocking(*acquire, d, nullptr);
+  auto acquire = makeOp(op, t, args::u32(env, info[4], "arg"));
+  AddonData& data = AddonData::of(env);
+  TerminatePoll ctx{env, &data};
+  StopPoll poll{kTerminateSliceNs, &TerminatePoll::stop, &ctx};
+  auto r = acquireBlocking(*acquire, d, nullptr, data.isWorker ? &poll : nullptr);
   if (!r) throw memoryError(env, *t.mapping, r.error());
   requireIntact(env, *t.mapping);  // a truncate ends the sleep
   return outcomeValue(env, r.value(), op);
 }
 
-// syncAcquireAsync(op, handle, offset, timeoutMs, arg, keepAlive) -> [Promise<code>, id]
+// syncAcquireAsync(op, handle, offset, timeoutMs, arg, keepAlive, shape?) -> [Promise<code>, id]
 Napi::Value JS_syncAcquireAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int op = opArg(env, info[0]);
-  Target t = target(info, 1, kindOfOp(env, op));
+  Target t = target(info, 1, kindOfOp(env, op), 6);
   Deadline d = deadlineAfter(args::timeout(env, info[3]));
   uint32_t arg = args::u32(env, info[4], "arg");
   Napi::Object keepAlive = args::object(env, info[5], "keepAlive");
-  auto acquire = makeOp(op, t.mem, arg);
+  auto acquire = makeOp(op, t, arg);
   return startAsyncAcquire(env, unwrapMapping(env, info[1]), std::move(acquire), d, keepAlive, syscallOf(op));
 }
 
+// syncCancel(id, closed?) -> false when already settled. closed: the object was closed, so the wait
+// gives up now (passing on what it may have consumed) and rejects with ERR_INVALID_STATE; else it
+// rejects with an AbortError.
 Napi::Value JS_syncCancel(const Napi::CallbackInfo& info) {
-  uint32_t id = args::u32(info.Env(), info[0], "id");
-  return Napi::Boolean::New(info.Env(), id != 0 && cancelAsyncAcquire(id));
+  Napi::Env env = info.Env();
+  uint32_t id = args::u32(env, info[0], "id");
+  bool closed = args::optional(env, info[1], "closed", false, args::boolean);
+  return Napi::Boolean::New(env, id != 0 && cancelAsyncAcquire(env, id, closed));
 }
 
 void check(Napi::Env env, const Status& s) {
   if (!s) throw systemError(env, s.error());
 }
 
-// syncRelease(op, handle, offset, n) -> number (woken, for notify) or undefined
+// syncRelease(op, handle, offset, n?, shape?) -> number (woken, for notify) or undefined
 Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int op = opArg(env, info[0]);
   SyncKind kind;
   switch (op) {
-    case kMutexUnlock: kind = SyncKind::Mutex; break;
+    case kMutexUnlock:
+    case kMutexAbandon: kind = SyncKind::Mutex; break;
     case kSemRelease: kind = SyncKind::Semaphore; break;
     case kCondNotify: kind = SyncKind::Condition; break;
     case kBarrierLeave:
     case kBarrierReset:
     case kBarrierBreak: kind = SyncKind::Barrier; break;
     case kRwUnlockRead:
-    case kRwUnlockWrite: kind = SyncKind::RwLock; break;
+    case kRwUnlockWrite:
+    case kRwAbandonWrite: kind = SyncKind::RwLock; break;
     default: throw rangeError(env, "unknown synchronisation operation");
   }
-  Target t = target(info, 1, kind);
+  Target t = target(info, 1, kind, 4);
   // How many (permits to release, waiters to notify); 1 when not given.
   size_t n = args::optional(env, info[3], "count", size_t{1}, args::length);
   switch (op) {
@@ -300,7 +362,7 @@ Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
       if (n > Semaphore::kMaxValue) {
         args::throwIntegerRange(env, "count", 0, static_cast<double>(Semaphore::kMaxValue), info[3]);
       }
-      check(env, Semaphore(t.mem).release(static_cast<uint32_t>(n)));
+      check(env, Semaphore(t.mem, t.shape != 0).release(static_cast<uint32_t>(n)));
       break;
     }
     case kCondNotify: {
@@ -309,11 +371,13 @@ Napi::Value JS_syncRelease(const Napi::CallbackInfo& info) {
       if (!r) throw systemError(env, r.error());
       return Napi::Number::New(env, r.value());
     }
-    case kBarrierLeave: Barrier(t.mem).leave(); break;
-    case kBarrierReset: Barrier(t.mem).reset(); break;
-    case kBarrierBreak: Barrier(t.mem).breakBarrier(); break;
+    case kBarrierLeave: Barrier(t.mem, t.shape).leave(); break;
+    case kBarrierReset: Barrier(t.mem, t.shape).reset(); break;
+    case kBarrierBreak: Barrier(t.mem, t.shape).breakBarrier(); break;
     case kRwUnlockRead: check(env, RwLock(t.mem).unlockRead()); break;
     case kRwUnlockWrite: check(env, RwLock(t.mem).unlockWrite()); break;
+    case kMutexAbandon: check(env, Mutex(t.mem).abandon()); break;
+    case kRwAbandonWrite: check(env, RwLock(t.mem).abandonWrite()); break;
   }
   requireIntact(env, *t.mapping);
   return env.Undefined();
@@ -330,11 +394,11 @@ Napi::Value JS_syncMarkConsistent(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// syncArrive(handle, offset) -> [code, generation]: Acquired (tripped it), Busy (wait), Broken
+// syncArrive(handle, offset, shape?) -> [code, generation]: Acquired (tripped it), Busy (wait), Broken
 Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Target t = target(info, 0, SyncKind::Barrier);
-  auto a = Barrier(t.mem).arrive();
+  Target t = target(info, 0, SyncKind::Barrier, 2);
+  auto a = Barrier(t.mem, t.shape).arrive();
   requireIntact(env, *t.mapping);
   if (!a) {
     if (a.error().code == EUSERS) {
@@ -343,17 +407,18 @@ Napi::Value JS_syncArrive(const Napi::CallbackInfo& info) {
     }
     throw systemError(env, a.error());
   }
+  if (a.value().outcome == Outcome::LayoutChanged) throw layoutChangedError(env);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, static_cast<int>(a.value().outcome)));
   out.Set(1u, Napi::Number::New(env, a.value().generation));
   return out;
 }
 
-// syncInfo(kind, handle, offset) -> a state snapshot for the JS getters
+// syncInfo(kind, handle, offset, shape?) -> a state snapshot for the JS getters
 Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SyncKind kind = kindArg(env, info[0]);
-  Target t = target(info, 1, kind);
+  Target t = target(info, 1, kind, 3);
   switch (kind) {
     case SyncKind::Mutex: {
       Mutex m(t.mem);
@@ -364,7 +429,7 @@ Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
       return o;
     }
     case SyncKind::Semaphore: {
-      Semaphore s(t.mem);
+      Semaphore s(t.mem, t.shape != 0);
       Napi::Object o = Napi::Object::New(env);
       o.Set("value", s.value());
       o.Set("robust", s.robust());
@@ -373,7 +438,7 @@ Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
     }
     case SyncKind::Condition: return Napi::Number::New(env, Condition(t.mem).sequence());
     case SyncKind::Barrier: {
-      Barrier b(t.mem);
+      Barrier b(t.mem, t.shape);
       Napi::Object o = Napi::Object::New(env);
       o.Set("parties", b.parties());
       o.Set("generation", b.generation());

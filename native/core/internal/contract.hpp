@@ -35,6 +35,8 @@ enum class SyncRelease : int32_t {
   RwUnlockWrite = 6,
   BarrierReset = 7,
   BarrierBreak = 8,
+  MutexAbandon = 9,  // gives back a lock taken with OwnerDead as still owner-dead (a pending lock() ended by close())
+  RwAbandonWrite = 10,  // the same for an RwLock's write lock
 };
 
 // The outcome of an acquire, shared by every primitive (native/core/sync/wait_set.hpp); the binding returns it as a number.
@@ -48,6 +50,8 @@ enum class SyncOutcome : int32_t {
   Deadlock = 6,  // the calling thread already holds it (the binding throws EDEADLK, or returns Busy from a try)
   Cancelled = 7,  // the wait was cancelled (never returned to JS: the call rejects instead)
   OwnerDeadNoLock = 8,  // a reader found the writer dead: nothing taken until a writer repairs it
+  LayoutChanged = 9,  // the header's layout fields (Semaphore robust flag, Barrier parties) changed since the object was opened: nothing taken (the binding throws ERR_SYNC_LAYOUT_MISMATCH)
+  Terminating = 10,  // a Sync wait ended because its thread's environment is being torn down (never returned to JS)
 };
 
 // What native.futexWait returns (native/core/shm/futex.hpp WaitOutcome); lib/internal/binding.ts maps it to WaitResult.
@@ -219,6 +223,7 @@ inline constexpr char ERR_SHM_NOT_SEALED[] = "ERR_SHM_NOT_SEALED";
 inline constexpr char ERR_BARRIER_BROKEN[] = "ERR_BARRIER_BROKEN";
 inline constexpr char ERR_BARRIER_PARTIES[] = "ERR_BARRIER_PARTIES";
 inline constexpr char ERR_SYNC_LAYOUT_MISMATCH[] = "ERR_SYNC_LAYOUT_MISMATCH";
+inline constexpr char ERR_BARRIER_WAIT_PENDING[] = "ERR_BARRIER_WAIT_PENDING";
 inline constexpr char ERR_CHANNEL_CLOSED[] = "ERR_CHANNEL_CLOSED";
 inline constexpr char ERR_SEND_QUEUE_FULL[] = "ERR_SEND_QUEUE_FULL";
 inline constexpr char ERR_MESSAGE_TOO_LARGE[] = "ERR_MESSAGE_TOO_LARGE";

@@ -41,6 +41,7 @@ void Barrier::breakBarrier() {
 }
 
 Result<Barrier::Arrival> Barrier::arrive() {
+  if (!layoutIntact()) return Arrival{Outcome::LayoutChanged, generation()};
   if (broken()) return Arrival{Outcome::Broken, generation()};
   if (ownSlot() == nullptr) return SysError{EUSERS, "barrier_wait"};
   if (anyGone()) {
@@ -59,6 +60,10 @@ Result<Barrier::Arrival> Barrier::arrive() {
 }
 
 Outcome Barrier::PassOp::attempt(bool) {
+  if (!b().layoutIntact()) {
+    b().breakBarrier();  // the words it writes are in the header line, inside the object whatever its size
+    return Outcome::LayoutChanged;
+  }
   if (b().m_->generation.load(std::memory_order_acquire) != g_) return Outcome::Acquired;
   if (b().broken()) return Outcome::Broken;
   if (b().anyGone()) {

@@ -25,10 +25,16 @@ class Barrier {
   static constexpr size_t byteLength(uint32_t parties) {
     return contract::BARRIER_HEADER_BYTES + contract::BARRIER_PARTY_BYTES * parties;
   }
-  explicit Barrier(void* mem) : m_(static_cast<Layout*>(mem)) {}
+  // `parties` is the count this object was opened with (read once from the header, validated against
+  // the mapping, and kept: a later rewrite of the header never makes us index slots past the object).
+  // The one-argument form reads the header once, for callers that own the memory.
+  Barrier(void* mem, uint32_t parties) : m_(static_cast<Layout*>(mem)), parties_(parties) {}
+  explicit Barrier(void* mem) : Barrier(mem, liveParam(static_cast<SyncHeader*>(mem)[0])) {}
   static void init(void* mem, uint32_t parties);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Barrier); }
-  uint32_t parties() const { return m_->header.param; }
+  uint32_t parties() const { return parties_; }
+  // False once the header's parties differ from the count kept at open (a corrupt or hostile write).
+  bool layoutIntact() const { return liveParam(m_->header) == parties_; }
 
   struct Arrival {
     Outcome outcome;      // Acquired (this call tripped it), Busy (wait for generation), Broken
@@ -50,14 +56,15 @@ class Barrier {
   // Waiting for generation g to pass.
   class PassOp : public AcquireOp {
    public:
-    PassOp(Barrier b, uint32_t g) : mem_(b.m_), g_(g) {}
+    PassOp(Barrier b, uint32_t g) : mem_(b.m_), parties_(b.parties_), g_(g) {}
     Outcome attempt(bool) override;
     bool prepare(WaitSet& ws) override;
     void giveUp() override { b().breakBarrier(); }
 
    private:
     void* mem_;
-    Barrier b() const { return Barrier(mem_); }
+    uint32_t parties_;
+    Barrier b() const { return Barrier(mem_, parties_); }
     uint32_t g_;
   };
 
@@ -77,6 +84,7 @@ class Barrier {
   Slot* ownSlot();
   bool anyGone() const;
   Layout* m_;
+  uint32_t parties_;
 };
 
 }  // namespace interproc

@@ -21,6 +21,10 @@ bool Condition::WaitOp::prepare(WaitSet& ws) {
   return true;
 }
 
+void Condition::WaitOp::giveUp() {
+  if (c().sequence() != seen_ && c().m_->sleepers.load() > 0) futex::wake(reinterpret_cast<uint32_t*>(&c().m_->seq), 1);
+}
+
 Result<int> Condition::notify(int n) {
   m_->seq.fetch_add(1);
   if (m_->sleepers.load() == 0) return 0;

@@ -39,6 +39,9 @@ class Condition {
     Outcome attempt(bool) override { return c().sequence() != seen_ ? Outcome::Acquired : Outcome::Busy; }
     bool prepare(WaitSet& ws) override;
     void afterWait() override { c().m_->sleepers.fetch_sub(1); }
+    // Giving up (cancelled, closed, terminated) after a notify moved the sequence: that notify's
+    // wake-up may have been ours, so hand it to another sleeper (notify(1) must reach a waiter).
+    void giveUp() override;
 
    private:
     void* mem_;

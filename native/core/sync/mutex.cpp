@@ -43,6 +43,15 @@ Status Mutex::unlock() {
   return Ok{};
 }
 
+Status Mutex::abandon() {
+  uint32_t w = m_->lock.word.load(std::memory_order_relaxed);
+  if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "mutex_unlock"};
+  m_->header.state.store(1, std::memory_order_relaxed);
+  uint32_t old = robust::release(&m_->lock, robust::kOwnerDied | (w & robust::kWaiters));
+  if (old & robust::kWaiters) futex::wake(word(), 1);
+  return Ok{};
+}
+
 Status Mutex::markConsistent() {
   uint32_t w = m_->lock.word.load(std::memory_order_relaxed);
   if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "mutex_consistent"};

@@ -28,6 +28,9 @@ class Mutex {
   Result<Outcome> lock(Deadline deadline, const Canceller* c = nullptr);
   Status unlock();          // EPERM when the calling thread is not the owner
   Status markConsistent();  // EPERM when not the owner; EINVAL when already consistent
+  // Gives the lock back as owner-dead, as this thread's death would (the next locker gets OwnerDead):
+  // for a lock taken with OwnerDead whose taker can no longer repair it. EPERM when not the owner.
+  Status abandon();
 
   uint32_t ownerTid() const { return robust::owner(m_->lock.word.load()); }
   bool consistent() const { return m_->header.state.load() == 0; }

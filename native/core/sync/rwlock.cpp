@@ -16,6 +16,34 @@ void RwLock::init(void* mem) {
 
 RwLock::Slot* RwLock::ownSlot(uint32_t tid) { return robust::slotOf(m_->slots, kReaders, tid); }
 
+namespace {
+
+// The slot of a reader that died: freed for the next reader. The kernel woke one sleeper on it at
+// the death, and that may have been a reader which then took another way (or nothing): whoever frees
+// the slot wakes everyone else sleeping on it, so no writer waiting for readers to leave is left asleep.
+void reclaimDeadReader(RobustSlot& s, uint32_t v) {
+  if (s.w.word.compare_exchange_strong(v, 0) && (v & robust::kWaiters)) futex::wake(futexWord(&s.w.word), INT_MAX);
+}
+
+}  // namespace
+
+void RwLock::reclaimDeadReaders() {
+  for (auto& s : m_->slots) {
+    uint32_t v = s.w.word.load(std::memory_order_relaxed);
+    if (robust::ownerDied(v)) reclaimDeadReader(s, v);
+  }
+}
+
+void RwLock::passOnWriterDeath(uint32_t w) {
+  // The kernel woke one sleeper at the writer's death. A reader takes nothing here (OwnerDeadNoLock),
+  // so it must not keep that wake-up to itself: a writer asleep behind it would sleep for ever. Clear
+  // the waiters bit (no one can start a sleep on an owner-dead word: prepare refuses it) and wake all;
+  // only the thread whose CAS clears the bit pays for the wake.
+  if ((w & robust::kWaiters) && m_->writer.word.compare_exchange_strong(w, w & ~robust::kWaiters)) {
+    futex::wake(futexWord(&m_->writer.word), INT_MAX);
+  }
+}
+
 uint32_t RwLock::readers() const {
   uint32_t n = 0;
   for (auto& s : m_->slots) n += robust::owner(s.w.word.load()) != 0;
@@ -31,7 +59,10 @@ Outcome RwLock::tryRead() {
   uint32_t w = m_->writer.word.load();
   if (w != 0) {
     if (w == robust::kNotRecoverable) return Outcome::NotRecoverable;
-    if (robust::ownerDied(w)) return Outcome::OwnerDeadNoLock;
+    if (robust::ownerDied(w)) {
+      passOnWriterDeath(w);
+      return Outcome::OwnerDeadNoLock;
+    }
     if (robust::owner(w) == tid) return Outcome::Deadlock;
     return Outcome::Busy;
   }
@@ -39,7 +70,10 @@ Outcome RwLock::tryRead() {
   for (int pass = 0; pass < 2 && mine == nullptr; ++pass) {
     for (auto& s : m_->slots) {
       uint32_t v = s.w.word.load(std::memory_order_relaxed);
-      if (pass == 1 && robust::ownerDied(v)) s.w.word.compare_exchange_strong(v, 0);  // reclaim a dead reader's
+      if (pass == 1 && robust::ownerDied(v)) {  // reclaim a dead reader's
+        reclaimDeadReader(s, v);
+        v = s.w.word.load(std::memory_order_relaxed);
+      }
       if (v == 0 && robust::take(&s.w, 0, tid)) {
         mine = &s;
         break;
@@ -83,7 +117,7 @@ Outcome RwLock::readersGone() {
     uint32_t v = s.w.word.load();
     if (v == 0) continue;
     if (robust::ownerDied(v)) {
-      s.w.word.compare_exchange_strong(v, 0);  // a dead reader: reclaim
+      reclaimDeadReader(s, v);  // a dead reader: reclaim
       continue;
     }
     if (robust::owner(v) == tid) return Outcome::Deadlock;  // upgrading a read lock would wait forever
@@ -141,6 +175,13 @@ void RwLock::WriteOp::giveUp() {
   }
 }
 
+Outcome RwLock::ReadOp::attempt(bool waited) {
+  // Woken: the wake-up may have been the kernel's for a dead reader's slot; free such slots (waking
+  // the others on them) even if this reader then finds a writer and goes back to sleep.
+  if (waited) l().reclaimDeadReaders();
+  return l().tryRead();
+}
+
 Result<Outcome> RwLock::lockRead(Deadline deadline, const Canceller* c) {
   ReadOp op(*this);
   return acquireBlocking(op, deadline, c);
@@ -165,6 +206,14 @@ Status RwLock::unlockWrite() {
   const bool inconsistent = m_->header.state.load() != 0;
   uint32_t old = robust::release(&m_->writer, inconsistent ? robust::kNotRecoverable : 0);
   if (inconsistent || (old & robust::kWaiters)) futex::wake(futexWord(&m_->writer.word), INT_MAX);
+  return Ok{};
+}
+
+Status RwLock::abandonWrite() {
+  uint32_t w = m_->writer.word.load();
+  if (w == robust::kNotRecoverable || robust::owner(w) != robust::selfTid()) return SysError{EPERM, "rwlock_unlock"};
+  m_->header.state.store(1);
+  giveBackWriter(true);
   return Ok{};
 }
 

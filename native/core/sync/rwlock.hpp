@@ -40,13 +40,15 @@ class RwLock {
   Status unlockRead();   // EPERM when this thread holds no read lock
   Status unlockWrite();  // EPERM when this thread is not the writer
   Status markConsistent();
+  // Gives the write lock back as owner-dead (as Mutex::abandon). EPERM when this thread is not the writer.
+  Status abandonWrite();
   uint32_t readers() const;  // reader slots in use (a snapshot)
   uint32_t writerTid() const { return robust::owner(m_->writer.word.load()); }
 
   class ReadOp : public AcquireOp {
    public:
     explicit ReadOp(RwLock l) : mem_(l.m_) {}
-    Outcome attempt(bool) override { return l().tryRead(); }
+    Outcome attempt(bool waited) override;
     bool prepare(WaitSet& ws) override;
 
    private:
@@ -84,6 +86,8 @@ class RwLock {
   // calling thread is one of the readers.
   Outcome readersGone();
   void giveBackWriter(bool ownerDead);
+  void reclaimDeadReaders();           // frees dead readers' slots, waking the sleepers on each
+  void passOnWriterDeath(uint32_t w);  // a reader saw the writer dead (w): wakes every sleeper
   Slot* ownSlot(uint32_t tid);
   Layout* m_;
 };

@@ -49,7 +49,9 @@ uint32_t Semaphore::reclaim() {
     uint32_t w = s.w.word.load();
     if (!robust::ownerDied(w)) continue;
     // Take the dead slot on our own robust list first: if we die mid-way, the next one finishes.
-    if (!robust::take(&s.w, w, tid)) continue;
+    // Keep its waiters bit: the kernel woke one sleeper on the slot, maybe not us; releasing the slot
+    // then wakes the others (a thread waiting for a free slot among them).
+    if (!robust::take(&s.w, w, tid | (w & robust::kWaiters))) continue;
     uint32_t c = held(&s).exchange(0);  // a crash after this loses c permits: never over-admits
     robust::releaseSlot(&s);
     if (c > 0 && add(c)) total += c;

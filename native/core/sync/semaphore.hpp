@@ -29,7 +29,11 @@ class Semaphore {
   static constexpr size_t kRobustSize = contract::SEMAPHORE_ROBUST_BYTES;  // kSize + a 64-byte slot per holder
   static constexpr uint32_t kMaxValue = contract::SEMAPHORE_MAX_VALUE;
   static constexpr uint8_t kRobustFlag = contract::SEMAPHORE_ROBUST_FLAG;
-  explicit Semaphore(void* mem) : m_(static_cast<Layout*>(mem)) {}
+  // `robust` is the mode this object was opened with (read once from the header, validated, and kept:
+  // another process rewriting the header's flag can never make us index holder slots that are not
+  // there). The one-argument form reads the header once, for callers that own the memory.
+  Semaphore(void* mem, bool robust) : m_(static_cast<Layout*>(mem)), robust_(robust) {}
+  explicit Semaphore(void* mem) : Semaphore(mem, (liveFlags(static_cast<SyncHeader*>(mem)[0]) & kRobustFlag) != 0) {}
   static void init(void* mem, uint32_t value, bool robust = false);
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Semaphore); }
   static size_t byteLength(bool robust) { return robust ? kRobustSize : kSize; }
@@ -40,22 +44,26 @@ class Semaphore {
   // mode EPERM (nothing released) when the calling thread holds fewer than n permits.
   Status release(uint32_t n = 1);
   uint32_t value() const { return m_->value.load(std::memory_order_relaxed); }
-  bool robust() const { return (m_->header.flags & kRobustFlag) != 0; }
+  bool robust() const { return robust_; }
+  // False once the header's robust flag differs from the mode kept at open (a corrupt or hostile write).
+  bool layoutIntact() const { return ((liveFlags(m_->header) & kRobustFlag) != 0) == robust_; }
   // Robust mode: permits the calling thread holds; permits of dead holders returned to the count.
   uint32_t held();
   uint32_t reclaim();
 
   class AcquireOp : public interproc::AcquireOp {
    public:
-    explicit AcquireOp(Semaphore s) : mem_(s.m_) {}
-    Outcome attempt(bool) override { return s().tryAcquire(); }
+    explicit AcquireOp(Semaphore s) : mem_(s.m_), robust_(s.robust_) {}
+    // LayoutChanged when the header was rewritten since the wait began (nothing is touched then).
+    Outcome attempt(bool) override { return s().layoutIntact() ? s().tryAcquire() : Outcome::LayoutChanged; }
     bool prepare(WaitSet& ws) override;
     void afterWait() override { s().m_->sleepers.fetch_sub(1); }
     void giveUp() override;
 
    private:
     void* mem_;
-    Semaphore s() const { return Semaphore(mem_); }
+    bool robust_;
+    Semaphore s() const { return Semaphore(mem_, robust_); }
   };
 
  private:
@@ -74,6 +82,7 @@ class Semaphore {
   static std::atomic<uint32_t>& held(Slot* s) { return reinterpret_cast<std::atomic<uint32_t>&>(s->w.aux); }
   Status add(uint32_t n);
   Layout* m_;
+  bool robust_;
 };
 
 }  // namespace interproc

@@ -38,6 +38,16 @@ inline void writeHeader(void* mem, SyncKind kind, uint32_t param, uint8_t flags 
   h->magic.store(kSyncMagic, std::memory_order_release);
 }
 
+// The header fields another process may rewrite at any time, read once (a hostile or buggy peer
+// can change them while we wait). Whatever decides an index, a size or a layout is read once by
+// the binding, validated, and kept in the object; these live reads only compare against it.
+inline uint8_t liveFlags(const SyncHeader& h) {
+  return std::atomic_ref<const uint8_t>(h.flags).load(std::memory_order_relaxed);
+}
+inline uint32_t liveParam(const SyncHeader& h) {
+  return std::atomic_ref<const uint32_t>(h.param).load(std::memory_order_relaxed);
+}
+
 inline HeaderCheck checkHeader(const void* mem, SyncKind kind) {
   auto* h = static_cast<const SyncHeader*>(mem);
   if (h->magic.load(std::memory_order_acquire) != kSyncMagic) return HeaderCheck::NoObject;

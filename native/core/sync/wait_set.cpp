@@ -75,13 +75,22 @@ Result<Wake> WaitSet::wait(Deadline deadline, const Canceller* c) const {
   return Wake::Ready;
 }
 
-Result<Outcome> acquireBlocking(AcquireOp& op, Deadline deadline, const Canceller* c) {
+Result<Outcome> acquireBlocking(AcquireOp& op, Deadline deadline, const Canceller* c, const StopPoll* poll) {
   for (bool waited = false;; waited = true) {
     Outcome o = op.attempt(waited);
     if (o != Outcome::Busy) return o;
     WaitSet ws;
     if (!op.prepare(ws)) continue;
-    auto r = ws.wait(deadline, c);
+    Deadline until = deadline;
+    bool slice = false;
+    if (poll != nullptr) {
+      int64_t end = monotonicNs() + poll->sliceNs;
+      if (!deadline || end < *deadline) {
+        until = end;
+        slice = true;
+      }
+    }
+    auto r = ws.wait(until, c);
     op.afterWait();
     if (!r) {
       op.giveUp();
@@ -90,6 +99,14 @@ Result<Outcome> acquireBlocking(AcquireOp& op, Deadline deadline, const Cancelle
     if (r.value() == Wake::Cancelled) {
       op.giveUp();
       return Outcome::Cancelled;
+    }
+    if (r.value() == Wake::TimedOut && slice) {
+      // Only a slice ended: ask whether to stop, else try again (as after a wake-up) and sleep on.
+      if (poll->stop(poll->ctx)) {
+        op.giveUp();
+        return Outcome::Terminating;
+      }
+      continue;
     }
     if (r.value() == Wake::TimedOut) {
       // One last try: a release may have come with the timeout; taking it avoids a lost hand-off.

@@ -70,7 +70,17 @@ class AcquireOp {
   virtual void giveUp() {}
 };
 
+// For a thread whose sleep nothing else can interrupt (a worker thread that worker.terminate() must
+// be able to end): the sleep is cut into slices of sliceNs, and stop(ctx) is asked between them.
+struct StopPoll {
+  int64_t sliceNs;
+  bool (*stop)(void* ctx);
+  void* ctx;
+};
+
 // The blocking loop on the calling thread: Busy never comes back; Deadlock does (it would hang).
-Result<Outcome> acquireBlocking(AcquireOp& op, Deadline deadline, const Canceller* c = nullptr);
+// With `poll`, a stop() that returns true ends the wait as Terminating (after giveUp()).
+Result<Outcome> acquireBlocking(AcquireOp& op, Deadline deadline, const Canceller* c = nullptr,
+                                const StopPoll* poll = nullptr);
 
 }  // namespace interproc
