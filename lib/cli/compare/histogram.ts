@@ -36,6 +36,16 @@ export class Histogram {
     if (v > this.max) this.max = v;
   }
 
+  /** Forgets every value (a warm-up's). */
+  reset(): this {
+    this.counts.fill(0);
+    this.count = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = 0;
+    this.#sum = 0;
+    return this;
+  }
+
   /** Adds every value of `other` to this histogram. */
   add(other: Histogram): this {
     for (let i = 0; i < this.counts.length; i++) this.counts[i] += other.counts[i];
