@@ -115,17 +115,30 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
     notes.push('TCP row: two network namespaces joined by a veth pair (169.254.77.1 ↔ .2), removed afterwards');
   }
 
-  const spawnCost = 0.6; // seconds per step for starting processes and pairing, on a 2-core machine
+  // The measuring period is planned from the budget and re-planned after every step from what starting
+  // processes and pairing really cost here (a loaded machine costs more), so the run keeps to its budget.
+  let overhead = 0.6; // seconds per step besides measuring, until measured
   const periods = steps.reduce((n, s) => n + s.periods, 0);
-  const ms = Math.max(150, Math.min(3000, ((opts.budget - steps.length * spawnCost) * 1000) / periods));
-  env.sliceMs = Math.max(10, Math.min(100, ms / 8));
+  const plan = (secondsLeft: number, stepsLeft: number, periodsLeft: number) =>
+    Math.max(100, Math.min(3000, ((secondsLeft - stepsLeft * overhead) * 1000) / Math.max(periodsLeft, 0.5)));
+  let ms = plan(opts.budget - 2, steps.length, periods); // 2 s for the security probes and the report
+  env.sliceMs = 100; // the longest slice; every step cuts its period into at least 8 (measure.ts)
   opts.log(`interproc compare: ${live.length} models, ${steps.length} measurements of ~${Math.round(ms)} ms; ${place.how}`);
+  const periodsUsed: number[] = [];
   try {
+    let periodsLeft = periods;
     for (const [i, s] of steps.entries()) {
       const elapsed = (Date.now() - started) / 1000;
-      const left = i === 0 ? opts.budget : (elapsed / i) * (steps.length - i);
+      ms = plan(opts.budget - 2 - elapsed, steps.length - i, periodsLeft);
+      const left = (steps.length - i) * overhead + (periodsLeft * ms) / 1000;
       opts.log(`[${i + 1}/${steps.length}] ${s.label} (about ${Math.ceil(left)} s left)`);
-      await s.run(Math.round(ms * Math.max(s.periods, 0.5)));
+      const stepMs = Math.round(ms * Math.max(s.periods, 0.5));
+      const t0 = Date.now();
+      await s.run(stepMs);
+      periodsUsed.push(stepMs);
+      const cost = (Date.now() - t0 - (s.periods >= 0.5 ? stepMs : 0)) / 1000;
+      overhead = Math.max(0.2, (overhead * (i + 1) + cost) / (i + 2));
+      periodsLeft -= s.periods;
     }
     for (const c of live) {
       await guard(
@@ -152,7 +165,7 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
       pinning: place.how,
       user: process.getuid?.() === 0 ? 'root (other-user and namespace rows measured)' : `uid ${process.getuid?.()}`,
       budget_s: opts.budget,
-      period_ms: Math.round(ms),
+      period_ms: periodsUsed.length ? `${Math.min(...periodsUsed)}–${Math.max(...periodsUsed)}` : '—',
       took_s: Math.round((Date.now() - started) / 100) / 10,
     },
     columns: cols.map((c) => ({ id: c.id, title: c.title, model: c.model, reference: c.reference, unavailable: c.unavailable })),

@@ -61,8 +61,11 @@ async function settle(sides: Side[]): Promise<void> {
   await Promise.all(sides.map((s) => s.exited));
 }
 
+// Every measurement cuts its period into at least 8 slices, so each figure has a spread.
+const sliceOf = (env: Env, ms: number) => Math.max(5, Math.min(env.sliceMs, ms / 8));
+
 export async function roundTrips(col: Column, env: Env, size: number, ms: number, name = pairName(col, env)): Promise<RttResult> {
-  const base = { column: col.id, name, size, ms, sliceMs: env.sliceMs };
+  const base = { column: col.id, name, size, ms, sliceMs: sliceOf(env, ms) };
   const deadlineMs = ms + 20_000;
   const ping = spawnSide(env.place, 0, { ...base, role: 'rtt-ping' }, { deadlineMs, wrap: env.wrap?.a });
   const pong = spawnSide(env.place, 1, { ...base, role: 'rtt-pong' }, { deadlineMs, wrap: env.wrap?.b });
@@ -82,8 +85,9 @@ export async function roundTrips(col: Column, env: Env, size: number, ms: number
 export async function stream(col: Column, env: Env, size: number, ms: number, pairs = 1, names?: string[]): Promise<TputResult> {
   const deadlineMs = ms + 20_000;
   const list = names ?? Array.from({ length: pairs }, () => pairName(col, env));
+  const sliceMs = sliceOf(env, ms);
   const sides = list.map((name) => {
-    const base = { column: col.id, name, size, ms, sliceMs: env.sliceMs };
+    const base = { column: col.id, name, size, ms, sliceMs };
     return {
       name,
       send: spawnSide(env.place, 0, { ...base, role: 'tput-send' }, { deadlineMs, wrap: env.wrap?.a }),
@@ -103,9 +107,12 @@ export async function stream(col: Column, env: Env, size: number, ms: number, pa
     const bySlice = new Map<number, number>();
     for (const g of got) for (const [k, v] of Object.entries(g.counts)) bySlice.set(+k, (bySlice.get(+k) ?? 0) + v);
     const keys = [...bySlice.keys()].sort((a, b) => a - b);
-    // the first and the last slice are partial (the stream started or ended inside them)
-    const whole = keys.length > 3 ? keys.slice(1, -1) : keys;
-    const rates = whole.map((k) => (bySlice.get(k)! * 1000) / env.sliceMs);
+    // the first and the last slice are partial (the stream started or ended inside them); a slice
+    // without a key between them is a stall (nothing arrived), a real zero
+    const whole: number[] = [];
+    for (let k = keys[0] + 1; k < keys[keys.length - 1]; k++) whole.push(k);
+    if (whole.length === 0) whole.push(...keys);
+    const rates = whole.map((k) => ((bySlice.get(k) ?? 0) * 1000) / sliceMs);
     const received = got.reduce((n, g) => n + g.received, 0);
     const cpu = sent.reduce((n, s) => n + s.cpu, 0) + got.reduce((n, g) => n + g.cpu, 0);
     const m = spread(rates);
