@@ -6,6 +6,7 @@
 const net = require('node:net');
 const fs = require('node:fs');
 const { Mailbox } = require('../../dist');
+const { Histogram } = require('./rtt.cjs');
 
 const [role, argJson] = process.argv.slice(2);
 const args = JSON.parse(argJson || '{}');
@@ -39,32 +40,57 @@ function cpuSelf() {
 // reps - 1. body(r) does one repetition and resolves with how many operations it did. Gives, per
 // repetition, the mean round trip in µs ('rtt') or operations per second, and the CPU time of both
 // processes per operation (µs).
-async function measure({ from, reps, peerPid, kind }, body) {
+async function measure({ from, reps, peerPid, kind, hist }, body) {
   const runs = [];
   const cpu = [];
+  const kept = new Histogram(); // the round trips of the kept repetitions (hist: filled by body)
   for (let r = from; r < reps; r++) {
     const c0 = cpuSelf() + cpuOf(peerPid);
     const t0 = now();
     const n = await body(r);
     const t1 = now();
     const c1 = cpuSelf() + cpuOf(peerPid);
+    if (hist) {
+      if (r >= 0) kept.add(hist);
+      hist.reset();
+    }
     if (r < 0) continue;
     runs.push(kind === 'rtt' ? ((t1 - t0) * 1000) / n : n / ((t1 - t0) / 1000));
     cpu.push((c1 - c0) / n);
   }
-  return { runs, cpu };
+  return hist ? { runs, cpu, histogram: kept.toJSON() } : { runs, cpu };
 }
 
 // Repetition r of an rtt exchange: send(), then wait for the echo (next() is called first, so an
 // echo that comes at once is not missed), roundsFor(n, r) times.
-async function echoRounds(n, r, next, send) {
+// With `hist`, every round trip's time goes into it; with `check(reply, i)`, every reply is checked.
+async function echoRounds(n, r, next, send, hist, check) {
   const more = roundsFor(n, r);
+  let prev = now();
   for (let i = 0; more(i); i++) {
     const p = next();
-    send();
-    await p;
+    send(i);
+    const reply = await p;
+    if (check) check(reply, i);
+    if (hist) {
+      const t = now();
+      hist.record((t - prev) * 1e6);
+      prev = t;
+    }
   }
   return n;
+}
+
+// The payload of round trip i carries i at both ends; the echo must bring back exactly that.
+function stamp(msg, i) {
+  msg.writeUInt32LE(i >>> 0, 0);
+  msg.writeUInt32LE(i >>> 0, msg.length - 4);
+  return msg;
+}
+function checkEcho(reply, i) {
+  const n = reply.length;
+  if (n < 8 || reply.readUInt32LE(0) !== i >>> 0 || reply.readUInt32LE(n - 4) !== i >>> 0)
+    throw new Error(`round trip ${i}: wrong echo`);
 }
 
 async function openMailbox(name, opts) {
@@ -116,11 +142,17 @@ async function mbPing() {
           spinReceive(mb);
         };
   const isAsync = mode === 'async' || mode === 'adaptive';
-  // Async: one await per round trip, as the net client below does (send first, then wait).
+  const hist = isAsync ? new Histogram() : undefined;
+  // Async: the user's code, `await send()` then `await receive()`, every echo checked, every round
+  // trip timed into the histogram.
   const asyncRounds = async (n) => {
+    let prev = now();
     for (let i = 0; i < n; i++) {
-      if (!mb.trySend(msg)) await mb.send(msg);
-      await mb.receive();
+      await mb.send(stamp(msg, i));
+      checkEcho(await mb.receive(), i);
+      const t = now();
+      hist.record((t - prev) * 1e6);
+      prev = t;
     }
   };
   const warmEnd = now() + WARMUP_MS;
@@ -128,7 +160,8 @@ async function mbPing() {
     if (isAsync) await asyncRounds(100);
     else for (let i = 0; i < 100; i++) once();
   }
-  const result = await measure({ from: 0, reps, peerPid, kind: 'rtt' }, async () => {
+  hist?.reset(); // the warm-up's round trips
+  const result = await measure({ from: 0, reps, peerPid, kind: 'rtt', hist }, async () => {
     if (isAsync) await asyncRounds(iterations);
     else for (let i = 0; i < iterations; i++) once();
     return iterations;
@@ -146,7 +179,7 @@ async function mbPong() {
     for (;;) {
       const m = await mb.receive(); // no timeout, like the net server's socket
       if (m.length === 0) break;
-      if (!mb.trySend(m)) await mb.send(m);
+      await mb.send(m); // the echo is the received copy, sent back as a user would
     }
   } else if (mode === 'sync') {
     for (;;) {
@@ -321,12 +354,13 @@ async function netClient() {
   let resolveNext;
   sock.on(
     'data',
-    frames(() => resolveNext()),
+    frames((p) => resolveNext(p)),
   );
   const next = () => new Promise((r) => (resolveNext = r));
   const msg = Buffer.alloc(size, 7);
-  const result = await measure({ from: -1, reps, peerPid, kind }, async (r) => {
-    if (kind === 'rtt') return echoRounds(iterations, r, next, () => sock.write(frame(msg)));
+  const hist = kind === 'rtt' ? new Histogram() : undefined;
+  const result = await measure({ from: -1, reps, peerPid, kind, hist }, async (r) => {
+    if (kind === 'rtt') return echoRounds(iterations, r, next, (i) => sock.write(frame(stamp(msg, i))), hist, checkEcho);
     const n = count;
     const done = next();
     const f = frame(msg);

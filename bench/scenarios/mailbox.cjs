@@ -12,26 +12,31 @@ const os = require('node:os');
 const path = require('node:path');
 const { row, progress, repetitions, quick } = require('../lib/report.cjs');
 const { spawnJson } = require('../lib/spawn-json.cjs');
+const { Histogram, percentilesOf } = require('../lib/rtt.cjs');
 
 const PEER = path.join(__dirname, '..', 'lib', 'mailbox-peer.cjs');
 const PINNED = 'pinned CPUs 0/1';
+const UNPINNED = 'unpinned';
 const scale = quick ? 0.3 : 1;
 // --only=rtt or --only=tput runs one half (to repeat it when the machine is noisy)
 const only = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7);
 let seq = 0;
 
+// cpu null: unpinned, where the scheduler puts it (as a user's processes run).
 function run(cpu, role, args, fds = []) {
   const stdio = role === 'net-server' ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit', ...fds];
-  return spawnJson('taskset', ['-c', String(cpu), process.execPath, PEER, role, JSON.stringify(args)], { stdio });
+  const argv = [PEER, role, JSON.stringify(args)];
+  if (cpu === null) return spawnJson(process.execPath, argv, { stdio });
+  return spawnJson('taskset', ['-c', String(cpu), process.execPath, ...argv], { stdio });
 }
 
 const name = () => `/interproc-bench-mbox-${process.pid}-${seq++}`;
 
-async function mailboxPair(pingRole, pongRole, args) {
+async function mailboxPair(pingRole, pongRole, args, pinned = true) {
   const n = name();
   try {
-    const ping = run(0, pingRole, { ...args, name: n });
-    const pong = run(1, pongRole, { ...args, name: n });
+    const ping = run(pinned ? 0 : null, pingRole, { ...args, name: n });
+    const pong = run(pinned ? 1 : null, pongRole, { ...args, name: n });
     try {
       const [res] = await Promise.all([ping.done, pong.done]);
       return res;
@@ -66,12 +71,12 @@ async function efdPair(args) {
   }
 }
 
-async function netPair(args) {
+async function netPair(args, pinned = true) {
   const sockPath = path.join(os.tmpdir(), `interproc-bench-${process.pid}-${seq++}.sock`);
-  const server = run(1, 'net-server', { ...args, path: sockPath });
+  const server = run(pinned ? 1 : null, 'net-server', { ...args, path: sockPath });
   await new Promise((r) => server.child.once('message', r));
   try {
-    const client = run(0, 'net-client', { ...args, path: sockPath, peerPid: server.child.pid });
+    const client = run(pinned ? 0 : null, 'net-client', { ...args, path: sockPath, peerPid: server.child.pid });
     const res = await client.done;
     await server.done;
     return res;
@@ -90,7 +95,14 @@ async function ipc(args) {
 // messages, so its CPU row is halved and named '<mode>, ping-pong' to keep it apart from throughput.
 function emit(fullBase, res, metric) {
   const { cpuPerMessage, ...base } = fullBase; // cpuPerMessage: the floor's CPU row is already per message
-  row({ area: 'mailbox', placement: PINNED, ...base, metric, runs: res.runs });
+  row({
+    area: 'mailbox',
+    placement: PINNED,
+    ...base,
+    metric,
+    runs: res.runs,
+    ...(res.hist ? { percentiles: percentilesOf(res.hist) } : {}),
+  });
   const pingPong = metric === 'rtt_us';
   if (res.cpu.length === 0) return;
   row({
@@ -141,6 +153,8 @@ async function interleave(cases, reps) {
       const res = await c.run();
       acc[i].runs.push(...res.runs);
       acc[i].cpu.push(...res.cpu);
+      // the round trips of every repetition in one histogram, for the percentiles
+      if (res.histogram) acc[i].hist = (acc[i].hist ?? new Histogram()).add(Histogram.fromJSON(res.histogram));
     }
   }
   return acc;
@@ -171,12 +185,39 @@ async function main() {
     });
     const RING = 'C++ ring (native/core/mailbox/ring.hpp)';
     const cases = [
-      mailbox('async', 'eventfd doorbell into the event loop; no polling', 3000),
+      mailbox('async', 'await send() + await receive(); eventfd doorbell into the event loop; no polling', 3000),
       {
         label: 'Node net round trip 64 B',
         metric: 'rtt_us',
         base: { mechanism: 'Node net over Unix socket', mode: 'length-prefixed frames', payload: 64, baseline: true },
         run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }),
+      },
+      // The same two programs as a user runs them, unpinned: the kernel's sync wake-up of a Unix socket
+      // write pulls the net pair onto one CPU (cheap same-core hand-offs), the mailbox's eventfd
+      // wake-up does not (docs/benchmarks.md, "Pinned and unpinned").
+      {
+        label: 'mailbox round trip 64 B, async, unpinned',
+        metric: 'rtt_us',
+        base: {
+          mechanism: 'interproc Mailbox',
+          mode: 'async',
+          payload: 64,
+          placement: UNPINNED,
+          note: 'await send() + await receive()',
+        },
+        run: () => mailboxPair('mb-ping', 'mb-pong', { mode: 'async', size: 64, iterations: it(3000), reps: 1 }, false),
+      },
+      {
+        label: 'Node net round trip 64 B, unpinned',
+        metric: 'rtt_us',
+        base: {
+          mechanism: 'Node net over Unix socket',
+          mode: 'length-prefixed frames',
+          payload: 64,
+          baseline: true,
+          placement: UNPINNED,
+        },
+        run: () => netPair({ kind: 'rtt', size: 64, iterations: it(3000), reps: 1 }, false),
       },
       {
         label: 'Node event-loop floor (eventfd + FdWatcher)',

@@ -8,6 +8,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { once } = require('node:events');
 const { row, progress, stats, repetitions, quick } = require('../lib/report.cjs');
+const { Histogram, percentilesOf } = require('../lib/rtt.cjs');
 const { listen, connect } = require(path.join(__dirname, '..', '..', 'dist'));
 
 // SOCKET_BENCH_SIZES=64,4096 and SOCKET_BENCH_ONLY=stream,net narrow a run (for investigating one row).
@@ -157,17 +158,29 @@ async function start(mech) {
   };
 }
 
-function roundTrips(t, size, count) {
-  const data = Buffer.alloc(size, 0x62);
-  data[0] = TYPE.echo;
-  return new Promise((resolve) => {
+// Mean round trip in µs; with `hist`, every round trip's time goes into it. Each echo is checked.
+function roundTrips(t, size, count, hist) {
+  return new Promise((resolve, reject) => {
     let left = count;
+    let seq = 0;
+    const next = () => {
+      const data = Buffer.alloc(size, 0x62); // a fresh buffer: send() reads it when the kernel takes it
+      data[0] = TYPE.echo;
+      data.writeUInt32LE(seq, 1);
+      return data;
+    };
     const t0 = process.hrtime.bigint();
-    t.on(() => {
-      if (--left === 0) resolve(Number(process.hrtime.bigint() - t0) / 1e3 / count);
-      else t.send(data);
+    let prev = t0;
+    t.on((m) => {
+      if (m.length !== size || m.readUInt32LE(1) !== seq) return reject(new Error(`round trip ${seq}: wrong echo`));
+      const now = process.hrtime.bigint();
+      hist?.record(Number(now - prev));
+      prev = now;
+      seq++;
+      if (--left === 0) resolve(Number(now - t0) / 1e3 / count);
+      else t.send(next());
     });
-    t.send(data);
+    t.send(next());
   });
 }
 
@@ -175,10 +188,11 @@ function throughput(t, size, count) {
   const window = size >= 65536 ? 16 : 256;
   const ackEvery = window / 4;
   const ack = Buffer.from([TYPE.ack]);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let got = 0;
     let t0 = 0n;
-    t.on(() => {
+    t.on((m) => {
+      if (m.length !== size || m[0] !== TYPE.data) return reject(new Error(`stream message ${got}: wrong data`));
       if (got === 0) t0 = process.hrtime.bigint();
       got++;
       if (got % ackEvery === 0) t.send(ack);
@@ -218,18 +232,19 @@ async function main() {
         tputCount: countFor(rateEstimate, seconds, 4 * ackEvery, 400_000, ackEvery),
         rtt: [],
         rate: [],
+        hist: new Histogram(),
       });
     }
     for (let r = 0; r < repetitions; r++) {
       for (let k = 0; k < transports.length; k++) {
-        plan[k].rtt.push(await roundTrips(transports[k], size, plan[k].rttCount));
+        plan[k].rtt.push(await roundTrips(transports[k], size, plan[k].rttCount, plan[k].hist));
         plan[k].rate.push(await throughput(transports[k], size, plan[k].tputCount));
       }
       progress(`${size} B: repetition ${r + 1}/${repetitions}`);
     }
     for (let k = 0; k < transports.length; k++) {
       const mech = MECHANISMS[k];
-      const { rtt, rate, rttCount, tputCount } = plan[k];
+      const { rtt, rate, rttCount, tputCount, hist } = plan[k];
       const common = {
         area: 'socket',
         mechanism: mech.mechanism,
@@ -238,7 +253,13 @@ async function main() {
         placement: 'pinned CPUs 0/1',
         baseline: mech.baseline,
       };
-      row({ ...common, metric: 'rtt_us', runs: rtt, note: `${rttCount} round trips, one message in flight` });
+      row({
+        ...common,
+        metric: 'rtt_us',
+        runs: rtt,
+        percentiles: percentilesOf(hist),
+        note: `${rttCount} round trips, one message in flight`,
+      });
       row({
         ...common,
         metric: 'msgs_per_s',
