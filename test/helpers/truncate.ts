@@ -2,7 +2,9 @@
 // third one, truncates the object under them with ftruncate; each child must live and report.
 import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync, ftruncateSync } from 'node:fs';
-import { exited, forkFixture, killAll, nextMessage } from './util';
+import { afterAll, afterEach, expect } from 'vitest';
+import { SharedMemory } from '../../lib';
+import { exited, forkFixture, killAll, leftoverShm, nextMessage, uniqueName } from './util';
 
 export interface Report {
   done: true;
@@ -50,4 +52,29 @@ export function truncateShm(name: string, size: number): void {
 /** Gives a waiting child time to be asleep in its wait (not a correctness condition: a child still on its way to sleep sees the mark at once). */
 export function settle(ms = 150): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The set-up every truncation test file shares: its children (killed after each test), unique segment
+ * names (unlinked after each test), and a final check that nothing is left in /dev/shm. Call once at
+ * the top of a test file.
+ */
+export function truncationSuite(): { kids: TruncateChildren; name: (tag: string) => string } {
+  const made: string[] = [];
+  const kids = new TruncateChildren();
+  afterEach(async () => {
+    await kids.cleanup();
+    for (const n of made.splice(0)) SharedMemory.unlink(n);
+  });
+  afterAll(() => {
+    expect(leftoverShm()).toEqual([]);
+  });
+  return {
+    kids,
+    name(tag: string): string {
+      const n = uniqueName(tag);
+      made.push(n);
+      return n;
+    },
+  };
 }

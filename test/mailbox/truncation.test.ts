@@ -2,25 +2,11 @@
 // run (issue 16 item 4): every member lives, the honest producer included; sends and receives
 // reject with ERR_SHM_TRUNCATED, and no message read from the lost pages is delivered.
 import { statSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MailboxGroup, SharedMemory } from '../../lib';
-import { settle, TruncateChildren, truncateShm } from '../helpers/truncate';
-import { leftoverShm, uniqueName } from '../helpers/util';
+import { describe, expect, it } from 'vitest';
+import { MailboxGroup } from '../../lib';
+import { settle, truncateShm, truncationSuite } from '../helpers/truncate';
 
-const made: string[] = [];
-const kids = new TruncateChildren();
-function name(tag: string): string {
-  const n = uniqueName(tag);
-  made.push(n);
-  return n;
-}
-afterEach(async () => {
-  await kids.cleanup();
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { kids, name } = truncationSuite();
 
 describe('a mailbox group whose segment is truncated', () => {
   for (const [doorbell, half] of [

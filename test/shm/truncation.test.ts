@@ -1,25 +1,12 @@
 // A segment truncated under its mappings by another process (issue 16 item 4): the processes that
 // map it live, reads past the new end give zeros, futex calls fail with ERR_SHM_TRUNCATED; a SIGBUS
 // that is not about a mapping of the library still does what it did before.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { futex, SharedMemory } from '../../lib';
-import { settle, TruncateChildren, truncateShm } from '../helpers/truncate';
-import { exited, forkFixture, leftoverShm, uniqueName } from '../helpers/util';
+import { settle, truncateShm, truncationSuite } from '../helpers/truncate';
+import { exited, forkFixture } from '../helpers/util';
 
-const made: string[] = [];
-const kids = new TruncateChildren();
-function name(tag: string): string {
-  const n = uniqueName(tag);
-  made.push(n);
-  return n;
-}
-afterEach(async () => {
-  await kids.cleanup();
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { kids, name } = truncationSuite();
 
 function segment(tag: string, size: number): [string, SharedMemory] {
   const n = name(tag);

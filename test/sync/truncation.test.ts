@@ -1,24 +1,10 @@
 // Sync objects on a segment that another process truncates (issue 16 item 4): a holder, waiters in
 // every form (async, sync) and the objects' later operations get ERR_SHM_TRUNCATED; nobody dies.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Condition, Mutex, Semaphore, SharedMemory } from '../../lib';
-import { settle, TruncateChildren, truncateShm } from '../helpers/truncate';
-import { leftoverShm, uniqueName } from '../helpers/util';
+import { settle, truncateShm, truncationSuite } from '../helpers/truncate';
 
-const made: string[] = [];
-const kids = new TruncateChildren();
-function name(tag: string): string {
-  const n = uniqueName(tag);
-  made.push(n);
-  return n;
-}
-afterEach(async () => {
-  await kids.cleanup();
-  for (const n of made.splice(0)) SharedMemory.unlink(n);
-});
-afterAll(() => {
-  expect(leftoverShm()).toEqual([]);
-});
+const { kids, name } = truncationSuite();
 
 describe('sync objects on a truncated segment', () => {
   it('named Mutex: the holder, an async and a sync waiter all get ERR_SHM_TRUNCATED and live', async () => {
