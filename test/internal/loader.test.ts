@@ -93,6 +93,31 @@ describe('addon loader', () => {
     // Only the bundle and the addon: the package folder is gone from the picture.
     expect(loadedAddon(path.join(out, 'bundle.js'))).toBe(path.join(out, 'interproc.node'));
   });
+  it('finds interproc.node next to a webpack bundle', async () => {
+    const { default: webpack } = await import('webpack');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'interproc-webpack-'));
+    dirs.push(dir);
+    const app = path.join(dir, 'app.js');
+    writeFileSync(app, `module.exports = require(${JSON.stringify(path.join(root, 'dist'))});\n`);
+    const out = path.join(dir, 'out');
+    // The configuration docs/install.md gives: a Node target, and __dirname left to mean the bundle's folder.
+    const stats = await new Promise<import('webpack').Stats | undefined>((resolve, reject) =>
+      webpack(
+        {
+          mode: 'production',
+          target: 'node',
+          node: { __dirname: false },
+          entry: app,
+          output: { path: out, filename: 'bundle.js', library: { type: 'commonjs2' } },
+          infrastructureLogging: { level: 'none' },
+        },
+        (err, s) => (err ? reject(err) : resolve(s)),
+      ),
+    );
+    expect(stats?.hasErrors()).toBe(false);
+    cpSync(built, path.join(out, 'interproc.node'));
+    expect(loadedAddon(path.join(out, 'bundle.js'))).toBe(path.join(out, 'interproc.node'));
+  });
 });
 
 describe('glibc symbol versions', () => {

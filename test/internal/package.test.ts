@@ -17,6 +17,8 @@ const root = path.resolve(__dirname, '..', '..');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 let dir: string;
 let project: string;
+let installed: string;
+let packed: string[];
 
 // npm_* variables from an enclosing `npm test` would configure the npm run here.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
@@ -68,8 +70,12 @@ beforeAll(() => {
   project = path.join(dir, 'project');
   mkdirSync(project);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  const installed = path.join(project, 'node_modules', 'interproc');
+  installed = path.join(project, 'node_modules', 'interproc');
   mkdirSync(installed, { recursive: true });
+  packed = run('tar', ['-tzf', path.join(dir, tarball)], project)
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
   run('tar', ['-xzf', path.join(dir, tarball), '-C', installed, '--strip-components=1'], project);
   const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
   for (const dep of Object.keys(manifest.dependencies ?? {})) {
@@ -133,5 +139,62 @@ describe('the packed package', () => {
     expect(r.missing).toEqual([]);
     expect(r.deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(r.size).toBe(4096);
+  });
+});
+
+describe('the packed file list', () => {
+  it('holds the licence, the docs the README points to, the sources the addon builds from, and the compiled API', () => {
+    for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'binding.gyp', 'CMakeLists.txt']) {
+      expect(packed).toContain(f);
+    }
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'scripts/install.cjs', 'docs/api.md']) {
+      expect(packed).toContain(f);
+    }
+    expect(packed.some((f) => f.startsWith('native/core/') && f.endsWith('.cpp'))).toBe(true);
+    expect(packed.some((f) => f.startsWith('native/binding/') && f.endsWith('.cc'))).toBe(true);
+    const readme = readFileSync(path.join(installed, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/(?:\]\(|`)(docs\/[^)`#\s]+\.md)/g)].map((m) => m[1]);
+    expect(linked.length).toBeGreaterThan(3);
+    expect(linked.filter((f) => !packed.includes(f))).toEqual([]);
+  });
+
+  it('ships no tests, benches, shell scripts, TypeScript sources or CI files', () => {
+    const unwanted = packed.filter(
+      (f) =>
+        /^(test|bench|lib|\.ci|native\/test|native\/bench)\//.test(f) ||
+        /\.(sh|test\.ts)$/.test(f) ||
+        (f.endsWith('.ts') && !f.endsWith('.d.ts')) ||
+        f.startsWith('examples/') !== f.startsWith('examples/counter/') ||
+        /(^|\/)(node_modules|build)\//.test(f),
+    );
+    expect(unwanted).toEqual([]);
+  });
+
+  it('ships source maps only with their sources inside, pointing at no unshipped file', () => {
+    const maps = packed.filter((f) => f.endsWith('.map'));
+    const broken = maps.filter((f) => {
+      const map = JSON.parse(readFileSync(path.join(installed, f), 'utf8'));
+      return (
+        !Array.isArray(map.sourcesContent) ||
+        map.sourcesContent.length !== map.sources.length ||
+        map.sourcesContent.some((s: unknown) => typeof s !== 'string')
+      );
+    });
+    expect(broken).toEqual([]);
+    const js = packed.filter((f) => f.endsWith('.js') && f.startsWith('dist/'));
+    const dangling = js.filter((f) => {
+      const ref = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(path.join(installed, f), 'utf8'));
+      return ref !== null && !packed.includes(path.posix.join(path.posix.dirname(f), ref[1]));
+    });
+    expect(dangling).toEqual([]);
+  });
+
+  it('names its licence, repository, homepage and issue tracker', () => {
+    const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
+    expect(manifest.license).toBe('MIT');
+    expect(readFileSync(path.join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    expect(manifest.repository?.url).toMatch(/^git\+https:\/\//);
+    expect(manifest.homepage).toMatch(/^https:\/\//);
+    expect(manifest.bugs?.url).toMatch(/^https:\/\//);
   });
 });
