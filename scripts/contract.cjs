@@ -10,7 +10,8 @@
 //              type is the C++ underlying type (default int32_t); TypeScript gets a numeric enum.
 //   constants: { NAME: { doc, type?, value: number | "expression" } }
 //              an expression combines integers and constants defined above it with + - * ( ); both
-//              languages get the computed integer. type is the C++ type (default int64_t).
+//              languages get the computed integer. type is the C++ type (default int64_t); type
+//              "string" takes a plain string value (TypeScript: a string, C++: a char array).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -36,6 +37,11 @@ const known = new Map();
 const constants = Object.entries(def.constants ?? {}).map(([name, c]) => {
   let value = c.value;
   let expr = null;
+  if (c.type === 'string') {
+    if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value) || /["'\\]/.test(value))
+      fail(`constant ${name} is not a plain printable string without quotes or backslashes`);
+    return { name, doc: c.doc, type: 'string', value, expr };
+  }
   if (typeof value === 'string') {
     expr = value;
     const code = value.replace(/[A-Z][A-Z0-9_]*/g, (id) => {
@@ -62,7 +68,8 @@ function tsFile() {
     out.push('}', '');
   }
   for (const c of constants) {
-    out.push(`/** ${constantDoc(c)} */`, `export const ${c.name} = ${c.value};`, '');
+    const literal = c.type === 'string' ? `'${c.value}'` : c.value;
+    out.push(`/** ${constantDoc(c)} */`, `export const ${c.name} = ${literal};`, '');
   }
   const codes = Object.keys(def.errors);
   out.push('/** Every code of the error catalogue (docs/errors.md). */');
@@ -91,7 +98,8 @@ function hppFile() {
     out.push('};', '');
   }
   for (const c of constants) {
-    out.push(`// ${constantDoc(c)}`, `inline constexpr ${c.type} ${c.name} = ${c.value};`, '');
+    if (c.type === 'string') out.push(`// ${constantDoc(c)}`, `inline constexpr char ${c.name}[] = "${c.value}";`, '');
+    else out.push(`// ${constantDoc(c)}`, `inline constexpr ${c.type} ${c.name} = ${c.value};`, '');
   }
   // Every code but the errno names (EOWNERDEAD, ETIMEDOUT: <cerrno> macros, which would be expanded).
   out.push('// The codes of the error catalogue (docs/errors.md) that native code throws.', 'namespace errors {');

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The `interproc` command: a table of subcommands, each a module that parses its own arguments.
+import { UsageError } from './args';
 import { compareCommand, usage as compareUsage } from './compare/command';
+import { gcCommand, usage as gcUsage } from './gc';
+import { inspectCommand, usage as inspectUsage } from './inspect';
+import { lsCommand, usage as lsUsage } from './ls';
+import { rmCommand, usage as rmUsage } from './rm';
 
 interface Subcommand {
   summary: string;
@@ -9,6 +14,26 @@ interface Subcommand {
 }
 
 const subcommands: Record<string, Subcommand> = {
+  ls: {
+    summary: 'list the objects in /dev/shm (and socket files of folders): kind, size, mode, owner, age, users alive',
+    usage: lsUsage,
+    run: lsCommand,
+  },
+  inspect: {
+    summary: "one object in detail: a group's members and ring fill, a lock's holder, a barrier's parties, a store's owners",
+    usage: inspectUsage,
+    run: inspectCommand,
+  },
+  gc: {
+    summary: "remove the library's objects that no live process uses (--dry-run to see which)",
+    usage: gcUsage,
+    run: gcCommand,
+  },
+  rm: {
+    summary: 'remove named objects of the library',
+    usage: rmUsage,
+    run: rmCommand,
+  },
   compare: {
     summary: "measure the seed's comparison table (message passing vs shared memory) on this machine",
     usage: compareUsage,
@@ -39,6 +64,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`interproc: ${err?.message ?? err}\n`);
-    process.exit(err instanceof TypeError || err instanceof RangeError || err?.code?.startsWith?.('ERR_PARSE_ARGS') ? 2 : 1);
+    const usage =
+      err instanceof UsageError ||
+      err instanceof TypeError ||
+      err instanceof RangeError ||
+      err?.code?.startsWith?.('ERR_PARSE_ARGS');
+    process.exit(usage ? 2 : 1);
   },
 );

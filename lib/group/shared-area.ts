@@ -5,14 +5,16 @@
 // A large one is reduce-scatter then all-gather over slices of the regions, so each member reduces
 // 1/size of the array and copies the rest: memory moves, not messages. Layout and proof of the
 // slot reuse: docs/design/group.md#the-shared-segment.
+import { GROUP_AREA_MAGIC, GROUP_AREA_VERSION } from '../internal/contract';
 import { closedError, InterprocError } from '../internal/errors';
 import * as futex from '../shm/futex';
 import { SharedMemory } from '../shm/shared-memory';
 import { TYPED_ARRAYS, type NumericArray } from './data';
 import { type Kernel, reduceInto } from './ops';
 
-const MAGIC = 0x49504752; // 'IPGR'
-const VERSION = 1;
+// native/contract/contract.json: also what `interproc ls` recognises the segment by.
+const MAGIC = GROUP_AREA_MAGIC; // the word 'IPGR'
+const VERSION = GROUP_AREA_VERSION;
 // Int32 indexes of the control words, each on its own cache line.
 const COUNT = 16; // byte 64: members arrived at the current barrier
 const GEN = 32; // byte 128: barrier generation (the futex word)
@@ -41,6 +43,31 @@ function align(n: number, to: number): number {
 function geometry(size: number, smallBytes: number, largeBytes: number) {
   const largeAt = align(SMALL_AT + 2 * size * smallBytes, 4096);
   return { largeAt, total: largeAt + size * largeBytes };
+}
+
+/** What a group's shared segment says of itself: its magic and version checked, its shape. */
+export interface AreaShape {
+  /** Members of the group. */
+  size: number;
+  /** Bytes of each member's small slot and large region. */
+  smallBytes: number;
+  largeBytes: number;
+}
+
+/**
+ * @internal The shape recorded in the header of a group's shared segment (a read-only look, for
+ * `interproc inspect`): null when `bytes` (its first 32 bytes or more) is not one this build
+ * writes, or its total would not fit in `segmentSize`.
+ */
+export function areaShape(bytes: Uint8Array, segmentSize: number): AreaShape | null {
+  if (bytes.byteLength < 32) return null;
+  const h = new DataView(bytes.buffer, bytes.byteOffset, 32);
+  const word = (i: number) => h.getUint32(i * 4, true);
+  if (word(0) !== MAGIC || word(1) !== VERSION) return null;
+  const shape = { size: word(2), smallBytes: word(3), largeBytes: word(4) };
+  if (shape.size < 1 || shape.size > MAX_MEMBERS) return null;
+  if (geometry(shape.size, shape.smallBytes, shape.largeBytes).total > segmentSize) return null;
+  return shape;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -65,6 +65,53 @@ export interface RingLayout {
   ringCapacity: number;
 }
 
+/** What one robust word of a synchronisation object says (native/core/sync/robust_slot.hpp WordView). */
+export interface SyncWord {
+  /** The holder's thread id; 0 = none. */
+  tid: number;
+  /** The last holder died (or, for a Barrier party, left) holding it. */
+  ownerDied: boolean;
+  /** A thread sleeps on it. */
+  waiters: boolean;
+  /** Per object: RwLock read recursion, Semaphore permits held. */
+  aux: number;
+}
+
+/** native.syncInspect: a synchronisation object's header and, when this build reads it, its state. */
+export interface SyncInspection {
+  version: number;
+  kind: number;
+  flags: number;
+  state: number;
+  param: number;
+  /** Why the rest cannot be read (another layout version, an unknown kind, too small, truncated). */
+  damaged?: string;
+  byteLength?: number;
+  /** Mutex */
+  lock?: SyncWord;
+  /** Mutex, RwLock: false after an owner death until markConsistent(). */
+  consistent?: boolean;
+  notRecoverable?: boolean;
+  /** Semaphore */
+  robust?: boolean;
+  value?: number;
+  /** Semaphore, Condition: threads asleep in a wait now. */
+  sleepers?: number;
+  /** Semaphore (robust): one slot per holding thread, aux = permits held. */
+  holders?: SyncWord[];
+  /** Condition */
+  sequence?: number;
+  /** Barrier */
+  parties?: number;
+  arrived?: number;
+  generation?: number;
+  broken?: boolean;
+  slots?: SyncWord[];
+  /** RwLock */
+  writer?: SyncWord;
+  readers?: SyncWord[];
+}
+
 /** A process's end on this thread's event loop (pidfd + libuv poll): native/binding/internal/pid_watcher_wrap.cc. */
 export interface PidWatcher {
   close(): void;
@@ -134,6 +181,8 @@ export interface NativeBinding {
   syncArrive(handle: Handle, byteOffset: number, shape?: number): [number, number];
   // biome-ignore lint/suspicious/noExplicitAny: one entry point for five kinds, each read by its own getters in lib/sync
   syncInfo(kind: number, handle: Handle, byteOffset: number, shape?: number): any;
+  /** Loads only, never attaches (works on a read-only mapping): null when no synchronisation object starts there. */
+  syncInspect(handle: Handle, byteOffset: number): SyncInspection | null;
   // sockets (native/binding/channel/channel_wrap.cc); kind a SocketKind (0 stream | 1 seqpacket | 2 datagram),
   // family an AddressFamily (0 path | 1 abstract | 2 TCP), flags, out[] slots and bits SOCK_* (lib/internal/contract.ts)
   sockListen(

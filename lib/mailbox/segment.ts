@@ -8,7 +8,7 @@ import { native, type Handle } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
 import { isAlive, selfIdentity, startTimeOf } from '../internal/liveness';
 import { SharedMemory } from '../shm/shared-memory';
-import { layout } from './ring';
+import { layout, possibleIndices } from './ring';
 
 export type MemberState = 'self' | 'alive' | 'dead' | 'left' | 'free';
 export interface MemberInfo {
@@ -27,6 +27,21 @@ export interface Slot {
   /** The member's eventfd doorbell, as a descriptor number in its own process; -1 when none. */
   efd: number;
   state: Exclude<MemberState, 'self'>;
+}
+
+/** What one ring holds now, read for inspection (`interproc inspect`). */
+export interface RingFill {
+  from: number;
+  to: number;
+  /** Bytes published and not yet released (tail - head); 0 when the indices are impossible. */
+  bytes: number;
+  capacity: number;
+  /** The indices are possible (docs/protocol/mailbox-segment.md): else the ring is corrupt. */
+  intact: boolean;
+  /** The receiver sleeps waiting for this ring (its sleep flag: MailboxSleep). */
+  consumerSleep: number;
+  /** The sender sleeps waiting for room in it. */
+  producerSleep: number;
 }
 
 /** The slot this process took: its id and the generation that names this incarnation. */
@@ -168,6 +183,41 @@ export class GroupSegment {
         throw err;
       }
     }
+  }
+
+  /**
+   * @internal Opens `name` (normalised) read-only, for inspection: a private mapping that nothing
+   * here writes back, no member slot taken, no clean-up hook. Throws ERR_MAILBOX_INCOMPATIBLE when
+   * it is not a group this build reads (also while its header is not published), or the open's error.
+   */
+  static inspect(name: string): GroupSegment {
+    const shm = SharedMemory.open(name, { readonly: true });
+    try {
+      const geometry = native.mailboxCheck(SharedMemory.handleOf(shm));
+      if (geometry === null) throw notInitialised(name);
+      return new GroupSegment(shm, geometry);
+    } catch (err) {
+      shm.close();
+      throw err;
+    }
+  }
+
+  /** How full the ring from `from` to `to` is now (one load of each index and sleep flag). */
+  ringFill(from: number, to: number): RingFill {
+    const at = this.ringOffset(from, to);
+    const u = this.u32;
+    const tail = Atomics.load(u, (at + layout.ringTail) >> 2);
+    const head = Atomics.load(u, (at + layout.ringHead) >> 2);
+    const intact = possibleIndices(head, tail, this.capacity);
+    return {
+      from,
+      to,
+      bytes: intact ? (tail - head) >>> 0 : 0,
+      capacity: this.capacity,
+      intact,
+      consumerSleep: Atomics.load(u, (at + layout.ringConsumerSleep) >> 2),
+      producerSleep: Atomics.load(u, (at + layout.ringProducerSleep) >> 2),
+    };
   }
 
   get name(): string | null {

@@ -2,13 +2,15 @@
 // mailbox group (`<name>-store`), written once by the creator before the group exists and read by
 // every joiner, so that `Store.join(name)` needs no options and nobody can join with another layout.
 //   u32 magic 'ISTC' | u32 version | u32 members | u32 blockSize | f64 size | u32 ownership (0 cyclic, 1 range)
+import { STORE_LAYOUT_BYTES, STORE_LAYOUT_MAGIC, STORE_LAYOUT_VERSION } from '../internal/contract';
 import { InterprocError } from '../internal/errors';
 import { SharedMemory } from '../shm/shared-memory';
 import { Layout } from './ownership';
 
-const MAGIC = 0x43545349;
-const VERSION = 1;
-const BYTES = 64;
+// native/contract/contract.json: also what `interproc ls` recognises a layout record by.
+const MAGIC = STORE_LAYOUT_MAGIC;
+const VERSION = STORE_LAYOUT_VERSION;
+const BYTES = STORE_LAYOUT_BYTES;
 
 export function directoryName(name: string): string {
   return `${name}-store`;

@@ -144,7 +144,12 @@ describe('binding argument guards', () => {
       ['syncMarkConsistent kind NaN', () => native.syncMarkConsistent(NaN, h, 0), RANGE],
       ['syncArrive offset a string', () => native.syncArrive(h, '0' as any), TYPE],
       ['syncInfo kind undefined', () => native.syncInfo(undefined as any, h, 0), TYPE],
+      ['syncInspect handle a number', () => native.syncInspect(5 as any, 0), TYPE],
+      ['syncInspect offset not a multiple of 8', () => native.syncInspect(h, 4), RANGE],
+      ['syncInspect offset a string', () => native.syncInspect(h, '0' as any), TYPE],
     ]);
+    expect(native.syncInspect(h, 8192)).toBeNull(); // no header fits there
+    expect(native.syncInspect(h, 128)).toBeNull(); // zeros: no magic
     expect(native.syncInfo(2, h, 64).value).toBe(1); // no release went through
     expect(native.syncInfo(1, h, 0).owner).toBe(0); // no acquire went through
     expect(new Uint8Array(shm.buffer, 128, 64).every((b) => b === 0)).toBe(true); // no init went through

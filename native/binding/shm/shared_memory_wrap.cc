@@ -7,6 +7,7 @@
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
 #include "binding/internal/registry.hpp"
+#include "core/internal/contract.hpp"
 #include "core/shm/truncation_guard.hpp"
 
 namespace interproc::binding {
@@ -98,7 +99,8 @@ Napi::Value JS_shmCreateHidden(const Napi::CallbackInfo& info) {
 Napi::Value JS_shmPublish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string tmp = nameArg(env, info[0], "tmpName");
-  if (tmp.rfind("/.interproc-tmp-", 0) != 0) throw valueError(env, "'" + tmp + "' is not a temporary segment name");
+  if (tmp.rfind(contract::SHM_TEMP_PREFIX, 0) != 0)
+    throw valueError(env, "'" + tmp + "' is not a temporary segment name");
   std::string name = nameArg(env, info[1]);
   auto r = Segment::publish(tmp, name);
   if (!r) throw systemError(env, r.error(), name);

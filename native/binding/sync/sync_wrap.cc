@@ -457,6 +457,100 @@ Napi::Value JS_syncInfo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Object wordValue(Napi::Env env, const WordView& w) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tid", w.tid);
+  o.Set("ownerDied", w.ownerDied);
+  o.Set("waiters", w.waiters);
+  o.Set("aux", w.aux);
+  return o;
+}
+
+Napi::Array wordsValue(Napi::Env env, const std::vector<WordView>& ws) {
+  Napi::Array a = Napi::Array::New(env, ws.size());
+  for (uint32_t i = 0; i < ws.size(); ++i) a.Set(i, wordValue(env, ws[i]));
+  return a;
+}
+
+// syncInspect(handle, offset) -> null when no synchronisation object starts there (too small for a
+// header, or no magic); else its header { version, kind, flags, state, param } and, when this build
+// reads it, the kind's state (see lib/cli/objects/sync-reader.ts), or `damaged` saying why not.
+// Loads only, never attaches: works on a read-only mapping, for `interproc inspect`.
+Napi::Value JS_syncInspect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MappingRef ref = unwrapOpenMapping(env, info[0]);
+  Mapping& m = *ref;
+  size_t offset = offsetArg(env, info[1]);
+  const uint8_t* p = m.at(offset, sizeof(SyncHeader));
+  if (p == nullptr) return env.Null();
+  const auto* h = reinterpret_cast<const SyncHeader*>(p);
+  if (h->magic.load(std::memory_order_acquire) != kSyncMagic) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  const uint8_t kindByte = std::atomic_ref<const uint8_t>(h->kind).load(std::memory_order_relaxed);
+  const uint16_t version = std::atomic_ref<const uint16_t>(h->version).load(std::memory_order_relaxed);
+  o.Set("version", version);
+  o.Set("kind", kindByte);
+  o.Set("flags", liveFlags(*h));
+  o.Set("state", h->state.load(std::memory_order_relaxed));
+  o.Set("param", liveParam(*h));
+  auto damaged = [&](const std::string& why) {
+    o.Set("damaged", m.truncated() ? std::string("truncated under its mapping") : why);
+    return o;
+  };
+  if (version != kSyncLayoutVersion) return damaged("another layout version");
+  if (kindByte < static_cast<uint8_t>(SyncKind::Mutex) || kindByte > static_cast<uint8_t>(SyncKind::RwLock))
+    return damaged("unknown kind " + std::to_string(kindByte));
+  const auto kind = static_cast<SyncKind>(kindByte);
+  const uint32_t shape = shapeOf(kind, *h);
+  if (kind == SyncKind::Barrier && (shape == 0 || shape > Barrier::kMaxParties))
+    return damaged("impossible parties " + std::to_string(shape));
+  o.Set("byteLength", static_cast<double>(sizeOf(kind, shape)));
+  uint8_t* mem = m.at(offset, sizeOf(kind, shape));
+  if (mem == nullptr) return damaged("does not fit in the segment");
+  switch (kind) {
+    case SyncKind::Mutex: {
+      Mutex::View v = Mutex(mem).view();
+      o.Set("lock", wordValue(env, v.lock));
+      o.Set("consistent", v.consistent);
+      o.Set("notRecoverable", v.notRecoverable);
+      break;
+    }
+    case SyncKind::Semaphore: {
+      Semaphore::View v = Semaphore(mem, shape != 0).view();
+      o.Set("robust", shape != 0);
+      o.Set("value", v.value);
+      o.Set("sleepers", v.sleepers);
+      o.Set("holders", wordsValue(env, v.holders));
+      break;
+    }
+    case SyncKind::Condition: {
+      Condition c(mem);
+      o.Set("sequence", c.sequence());
+      o.Set("sleepers", c.sleepers());
+      break;
+    }
+    case SyncKind::Barrier: {
+      Barrier::View v = Barrier(mem, shape).view();
+      o.Set("parties", shape);
+      o.Set("arrived", v.arrived);
+      o.Set("generation", v.generation);
+      o.Set("broken", v.broken);
+      o.Set("slots", wordsValue(env, v.parties));
+      break;
+    }
+    case SyncKind::RwLock: {
+      RwLock::View v = RwLock(mem).view();
+      o.Set("writer", wordValue(env, v.writer));
+      o.Set("consistent", v.consistent);
+      o.Set("notRecoverable", v.notRecoverable);
+      o.Set("readers", wordsValue(env, v.readers));
+      break;
+    }
+  }
+  if (m.truncated()) return damaged("truncated under its mapping");
+  return o;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   INTERPROC_EXPORT(env, exports, syncInit);
   INTERPROC_EXPORT(env, exports, syncAttach);
@@ -468,6 +562,7 @@ void init(Napi::Env env, Napi::Object exports) {
   INTERPROC_EXPORT(env, exports, syncMarkConsistent);
   INTERPROC_EXPORT(env, exports, syncArrive);
   INTERPROC_EXPORT(env, exports, syncInfo);
+  INTERPROC_EXPORT(env, exports, syncInspect);
 }
 
 Registrar registrar(init);

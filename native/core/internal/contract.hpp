@@ -124,6 +124,30 @@ inline constexpr uint32_t RWLOCK_READERS = 32;
 // Bytes an RwLock takes: a 64-byte header line, then a 64-byte slot per reader. (64 + 64 * RWLOCK_READERS)
 inline constexpr size_t RWLOCK_BYTES = 2112;
 
+// The first word of every initialised synchronisation object's header (native/core/sync/sync_header.hpp): 0x59535049, the bytes "IPSY".
+inline constexpr uint32_t SYNC_MAGIC = 1498632265;
+
+// The layout version in a synchronisation object's header; another one is refused (ERR_SYNC_LAYOUT_MISMATCH).
+inline constexpr uint16_t SYNC_LAYOUT_VERSION = 1;
+
+// The name prefix of a segment that SharedMemory.createInitialized (and every named object of the library) builds before publishing it under its own name; then comes the creator's pid, '-' and a counter. A name left with it is a creation its creator did not finish.
+inline constexpr char SHM_TEMP_PREFIX[] = "/.interproc-tmp-";
+
+// The first word of a store's layout record (`<name>-store`, lib/store/directory.ts): 0x43545349, the bytes "ISTC".
+inline constexpr uint32_t STORE_LAYOUT_MAGIC = 1129599817;
+
+// The version word of a store's layout record.
+inline constexpr uint32_t STORE_LAYOUT_VERSION = 1;
+
+// Bytes of a store's layout record segment.
+inline constexpr size_t STORE_LAYOUT_BYTES = 64;
+
+// The first word of a process group's shared segment (`<name>-shared`, lib/group/shared-area.ts): 0x49504752, the bytes "RGPI" (the word 'IPGR').
+inline constexpr uint32_t GROUP_AREA_MAGIC = 1229997906;
+
+// The version word of a process group's shared segment.
+inline constexpr uint32_t GROUP_AREA_VERSION = 1;
+
 // The most file descriptors one socket message carries (SCM_MAX_FD); the upper bound of maxFds.
 inline constexpr size_t SOCK_MAX_FDS = 253;
 

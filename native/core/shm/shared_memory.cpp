@@ -9,6 +9,7 @@
 #include <climits>
 #include <utility>
 
+#include "core/internal/contract.hpp"
 #include "core/internal/portable.hpp"
 #include "core/shm/truncation_guard.hpp"
 
@@ -113,7 +114,7 @@ Result<int> createUnder(const std::string& tmp, const SegmentOptions& opts) {
 
 std::string temporaryName() {
   static std::atomic<uint32_t> counter{0};
-  return "/.interproc-tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  return contract::SHM_TEMP_PREFIX + std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
 // Creates the object under a temporary name and only then publishes it under `name`, so no other

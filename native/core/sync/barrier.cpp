@@ -27,6 +27,12 @@ Barrier::Slot* Barrier::ownSlot() {
   return nullptr;
 }
 
+Barrier::View Barrier::view() const {
+  View v{m_->arrived.load(std::memory_order_relaxed), generation(), broken(), {}};
+  for (uint32_t i = 0; i < parties(); ++i) v.parties.push_back(viewOf(m_->slots[i].w));
+  return v;
+}
+
 bool Barrier::anyGone() const {
   for (uint32_t i = 0; i < parties(); ++i) {
     if (robust::ownerDied(m_->slots[i].w.word.load())) return true;

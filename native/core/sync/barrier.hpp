@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "core/internal/contract.hpp"
 #include "core/sync/robust_slot.hpp"
@@ -51,6 +52,15 @@ class Barrier {
   // party is waiting.
   void reset();
   bool broken() const { return m_->broken.load() != 0; }
+
+  // A snapshot for inspection (loads only): the parties' slots (tid 0 and ownerDied: died or left).
+  struct View {
+    uint32_t arrived;
+    uint32_t generation;
+    bool broken;
+    std::vector<WordView> parties;
+  };
+  View view() const;
   uint32_t generation() const { return m_->generation.load(); }
 
   // Waiting for generation g to pass.

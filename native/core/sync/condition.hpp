@@ -25,6 +25,8 @@ class Condition {
   static HeaderCheck check(const void* mem) { return checkHeader(mem, SyncKind::Condition); }
 
   uint32_t sequence() const { return m_->seq.load(std::memory_order_acquire); }
+  // Threads asleep in wait() now (a snapshot, for inspection).
+  uint32_t sleepers() const { return m_->sleepers.load(std::memory_order_relaxed); }
   // Wakes up to n waiters (INT32_MAX: all); returns how many were woken.
   Result<int> notify(int n);
 

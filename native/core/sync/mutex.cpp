@@ -14,6 +14,13 @@ void Mutex::init(void* mem) {
   writeHeader(mem, SyncKind::Mutex, 0);
 }
 
+Mutex::View Mutex::view() const {
+  WordView w = viewOf(m_->lock);
+  const bool lost = w.tid == robust::kNotRecoverable;
+  if (lost) w.tid = 0;
+  return {w, m_->header.state.load(std::memory_order_relaxed) == 0, lost};
+}
+
 Outcome Mutex::tryLock(bool waited) { return exclusive::tryTake(m_->lock, m_->header, waited); }
 
 bool Mutex::LockOp::prepare(WaitSet& ws) { return exclusive::prepareSleep(m().m_->lock, ws); }

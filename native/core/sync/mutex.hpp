@@ -11,6 +11,7 @@
 
 #include "core/internal/contract.hpp"
 #include "core/sync/robust_list.hpp"
+#include "core/sync/robust_slot.hpp"
 #include "core/sync/sync_header.hpp"
 #include "core/sync/wait_set.hpp"
 
@@ -33,6 +34,14 @@ class Mutex {
   Status abandon();
 
   uint32_t ownerTid() const { return robust::owner(m_->lock.word.load()); }
+
+  // A snapshot for inspection (loads only): the lock word, and whether it is consistent.
+  struct View {
+    WordView lock;
+    bool consistent;
+    bool notRecoverable;  // released after an owner death without markConsistent()
+  };
+  View view() const;
   bool consistent() const { return m_->header.state.load() == 0; }
   uint32_t* word() { return reinterpret_cast<uint32_t*>(&m_->lock.word); }
 

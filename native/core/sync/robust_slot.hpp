@@ -21,6 +21,22 @@ struct RobustSlot {
 static_assert(sizeof(RobustSlot) == 64 && alignof(RobustSlot) == 8);
 static_assert(offsetof(RobustSlot, w) == 0 && offsetof(RobustSlot, spare) == sizeof(RobustWord));
 
+// What one robust word says now, for inspection (interproc inspect): loads only, never a write, so
+// it works on a read-only (private) mapping. `aux` is per object (RwLock: read recursion; Semaphore:
+// permits held).
+struct WordView {
+  uint32_t tid;    // the holder's thread id; 0 = none
+  bool ownerDied;  // FUTEX_OWNER_DIED: the last holder died (or, for a Barrier party, left) holding it
+  bool waiters;    // FUTEX_WAITERS: a thread sleeps on it
+  uint32_t aux;
+};
+
+inline WordView viewOf(const RobustWord& w) {
+  const uint32_t v = w.word.load(std::memory_order_relaxed);
+  return {robust::owner(v), (v & robust::kOwnerDied) != 0, (v & robust::kWaiters) != 0,
+          std::atomic_ref<const uint32_t>(w.aux).load(std::memory_order_relaxed)};
+}
+
 // The address futex calls take for a shared word.
 inline uint32_t* futexWord(std::atomic<uint32_t>* a) { return reinterpret_cast<uint32_t*>(a); }
 

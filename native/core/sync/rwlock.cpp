@@ -44,6 +44,15 @@ void RwLock::passOnWriterDeath(uint32_t w) {
   }
 }
 
+RwLock::View RwLock::view() const {
+  WordView w = viewOf(m_->writer);
+  const bool lost = w.tid == robust::kNotRecoverable;
+  if (lost) w.tid = 0;
+  View v{w, m_->header.state.load(std::memory_order_relaxed) == 0, lost, {}};
+  for (const auto& s : m_->slots) v.readers.push_back(viewOf(s.w));
+  return v;
+}
+
 uint32_t RwLock::readers() const {
   uint32_t n = 0;
   for (auto& s : m_->slots) n += robust::owner(s.w.word.load()) != 0;

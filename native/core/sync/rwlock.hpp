@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "core/internal/contract.hpp"
 #include "core/sync/robust_slot.hpp"
@@ -44,6 +45,15 @@ class RwLock {
   Status abandonWrite();
   uint32_t readers() const;  // reader slots in use (a snapshot)
   uint32_t writerTid() const { return robust::owner(m_->writer.word.load()); }
+
+  // A snapshot for inspection (loads only): the writer's word and the reader slots (aux = recursion).
+  struct View {
+    WordView writer;
+    bool consistent;
+    bool notRecoverable;
+    std::vector<WordView> readers;
+  };
+  View view() const;
 
   class ReadOp : public AcquireOp {
    public:

@@ -35,6 +35,14 @@ bool Semaphore::slotAvailable(uint32_t tid) {
   return false;
 }
 
+Semaphore::View Semaphore::view() const {
+  View v{value(), m_->sleepers.load(std::memory_order_relaxed), {}};
+  if (robust_) {
+    for (const auto& s : m_->slots) v.holders.push_back(viewOf(s.w));
+  }
+  return v;
+}
+
 uint32_t Semaphore::held() {
   if (!robust()) return 0;
   Slot* s = ownSlot(robust::selfTid());

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "core/internal/contract.hpp"
 #include "core/sync/robust_slot.hpp"
@@ -44,6 +45,14 @@ class Semaphore {
   // mode EPERM (nothing released) when the calling thread holds fewer than n permits.
   Status release(uint32_t n = 1);
   uint32_t value() const { return m_->value.load(std::memory_order_relaxed); }
+
+  // A snapshot for inspection (loads only). `holders`: robust mode's slots, aux = permits held.
+  struct View {
+    uint32_t value;
+    uint32_t sleepers;
+    std::vector<WordView> holders;
+  };
+  View view() const;
   bool robust() const { return robust_; }
   // False once the header's robust flag differs from the mode kept at open (a corrupt or hostile write).
   bool layoutIntact() const { return ((liveFlags(m_->header) & kRobustFlag) != 0) == robust_; }

@@ -22,8 +22,8 @@ struct SyncHeader {
 };
 static_assert(sizeof(SyncHeader) == 16);
 
-constexpr uint32_t kSyncMagic = 0x59535049;  // bytes "IPSY"
-constexpr uint16_t kSyncLayoutVersion = 1;
+constexpr uint32_t kSyncMagic = contract::SYNC_MAGIC;  // 0x59535049, bytes "IPSY"
+constexpr uint16_t kSyncLayoutVersion = contract::SYNC_LAYOUT_VERSION;
 constexpr size_t kSyncAlign = contract::SYNC_ALIGNMENT;  // robust list pointers inside; 64 recommended (a cache line)
 
 enum class HeaderCheck { Ok, NoObject, WrongKind, WrongVersion };

@@ -383,6 +383,57 @@ TEST_CASE("rwlock: invariant under load, a dead reader does not block writers") 
   CHECK(l.unlockRead().error().code == EPERM);
 }
 
+TEST_CASE("views (interproc inspect): holders, dead holders, parties and readers as the words say") {
+  Segment seg = segment(16384);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  auto* flag = reinterpret_cast<std::atomic<int>*>(base + 16000);
+  uint8_t* mutexAt = base;
+  uint8_t* rwAt = base + 64;                     // 2112 bytes
+  uint8_t* semAt = base + 64 + 2112;             // robust: 2112 bytes
+  uint8_t* barAt = base + 64 + 2 * 2112;         // 3 parties: 256 bytes
+  uint8_t* condAt = base + 64 + 2 * 2112 + 256;  // 64 bytes
+  Mutex::init(mutexAt);
+  RwLock::init(rwAt);
+  Semaphore::init(semAt, 3, true);
+  Barrier::init(barAt, 3);
+  Condition::init(condAt);
+  CHECK(Mutex(mutexAt).view().lock.tid == 0 && Mutex(mutexAt).view().consistent);
+  pid_t holder = forkHolder(flag, [&] {
+    Barrier b(barAt);
+    auto a = b.arrive();  // takes a party slot, then waits (1 of 3)
+    return Mutex(mutexAt).tryLock() == Outcome::Acquired && RwLock(rwAt).tryRead() == Outcome::Acquired &&
+           Semaphore(semAt, true).tryAcquire() == Outcome::Acquired && a.ok();
+  });
+  Mutex::View mv = Mutex(mutexAt).view();
+  CHECK(mv.lock.tid == static_cast<uint32_t>(holder) && !mv.lock.ownerDied && mv.consistent && !mv.notRecoverable);
+  RwLock::View rv = RwLock(rwAt).view();
+  CHECK(rv.writer.tid == 0 && rv.readers.size() == RwLock::kReaders);
+  int readers = 0;
+  for (const auto& r : rv.readers) readers += r.tid == static_cast<uint32_t>(holder) && r.aux == 1;
+  CHECK(readers == 1);
+  Semaphore::View sv = Semaphore(semAt, true).view();
+  CHECK(sv.value == 2 && sv.holders.size() == Semaphore::kHolders);
+  int holders = 0;
+  for (const auto& h : sv.holders) holders += h.tid == static_cast<uint32_t>(holder) && h.aux == 1;
+  CHECK(holders == 1);
+  Barrier::View bv = Barrier(barAt).view();
+  CHECK(bv.arrived == 1 && bv.parties.size() == 3 && bv.parties[0].tid == static_cast<uint32_t>(holder));
+  CHECK(Condition(condAt).sleepers() == 0);
+  kill(holder, SIGKILL);
+  waitChild(holder);
+  // The kernel marked every word the holder had: no tid, owner-died.
+  mv = Mutex(mutexAt).view();
+  CHECK(mv.lock.tid == 0 && mv.lock.ownerDied);
+  bv = Barrier(barAt).view();
+  CHECK(bv.parties[0].tid == 0 && bv.parties[0].ownerDied);
+  // Taken as owner-dead and unlocked without repair: not recoverable.
+  Mutex m(mutexAt);
+  CHECK(m.tryLock() == Outcome::OwnerDead);
+  CHECK(m.unlock().ok());
+  mv = m.view();
+  CHECK(mv.notRecoverable && mv.lock.tid == 0 && !mv.consistent);
+}
+
 TEST_CASE("abandonRange marks held words owner-dead as the kernel would") {
   Segment seg = segment(4096);
   auto* base = static_cast<uint8_t*>(seg.data());
