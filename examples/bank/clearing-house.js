@@ -139,6 +139,8 @@ async function main() {
   }, 25);
   await Promise.all(Array.from({ length: 8 }, worker));
   clearInterval(chaos);
+  // A bank killed just before the last transfer ended is restarted too: wait for its monitor's event.
+  while (restarts < killed) await new Promise((r) => setTimeout(r, 5));
   stopping = true;
   checks.push(check());
   const balances = ledgers.slice(1).map((l) => l.balance());
