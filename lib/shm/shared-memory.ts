@@ -2,6 +2,7 @@
 // ArrayBuffer. The buffer holds exactly the object's bytes (no hidden header), so C and Python's
 // multiprocessing.shared_memory see the same data.
 import { native, type Handle } from '../internal/binding';
+import { sweepStaleTemporaries } from './stale-temporaries';
 import { closedError, InterprocError } from '../internal/errors';
 import {
   ArgValueError,
@@ -154,6 +155,7 @@ export class SharedMemory implements Disposable {
     validateObject(options, 'options');
     const size = validateSize(options.size);
     const mode = validateMode(options.mode);
+    sweepStaleTemporaries();
     const [handle, buffer, fd, bytes, created, tmp] = native.shmCreateHidden(size, mode);
     const shm = new SharedMemory([handle, buffer, fd, bytes, created], full, false);
     let initialised = false;

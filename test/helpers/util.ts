@@ -16,7 +16,9 @@ export function uniqueName(tag = 'test'): string {
 
 /** Names in /dev/shm that this test process created (by the uniqueName prefix). */
 export function leftoverShm(): string[] {
-  return readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc-`) && f.includes(`-${process.pid}-`));
+  return readdirSync('/dev/shm').filter(
+    (f) => (f.startsWith('interproc-') && f.includes(`-${process.pid}-`)) || f.startsWith(`.interproc-tmp-${process.pid}-`),
+  );
 }
 
 /** Forks a fixture ('part/file.cjs': test/<part>/fixtures/file.cjs, which requires the built package) with an IPC channel. */
