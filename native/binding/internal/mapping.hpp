@@ -26,6 +26,8 @@ class Mapping {
   void closeKeepingMemory();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   size_t size() const { return size_; }
+  // Where the memory was mapped (kept after close): what identifies the mapping's own ArrayBuffer.
+  const void* base() const { return base_; }
   Segment& segment() { return seg_; }
   // Another process truncated the object under the mapping (see Segment::truncated).
   bool truncated() const { return seg_.truncated(); }
@@ -41,6 +43,7 @@ class Mapping {
  private:
   Segment seg_;
   size_t size_ = seg_.size();
+  const void* base_ = seg_.data();
   std::mutex mutex_;
   std::set<BlockingJob*> waiters_;
   std::atomic<bool> closed_{false};
