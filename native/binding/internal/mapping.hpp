@@ -35,6 +35,10 @@ class Mapping {
   // Address of [offset, offset + length) or nullptr when out of range or closed.
   uint8_t* at(size_t offset, size_t length);
 
+  // Set (on the JS thread) once closing this mapping releases the robust locks the thread holds in
+  // it (binding/sync/sync_async.cc, abandonOnClose): checked by every sync operation.
+  bool locksReleasedOnClose = false;
+
   // Async waits on this memory register so close() can end them instead of leaving them asleep.
   // Returns false (and does not register) when already closed.
   bool addWaiter(BlockingJob* job);
