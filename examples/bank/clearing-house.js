@@ -35,6 +35,7 @@ async function main() {
   const procs = [];
   const monitors = [];
   let restarts = 0;
+  let onRestart = () => {};
   let stopping = false;
   const start = (b) => {
     const p = fork(path.join(__dirname, 'bank.js'), [], {
@@ -47,6 +48,7 @@ async function main() {
       restarts++;
       say({ event: 'bank down', bank: b, how: info.description });
       start(b);
+      onRestart();
     });
     return new Promise((r) => p.once('message', r));
   };
@@ -132,15 +134,16 @@ async function main() {
   const chaos = setInterval(() => {
     if (killed >= kills) return;
     const b = 1 + Math.floor(Math.random() * banks);
-    if (procs[b].exitCode !== null || procs[b].signalCode !== null) return;
+    // Not one already killed: a process may take a while to die.
+    if (procs[b].killed || procs[b].exitCode !== null || procs[b].signalCode !== null) return;
     killed++;
     procs[b].kill('SIGKILL');
     checks.push(check()); // at the moment of a kill
   }, 25);
   await Promise.all(Array.from({ length: 8 }, worker));
   clearInterval(chaos);
-  // A bank killed just before the last transfer ended is restarted too: wait for its monitor's event.
-  while (restarts < killed) await new Promise((r) => setTimeout(r, 5));
+  // The last kills may not be reported yet: the kernel tells once the process is gone.
+  while (restarts < killed) await new Promise((r) => (onRestart = r));
   stopping = true;
   checks.push(check());
   const balances = ledgers.slice(1).map((l) => l.balance());

@@ -35,9 +35,11 @@ async function main() {
     })),
   );
   let restarts = 0;
+  let onRestart = () => {};
   sup.on('down', (id, info) => {
     restarts++;
     say({ event: 'restart', id, why: info.description });
+    onRestart();
   });
   sup.start();
   while (clients.size < workers) await new Promise((r) => waiters.push(r));
@@ -66,7 +68,10 @@ async function main() {
   let killed = 0;
   const chaos = setInterval(() => {
     if (killed >= kills) return;
-    const victims = [...sup.children.values()].filter(({ proc }) => proc.exitCode === null && proc.signalCode === null);
+    // Not one already killed: a process may take a while to die (and to close its channel).
+    const victims = [...sup.children.values()].filter(
+      ({ proc }) => !proc.killed && proc.exitCode === null && proc.signalCode === null,
+    );
     const v = victims[Math.floor(Math.random() * victims.length)];
     if (!v || !clients.has(v.proc.pid)) return; // not connected yet: wait for the next round
     killed++;
@@ -85,6 +90,8 @@ async function main() {
   };
   await Promise.all(Array.from({ length: 8 }, caller));
   clearInterval(chaos);
+  // The last kills may not be reported yet: the kernel tells once the process is gone.
+  while (restarts < killed) await new Promise((r) => (onRestart = r));
   await sup.stop();
   for (const c of clients.values()) c.close();
   await server.close();

@@ -47,6 +47,7 @@ inline int runAll() {
 
 // Runs fn in a forked child; returns the child's exit status (0 = fine).
 inline int inChild(const std::function<int()>& fn) {
+  std::fflush(nullptr);  // or the child inherits unwritten output, which a sanitizer's exit writes again
   pid_t pid = fork();
   if (pid == 0) _exit(fn());
   int status = 0;

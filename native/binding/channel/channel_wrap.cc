@@ -297,28 +297,34 @@ Napi::Value JS_sockRecvMany(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(r.value()));
 }
 
+// Reading an array element may run JS (a getter), which may detach or unmap a buffer read before it:
+// the sends read every element first, as values and fd numbers, and take the bytes only after, with
+// no JS between taking them and the system call.
+
 // sockSend(fd, data: Uint8Array | Uint8Array[], fds?: number[], to?: Uint8Array raw sockaddr) -> bytes sent, or -1 (queue full)
 Napi::Value JS_sockSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = args::fd(env, info[0]);
-  std::vector<iovec> iov;
-  auto addChunk = [&](Napi::Value v) {
-    args::Bytes a = args::bytes(env, v, "data");
-    iov.push_back(iovec{a.data, a.length});
-  };
+  std::vector<Napi::Value> chunks;
   if (info[1].IsArray()) {
-    Napi::Array chunks = info[1].As<Napi::Array>();
-    uint32_t count = chunks.Length();
+    Napi::Array list = info[1].As<Napi::Array>();
+    uint32_t count = list.Length();
     if (count > IOV_MAX) throw rangeError(env, "too many chunks in one send");
-    iov.reserve(count);
-    for (uint32_t i = 0; i < count; ++i) addChunk(chunks.Get(i));
+    chunks.reserve(count);
+    for (uint32_t i = 0; i < count; ++i) chunks.push_back(list.Get(i));
   } else {
-    addChunk(info[1]);
+    chunks.push_back(info[1]);
   }
   std::vector<int> fds;
   fdListArg(env, info[2], fds);
   RawAddress to;
   bool hasTo = destinationArg(env, info[3], to);
+  std::vector<iovec> iov;
+  iov.reserve(chunks.size());
+  for (Napi::Value v : chunks) {
+    args::Bytes a = args::bytes(env, v, "data");
+    iov.push_back(iovec{a.data, a.length});
+  }
   auto r = sendMessage(fd, iov.data(), iov.size(), fds.data(), fds.size(), hasTo ? &to : nullptr);
   if (!r) throw systemError(env, r.error());
   return Napi::Number::New(env, static_cast<double>(r.value()));
@@ -334,19 +340,22 @@ Napi::Value JS_sockSendMany(const Napi::CallbackInfo& info) {
   if (count == 0 || count > 64) throw rangeError(env, "1 to 64 messages per call");
   bool hasFds = !info[2].IsUndefined();
   Napi::Array fdsList = hasFds ? args::array(env, info[2], "fdsList") : Napi::Array();
-  std::vector<OutMessage> msgs(count);
+  std::vector<Napi::Value> values;
+  values.reserve(count);
   std::vector<std::vector<int>> fds(count);
   for (uint32_t i = 0; i < count; ++i) {
-    args::Bytes a = args::bytes(env, datas.Get(i), "data");
-    msgs[i].data = iovec{a.data, a.length};
-    if (hasFds && i < fdsList.Length()) {
-      fdListArg(env, fdsList.Get(i), fds[i]);
-      msgs[i].fds = fds[i].data();
-      msgs[i].fdCount = fds[i].size();
-    }
+    values.push_back(datas.Get(i));
+    if (hasFds && i < fdsList.Length()) fdListArg(env, fdsList.Get(i), fds[i]);
   }
   RawAddress to;
   bool hasTo = destinationArg(env, info[3], to);
+  std::vector<OutMessage> msgs(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    args::Bytes a = args::bytes(env, values[i], "data");
+    msgs[i].data = iovec{a.data, a.length};
+    msgs[i].fds = fds[i].data();
+    msgs[i].fdCount = fds[i].size();
+  }
   auto r = sendMessages(fd, msgs.data(), msgs.size(), hasTo ? &to : nullptr);
   if (!r) throw systemError(env, r.error());
   return Napi::Number::New(env, static_cast<double>(r.value()));

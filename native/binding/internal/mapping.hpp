@@ -26,12 +26,18 @@ class Mapping {
   void closeKeepingMemory();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   size_t size() const { return size_; }
+  // Where the memory was mapped (kept after close): what identifies the mapping's own ArrayBuffer.
+  const void* base() const { return base_; }
   Segment& segment() { return seg_; }
   // Another process truncated the object under the mapping (see Segment::truncated).
   bool truncated() const { return seg_.truncated(); }
 
   // Address of [offset, offset + length) or nullptr when out of range or closed.
   uint8_t* at(size_t offset, size_t length);
+
+  // Set (on the JS thread) once closing this mapping releases the robust locks the thread holds in
+  // it (binding/sync/sync_async.cc, abandonOnClose): checked by every sync operation.
+  bool locksReleasedOnClose = false;
 
   // Async waits on this memory register so close() can end them instead of leaving them asleep.
   // Returns false (and does not register) when already closed.
@@ -41,6 +47,7 @@ class Mapping {
  private:
   Segment seg_;
   size_t size_ = seg_.size();
+  const void* base_ = seg_.data();
   std::mutex mutex_;
   std::set<BlockingJob*> waiters_;
   std::atomic<bool> closed_{false};

@@ -283,7 +283,9 @@ Napi::Value JS_ringWriteBatch(const Napi::CallbackInfo& info) {
   Producer p(h, reinterpret_cast<uint8_t*>(h) + sizeof(RingHeader), cap);
   uint32_t n = list.Length(), i = 0;
   for (; i < n; ++i) {
-    args::Bytes a = args::bytes(env, list.Get(i), "messages[i]");
+    Napi::Value v = list.Get(i);  // may run JS (a getter), which may close the mapping: check again
+    if (m->closed()) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory was closed");
+    args::Bytes a = args::bytes(env, v, "messages[i]");
     if (a.length > UINT32_MAX || !p.tryWrite(a.data, static_cast<uint32_t>(a.length))) break;
   }
   return Napi::Number::New(env, i);

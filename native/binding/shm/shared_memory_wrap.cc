@@ -174,6 +174,12 @@ Napi::Value JS_shmClose(const Napi::CallbackInfo& info) {
     m->closeKeepingMemory();
     return env.Undefined();
   }
+  // Only the mapping's own buffer: another one would be detached in its place while this memory is
+  // unmapped under a buffer that stays attached (the next read of it is a SIGSEGV).
+  bool empty = m->size() == 0 && ab.ByteLength() == 0;  // no memory behind either
+  if (!ab.IsDetached() && !empty && (ab.Data() != m->base() || ab.ByteLength() != m->size())) {
+    throw valueError(env, "buffer is not the buffer of this SharedMemory");
+  }
   if (!ab.IsDetached()) ab.Detach();
   m->close();
   return env.Undefined();

@@ -260,6 +260,7 @@ Napi::Error layoutChangedError(Napi::Env env) {
 }
 
 void abandonOnClose(const std::shared_ptr<Mapping>& mapping) {
+  if (mapping->locksReleasedOnClose) return;
   if (abandoners == nullptr) abandoners = new std::unordered_map<Mapping*, AbandonOnClose*>();
   auto& map = *abandoners;
   auto it = map.find(mapping.get());
@@ -280,6 +281,7 @@ void abandonOnClose(const std::shared_ptr<Mapping>& mapping) {
     return;
   }
   map[mapping.get()] = a;
+  mapping->locksReleasedOnClose = true;
 }
 
 }  // namespace interproc::binding

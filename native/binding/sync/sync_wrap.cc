@@ -155,9 +155,14 @@ Target target(const Napi::CallbackInfo& info, int handleIndex, SyncKind kind, in
   Napi::Env env = info.Env();
   Napi::Value h = info[handleIndex];
   if (!h.IsExternal()) throw typeError(env, "expected a SharedMemory handle");
-  Mapping* m = h.As<Napi::External<MappingRef>>().Data()->get();
+  const MappingRef& ref = *h.As<Napi::External<MappingRef>>().Data();
+  Mapping* m = ref.get();
   if (m->at(0, 0) == nullptr) throw codedError(env, contract::errors::ERR_INVALID_STATE, "SharedMemory is closed");
   throwIfTruncated(env, *m);
+  // A lock taken here joins this thread's robust list, so closing the mapping must release it first,
+  // or the list would lead into unmapped memory: syncAttach arranges that, and a raw call may come
+  // without one (once per mapping; a flag check after that).
+  if (!m->locksReleasedOnClose) abandonOnClose(ref);
   size_t offset = offsetArg(env, info[handleIndex + 1]);
   std::optional<uint32_t> shape = shapeIndex < 0 ? std::nullopt : shapeArg(env, info[shapeIndex]);
   return objectAt(env, *m, offset, kind, shape);

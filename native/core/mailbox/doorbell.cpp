@@ -23,6 +23,7 @@ Status ring(int fd) {
     if (n == sizeof one) return Ok{};
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return Ok{};
+    if (n >= 0) return SysError{EINVAL, "write"};  // a short write: not an eventfd (errno is not set)
     return SysError::fromErrno("write");
   }
 }
@@ -34,6 +35,7 @@ Result<bool> drain(int fd) {
     if (n == sizeof v) return true;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;
+    if (n >= 0) return SysError{EINVAL, "read"};  // end of file or a short read: not an eventfd (errno is not set)
     return SysError::fromErrno("read");
   }
 }

@@ -15,7 +15,8 @@ namespace interproc::doorbell {
 Result<int> create();
 // Adds 1 to the counter (wakes a poller). EAGAIN (counter saturated) counts as rung.
 Status ring(int fd);
-// Resets the counter; returns true if it was non-zero.
+// Resets the counter; returns true if it was non-zero. EINVAL for an fd that reads other than 8 bytes
+// (not an eventfd).
 Result<bool> drain(int fd);
 // A duplicate, in this process, of descriptor `fd` of process `pid` (pidfd_open + pidfd_getfd).
 // EBADF when that descriptor is not an eventfd (the number came from shared memory: never trusted).

@@ -30,10 +30,23 @@ thread_local robust_list_head* tlsHead = nullptr;
 thread_local int tlsState = 0;  // 0 unknown, 1 usable, 2 unusable
 // This thread's own words on its list, oldest first, in private memory: the links of a word in a
 // segment that another process truncated read zeros, and this is how the list is rebuilt without it.
+// A pointer, made on first use, so a call from another thread_local's destructor at thread exit
+// finds a live vector (a plain thread_local vector may already be destroyed then); the holder frees it
+// when the thread ends (threads of the blocking pool come and go: each leaked its vector before).
 thread_local std::vector<RobustWord*>* tlsOurs = nullptr;
+struct OursHolder {
+  ~OursHolder() {
+    delete tlsOurs;
+    tlsOurs = nullptr;
+  }
+};
+thread_local OursHolder tlsOursHolder;
 
 std::vector<RobustWord*>& ours() {
-  if (tlsOurs == nullptr) tlsOurs = new std::vector<RobustWord*>();
+  if (tlsOurs == nullptr) {
+    tlsOurs = new std::vector<RobustWord*>();
+    (void)&tlsOursHolder;  // odr-use: registers the holder's destructor for this thread
+  }
   return *tlsOurs;
 }
 

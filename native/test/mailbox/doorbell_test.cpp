@@ -26,6 +26,18 @@ TEST_CASE("ring and drain") {
   CHECK(doorbell::close(fd.value()).ok());
 }
 
+TEST_CASE("drain of what is not an eventfd is EINVAL, not an error without a code") {
+  int p[2];
+  CHECK(pipe(p) == 0);
+  CHECK(write(p[1], "abc", 3) == 3);
+  auto shortRead = doorbell::drain(p[0]);  // 3 bytes: a short read sets no errno
+  CHECK(!shortRead.ok() && shortRead.error().code == EINVAL);
+  close(p[1]);
+  auto end = doorbell::drain(p[0]);  // end of file: read returns 0
+  CHECK(!end.ok() && end.error().code == EINVAL);
+  close(p[0]);
+}
+
 TEST_CASE("a forked process rings a doorbell fetched with pidfd_getfd") {
   auto fd = doorbell::create();
   CHECK(fd.ok());

@@ -183,7 +183,8 @@ TEST_CASE("semaphore: a header flipped to robust during a wait is detected, neve
     int st = check::inChild([&] {
       std::thread hostile([&] {
         usleep(20'000);
-        reinterpret_cast<SyncHeader*>(mem)->flags |= Semaphore::kRobustFlag;
+        // Atomic, as another process's write would be to this process (and as the library reads it).
+        std::atomic_ref<uint8_t>(reinterpret_cast<SyncHeader*>(mem)->flags).fetch_or(Semaphore::kRobustFlag);
         auto* value = reinterpret_cast<std::atomic<uint32_t>*>(mem + 16);
         value->store(1);
         futex::wake(reinterpret_cast<uint32_t*>(value), INT_MAX);
@@ -209,7 +210,7 @@ TEST_CASE("barrier: parties rewritten during a wait are detected, never read pas
     int st = check::inChild([&] {
       std::thread hostile([&] {
         usleep(20'000);
-        reinterpret_cast<SyncHeader*>(mem)->param = Barrier::kMaxParties;
+        std::atomic_ref<uint32_t>(reinterpret_cast<SyncHeader*>(mem)->param).store(Barrier::kMaxParties);
         auto* generation = reinterpret_cast<uint32_t*>(mem + 20);
         futex::wake(generation, INT_MAX);
       });
