@@ -75,6 +75,8 @@ export enum DoorbellWaitOutcome {
   TimedOut = 2,
   /** the peer's pidfd became readable: its process ended */
   PeerEnded = 3,
+  /** the time ran out, but the bell word had moved: a wake-up that did not ring the eventfd (a waker that cannot reach it) */
+  BellOnly = 4,
 }
 
 /** The kind argument of sockListen and sockConnect (native/core/channel/socket.hpp). */

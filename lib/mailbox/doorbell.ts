@@ -86,7 +86,7 @@ export class OwnDoorbell implements Bell {
   waitSyncOrEnd(seen: number, ms: number, pidfd: number): number {
     const o = native.doorbellWait(this.#handle, this.#bellOffset, seen, ms, this.#efd, pidfd);
     if (o === undefined) return DoorbellWaitOutcome.Rung; // the worker is being terminated: no JS runs after this
-    if (o === DoorbellWaitOutcome.TimedOut && this.seen() !== seen) {
+    if (o === DoorbellWaitOutcome.BellOnly) {
       // Woken through the bell alone: a peer that could not fetch the eventfd (or was just about to ring it).
       this.#syncOnEventfd = false;
       return DoorbellWaitOutcome.NotEqual;

@@ -278,7 +278,8 @@ Napi::Value JS_doorbellWait(const Napi::CallbackInfo& info) {
   }
   // In a worker thread: sleep in slices so worker.terminate() (which cannot interrupt a ppoll) is
   // noticed, as futexWait does. Every slice checks the bell against the caller's `seen`, so a wake-up
-  // between two slices (whose ring the next slice's reset takes) ends the wait as NotEqual.
+  // between two slices (whose ring the next slice's reset takes) ends the wait as NotEqual, and one
+  // without a ring during a slice as BellOnly.
   constexpr int64_t kSliceNs = 50'000'000;
   int64_t left = timeout ? *timeout : INT64_MAX;
   for (;;) {

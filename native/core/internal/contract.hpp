@@ -67,6 +67,7 @@ enum class DoorbellWaitOutcome : int32_t {
   NotEqual = 1,  // the bell word had moved from the value the caller read: a wake-up came before the sleep
   TimedOut = 2,
   PeerEnded = 3,  // the peer's pidfd became readable: its process ended
+  BellOnly = 4,  // the time ran out, but the bell word had moved: a wake-up that did not ring the eventfd (a waker that cannot reach it)
 };
 
 // The kind argument of sockListen and sockConnect (native/core/channel/socket.hpp).

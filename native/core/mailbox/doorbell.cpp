@@ -94,7 +94,11 @@ Result<WaitEnd> waitAny(int efd, const uint32_t* bell, uint32_t seen, std::span<
     int rc = ::ppoll(fds, n, limit, nullptr);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) return SysError::fromErrno("ppoll");
-    if (rc == 0) return WaitEnd{WaitOutcome::TimedOut};
+    if (rc == 0) {
+      // Woken through the bell alone (it moved, nothing rang): the caller had better sleep on the futex.
+      if (__atomic_load_n(bell, __ATOMIC_SEQ_CST) != seen) return WaitEnd{WaitOutcome::BellOnly};
+      return WaitEnd{WaitOutcome::TimedOut};
+    }
     // Any event on a pidfd (POLLIN, or POLLHUP once reaped; POLLNVAL for a closed number, which must
     // not make the caller sleep on it again either) ends the wait as that peer's end.
     for (nfds_t i = 1; i < n; ++i) {

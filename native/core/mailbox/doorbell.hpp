@@ -29,7 +29,7 @@ Result<int> fetch(pid_t pid, int fd);
 bool isEventfd(int fd);
 Status close(int fd);
 
-// How waitAny ended (native/contract/contract.json): Rung, NotEqual, TimedOut or PeerEnded.
+// How waitAny ended (native/contract/contract.json): Rung, NotEqual, TimedOut, PeerEnded or BellOnly.
 using WaitOutcome = contract::DoorbellWaitOutcome;
 struct WaitEnd {
   WaitOutcome outcome;
@@ -42,7 +42,8 @@ constexpr size_t kMaxWaitPidfds = 63;
 // `seen` (a wake-up since the caller read it, whose ring the reset may just have taken); otherwise
 // sleeps in ppoll until `efd` is rung (Rung), one of `pidfds` becomes readable, which a pidfd does
 // when its process has ended (PeerEnded, preferred when both happened), or `timeout_ns` pass
-// (TimedOut; nullopt: no limit). EINTR is retried with the time left. The reset is why a wake-up is
+// (TimedOut; nullopt: no limit; BellOnly when the bell moved meanwhile without a ring: a waker that
+// cannot reach the eventfd). EINTR is retried with the time left. The reset is why a wake-up is
 // never lost: a waker bumps the bell before it rings, so a ring the reset took is seen in the bell.
 Result<WaitEnd> waitAny(int efd, const uint32_t* bell, uint32_t seen, std::span<const int> pidfds,
                         std::optional<int64_t> timeout_ns);

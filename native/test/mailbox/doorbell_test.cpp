@@ -133,6 +133,27 @@ TEST_CASE("waitAny: the bell moved before the sleep (NotEqual), the eventfd rese
   doorbell::close(fd.value());
 }
 
+TEST_CASE("waitAny: a bell bumped during the sleep without a ring (BellOnly, when the time runs out)") {
+  auto fd = doorbell::create();
+  CHECK(fd.ok());
+  if (!fd) return;
+  auto* bell = static_cast<uint32_t*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  CHECK(bell != MAP_FAILED);
+  if (bell == MAP_FAILED) return;
+  *bell = 7;
+  pid_t bumper = fork();
+  if (bumper == 0) {
+    usleep(20'000);
+    __atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);  // a waker that could not fetch the eventfd
+    _exit(0);
+  }
+  auto r = doorbell::waitAny(fd.value(), bell, 7, {}, 300 * kMs);
+  CHECK(r.ok() && r.value().outcome == WaitOutcome::BellOnly);
+  waitpid(bumper, nullptr, 0);
+  munmap(bell, 4096);
+  doorbell::close(fd.value());
+}
+
 TEST_CASE("waitAny: a ring from another process during the sleep (Rung), with a live peer's pidfd beside it") {
   auto fd = doorbell::create();
   CHECK(fd.ok());
