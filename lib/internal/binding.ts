@@ -117,6 +117,8 @@ export interface PidWatcher {
   close(): void;
   ref(): void;
   unref(): void;
+  /** The pidfd: -1 once the callback ran, or after close(). */
+  fd(): number;
 }
 
 export interface NativeBinding {
@@ -243,6 +245,18 @@ export interface NativeBinding {
   doorbellDrain(fd: number): boolean;
   doorbellFetch(pid: number, fd: number): number;
   doorbellClose(fd: number): void;
+  /**
+   * A sync wait on eventfd `efd` and on `pidfd` (-1: none): a DoorbellWaitOutcome (lib/internal/contract.ts);
+   * undefined when a worker is being terminated. `seen`: the bell word at `bellOffset`, read before the sleep was announced.
+   */
+  doorbellWait(
+    handle: Handle,
+    bellOffset: number,
+    seen: number,
+    timeoutMs: number | undefined,
+    efd: number,
+    pidfd: number,
+  ): number | undefined;
   /** Once per process: glibc keeps up to 32 MiB of freed heap (native/core/internal/allocator.hpp). */
   keepFreedHeap(): void;
   /** benchmark only: the C++ hot path with batching (bench/scenarios/mailbox-hotpath.cjs) */

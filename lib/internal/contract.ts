@@ -66,6 +66,19 @@ export enum FutexWaitOutcome {
   TimedOut = 2,
 }
 
+/** What native.doorbellWait returns (native/core/mailbox/doorbell.hpp waitAny): how a sync mailbox sleep on the eventfd doorbell and a peer's pidfd ended. */
+export enum DoorbellWaitOutcome {
+  /** the eventfd was rung */
+  Rung = 0,
+  /** the bell word had moved from the value the caller read: a wake-up came before the sleep */
+  NotEqual = 1,
+  TimedOut = 2,
+  /** the peer's pidfd became readable: its process ended */
+  PeerEnded = 3,
+  /** the time ran out, but the bell word had moved: a wake-up that did not ring the eventfd (a waker that cannot reach it) */
+  BellOnly = 4,
+}
+
 /** The kind argument of sockListen and sockConnect (native/core/channel/socket.hpp). */
 export enum SocketKind {
   Stream = 0,

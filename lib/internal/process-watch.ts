@@ -26,6 +26,12 @@ export interface ProcessExit {
 
 export interface ProcessWatch {
   readonly via: 'pidfd' | 'liveness';
+  /**
+   * The pidfd watched, for a caller that also sleeps on it (a mailbox's sync waits): -1 for the
+   * liveness fallback, and for a pidfd watch once the process is known to have ended (the callback
+   * ran or is due: it had ended before the watch began) or after close().
+   */
+  readonly fd: number;
   /** Stops watching; the callback will not run. Idempotent. */
   close(): void;
   /** Keeps the event loop alive while watching (the default is unref'd: see watchProcess). */
@@ -58,8 +64,10 @@ export function pidfdAvailable(): boolean {
 export function watchProcess(pid: number, startTime: number | undefined, onEnd: (exit: ProcessExit) => void): ProcessWatch {
   if (pidfdAvailable()) {
     let watcher: PidWatcher | undefined;
+    let fd = -1;
     try {
       watcher = new native.PidWatcher(pid, (code, signal, known) => {
+        fd = -1; // the native watcher has closed it
         onEnd({
           pid,
           code: known && code >= 0 ? code : null,
@@ -83,7 +91,19 @@ export function watchProcess(pid: number, startTime: number | undefined, onEnd: 
         return endedAlready(pid, onEnd, 'pidfd');
       }
       const w = watcher;
-      return { via: 'pidfd', close: () => w.close(), ref: () => w.ref(), unref: () => w.unref() };
+      fd = w.fd(); // read once: a sync wait asks for it before every sleep
+      return {
+        via: 'pidfd',
+        get fd() {
+          return fd;
+        },
+        close: () => {
+          fd = -1;
+          w.close();
+        },
+        ref: () => w.ref(),
+        unref: () => w.unref(),
+      };
     }
   }
   return pollLiveness(pid, startTime ?? startTimeOf(pid), onEnd);
@@ -98,6 +118,7 @@ function endedAlready(pid: number, onEnd: (exit: ProcessExit) => void, via: Proc
   t.unref();
   return {
     via,
+    fd: -1,
     close: () => {
       live = false;
       clearImmediate(t);
@@ -120,6 +141,7 @@ function pollLiveness(pid: number, startTime: number, onEnd: (exit: ProcessExit)
   first.unref();
   return {
     via: 'liveness',
+    fd: -1,
     close: () => {
       clearInterval(timer);
       clearImmediate(first);

@@ -6,7 +6,7 @@
 // on), PeerBells the other members' (what it rings). Protocol: docs/design/mailbox.md, "Doorbells".
 import { native, WAIT_TIMED_OUT, type FdWatcher, type Handle } from '../internal/binding';
 import { codeOf } from '../internal/errors';
-import { POLL_READABLE } from '../internal/contract';
+import { DoorbellWaitOutcome, POLL_READABLE } from '../internal/contract';
 import { EVENTFD, FUTEX } from './ring';
 import type { GroupSegment } from './segment';
 import { LIVENESS_MS, type Bell } from './waiters';
@@ -34,9 +34,10 @@ export function closeEventfd(fd: number): void {
 }
 
 /**
- * What this member sleeps on: its futex bell word always (sync waits), and for async waits either
- * its eventfd, watched by a libuv poll handle (EVENTFD), or a native waiter thread on the bell
- * (FUTEX). `onRing` runs on the event loop after each wake-up (or a liveness slice).
+ * What this member sleeps on. Async waits: its eventfd, watched by a libuv poll handle (EVENTFD), or
+ * a native waiter thread on its futex bell word (FUTEX); `onRing` runs on the event loop after each
+ * wake-up (or a liveness slice). Sync waits: the eventfd together with the pidfd of the peer they
+ * wait on (EVENTFD, while syncOnEventfd), else the futex bell word.
  */
 export class OwnDoorbell implements Bell {
   readonly kind: number;
@@ -51,6 +52,7 @@ export class OwnDoorbell implements Bell {
   #watcherRef = false; // the watcher's ref state, so a steady conversation makes no ref/unref calls
   #futexJob = false;
   #closed = false;
+  #syncOnEventfd: boolean;
 
   /** Takes over `efd` (from openEventfd(kind)). */
   constructor(segment: GroupSegment, id: number, kind: number, efd: number, onRing: () => void) {
@@ -61,6 +63,16 @@ export class OwnDoorbell implements Bell {
     this.#bellIdx = this.#bellOffset >> 2;
     this.#efd = efd;
     this.#onRing = onRing;
+    this.#syncOnEventfd = kind === EVENTFD && efd >= 0;
+  }
+
+  /**
+   * Whether sync waits may sleep on the eventfd (waitSyncOrEnd): kind EVENTFD, until a wake-up is
+   * found to have moved the bell without ringing the eventfd. Then some member cannot reach it
+   * (pidfd_getfd refused: it warned), and sync waits go back to the futex, which every member can wake.
+   */
+  get syncOnEventfd(): boolean {
+    return this.#syncOnEventfd;
   }
 
   seen(): number {
@@ -69,6 +81,17 @@ export class OwnDoorbell implements Bell {
 
   waitSync(seen: number, ms: number): boolean {
     return native.futexWait(this.#handle, this.#bellOffset, seen, ms) === WAIT_TIMED_OUT;
+  }
+
+  waitSyncOrEnd(seen: number, ms: number, pidfd: number): number {
+    const o = native.doorbellWait(this.#handle, this.#bellOffset, seen, ms, this.#efd, pidfd);
+    if (o === undefined) return DoorbellWaitOutcome.Rung; // the worker is being terminated: no JS runs after this
+    if (o === DoorbellWaitOutcome.BellOnly) {
+      // Woken through the bell alone: a peer that could not fetch the eventfd (or was just about to ring it).
+      this.#syncOnEventfd = false;
+      return DoorbellWaitOutcome.NotEqual;
+    }
+    return o;
   }
 
   sleep(seen: number): void {

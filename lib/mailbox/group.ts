@@ -142,7 +142,7 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
   readonly #waits: WaitEngine;
   readonly #spin: number;
   readonly #hold: number; // native.mailboxHold's token: the environment's cleanup hook leaves the slot
-  /** Death watches on the other members, made on the first async wait. */
+  /** Death watches on the other members, made on the first wait that sleeps. */
   #deaths: PeerWatch | undefined;
   #closed = false;
 
@@ -177,10 +177,9 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
         outbox.disarm();
       },
       beforeSleep: () => inbox.payOwed(),
-      watchPeers: () => {
-        this.#deaths ??= new PeerWatch(segment, self, () => this.#waits.peerDied());
-        this.#deaths.sync();
-      },
+      watchPeers: () => this.#peerWatch().sync(),
+      pidfd: (id) => this.#peerWatch().pidfd(id),
+      pidfdFired: (id) => this.#deaths?.fired(id),
     });
   }
 
@@ -460,6 +459,10 @@ export class MailboxGroup implements Disposable, AsyncIterable<Message> {
 
   #check(): void {
     if (this.#closed) throw closedError('MailboxGroup');
+  }
+
+  #peerWatch(): PeerWatch {
+    return (this.#deaths ??= new PeerWatch(this.#segment, this.#membership.id, () => this.#waits.peerDied()));
   }
 
   #receiveMany(from: unknown, options: ReceiveManyOptions, take: Take, what: string): Promise<unknown> {

@@ -310,6 +310,10 @@ export class ReceiveWait extends Waiter {
     return this.#from === undefined ? undefined : this.#inbox.gone(this.#from);
   }
 
+  get peer(): number | undefined {
+    return this.#from;
+  }
+
   override get isReceive(): boolean {
     return true;
   }

@@ -183,4 +183,8 @@ export class SendWait extends Waiter {
   dead(): Error | undefined {
     return this.#peers.gone(this.#to);
   }
+
+  get peer(): number {
+    return this.#to;
+  }
 }

@@ -1,17 +1,29 @@
 // The wait engine of a mailbox member: the operations that cannot complete yet (a receive with
 // nothing to read, a send into a full ring) and how they sleep until they can. Async waits are
 // served in arrival order each time something may have changed (a doorbell, a liveness tick, a new
-// waiter); sync waits sleep the thread on the futex bell in slices. Either way a sleep is the
-// handshake of docs/design/mailbox.md ("wake-up protocol"): announce it in the rings' sleep flags,
-// re-check, and only then sleep. A peer's death ends async waits on it at once (its pidfd, through
-// WaitHost.watchPeers and peerDied); every LIVENESS_MS a sleeper also re-checks the slots (a /proc
-// read), which catches a member that left, one that joined during the wait, and hosts without pidfds.
+// waiter); sync waits block the thread in slices. Either way a sleep is the handshake of
+// docs/design/mailbox.md ("wake-up protocol"): announce it in the rings' sleep flags, re-check, and
+// only then sleep. A peer's death ends waits on it at once: async ones through its pidfd's watch
+// (WaitHost.watchPeers and peerDied), sync ones by sleeping on that pidfd beside the eventfd
+// (WaitHost.pidfd). Every LIVENESS_MS a sleeper also re-checks the slots (a /proc read), which
+// catches a member that left, one that joined during the wait, and hosts without pidfds.
 import { AbortError, TimeoutError } from '../internal/errors';
 import { Deferred, type DeferredOptions } from '../internal/deferred';
-import { AWAKE, FUTEX } from './ring';
+import { DoorbellWaitOutcome } from '../internal/contract';
+import { ENDED } from './peer-watch';
+import { AWAKE, EVENTFD, FUTEX } from './ring';
 
-/** How often a sleeping receiver or sender re-checks that the peers it depends on are alive. */
-export const LIVENESS_MS = 50;
+/**
+ * How often a sleeping receiver or sender re-checks the ring and the peers it depends on: 50 ms.
+ * INTERPROC_MAILBOX_LIVENESS_MS (read once, a positive integer) changes it: for tests, which make it
+ * huge to show that a death is noticed without it.
+ */
+export const LIVENESS_MS = livenessMs(process.env.INTERPROC_MAILBOX_LIVENESS_MS);
+
+function livenessMs(v: string | undefined): number {
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isInteger(n) && n > 0 && n <= 2 ** 31 - 1 ? n : 50;
+}
 
 /** What this member sleeps on (lib/mailbox/doorbell.ts, OwnDoorbell). */
 export interface Bell {
@@ -21,6 +33,13 @@ export interface Bell {
   seen(): number;
   /** Blocks the thread until the bell moves from `seen` or `ms` pass; true when the time ran out. */
   waitSync(seen: number, ms: number): boolean;
+  /** Whether sync waits may use waitSyncOrEnd now (the bell is an eventfd every member can ring). */
+  readonly syncOnEventfd: boolean;
+  /**
+   * Blocks the thread on the eventfd (a sleep announced as EVENTFD) and on `pidfd` until a wake-up
+   * (DoorbellWaitOutcome Rung or NotEqual), the end of the pidfd's process (PeerEnded), or `ms` pass (TimedOut).
+   */
+  waitSyncOrEnd(seen: number, ms: number, pidfd: number): number;
   /** Returns to the event loop; the bell's onRing runs after a wake-up (or a liveness slice). */
   sleep(seen: number): void;
   /** Nothing waits any more: nothing may keep the process alive. */
@@ -38,6 +57,13 @@ export interface WaitHost {
    * each, lib/mailbox/peer-watch.ts), so a death ends the waits on it at once (see peerDied()).
    */
   watchPeers(): void;
+  /**
+   * A sync wait on member `id` is about to sleep: a pidfd of its current incarnation to sleep on too
+   * (lib/mailbox/peer-watch.ts), NO_PIDFD when there is none, ENDED when that incarnation has ended.
+   */
+  pidfd(id: number): number;
+  /** The pidfd pidfd(id) gave became readable during a sync sleep: it is not to be slept on again. */
+  pidfdFired(id: number): void;
 }
 
 /**
@@ -52,6 +78,8 @@ export abstract class Waiter {
   abstract arm(kind: number): void;
   /** Why waiting is pointless (the peer died, or left), if it is. */
   abstract dead(): Error | undefined;
+  /** The member whose death or departure dead() reports, if there is one (a receive from any has none). */
+  abstract readonly peer: number | undefined;
   /**
    * The wait ended without a result (timeout, abort, error, close) or was left: the operation
    * forgets its place in any queue. True when that may let later operations proceed now.
@@ -134,8 +162,10 @@ export class WaitEngine {
   }
 
   /**
-   * Blocking wait: announce the sleep, re-check, sleep on the futex bell in slices (so a dead peer
-   * is noticed), until w.attempt() gives a result. Throws a TimeoutError after `timeout` ms.
+   * Blocking wait: announce the sleep, re-check, sleep in slices until w.attempt() gives a result.
+   * The sleep is on the eventfd and the pidfd of the peer `w` depends on when both can be had (its
+   * death ends the sleep at once), else on the futex bell (a death is then found by the re-check
+   * after a quiet slice). Throws a TimeoutError after `timeout` ms.
    */
   waitSync(w: Waiter, timeout: number | undefined, spin: number, what: string): unknown {
     try {
@@ -160,12 +190,21 @@ export class WaitEngine {
     if (spin > 0 && (r = this.spin({ attempt }, spin)) !== undefined) return r;
     // No clock reads on the way to sleep unless a timeout asks for them.
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
-    let checkPeers = false; // a /proc read: only after a quiet slice, not before every sleep
+    const bell = this.#bell;
+    const peer = w.peer;
+    let checkPeers = false; // a /proc read: only after a quiet slice or a death, not before every sleep
     let armed = false;
     try {
       for (;;) {
-        const seen = this.#bell.seen();
-        w.arm(FUTEX);
+        // The peer's pidfd, when the eventfd can be slept on beside it (asked every time round: the
+        // slot may have changed hands); else the futex bell, as with no peer to watch.
+        let pidfd = -1;
+        if (peer !== undefined && bell.syncOnEventfd) {
+          pidfd = this.#host.pidfd(peer);
+          if (pidfd === ENDED) checkPeers = true;
+        }
+        const seen = bell.seen();
+        w.arm(pidfd >= 0 ? EVENTFD : FUTEX);
         armed = true;
         if ((r = attempt()) !== undefined) return r;
         if (checkPeers) {
@@ -179,7 +218,11 @@ export class WaitEngine {
           if (left < slice) slice = left;
         }
         this.#host.beforeSleep();
-        checkPeers = this.#bell.waitSync(seen, slice);
+        if (pidfd >= 0) {
+          const o = bell.waitSyncOrEnd(seen, slice, pidfd);
+          if (o === DoorbellWaitOutcome.PeerEnded) this.#host.pidfdFired(peer!);
+          checkPeers = o === DoorbellWaitOutcome.TimedOut || o === DoorbellWaitOutcome.PeerEnded;
+        } else checkPeers = bell.waitSync(seen, slice);
         w.arm(AWAKE);
         armed = false;
         if ((r = attempt()) !== undefined) return r;

@@ -238,11 +238,21 @@ describe('binding argument guards', () => {
       ['doorbellFetch pid NaN', () => native.doorbellFetch(NaN, 3), RANGE],
       ['doorbellFetch fd huge', () => native.doorbellFetch(process.pid, 2 ** 31), RANGE],
       ['doorbellClose fd undefined', () => native.doorbellClose(undefined as any), TYPE],
+      ['doorbellWait seen a string', () => native.doorbellWait(h, 0, '0' as any, 0, BAD_FD, -1), TYPE],
+      ['doorbellWait timeout negative', () => native.doorbellWait(h, 0, 0, -1, BAD_FD, -1), RANGE],
+      ['doorbellWait efd negative', () => native.doorbellWait(h, 0, 0, 0, -1, -1), RANGE],
+      ['doorbellWait pidfd below -1', () => native.doorbellWait(h, 0, 0, 0, BAD_FD, -2), RANGE],
+      ['doorbellWait pidfd undefined', () => native.doorbellWait(h, 0, 0, 0, BAD_FD, undefined as any), TYPE],
+      ['doorbellWait bell offset not a multiple of 4', () => native.doorbellWait(h, 2, 0, 0, BAD_FD, -1), RANGE],
+      ['doorbellWait bell offset outside the mapping', () => native.doorbellWait(h, 8192, 0, 0, BAD_FD, -1), RANGE],
+      ['doorbellWait handle a number', () => native.doorbellWait(1 as any, 0, 0, 0, BAD_FD, -1), TYPE],
       ['ringReadBatch ring offset a string', () => native.ringReadBatch(h, '0' as any, new Uint8Array(64)), TYPE],
       ['ringReadBatch ring offset negative', () => native.ringReadBatch(h, -64, new Uint8Array(64)), RANGE],
       ['ringReadBatch no ring there', () => native.ringReadBatch(h, 0, new Uint8Array(64)), RANGE],
     ]);
     expect(new Uint8Array(shm.buffer).every((b) => b === 0)).toBe(true); // no init went through
+    // Arguments in range reach the system: a number that is no open fd is EBADF, not a sleep.
+    expect(() => native.doorbellWait(h, 0, 0, 0, BAD_FD, -1)).toThrow(expect.objectContaining({ code: 'EBADF' }));
     shm.close();
   });
 

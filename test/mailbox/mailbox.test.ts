@@ -33,6 +33,7 @@ describe('Mailbox: two processes', () => {
     for (const [sync, doorbell] of [
       [true, 'eventfd'],
       [false, 'futex'],
+      [true, 'futex'],
     ] as const) {
       const n = name();
       const mb = keep(Mailbox.create(n, { ringSize: 8192, doorbell }));

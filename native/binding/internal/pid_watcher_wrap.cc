@@ -5,6 +5,7 @@
 //
 //   const w = new native.PidWatcher(pid, (code, signal, known) => {...});  // once, then closed
 //   w.ref(); w.unref(); w.close();
+//   w.fd();  // the pidfd, -1 once the callback ran or after close(): a sync wait sleeps on it too
 //
 // The callback runs once: `known` is true when waitid(P_PIDFD, WNOWAIT) gave the status (a child of
 // this process), with `code` (-1 if it was killed) and `signal` (0 if it exited); for any other
@@ -30,7 +31,7 @@ class PidWatcher : public Napi::ObjectWrap<PidWatcher> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "PidWatcher",
                        {InstanceMethod<&PidWatcher::close>("close"), InstanceMethod<&PidWatcher::ref>("ref"),
-                        InstanceMethod<&PidWatcher::unref>("unref")});
+                        InstanceMethod<&PidWatcher::unref>("unref"), InstanceMethod<&PidWatcher::fd>("fd")});
   }
 
   PidWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PidWatcher>(info) {
@@ -116,6 +117,8 @@ class PidWatcher : public Napi::ObjectWrap<PidWatcher> {
     release();
     return info.Env().Undefined();
   }
+
+  Napi::Value fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
   Napi::Value ref(const Napi::CallbackInfo& info) {
     if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));

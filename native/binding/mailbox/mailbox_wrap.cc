@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <set>
 
+#include "binding/internal/addon_data.hpp"
 #include "binding/internal/args.hpp"
 #include "binding/internal/errors.hpp"
 #include "binding/internal/mapping.hpp"
@@ -251,6 +253,47 @@ Napi::Value JS_doorbellClose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// doorbellWait(handle, bellOffset, seen, timeoutMs, efd, pidfd) -> DoorbellWaitOutcome (undefined: the
+// worker is being terminated). A sync wait of a member whose doorbell is the eventfd `efd`: sleeps on it
+// and on `pidfd` (-1: none), the pidfd of the peer the wait depends on, so that peer's death ends the
+// sleep at once (doorbell::waitAny). The bell word at bellOffset of the group's mapping is the
+// handshake's: `seen` was read before the sleep flags were raised.
+Napi::Value JS_doorbellWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t seen = args::word32(env, info[2], "seen");
+  std::optional<int64_t> timeout = args::timeout(env, info[3]);
+  int efd = args::fd(env, info[4], "efd");
+  int pidfd = static_cast<int>(args::integer(env, info[5], "pidfd", -1, 2147483647.0));
+  const auto& m = unwrapOpenMapping(env, info[0]);
+  size_t off = args::offset(env, info[1], "bellOffset", 4);
+  const auto* bell = reinterpret_cast<const uint32_t*>(m->at(off, 4));
+  if (bell == nullptr) throw rangeError(env, "bellOffset is outside the mapping");
+  const std::span<const int> pidfds(&pidfd, pidfd < 0 ? 0 : 1);
+  AddonData& data = AddonData::of(env);
+  if (!data.isWorker) {
+    auto r = doorbell::waitAny(efd, bell, seen, pidfds, timeout);
+    requireIntact(env, *m);  // the bell's load may have faulted (and read zeros)
+    if (!r) throw systemError(env, r.error());
+    return Napi::Number::New(env, static_cast<int>(r.value().outcome));
+  }
+  // In a worker thread: sleep in slices so worker.terminate() (which cannot interrupt a ppoll) is
+  // noticed, as futexWait does. Every slice checks the bell against the caller's `seen`, so a wake-up
+  // between two slices (whose ring the next slice's reset takes) ends the wait as NotEqual, and one
+  // without a ring during a slice as BellOnly.
+  constexpr int64_t kSliceNs = 50'000'000;
+  int64_t left = timeout ? *timeout : INT64_MAX;
+  for (;;) {
+    int64_t slice = std::min(left, kSliceNs);
+    auto r = doorbell::waitAny(efd, bell, seen, pidfds, slice);
+    requireIntact(env, *m);
+    if (!r) throw systemError(env, r.error());
+    doorbell::WaitOutcome o = r.value().outcome;
+    if (o != doorbell::WaitOutcome::TimedOut || left <= slice) return Napi::Number::New(env, static_cast<int>(o));
+    left -= slice;
+    if (data.terminating(env)) return env.Undefined();
+  }
+}
+
 // keepFreedHeap(): see native/core/internal/allocator.hpp (called when a group carries large messages).
 Napi::Value JS_keepFreedHeap(const Napi::CallbackInfo& info) {
   allocator::keepFreedHeap();
@@ -329,6 +372,7 @@ void init(Napi::Env env, Napi::Object exports) {
   INTERPROC_EXPORT(env, exports, doorbellDrain);
   INTERPROC_EXPORT(env, exports, doorbellFetch);
   INTERPROC_EXPORT(env, exports, doorbellClose);
+  INTERPROC_EXPORT(env, exports, doorbellWait);
 }
 
 Registrar registrar(init);

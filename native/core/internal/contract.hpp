@@ -61,6 +61,15 @@ enum class FutexWaitOutcome : int32_t {
   TimedOut = 2,
 };
 
+// What native.doorbellWait returns (native/core/mailbox/doorbell.hpp waitAny): how a sync mailbox sleep on the eventfd doorbell and a peer's pidfd ended.
+enum class DoorbellWaitOutcome : int32_t {
+  Rung = 0,  // the eventfd was rung
+  NotEqual = 1,  // the bell word had moved from the value the caller read: a wake-up came before the sleep
+  TimedOut = 2,
+  PeerEnded = 3,  // the peer's pidfd became readable: its process ended
+  BellOnly = 4,  // the time ran out, but the bell word had moved: a wake-up that did not ring the eventfd (a waker that cannot reach it)
+};
+
 // The kind argument of sockListen and sockConnect (native/core/channel/socket.hpp).
 enum class SocketKind : int32_t {
   Stream = 0,
