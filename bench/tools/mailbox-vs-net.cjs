@@ -25,7 +25,7 @@ const N = opt('n', 5000);
 const SIZE = opt('size', 64);
 const PINNED = !process.argv.includes('--unpinned');
 const SUITE = process.argv.includes('--suite');
-const WARMUP_MS = 500;
+const WARMUP_MS = opt('warmup-ms', 500);
 
 // ---- the two sides (run as child processes of this script) ----
 
@@ -39,10 +39,11 @@ function checkEcho(buf, i) {
     throw new Error(`round trip ${i}: wrong echo`);
 }
 
-// Round trips for WARMUP_MS (thrown away), then N timed ones: { meanUs, p50Us }.
+// A warm-up of at least N round trips and WARMUP_MS (thrown away: on a VM the first thousands are
+// slower), then N timed ones: { meanUs, p50Us }.
 async function timeRounds(once) {
   let i = 0;
-  for (const end = performance.now() + WARMUP_MS; performance.now() < end; ) await once(i++);
+  for (const end = performance.now() + WARMUP_MS; i < N || performance.now() < end; ) await once(i++);
   const t = new Float64Array(N);
   const t0 = performance.now();
   let prev = t0;
@@ -145,7 +146,15 @@ async function mailboxEcho(name) {
 // ---- the orchestrator ----
 
 function side(cpu, role, arg) {
-  const cmd = [process.execPath, __filename, `--role=${role}`, `--arg=${arg}`, `--n=${N}`, `--size=${SIZE}`];
+  const cmd = [
+    process.execPath,
+    __filename,
+    `--role=${role}`,
+    `--arg=${arg}`,
+    `--n=${N}`,
+    `--size=${SIZE}`,
+    `--warmup-ms=${WARMUP_MS}`,
+  ];
   const full = PINNED ? ['taskset', '-c', String(cpu), ...cmd] : cmd;
   const child = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -246,7 +255,7 @@ function summary(values) {
 
 async function orchestrate() {
   const place = PINNED ? 'pinned: pinger on CPU 0, echoer on CPU 1' : 'unpinned';
-  process.stdout.write(`${SIZE} B round trips, ${N} per measurement after ${WARMUP_MS} ms warm-up, ${place}\n`);
+  process.stdout.write(`${SIZE} B round trips, ${N} per measurement after a warm-up of ${N} and ${WARMUP_MS} ms, ${place}\n`);
   const kinds = {
     net: measureNet,
     mailbox: measureMailbox,
