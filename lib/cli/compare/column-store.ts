@@ -113,7 +113,7 @@ export const storeColumn: Column = {
       roundTrip: 'an add on a cell the other process owns: one request and its reply',
       stream: (size) =>
         `writes of ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}, ${windowOf(size)} in flight, each read back and checked`,
-      sync: 'a lock over the store, uncontended: compareExchange, then store + notify (3 requests to the owner); one-block operations need none',
+      sync: 'a lock over the store, uncontended, median cycle: compareExchange, then store + notify (3 requests to the owner); one-block operations need none',
     },
     serve,
     use,
