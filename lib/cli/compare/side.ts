@@ -62,11 +62,14 @@ function fail(what: string): never {
 }
 
 // Round trips for the period after a warm-up, each timed into the histogram, per slice as well.
+// The warm-up is up to a second (half the period): a fresh pair's first hops run several times
+// slower on this VM (the store's for about two seconds), and the round trip is each column's first
+// measurement.
 async function timedRoundTrips(a: Args, once: (seq: number) => Promise<void>) {
   const all = new Histogram();
   const slices: number[] = [];
   let seq = 0;
-  const warmEnd = performance.now() + Math.min(300, a.ms / 4);
+  const warmEnd = performance.now() + Math.min(1000, a.ms / 2);
   while (performance.now() < warmEnd) await once(seq++);
   const c0 = cpuMicros();
   const end = performance.now() + a.ms;
