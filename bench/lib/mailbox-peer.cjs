@@ -155,10 +155,12 @@ async function mbPing() {
       prev = t;
     }
   };
-  const warmEnd = now() + WARMUP_MS;
-  while (now() < warmEnd) {
+  // The warm-up rule of the net and IPC sides (roundsFor): at least `iterations` round trips and
+  // WARMUP_MS, so that no contender of an interleaved comparison is measured less warm than another.
+  const warm = roundsFor(iterations, -1);
+  for (let i = 0; warm(i); i += 100) {
     if (isAsync) await asyncRounds(100);
-    else for (let i = 0; i < 100; i++) once();
+    else for (let k = 0; k < 100; k++) once();
   }
   hist?.reset(); // the warm-up's round trips
   const result = await measure({ from: 0, reps, peerPid, kind: 'rtt', hist }, async () => {
@@ -292,8 +294,8 @@ async function efdPing() {
       wake = () => (--left === 0 ? resolve() : native.doorbellRing(4));
       native.doorbellRing(4);
     });
-  const warmEnd = now() + WARMUP_MS;
-  while (now() < warmEnd) await rounds(1000);
+  const warm = roundsFor(iterations, -1); // as every other measuring side
+  for (let i = 0; warm(i); i += 1000) await rounds(1000);
   const result = await measure({ from: 0, reps, peerPid, kind: 'rtt' }, async () => {
     await rounds(iterations);
     return iterations;
@@ -311,7 +313,7 @@ function frames(onFrame) {
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off);
       if (buf.length - off - 4 < len) break;
-      onFrame(buf.subarray(off + 4, off + 4 + len));
+      onFrame(buf.subarray(off + 4, off + 4 + len), buf.subarray(off, off + 4 + len));
       off += 4 + len;
     }
     pending = buf.subarray(off);
@@ -331,10 +333,10 @@ function netServer() {
     let seen = 0;
     sock.on(
       'data',
-      frames((p) => {
+      frames((p, whole) => {
         if (kind === 'rtt') {
           if (p.length === 0) return sock.end();
-          sock.write(frame(p));
+          sock.write(whole); // the frame as it came: a plain echo makes no copy of its own
         } else if (++seen === count) {
           seen = 0;
           sock.write(frame(Buffer.from('a')));

@@ -1,7 +1,7 @@
 // A counter service in the model of message passing over shared memory: the service owns the
 // counter; clients send "add" requests through a MailboxGroup (one shared-memory ring per pair of
 // members) and get the new value back. The same service is written in each model (socket.cjs,
-// shm.cjs, mailbox.cjs); `interproc compare` counts their lines.
+// shm.cjs, mailbox.cjs, store.cjs); `interproc compare` counts their lines.
 // Usage: node examples/counter/mailbox.cjs [clients] [adds]   prints {"count": clients × adds}
 'use strict';
 const { fork } = require('node:child_process');

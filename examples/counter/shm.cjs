@@ -1,7 +1,8 @@
 // A counter service in the shared-memory model: the counter is a word in a shared segment, guarded
 // by a process-shared robust Mutex; clients lock, add, read the new value and unlock. The same
-// service is written in each model (socket.cjs, shm.cjs, mailbox.cjs); `interproc compare` counts
-// their lines. Usage: node examples/counter/shm.cjs [clients] [adds]   prints {"count": clients × adds}
+// service is written in each model (socket.cjs, shm.cjs, mailbox.cjs, store.cjs); `interproc
+// compare` counts their lines.
+// Usage: node examples/counter/shm.cjs [clients] [adds]   prints {"count": clients × adds}
 'use strict';
 const { fork } = require('node:child_process');
 const { SharedMemory, Mutex, OwnerDeadError } = require('../../dist');

@@ -1,6 +1,6 @@
 // A counter service in the message-passing model: the service owns the counter; clients send
 // "add" requests over a Unix socket channel and get the new value back. The same service is written
-// in each model (socket.cjs, shm.cjs, mailbox.cjs); `interproc compare` counts their lines.
+// in each model (socket.cjs, shm.cjs, mailbox.cjs, store.cjs); `interproc compare` counts their lines.
 // Usage: node examples/counter/socket.cjs [clients] [adds]   prints {"count": clients × adds}
 'use strict';
 const { fork } = require('node:child_process');

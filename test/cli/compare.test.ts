@@ -1,7 +1,8 @@
 // `interproc compare` with a tiny budget: the output is complete and well-formed (every row and
-// every column, JSON that parses, a Markdown table of one shape); its figures are not judged.
+// every column, the store's included, JSON that parses, a Markdown table of one shape), written to a
+// fresh temporary folder when no --out is given; its figures are not judged.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,13 +18,22 @@ describe('interproc compare', () => {
   let stdout: string;
   let stderr: string;
   beforeAll(async () => {
-    out = mkdtempSync(path.join(os.tmpdir(), 'interproc-compare-test-'));
-    ({ stdout, stderr } = await run(process.execPath, [MAIN, 'compare', '--budget', '3', '--out', out], {
+    // no --out: the results go to a folder of its own under the temporary directory, named on stderr
+    ({ stdout, stderr } = await run(process.execPath, [MAIN, 'compare', '--budget', '3'], {
       timeout: 120_000,
       maxBuffer: 1 << 24,
     }));
+    out = path.dirname(/^wrote (.*)$/m.exec(stderr)?.[1] ?? '');
   }, 130_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => {
+    if (out.startsWith(path.join(os.tmpdir(), 'interproc-compare-results-'))) rmSync(out, { recursive: true, force: true });
+  });
+
+  it('writes into a fresh temporary folder by default, never into the repository', () => {
+    expect(path.dirname(out)).toBe(os.tmpdir());
+    expect(path.basename(out)).toMatch(/^interproc-compare-results-/);
+    expect(readdirSync(out).sort()).toEqual(['compare.json', 'compare.md', 'compare.txt']);
+  });
 
   it('writes JSON with every row and a cell for every column, each with the seed word and a verdict', () => {
     const table = JSON.parse(readFileSync(path.join(out, 'compare.json'), 'utf8'));
@@ -39,14 +49,27 @@ describe('interproc compare', () => {
         expect(['agrees', 'disagrees', 'no difference', 'undecided', 'n/a']).toContain(cell.verdict);
       }
     }
-    // the models that are built are measured: their performance cells carry figures, not failures
-    for (const c of columns.filter((k) => !k.unavailable)) {
+    // every model is built, the store's included, and measured: its cells carry figures, not failures
+    expect(columns.filter((k) => k.unavailable).map((k) => k.id)).toEqual([]);
+    const cell = (id: string, c: string) => table.rows.find((r: { id: string }) => r.id === id).cells[c];
+    for (const c of columns) {
       for (const id of ['performance.rtt64', 'performance.tput64', 'performance.tput64k', 'syncOverhead.cpu', 'complexity.loc']) {
-        const cell = table.rows.find((r: { id: string }) => r.id === id).cells[c.id];
-        expect(cell.text, `${id} / ${c.id}`).not.toMatch(/^failed|not measured/);
-        expect(typeof cell.score).toBe('number');
+        expect(cell(id, c.id).text, `${id} / ${c.id}`).not.toMatch(/^failed|not measured/);
+        expect(typeof cell(id, c.id).score).toBe('number');
       }
+      // the other rows: what the host allows (TCP namespaces, another uid) may be skipped, nothing may fail
+      for (const row of table.rows)
+        expect(row.cells[c.id].text, `${row.id} / ${c.id}`).not.toMatch(/^failed|not measured|no example|no fault/);
     }
+    // the store's column says what it measures: operations on the other process's blocks
+    expect(cell('performance.rtt64', 'store').text).toMatch(/an add on a cell the other process owns/);
+    expect(cell('performance.tput64', 'store').text).toMatch(/ops\/s .*read back and checked/);
+    expect(cell('performance.tput64k', 'store').text).toMatch(/MB\/s .*64 KiB/);
+    for (const n of [1, 2, 4]) expect(cell(`scalability.pairs${n}`, 'store').text).toMatch(/ops\/s/);
+    expect(cell('syncOverhead.explicit', 'store').text).toMatch(/ns: a lock over the store/);
+    expect(cell('faultTolerance.damage', 'store').text).toMatch(/^torn \d+; lost \d+/);
+    expect(cell('security.mode', 'store').text).toMatch(/^0[0-7]{3} \/dev\/shm/);
+    expect(cell('complexity.loc', 'store').text).toMatch(/^\d+ lines \(examples\/counter\/store\.cjs\)$/);
     expect(table.env.node).toBe(process.version);
     expect(table.notes.join('\n')).toMatch(/pinned|unpinned/);
   });

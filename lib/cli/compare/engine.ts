@@ -11,6 +11,7 @@ import { linesOfCode } from './loc';
 import { roundTrips, stream, syncCost, type Env } from './measure';
 import { netnsPair } from './netns';
 import { placement } from './pin';
+import { SidePool } from './pool';
 import type { Table } from './render';
 import { cells, type ColumnResults, rowDefs } from './rows';
 import { axisTitle } from './seed';
@@ -23,6 +24,9 @@ export interface CompareOptions {
   columns?: readonly Column[];
 }
 
+/** The shortest measuring period (ms) of a step, however late the run is: every row keeps a figure. */
+const MIN_PERIOD = 100;
+
 const errText = (err: unknown) => `failed: ${(err as Error)?.message ?? err}`.split('\n')[0];
 
 export async function compare(opts: CompareOptions): Promise<{ table: Table; columns: readonly Column[] }> {
@@ -31,16 +35,19 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
   const live = cols.filter((c) => !c.unavailable);
   const place = placement();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interproc-compare-'));
-  const env: Env = { place, dir, sliceMs: 0 };
+  const pool = new SidePool(place);
+  const env: Env = { place, pool, dir, sliceMs: 0 };
   const results: Record<string, ColumnResults> = Object.fromEntries(cols.map((c) => [c.id, {}]));
   const notes: string[] = [place.how];
   for (const c of cols) if (c.unavailable) notes.push(`${c.title}: ${c.unavailable}`);
 
-  // The plan: [label, weight in measuring periods, run]. Spawning costs about half a second a step.
-  type Step = { label: string; periods: number; run: (ms: number) => Promise<void> };
+  // The plan: a label, the weight in measuring periods, the weight in set-up (a process the step
+  // starts counts 1, a pair it connects 1: start-ups are most of a short step on a loaded machine),
+  // and the run.
+  type Step = { label: string; periods: number; setup: number; run: (ms: number) => Promise<void> };
   const steps: Step[] = [];
-  const each = (label: string, periods: number, run: (c: Column, ms: number) => Promise<void>) => {
-    for (const c of live) steps.push({ label: `${c.id}: ${label}`, periods, run: (ms) => run(c, ms) });
+  const each = (label: string, periods: number, setup: number, run: (c: Column, ms: number) => Promise<void>) => {
+    for (const c of live) steps.push({ label: `${c.id}: ${label}`, periods, setup, run: (ms) => run(c, ms) });
   };
   const guard = async (set: (v: string) => void, body: () => Promise<void>) => {
     try {
@@ -49,13 +56,13 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
       set(errText(err));
     }
   };
-  each('64 B round trips', 1, (c, ms) =>
+  each('64 B round trips', 1, 3, (c, ms) =>
     guard(
       (v) => (results[c.id].rtt = v),
       async () => void (results[c.id].rtt = await roundTrips(c, env, 64, ms)),
     ),
   );
-  each('64 B stream', 1, (c, ms) =>
+  each('64 B stream', 1, 1, (c, ms) =>
     guard(
       (v) => (results[c.id].tput64 = v),
       async () => {
@@ -65,33 +72,35 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
       },
     ),
   );
-  each('64 KiB stream', 1, (c, ms) =>
+  each('64 KiB stream', 1, 1, (c, ms) =>
     guard(
       (v) => (results[c.id].tput64k = v),
       async () => void (results[c.id].tput64k = await stream(c, env, 65536, ms)),
     ),
   );
   for (const n of [2, 4])
-    each(`${n} pairs, 64 B streams`, 1, (c, ms) => {
+    each(`${n} pairs, 64 B streams`, 1, n + n / 2, (c, ms) => {
       const scale = (results[c.id].scale ??= {});
       return guard(
         (v) => (scale[n] = v),
         async () => void (scale[n] = await stream(c, env, 64, ms, n)),
       );
     });
-  each("the model's synchronisation", 0.2, (c) =>
+  each("the model's synchronisation", 0.2, 1, (c, ms) =>
     guard(
       (v) => (results[c.id].syncCost = v),
-      async () => void (results[c.id].syncCost = await syncCost(c, env)),
+      async () => void (results[c.id].syncCost = await syncCost(c, env, ms)),
     ),
   );
-  each('a peer SIGKILLed mid-run', 2, (c, ms) =>
+  // two periods: one before the kill and one after
+  each('a peer SIGKILLed mid-run', 2, 4, (c, ms) =>
     guard(
       (v) => (results[c.id].fault = v),
-      async () => void (results[c.id].fault = c.fault ? await faultRun(c, env, ms) : 'no fault scenario for this column'),
+      async () => void (results[c.id].fault = c.fault ? await faultRun(c, env, ms / 2) : 'no fault scenario for this column'),
     ),
   );
   const tcpCols = live.filter((c) => c.crossesHosts);
+  let tcpPool: SidePool | undefined;
   const ns = tcpCols.length ? netnsPair() : 'no column crosses hosts';
   if (typeof ns === 'string') {
     notes.push(`TCP across network namespaces: ${ns}`);
@@ -101,13 +110,15 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
       steps.push({
         label: `${c.id}: TCP between two network namespaces`,
         periods: 2,
+        setup: 4,
         run: (ms) =>
           guard(
             (v) => (results[c.id].tcp = v),
             async () => {
-              const tcpEnv: Env = { ...env, wrap: ns.wrap };
-              const rtt = await roundTrips(c, tcpEnv, 64, ms, ns.addressA);
-              const tput = await stream(c, tcpEnv, 64, ms, 1, [ns.addressA]);
+              tcpPool ??= new SidePool(place, ns.wrap);
+              const tcpEnv: Env = { ...env, pool: tcpPool, wrap: ns.wrap };
+              const rtt = await roundTrips(c, tcpEnv, 64, ms / 2, ns.addressA); // a period each
+              const tput = await stream(c, tcpEnv, 64, ms / 2, 1, [ns.addressA]);
               results[c.id].tcp = { rtt, tput };
             },
           ),
@@ -115,30 +126,38 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
     notes.push('TCP row: two network namespaces joined by a veth pair (169.254.77.1 ↔ .2), removed afterwards');
   }
 
-  // The measuring period is planned from the budget and re-planned after every step from what starting
-  // processes and pairing really cost here (a loaded machine costs more), so the run keeps to its budget.
-  let overhead = 0.6; // seconds per step besides measuring, until measured
+  // The measuring period is planned from the budget and re-planned after every step from what a
+  // started process really costs here (a loaded machine costs more: seconds, for the 8 processes of 4
+  // pairs), so that the run keeps to its budget by measuring for less, never by leaving a row out.
+  let perSetup = 0.25; // seconds per unit of set-up, until measured
+  let spent = 0; // seconds of set-up so far
+  let setupDone = 0;
   const periods = steps.reduce((n, s) => n + s.periods, 0);
-  const plan = (secondsLeft: number, stepsLeft: number, periodsLeft: number) =>
-    Math.max(100, Math.min(3000, ((secondsLeft - stepsLeft * overhead) * 1000) / Math.max(periodsLeft, 0.5)));
-  let ms = plan(opts.budget - 2, steps.length, periods); // 2 s for the security probes and the report
+  const setup = steps.reduce((n, s) => n + s.setup, 0);
+  const plan = (secondsLeft: number, setupLeft: number, periodsLeft: number) =>
+    Math.max(MIN_PERIOD, Math.min(3000, ((secondsLeft - setupLeft * perSetup) * 1000) / Math.max(periodsLeft, 0.5)));
+  let ms = plan(opts.budget - 2, setup, periods); // 2 s for the security probes and the report
   env.sliceMs = 100; // the longest slice; every step cuts its period into at least 8 (measure.ts)
   opts.log(`interproc compare: ${live.length} models, ${steps.length} measurements of ~${Math.round(ms)} ms; ${place.how}`);
   const periodsUsed: number[] = [];
   try {
     let periodsLeft = periods;
+    let setupLeft = setup;
     for (const [i, s] of steps.entries()) {
       const elapsed = (Date.now() - started) / 1000;
-      ms = plan(opts.budget - 2 - elapsed, steps.length - i, periodsLeft);
-      const left = (steps.length - i) * overhead + (periodsLeft * ms) / 1000;
+      ms = plan(opts.budget - 2 - elapsed, setupLeft, periodsLeft);
+      const left = setupLeft * perSetup + (periodsLeft * ms) / 1000;
       opts.log(`[${i + 1}/${steps.length}] ${s.label} (about ${Math.ceil(left)} s left)`);
       const stepMs = Math.round(ms * Math.max(s.periods, 0.5));
       const t0 = Date.now();
       await s.run(stepMs);
       periodsUsed.push(stepMs);
       const cost = (Date.now() - t0 - (s.periods >= 0.5 ? stepMs : 0)) / 1000;
-      overhead = Math.max(0.2, (overhead * (i + 1) + cost) / (i + 2));
+      spent += Math.max(0, cost);
+      setupDone += s.setup;
+      perSetup = Math.max(0.02, spent / setupDone);
       periodsLeft -= s.periods;
+      setupLeft -= s.setup;
     }
     for (const c of live) {
       await guard(
@@ -151,6 +170,8 @@ export async function compare(opts: CompareOptions): Promise<{ table: Table; col
       results[c.id].loc = c.example && lines !== null ? { lines, file: `examples/counter/${c.example}` } : 'no example shipped';
     }
   } finally {
+    await pool.close();
+    await tcpPool?.close(); // before the namespaces go
     if (typeof ns !== 'string') ns.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }

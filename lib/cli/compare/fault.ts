@@ -2,10 +2,11 @@
 // update records under one lock); peer 1 is SIGKILLed mid-run. Measured: whether the hub kept
 // receiving from peer 2 afterwards, what was lost or torn, and how long until the model itself told
 // a survivor of the death (the channel's close, the mailbox's ERR_MAILBOX_PEER_DEAD, the robust
-// Mutex's EOWNERDEAD, or nothing).
+// Mutex's EOWNERDEAD, the store's ERR_STORE_OWNER_DEAD, or nothing). For the store the victim is an
+// owner: the records in its blocks go with it, and count as lost.
 import type { Column } from './column';
 import { cleanupName, pairName, type Env } from './measure';
-import { spawnSide } from './spawn-side';
+import { finishAll } from './pool';
 import { absNow, sleep } from './wire';
 
 export interface FaultResult {
@@ -16,7 +17,7 @@ export interface FaultResult {
   inconsistent: number;
   reportedMs: number | null;
   how: string;
-  kind: 'queue' | 'state';
+  kind: 'queue' | 'state' | 'owned';
 }
 
 interface PeerStats {
@@ -24,22 +25,26 @@ interface PeerStats {
   lost: number;
   torn: number;
   regress: number;
+  /** Records found gone with their dead owner ('owned' kind). */
+  gone: number;
 }
 
 export async function faultRun(col: Column, env: Env, ms: number): Promise<FaultResult> {
   const name = pairName(col, env);
   const base = { column: col.id, name, size: 64, ms, sliceMs: env.sliceMs };
   const deadlineMs = 4 * ms + 20_000;
-  const hub = spawnSide(env.place, 0, { ...base, role: 'fault-hub' }, { deadlineMs });
+  // The hub on CPU 0 (pair 0 side a), the peers on CPU 1 (the b sides of pairs 0 and 1): pooled
+  // sides, the victim's process is started afresh when it is next needed.
+  const hub = env.pool.task(0, 'a', { ...base, role: 'fault-hub' }, deadlineMs);
   const sides = [hub];
   try {
     await hub.next();
-    const peers = [1, 2].map((peerId) => spawnSide(env.place, 1, { ...base, role: 'fault-peer', peerId }, { deadlineMs }));
+    const peers = [1, 2].map((peerId) => env.pool.task(peerId - 1, 'b', { ...base, role: 'fault-peer', peerId }, deadlineMs));
     sides.push(...peers);
     await Promise.all(peers.map((p) => p.next()));
     await sleep(ms);
     const killedAt = absNow();
-    peers[0].child.kill('SIGKILL');
+    peers[0].abort(); // SIGKILL
     await peers[0].exited;
     hub.tell({ killedAt });
     await sleep(ms);
@@ -47,7 +52,7 @@ export async function faultRun(col: Column, env: Env, ms: number): Promise<Fault
     const p2 = (await peers[1].next()) as { sent: number; death: { at: number; how: string } | null; inconsistent: number };
     hub.tell({ sent2: p2.sent });
     const h = (await hub.next()) as {
-      kind: 'queue' | 'state';
+      kind: FaultResult['kind'];
       peers: PeerStats[];
       death: { at: number; how: string } | null;
       inconsistent: number;
@@ -60,15 +65,14 @@ export async function faultRun(col: Column, env: Env, ms: number): Promise<Fault
       kind: h.kind,
       carriedOn: h.after > 0,
       afterKill: h.after,
-      lost: h.kind === 'queue' ? h.peers[0].lost + h.peers[1].lost : 0,
+      lost: h.kind === 'queue' ? h.peers[0].lost + h.peers[1].lost : h.peers[0].gone + h.peers[1].gone,
       torn: h.peers[0].torn + h.peers[1].torn + h.peers[0].regress + h.peers[1].regress,
       inconsistent: h.inconsistent + p2.inconsistent,
       reportedMs: death ? Math.max(0, death.at - killedAt) : null,
       how: death ? death.how : 'never: nothing in the model reports it',
     };
   } finally {
-    await Promise.race([Promise.all(sides.map((s) => s.exited)), sleep(3000)]);
-    for (const s of sides) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await finishAll(sides); // the victim's task ends with its process
     cleanupName(name);
   }
 }

@@ -1,13 +1,14 @@
 // The measured rows of the performance, scalability and overhead groups: round trips (a histogram of
 // every round trip, p50/p99 and the spread of the per-slice p50s) and one-way streams with 1..N pairs
 // (messages counted per time slice by every receiver; the figure is the median slice, the spread its
-// min–max), with the CPU time of both sides per message.
+// min–max), with the CPU time of both sides per message. A column of operations (the store) is timed
+// at its user, the side that sends the requests. The sides are pooled processes (pool.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Column } from './column';
 import { Histogram } from './histogram';
 import type { Placement } from './pin';
-import { spawnSide, type Side } from './spawn-side';
+import { finishAll, type SidePool } from './pool';
 import { absNow } from './wire';
 
 export interface Spread {
@@ -33,6 +34,8 @@ export interface TputResult {
 
 export interface Env {
   place: Placement;
+  /** The long-lived sides that measure (their processes are started once per column). */
+  pool: SidePool;
   dir: string;
   sliceMs: number;
   /** Wraps the commands of side a / side b (ip netns exec ...), for the TCP row. */
@@ -53,13 +56,19 @@ export function spread(values: number[]): Spread {
 }
 
 export function cleanupName(name: string): void {
-  if (name.startsWith('/interproc-')) fs.rmSync(`/dev/shm${name}`, { force: true });
-  else fs.rmSync(name, { force: true });
+  if (name.startsWith('/interproc-')) {
+    fs.rmSync(`/dev/shm${name}`, { force: true });
+    fs.rmSync(`/dev/shm${name}-store`, { force: true }); // a store's layout record
+  } else fs.rmSync(name, { force: true });
 }
 
-async function settle(sides: Side[]): Promise<void> {
-  await Promise.all(sides.map((s) => s.exited));
-}
+// The roles of a pair: side a (CPU 0) and side b (CPU 1). For a column of operations side a is the
+// owner that serves and side b the user that is timed; for messages side a is the pinger or sender.
+const ROLES = {
+  messages: { rtt: ['rtt-ping', 'rtt-pong'], stream: ['tput-send', 'tput-recv'], sync: ['sync-cost', ''] },
+  operations: { rtt: ['op-serve', 'op-rtt'], stream: ['op-serve', 'op-stream'], sync: ['op-serve', 'op-sync'] },
+} as const;
+const rolesOf = (col: Column, what: 'rtt' | 'stream' | 'sync') => ROLES[col.operations ? 'operations' : 'messages'][what];
 
 // Every measurement cuts its period into at least 8 slices, so each figure has a spread.
 const sliceOf = (env: Env, ms: number) => Math.max(5, Math.min(env.sliceMs, ms / 8));
@@ -67,17 +76,21 @@ const sliceOf = (env: Env, ms: number) => Math.max(5, Math.min(env.sliceMs, ms /
 export async function roundTrips(col: Column, env: Env, size: number, ms: number, name = pairName(col, env)): Promise<RttResult> {
   const base = { column: col.id, name, size, ms, sliceMs: sliceOf(env, ms) };
   const deadlineMs = ms + 20_000;
-  const ping = spawnSide(env.place, 0, { ...base, role: 'rtt-ping' }, { deadlineMs, wrap: env.wrap?.a });
-  const pong = spawnSide(env.place, 1, { ...base, role: 'rtt-pong' }, { deadlineMs, wrap: env.wrap?.b });
+  const [roleA, roleB] = rolesOf(col, 'rtt');
+  const ping = env.pool.task(0, 'a', { ...base, role: roleA }, deadlineMs);
+  const pong = env.pool.task(0, 'b', { ...base, role: roleB }, deadlineMs);
   try {
-    const r = (await ping.next()) as { histogram: Parameters<typeof Histogram.fromJSON>[0]; sliceP50: number[]; count: number };
+    const r = (await (col.operations ? pong : ping).next()) as {
+      histogram: Parameters<typeof Histogram.fromJSON>[0];
+      sliceP50: number[];
+      count: number;
+    };
     const h = Histogram.fromJSON(r.histogram);
     const us = (ns: number) => ns / 1000;
     const sp = spread(r.sliceP50.map(us));
     return { p50: us(h.percentile(50)), p99: us(h.percentile(99)), p999: us(h.percentile(99.9)), spread: sp, count: h.count };
   } finally {
-    await Promise.race([settle([ping, pong]), new Promise((r) => setTimeout(r, 3000))]);
-    for (const s of [ping, pong]) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await finishAll([ping, pong]);
     if (!env.wrap) cleanupName(name);
   }
 }
@@ -86,18 +99,21 @@ export async function stream(col: Column, env: Env, size: number, ms: number, pa
   const deadlineMs = ms + 20_000;
   const list = names ?? Array.from({ length: pairs }, () => pairName(col, env));
   const sliceMs = sliceOf(env, ms);
-  const sides = list.map((name) => {
+  const [roleA, roleB] = rolesOf(col, 'stream');
+  const sides = list.map((name, k) => {
     const base = { column: col.id, name, size, ms, sliceMs };
     return {
       name,
-      send: spawnSide(env.place, 0, { ...base, role: 'tput-send' }, { deadlineMs, wrap: env.wrap?.a }),
-      recv: spawnSide(env.place, 1, { ...base, role: 'tput-recv' }, { deadlineMs, wrap: env.wrap?.b }),
+      send: env.pool.task(k, 'a', { ...base, role: roleA }, deadlineMs),
+      recv: env.pool.task(k, 'b', { ...base, role: roleB }, deadlineMs),
     };
   });
   try {
-    await Promise.all(sides.map((s) => s.send.next())); // every pair connected
+    // the side that drives the stream says when its pair is connected, and is told when to stop
+    const drivers = sides.map((s) => (col.operations ? s.recv : s.send));
+    await Promise.all(drivers.map((d) => d.next()));
     const end = absNow() + ms;
-    for (const s of sides) s.send.tell({ end });
+    for (const d of drivers) d.tell({ end });
     const sent = (await Promise.all(sides.map((s) => s.send.next()))) as { sent: number; cpu: number }[];
     const got = (await Promise.all(sides.map((s) => s.recv.next()))) as {
       received: number;
@@ -125,23 +141,22 @@ export async function stream(col: Column, env: Env, size: number, ms: number, pa
       pairs,
     };
   } finally {
-    const all = sides.flatMap((s) => [s.send, s.recv]);
-    await Promise.race([settle(all), new Promise((r) => setTimeout(r, 3000))]);
-    for (const s of all) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await finishAll(sides.flatMap((s) => [s.send, s.recv]));
     if (!env.wrap) for (const s of sides) cleanupName(s.name);
   }
 }
 
-export async function syncCost(col: Column, env: Env): Promise<{ ns: number; what: string }> {
-  const side = spawnSide(
-    env.place,
-    0,
-    { column: col.id, role: 'sync-cost', name: '', size: 0, ms: 0, sliceMs: 0 },
-    { deadlineMs: 20_000 },
-  );
+/** The model's own synchronisation, uncontended: in one process, or (operations) against an owner process. */
+export async function syncCost(col: Column, env: Env, ms = 200): Promise<{ ns: number; what: string }> {
+  const [roleA, roleB] = rolesOf(col, 'sync');
+  const name = col.operations ? pairName(col, env) : '';
+  const base = { column: col.id, name, size: 64, ms, sliceMs: 0 };
+  const tasks = [env.pool.task(0, 'a', { ...base, role: roleA }, ms + 20_000)];
+  if (col.operations) tasks.push(env.pool.task(0, 'b', { ...base, role: roleB }, ms + 20_000));
   try {
-    return (await side.next()) as { ns: number; what: string };
+    return (await tasks[tasks.length - 1].next()) as { ns: number; what: string };
   } finally {
-    await side.exited;
+    await finishAll(tasks);
+    if (name) cleanupName(name);
   }
 }

@@ -66,23 +66,27 @@ function ok<T>(v: T | string | undefined): T | string {
   return v === undefined ? 'not measured' : v;
 }
 
-function rate(t: TputResult | string | undefined, unit: 'msgs' | 'MB'): Figure | string {
+// A column of operations (the store) says what its figures count: operations, not messages.
+function rate(t: TputResult | string | undefined, unit: 'msgs' | 'MB', col: Column, size: number): Figure | string {
   const v = ok(t);
   if (typeof v === 'string') return v;
   const s = unit === 'msgs' ? v.msgsPerS : v.MBPerS;
-  return { text: `${fmt(s.median)} ${unit === 'msgs' ? 'msgs/s' : 'MB/s'} ${range(s)}`, score: s.median, lo: s.min, hi: s.max };
+  const units = unit === 'MB' ? 'MB/s' : col.operations ? 'ops/s' : 'msgs/s';
+  const text = `${fmt(s.median)} ${units} ${range(s)}`;
+  return { text: col.operations ? `${text} (${col.operations.what.stream(size)})` : text, score: s.median, lo: s.min, hi: s.max };
 }
 
 function scaled(n: number): RowDef['figure'] {
-  return (r) => {
+  return (r, col) => {
     const one = r.scale?.[1] ?? r.tput64;
     const v = ok(r.scale?.[n]);
     if (typeof v === 'string') return v;
-    if (n === 1) return { text: `${fmt(v.msgsPerS.median)} msgs/s ${range(v.msgsPerS)}` };
-    if (one === undefined || typeof one === 'string') return `${fmt(v.msgsPerS.median)} msgs/s`;
+    const units = col.operations ? 'ops/s' : 'msgs/s';
+    if (n === 1) return { text: `${fmt(v.msgsPerS.median)} ${units} ${range(v.msgsPerS)}` };
+    if (one === undefined || typeof one === 'string') return `${fmt(v.msgsPerS.median)} ${units}`;
     const g = v.msgsPerS.median / one.msgsPerS.median;
     return {
-      text: `${fmt(v.msgsPerS.median)} msgs/s ${range(v.msgsPerS)}, ×${g.toFixed(2)} of 1 pair`,
+      text: `${fmt(v.msgsPerS.median)} ${units} ${range(v.msgsPerS)}, ×${Number.isFinite(g) ? g.toFixed(2) : '—'} of 1 pair`,
       score: g,
       lo: v.msgsPerS.min / one.msgsPerS.max,
       hi: v.msgsPerS.max / one.msgsPerS.min,
@@ -96,11 +100,12 @@ export const rowDefs: RowDef[] = [
     axis: 'performance',
     label: '64 B round trip: p50 [spread of p50s] / p99',
     highMeans: 'less',
-    figure(r) {
+    figure(r, col) {
       const v = ok(r.rtt);
       if (typeof v === 'string') return v;
+      const text = `${fmt(v.p50)} µs ${range(v.spread)} / p99 ${fmt(v.p99)} µs`;
       return {
-        text: `${fmt(v.p50)} µs ${range(v.spread)} / p99 ${fmt(v.p99)} µs`,
+        text: col.operations ? `${text} (${col.operations.what.roundTrip})` : text,
         score: v.p50,
         lo: v.spread.min,
         hi: v.spread.max,
@@ -112,14 +117,14 @@ export const rowDefs: RowDef[] = [
     axis: 'performance',
     label: '64 B throughput, one way',
     highMeans: 'more',
-    figure: (r) => rate(r.tput64, 'msgs'),
+    figure: (r, col) => rate(r.tput64, 'msgs', col, 64),
   },
   {
     id: 'performance.tput64k',
     axis: 'performance',
     label: '64 KiB throughput, one way',
     highMeans: 'more',
-    figure: (r) => rate(r.tput64k, 'MB'),
+    figure: (r, col) => rate(r.tput64k, 'MB', col, 65536),
   },
   { id: 'scalability.pairs1', axis: 'scalability', label: '1 process pair, 64 B stream', figure: scaled(1) },
   { id: 'scalability.pairs2', axis: 'scalability', label: '2 process pairs, aggregate', highMeans: 'more', figure: scaled(2) },
@@ -134,7 +139,7 @@ export const rowDefs: RowDef[] = [
       const v = ok(r.tcp);
       if (typeof v === 'string') return v;
       return {
-        text: `round trip ${fmt(v.rtt.p50)} µs ${range(v.rtt.spread)}, ${fmt(v.tput.msgsPerS.median)} msgs/s`,
+        text: `round trip ${fmt(v.rtt.p50)} µs ${range(v.rtt.spread)}, ${fmt(v.tput.msgsPerS.median)} ${col.operations ? 'ops/s' : 'msgs/s'}`,
         score: 1,
       };
     },
@@ -144,10 +149,10 @@ export const rowDefs: RowDef[] = [
     axis: 'syncOverhead',
     label: 'CPU time per message, both sides (64 B stream)',
     highMeans: 'more',
-    figure(r) {
+    figure(r, col) {
       const v = ok(r.tput64);
       if (typeof v === 'string') return v;
-      return { text: `${fmt(v.cpuUsPerMsg)} µs`, score: v.cpuUsPerMsg };
+      return { text: `${fmt(v.cpuUsPerMsg)} µs${col.operations ? ' per operation' : ''}`, score: v.cpuUsPerMsg };
     },
   },
   {
@@ -189,7 +194,9 @@ export const rowDefs: RowDef[] = [
       const text =
         v.kind === 'queue'
           ? `lost ${v.lost}, torn ${v.torn}`
-          : `torn ${v.torn}, inconsistent ${v.inconsistent}${v.inconsistent ? ' (repaired after EOWNERDEAD)' : ''}`;
+          : v.kind === 'owned'
+            ? `torn ${v.torn}; lost ${v.lost}: the dead owner's record went with its blocks (no replica)`
+            : `torn ${v.torn}, inconsistent ${v.inconsistent}${v.inconsistent ? ' (repaired after EOWNERDEAD)' : ''}`;
       return { text, score: bad };
     },
   },
