@@ -39,16 +39,22 @@ export const WAIT_TIMED_OUT = 2;
 /** A reply batch grows to at most this (or the transport's limit): large enough for any block (<= 1 MiB) and its header. */
 const REPLY_BATCH = (1 << 20) + 64;
 
+/** Replies go out in a reaction of this promise (a microtask without queueMicrotask()'s AsyncResource). */
+const RESOLVED = Promise.resolve();
+
 /** Where the replies to one peer go: one batch per (transport, peer). */
 export class Sink {
   readonly transport: Transport;
   readonly peer: PeerId;
   readonly batch: BatchWriter;
+  /** Whether a message taken from `batch` must be a copy (the transport may hold it after send()). */
+  readonly owned: boolean;
   scheduled = false;
   constructor(transport: Transport, peer: PeerId) {
     this.transport = transport;
     this.peer = peer;
     this.batch = new BatchWriter(KIND_REPLIES, Math.min(transport.maxMessageSize, REPLY_BATCH));
+    this.owned = transport.copies !== true;
   }
 }
 
@@ -67,9 +73,13 @@ export class Owner {
   readonly #i32: Int32Array;
   readonly #i64: BigInt64Array;
   readonly #sinks = new Map<Transport, Map<PeerId, Sink>>();
+  /** Sinks with replies to send at the end of this tick: the first #dirtyCount entries. */
   readonly #dirty: Sink[] = [];
+  #dirtyCount = 0;
   readonly #waiters = new Map<number, Waiter[]>();
   readonly #record: RequestRecord = { id: 0, op: 0, address: 0, length: 0, payload: 0 };
+  /** The sink found last: a steady peer is found without two Map lookups per message. */
+  #lastSink: Sink | undefined;
   #closed = false;
 
   constructor(layout: Layout, member: number) {
@@ -239,6 +249,8 @@ export class Owner {
   // --- serving peers ---
 
   #sink(transport: Transport, peer: PeerId): Sink {
+    const last = this.#lastSink;
+    if (last !== undefined && last.transport === transport && last.peer === peer) return last;
     let byPeer = this.#sinks.get(transport);
     if (byPeer === undefined) {
       byPeer = new Map();
@@ -249,6 +261,7 @@ export class Owner {
       s = new Sink(transport, peer);
       byPeer.set(peer, s);
     }
+    this.#lastSink = s;
     return s;
   }
 
@@ -256,22 +269,23 @@ export class Owner {
   serve(transport: Transport, peer: PeerId, data: Buffer): void {
     if (this.#closed) return;
     const sink = this.#sink(transport, peer);
-    const count = data.readUInt16LE(2);
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    const count = view.getUint16(2, true);
     const r = this.#record;
     let pos = MESSAGE_HEADER;
     for (let i = 0; i < count; i++) {
-      const next = parseRequest(data, pos, r);
+      const next = parseRequest(view, pos, r);
       if (next < 0) {
         if (r.id >= 0) this.#reply(sink, r.id, STATUS_BAD_REQUEST, 0);
         break;
       }
-      this.#serveOne(sink, data, r);
+      this.#serveOne(sink, data, view, r);
       pos = next;
     }
     this.#schedule(sink);
   }
 
-  #serveOne(sink: Sink, data: Buffer, r: RequestRecord): void {
+  #serveOne(sink: Sink, data: Buffer, view: DataView, r: RequestRecord): void {
     const { id, op, address, length, payload } = r;
     const isCell = op !== OP_READ && op !== OP_WRITE;
     const status = this.check(address, length, isCell);
@@ -290,8 +304,8 @@ export class Owner {
         this.#reply(sink, id, STATUS_OK, 0);
         return;
       case OP_WAIT: {
-        const expected = length === 4 ? data.readInt32LE(payload) : data.readBigInt64LE(payload);
-        const t = data.readDoubleLE(payload + length);
+        const expected = length === 4 ? view.getInt32(payload, true) : view.getBigInt64(payload, true);
+        const t = view.getFloat64(payload + length, true);
         const timeout = t >= 0 ? t : undefined; // NaN and negative: no timeout
         this.wait(address, length, expected, timeout, sink, (result) => {
           if (sink.transport.closed) return;
@@ -305,10 +319,10 @@ export class Owner {
         return;
       }
       case OP_NOTIFY: {
-        const n = data.readUInt32LE(payload);
+        const n = view.getUint32(payload, true);
         const woken = this.notify(address, n === NOTIFY_ALL ? Number.POSITIVE_INFINITY : n);
         const at = this.#reply(sink, id, STATUS_OK, 4);
-        sink.batch.buf.writeUInt32LE(woken, at);
+        sink.batch.view.setUint32(at, woken, true);
         return;
       }
       default:
@@ -316,20 +330,20 @@ export class Owner {
           const v = this.cell32(
             op,
             address,
-            op === OP_LOAD ? 0 : data.readInt32LE(payload),
-            op === OP_COMPARE_EXCHANGE ? data.readInt32LE(payload + 4) : 0,
+            op === OP_LOAD ? 0 : view.getInt32(payload, true),
+            op === OP_COMPARE_EXCHANGE ? view.getInt32(payload + 4, true) : 0,
           );
           const at = this.#reply(sink, id, STATUS_OK, 4);
-          sink.batch.buf.writeInt32LE(v, at);
+          sink.batch.view.setInt32(at, v, true);
         } else {
           const v = this.cell64(
             op,
             address,
-            op === OP_LOAD ? 0n : data.readBigInt64LE(payload),
-            op === OP_COMPARE_EXCHANGE ? data.readBigInt64LE(payload + 8) : 0n,
+            op === OP_LOAD ? 0n : view.getBigInt64(payload, true),
+            op === OP_COMPARE_EXCHANGE ? view.getBigInt64(payload + 8, true) : 0n,
           );
           const at = this.#reply(sink, id, STATUS_OK, 8);
-          sink.batch.buf.writeBigInt64LE(v, at);
+          sink.batch.view.setBigInt64(at, v, true);
         }
     }
   }
@@ -343,20 +357,29 @@ export class Owner {
   #schedule(sink: Sink): void {
     if (sink.scheduled || sink.batch.empty) return;
     sink.scheduled = true;
-    if (this.#dirty.push(sink) === 1) queueMicrotask(this.#flushAll);
+    this.#dirty[this.#dirtyCount] = sink;
+    if (this.#dirtyCount++ === 0) RESOLVED.then(this.#flushAll);
   }
 
   readonly #flushAll = (): void => {
-    for (const s of this.#dirty.splice(0)) {
-      s.scheduled = false;
-      this.#flush(s);
+    const dirty = this.#dirty;
+    try {
+      for (let i = 0; i < this.#dirtyCount; i++) {
+        const s = dirty[i] as Sink;
+        s.scheduled = false;
+        this.#flush(s);
+      }
+    } finally {
+      // A send that threw must not leave the rest scheduled for ever.
+      for (let i = 0; i < this.#dirtyCount; i++) (dirty[i] as Sink).scheduled = false;
+      this.#dirtyCount = 0;
     }
   };
 
   #flush(sink: Sink): void {
     if (sink.batch.empty) return;
-    const message = sink.batch.take();
-    if (!sink.transport.closed) sink.transport.send(sink.peer, message);
+    if (sink.transport.closed) sink.batch.clear();
+    else sink.transport.send(sink.peer, sink.batch.take(sink.owned));
   }
 
   /** A peer went away: its waiters are dropped (nobody is left to answer) and its batch is discarded. */
@@ -364,6 +387,7 @@ export class Owner {
     const sink = this.#sinks.get(transport)?.get(peer);
     if (sink === undefined) return;
     this.#sinks.get(transport)?.delete(peer);
+    if (this.#lastSink === sink) this.#lastSink = undefined;
     for (const [address, list] of this.#waiters) {
       const kept = list.filter((w) => {
         if (w.sink !== sink) return true;

@@ -212,7 +212,9 @@ export class Store extends TypedEmitter<StoreEvents> {
     this.#client = new Client(init.layout, init.id, this.#owner, { timeout: init.timeout, messageLimit: init.messageLimit });
     this.#group = init.group;
     if (init.group !== undefined) {
-      const t = new MailboxTransport(init.group, init.spin === undefined ? {} : { spin: init.spin });
+      // No cork: the store makes one message per owner and tick itself, so the transport's deferred
+      // publication would only add a hop (a nextTick) to every round trip.
+      const t = new MailboxTransport(init.group, init.spin === undefined ? { cork: false } : { spin: init.spin, cork: false });
       this.#mailbox = t;
       this.#wire(t, 'mailbox');
       for (const p of t.peers()) this.#up(t, p);
