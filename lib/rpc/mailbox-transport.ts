@@ -5,6 +5,7 @@
 // slots (pid + start time) on a short interval.
 import { codeOf } from '../internal/errors';
 import { MailboxGroup } from '../mailbox/group';
+import type { Message } from '../mailbox/inbox';
 import { PeerWatch } from '../mailbox/peer-watch';
 import { peerError } from '../mailbox/segment';
 import { type PeerId, TransportBase } from './transport';
@@ -22,6 +23,13 @@ export interface MailboxTransportOptions {
    */
   cork?: boolean;
 }
+
+/** The receive after a poll that found nothing: it sleeps at once. */
+const NO_SPIN = Object.freeze({ spin: 0 });
+/** Messages taken per poll (receiveMany's default). */
+const MAX_BATCH = 1024;
+/** The receive loop lets the event loop take a full turn at least this often (ms). */
+const TURN_MS = 1;
 
 /** Codes with which a send or receive says that a member is gone. */
 const GONE = new Set(['ERR_MAILBOX_PEER_DEAD', 'ERR_MAILBOX_PEER_CLOSED']);
@@ -102,29 +110,33 @@ export class MailboxTransport extends TransportBase {
   }
 
   async #receiveLoop(): Promise<void> {
-    // No signal: close() ends the pending receive with group.endReceives() (see there).
-    const options = this.#spin === undefined ? undefined : { spin: this.#spin };
-    const turnMs = (this.#spin ?? 0) / 1000;
+    const spin = this.#spin ?? 0;
+    // The wait when nothing came: no spin of the group's own once this loop has spun (an explicit
+    // 0 overrides the group's too), and no signal: close() ends it with group.endReceives().
+    const waitOptions = this.#spin === undefined ? undefined : NO_SPIN;
+    const spinMs = spin / 1000;
     let turn = performance.now();
+    // Started by the constructor: nothing is delivered before its caller has attached listeners.
+    await new Promise((resolve) => process.nextTick(resolve));
     while (!this.closed && !this.#group.closed) {
       try {
-        if (this.#spin) {
-          // A spinning receive polls synchronously: what the last batch started (replies, requests
-          // issued by the code it resumed) must be sent first, or it would wait for the spin to end.
-          // Those sends are queued as microtasks (and the cork's nextTick); a promise resolved by a
-          // nextTick resumes after both. A full turn of the event loop (timers, I/O) instead costs
-          // ~2.5 µs of CPU here, more than the rest of a store round trip, so it is taken only once
-          // the last one is `spin` µs old: timers and I/O wait at most about two spins.
-          if (performance.now() - turn >= turnMs) {
-            await new Promise((resolve) => setImmediate(resolve));
-            turn = performance.now();
-          } else await new Promise((resolve) => process.nextTick(resolve));
-        }
-        const batch = await this.#group.receiveMany(undefined, options);
+        let batch = spin > 0 ? this.#poll(spinMs) : undefined;
+        batch ??= await this.#group.receiveMany(undefined, waitOptions);
         for (const m of batch) {
           if (!this.isUp(m.from)) this.#scan();
           this.deliver(m.from, m.data);
         }
+        // What the batch started (replies, requests issued by the code it resumed) is sent before
+        // this loop polls or sets up its next wait: either would otherwise sit between a request
+        // and its reply (a poll holds the thread; a wait's set-up costs microseconds). Those sends
+        // are microtasks (and the cork's nextTick); a promise resolved by a nextTick resumes after
+        // both. A full turn of the event loop (timers, I/O) costs ~2.5 µs of CPU here, more than
+        // the rest of a store round trip, so it is taken once a millisecond: often enough that a
+        // steady stream of messages cannot starve timers and I/O.
+        if (performance.now() - turn >= TURN_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turn = performance.now();
+        } else await new Promise((resolve) => process.nextTick(resolve));
       } catch (err) {
         if (this.closed || this.#group.closed) return;
         if (!GONE.has(codeOf(err) ?? '')) throw err;
@@ -132,6 +144,19 @@ export class MailboxTransport extends TransportBase {
         this.#scan();
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+    }
+  }
+
+  /**
+   * Polls the rings for up to `ms`: a batch, or undefined when none came. Polling here rather than
+   * in receiveMany({ spin }) delivers the batch in this turn, without a promise to resolve first.
+   */
+  #poll(ms: number): Message[] | undefined {
+    const end = performance.now() + ms;
+    for (let i = 1; ; i++) {
+      const batch = this.#group.pollMany(MAX_BATCH);
+      if (batch !== undefined) return batch;
+      if ((i & 31) === 0 && performance.now() >= end) return undefined;
     }
   }
 
