@@ -68,6 +68,12 @@ function setFlag(u32: Uint32Array, idx: number, kind: number): void {
 }
 
 /** The largest payload a ring of `capacity` bytes accepts: it then fits wherever the index stands. */
+/**
+ * What takeMany() gives when nothing is waiting: one frozen array, not a new one per call (a loop
+ * that polls an idle ring made thousands a millisecond, and the garbage collector ran for them).
+ */
+const NONE = Object.freeze([]) as unknown as Buffer[];
+
 export function maxMessage(capacity: number): number {
   return capacity / 2 - HEADER;
 }
@@ -285,7 +291,7 @@ export class RingConsumer {
    * BLOCK bytes unless one record is larger) and every message is a Buffer view of its run, so a
    * batch of small messages costs one copy instead of one allocation each. Stops before a record
    * whose framing is impossible (thrown as ERR_MAILBOX_CORRUPT when it comes first). Returns the
-   * messages (an empty array when none is waiting); `wake` is then the producer's sleep flag,
+   * messages (an empty, frozen array when none is waiting); `wake` is then the producer's sleep flag,
    * cleared (0: no wake-up due).
    */
   takeMany(segment: Buffer, max: number): Buffer[] {
@@ -343,7 +349,7 @@ export class RingConsumer {
     this.wake = 0;
     if (taken === 0) {
       if (bad) throw corrupt(`impossible record at index ${head} (published ${(tail - head) >>> 0} bytes)`);
-      return [];
+      return NONE;
     }
     const out: Buffer[] = new Array(taken);
     const src = bufferOf(segment);
