@@ -5,7 +5,7 @@
 // every request has a deadline, and an owner that goes down rejects all of its requests at once.
 import { closedError, TimeoutError } from '../internal/errors';
 import type { PeerId, Transport } from '../rpc/transport';
-import { OwnerDeadError, RejectedError } from './errors';
+import { OwnerDeadError, RejectedError, TooManyWaitersError } from './errors';
 import type { Layout } from './ownership';
 import type { Owner } from './owner';
 import { type OnError, type OnValue, type Pending, PendingQueue } from './pending';
@@ -24,6 +24,7 @@ import {
   REQUEST_HEADER,
   STATUS_CLOSING,
   STATUS_OK,
+  STATUS_TOO_MANY_WAITERS,
   WAIT_RESULTS,
 } from './protocol';
 
@@ -156,9 +157,10 @@ export class Client {
         r.waits.delete(id);
       }
       this.#inflight--;
-      if (status !== STATUS_OK)
-        p.reject(status === STATUS_CLOSING ? this.#dead(member, undefined) : new RejectedError(member, status));
-      else this.#settle(p, member, data, view, off, len);
+      if (status === STATUS_OK) this.#settle(p, member, data, view, off, len);
+      else if (status === STATUS_CLOSING) p.reject(this.#dead(member, undefined));
+      else if (status === STATUS_TOO_MANY_WAITERS && p.op === OP_WAIT) p.reject(new TooManyWaitersError(member));
+      else p.reject(new RejectedError(member, status));
     }
   }
 

@@ -29,12 +29,19 @@ import {
   STATUS_NOT_OWNER,
   STATUS_OK,
   STATUS_OUT_OF_RANGE,
+  STATUS_TOO_MANY_WAITERS,
 } from './protocol';
 
 /** Indexes into WAIT_RESULTS. */
 export const WAIT_OK = 0;
 export const WAIT_NOT_EQUAL = 1;
 export const WAIT_TIMED_OUT = 2;
+/** A wait's end that is not a result: the owner closed, or it refused to keep one more wait of that peer. */
+export const WAIT_CLOSING = -1;
+export const WAIT_REFUSED = -2;
+
+/** Waits one peer may keep pending at an owner unless the member says otherwise (options.maxWaiters). */
+export const DEFAULT_MAX_WAITERS = 10_000;
 
 /** A reply batch grows to at most this (or the transport's limit): large enough for any block (<= 1 MiB) and its header. */
 const REPLY_BATCH = (1 << 20) + 64;
@@ -49,6 +56,8 @@ export class Sink {
   readonly batch: BatchWriter;
   /** Whether a message taken from `batch` must be a copy (the transport may hold it after send()). */
   readonly owned: boolean;
+  /** Waits of this peer kept now (bounded by the owner's maxWaiters). */
+  waiters = 0;
   scheduled = false;
   constructor(transport: Transport, peer: PeerId) {
     this.transport = transport;
@@ -59,7 +68,7 @@ export class Sink {
 }
 
 interface Waiter {
-  /** Answers the wait with a WAIT_* index, or with STATUS_CLOSING (-1). */
+  /** Answers the wait with a WAIT_* index, or WAIT_CLOSING. */
   done: (result: number) => void;
   timer: NodeJS.Timeout | undefined;
   /** The peer that asked (undefined: this member itself). */
@@ -80,11 +89,14 @@ export class Owner {
   readonly #record: RequestRecord = { id: 0, op: 0, address: 0, length: 0, payload: 0 };
   /** The sink found last: a steady peer is found without two Map lookups per message. */
   #lastSink: Sink | undefined;
+  /** Waits kept per peer at most: a peer cannot make this member hold waiters (and timers) without bound. */
+  readonly #maxWaiters: number;
   #closed = false;
 
-  constructor(layout: Layout, member: number) {
+  constructor(layout: Layout, member: number, maxWaiters = DEFAULT_MAX_WAITERS) {
     this.layout = layout;
     this.member = member;
+    this.#maxWaiters = maxWaiters;
     // Its own ArrayBuffer (never Node's pool), so that the typed views are aligned.
     const memory = new ArrayBuffer(layout.ownedBytes(member));
     this.#bytes = Buffer.from(memory);
@@ -187,7 +199,8 @@ export class Owner {
 
   /**
    * waitAsync at the owner: answers at once with WAIT_NOT_EQUAL, or keeps the waiter until a notify
-   * (WAIT_OK), its timeout (WAIT_TIMED_OUT; undefined: none), or the owner's close (-1).
+   * (WAIT_OK), its timeout (WAIT_TIMED_OUT; undefined: none), or the owner's close (WAIT_CLOSING).
+   * A peer (`sink`) that already has maxWaiters waits kept is answered WAIT_REFUSED at once.
    */
   wait(
     address: number,
@@ -206,6 +219,13 @@ export class Owner {
       done(WAIT_TIMED_OUT);
       return;
     }
+    if (sink !== undefined) {
+      if (sink.waiters >= this.#maxWaiters) {
+        done(WAIT_REFUSED);
+        return;
+      }
+      sink.waiters++;
+    }
     let list = this.#waiters.get(address);
     if (list === undefined) {
       list = [];
@@ -216,6 +236,7 @@ export class Owner {
       w.timer = setTimeout(
         () => {
           this.#forget(address, w);
+          this.#ended(w);
           done(WAIT_TIMED_OUT);
         },
         Math.min(timeout, 2 ** 31 - 1),
@@ -233,9 +254,15 @@ export class Owner {
     if (list.length === 0) this.#waiters.delete(address);
     for (const w of woken) {
       if (w.timer !== undefined) clearTimeout(w.timer);
+      this.#ended(w);
       w.done(WAIT_OK);
     }
     return n;
+  }
+
+  /** A kept wait ended (answered, or dropped): its peer may keep another. */
+  #ended(w: Waiter): void {
+    if (w.sink !== undefined) w.sink.waiters--;
   }
 
   #forget(address: number, w: Waiter): void {
@@ -309,7 +336,8 @@ export class Owner {
         const timeout = t >= 0 ? t : undefined; // NaN and negative: no timeout
         this.wait(address, length, expected, timeout, sink, (result) => {
           if (sink.transport.closed) return;
-          if (result < 0) this.#reply(sink, id, STATUS_CLOSING, 0);
+          if (result === WAIT_REFUSED) this.#reply(sink, id, STATUS_TOO_MANY_WAITERS, 0);
+          else if (result === WAIT_CLOSING) this.#reply(sink, id, STATUS_CLOSING, 0);
           else {
             const at = this.#reply(sink, id, STATUS_OK, 1);
             sink.batch.buf[at] = result;
@@ -392,6 +420,7 @@ export class Owner {
       const kept = list.filter((w) => {
         if (w.sink !== sink) return true;
         if (w.timer !== undefined) clearTimeout(w.timer);
+        this.#ended(w);
         return false;
       });
       if (kept.length === 0) this.#waiters.delete(address);
@@ -406,7 +435,8 @@ export class Owner {
     this.#waiters.clear();
     for (const w of all) {
       if (w.timer !== undefined) clearTimeout(w.timer);
-      w.done(-1);
+      this.#ended(w);
+      w.done(WAIT_CLOSING);
     }
     this.#flushAll();
     this.#closed = true;

@@ -41,6 +41,8 @@ export const STATUS_OUT_OF_RANGE = 2;
 export const STATUS_NOT_OWNER = 3;
 /** The owner is closing: a pending waitAsync ends with this. */
 export const STATUS_CLOSING = 4;
+/** A WAIT refused: the owner already keeps as many waits of this peer as it allows (maxWaiters). */
+export const STATUS_TOO_MANY_WAITERS = 5;
 
 /** waitAsync results, one byte in the reply: the strings of Atomics.wait. */
 export const WAIT_RESULTS = ['ok', 'not-equal', 'timed-out'] as const;
