@@ -30,14 +30,18 @@ const NO_SPIN = Object.freeze({ spin: 0 });
 const MAX_BATCH = 1024;
 /** The receive loop lets the event loop take a full turn at least this often (ms). */
 const TURN_MS = 1;
+const RESOLVED = Promise.resolve();
 
 /** Codes with which a send or receive says that a member is gone. */
 const GONE = new Set(['ERR_MAILBOX_PEER_DEAD', 'ERR_MAILBOX_PEER_CLOSED']);
 
 export class MailboxTransport extends TransportBase {
   readonly #group: MailboxGroup;
-  readonly #spin: number | undefined;
   readonly #cork: boolean;
+  readonly #spinMs: number;
+  readonly #waitOptions: { spin: number } | undefined;
+  /** When the receive loop last let the event loop take a full turn (performance.now()). */
+  #turn: number;
   /** send() copies the bytes (into the ring, or into the backlog): the caller may reuse its buffer. */
   readonly copies = true;
   /** Messages waiting for room in a full ring, per peer; a peer is in the map while its queue drains. */
@@ -56,13 +60,19 @@ export class MailboxTransport extends TransportBase {
   constructor(group: MailboxGroup, options: MailboxTransportOptions = {}) {
     super();
     this.#group = group;
-    this.#spin = options.spin;
     this.#cork = options.cork ?? true;
     this.#deaths = new PeerWatch(MailboxGroup.segmentOf(group), group.id, (id, pid) => this.#died(id, pid));
     this.#scan();
     this.#watch = setInterval(() => this.#scan(), options.watchInterval ?? 20);
     this.#watch.unref();
-    void this.#receiveLoop();
+    const spin = options.spin ?? 0;
+    this.#spinMs = spin / 1000;
+    // The wait when nothing came: no spin of the group's own once the loop has spun (an explicit 0
+    // overrides the group's too), and no signal: close() ends it with group.endReceives().
+    this.#waitOptions = options.spin === undefined ? undefined : NO_SPIN;
+    this.#turn = performance.now();
+    // On the next tick: nothing is delivered before the caller has attached its listeners.
+    process.nextTick(this.#step);
   }
 
   get self(): PeerId {
@@ -109,45 +119,67 @@ export class MailboxTransport extends TransportBase {
     }
   }
 
-  async #receiveLoop(): Promise<void> {
-    const spin = this.#spin ?? 0;
-    // The wait when nothing came: no spin of the group's own once this loop has spun (an explicit
-    // 0 overrides the group's too), and no signal: close() ends it with group.endReceives().
-    const waitOptions = this.#spin === undefined ? undefined : NO_SPIN;
-    const spinMs = spin / 1000;
-    let turn = performance.now();
-    // Started by the constructor: nothing is delivered before its caller has attached listeners.
-    await new Promise((resolve) => process.nextTick(resolve));
-    while (!this.closed && !this.#group.closed) {
-      try {
-        let batch = spin > 0 ? this.#poll(spinMs) : undefined;
-        batch ??= await this.#group.receiveMany(undefined, waitOptions);
-        for (const m of batch) {
-          if (!this.isUp(m.from)) this.#scan();
-          this.deliver(m.from, m.data);
-        }
-        // What the batch started (replies, requests issued by the code it resumed) is sent before
-        // this loop polls or sets up its next wait: either would otherwise sit between a request
-        // and its reply (a poll holds the thread; a wait's set-up costs microseconds). Those sends
-        // are microtasks (and the cork's nextTick); a promise resolved by a nextTick resumes after
-        // both. The first await lets the microtasks queued so far (a store owner's replies) run
-        // before even that promise is made. A full turn of the event loop (timers, I/O) costs
-        // ~2.5 µs of CPU here, more than the rest of a store round trip, so it is taken once a
-        // millisecond: often enough that a steady stream of messages cannot starve timers and I/O.
-        await undefined;
-        if (performance.now() - turn >= TURN_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          turn = performance.now();
-        } else await new Promise((resolve) => process.nextTick(resolve));
-      } catch (err) {
-        if (this.closed || this.#group.closed) return;
-        if (!GONE.has(codeOf(err) ?? '')) throw err;
-        // Every other member is gone for now: look again when the slots are next read.
-        this.#scan();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+  // --- the receive loop ---
+  // A step polls (when spinning) or waits for a batch and delivers it; the next step runs once what
+  // the batch started has been sent. Written as callbacks rather than an async function: a step
+  // then costs one promise reaction and one nextTick, not two promises and their closures, on a
+  // path that a store round trip takes twice per side.
+
+  /** Polls or waits for the next batch: a nextTick or setImmediate callback. */
+  readonly #step = (): void => {
+    if (this.closed || this.#group.closed) return;
+    let batch: Message[] | undefined;
+    try {
+      if (this.#spinMs > 0) batch = this.#poll(this.#spinMs);
+    } catch (err) {
+      this.#failed(err);
+      return;
     }
-  }
+    if (batch !== undefined) this.#onBatch(batch);
+    else this.#group.receiveMany(undefined, this.#waitOptions).then(this.#onBatch, this.#failed);
+  };
+
+  /** Delivers a batch, then schedules the next step after the microtasks that the batch queued. */
+  readonly #onBatch = (batch: Message[]): void => {
+    for (const m of batch) {
+      if (!this.isUp(m.from)) this.#scan();
+      this.deliver(m.from, m.data);
+    }
+    RESOLVED.then(this.#schedule);
+  };
+
+  /**
+   * A microtask queued after the ones a batch queued (a store owner's replies): registers the next
+   * step. What the batch started must be sent before the step polls or sets up a wait, or it would
+   * sit between a request and its reply (a poll holds the thread; a wait's set-up costs
+   * microseconds); those sends are microtasks (and the cork's nextTick), and a nextTick callback
+   * runs after both, a client's next request included. A full turn of the event loop (timers, I/O)
+   * costs ~2.5 µs of CPU here, more than the rest of a store round trip, so the step runs as a
+   * setImmediate only once a millisecond: often enough that a steady stream cannot starve timers
+   * and I/O.
+   */
+  readonly #schedule = (): void => {
+    const now = performance.now();
+    if (now - this.#turn < TURN_MS) process.nextTick(this.#step);
+    else {
+      this.#turn = now;
+      setImmediate(this.#step);
+    }
+  };
+
+  readonly #failed = (err: unknown): void => {
+    if (this.closed || this.#group.closed) return;
+    if (!GONE.has(codeOf(err) ?? '')) {
+      // Not a peer's departure (a corrupt ring, a listener that threw): nothing to go on with.
+      process.nextTick(() => {
+        throw err;
+      });
+      return;
+    }
+    // Every other member is gone for now: look again when the slots are next read.
+    this.#scan();
+    setTimeout(this.#step, 20);
+  };
 
   /**
    * Polls the rings for up to `ms`: a batch, or undefined when none came. Polling here rather than
