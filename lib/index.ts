@@ -81,7 +81,11 @@ export type {
 export { Int32View, BigInt64View } from './store/views';
 export type { CellView, WaitResult as StoreWaitResult } from './store/views';
 export { Pipeline as StorePipeline } from './store/pipeline';
-export { OwnerDeadError as StoreOwnerDeadError, RejectedError as StoreRejectedError } from './store/errors';
+export {
+  OwnerDeadError as StoreOwnerDeadError,
+  RejectedError as StoreRejectedError,
+  TooManyWaitersError as StoreTooManyWaitersError,
+} from './store/errors';
 export type { BlockSet, Ownership } from './store/ownership';
 export { ProcessGroup } from './group/group';
 export type {

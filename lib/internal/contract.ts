@@ -297,6 +297,7 @@ export type ErrorCode =
   | 'ERR_STORE_OWNER_DEAD'
   | 'ERR_STORE_REJECTED'
   | 'ERR_STORE_INCOMPATIBLE'
+  | 'ERR_STORE_TOO_MANY_WAITERS'
   | 'ERR_GROUP_MEMBER_DEAD'
   | 'ERR_GROUP_MEMBER_LEFT'
   | 'ERR_GROUP_MISMATCH';
@@ -339,6 +340,7 @@ export const ERROR_PARTS: Readonly<Record<ErrorCode, string>> = {
   ERR_STORE_OWNER_DEAD: 'store',
   ERR_STORE_REJECTED: 'store',
   ERR_STORE_INCOMPATIBLE: 'store',
+  ERR_STORE_TOO_MANY_WAITERS: 'store',
   ERR_GROUP_MEMBER_DEAD: 'group',
   ERR_GROUP_MEMBER_LEFT: 'group',
   ERR_GROUP_MISMATCH: 'group',

@@ -243,6 +243,12 @@ export class WaitEngine {
     this.#pump();
   }
 
+  /** Ends the pending async receives with `err`; sends and the engine carry on. */
+  endReceives(err: Error): void {
+    if (this.#receives === 0) return;
+    for (const w of [...this.#waiters]) if (w.isReceive) this.#finish(w, err);
+  }
+
   /** Ends every wait with `err` and stops the engine (the member is closing). */
   close(err: Error): void {
     this.#closed = true;

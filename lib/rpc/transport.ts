@@ -23,6 +23,12 @@ export interface Transport extends TypedEmitter<TransportEvents> {
   readonly self: PeerId;
   /** Largest message `send` can carry, in bytes. */
   readonly maxMessageSize: number;
+  /**
+   * True when send() is done with `data` by the time it returns (it copied the bytes, into a ring or
+   * a queue of its own), so the caller may reuse the buffer at once; otherwise the buffer must stay
+   * as it is until it has been sent (a channel queues it).
+   */
+  readonly copies?: boolean;
   /** The peers that are up now. */
   peers(): PeerId[];
   isUp(peer: PeerId): boolean;

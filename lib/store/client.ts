@@ -5,12 +5,14 @@
 // every request has a deadline, and an owner that goes down rejects all of its requests at once.
 import { closedError, TimeoutError } from '../internal/errors';
 import type { PeerId, Transport } from '../rpc/transport';
-import { OwnerDeadError, RejectedError } from './errors';
+import { OwnerDeadError, RejectedError, TooManyWaitersError } from './errors';
 import type { Layout } from './ownership';
 import type { Owner } from './owner';
+import { type OnError, type OnValue, type Pending, PendingQueue } from './pending';
 import {
   BatchWriter,
   KIND_REQUESTS,
+  MESSAGE_HEADER,
   NOTIFY_ALL,
   OP_COMPARE_EXCHANGE,
   OP_LOAD,
@@ -18,27 +20,21 @@ import {
   OP_READ,
   OP_WAIT,
   OP_WRITE,
-  forEachReply,
+  REPLY_HEADER,
   REQUEST_HEADER,
   STATUS_CLOSING,
   STATUS_OK,
+  STATUS_TOO_MANY_WAITERS,
   WAIT_RESULTS,
 } from './protocol';
 
-// biome-ignore lint/suspicious/noExplicitAny: each operation resolves with its own type (number, bigint, string, undefined)
-export type OnValue = (value: any) => void;
-export type OnError = (err: Error) => void;
+export type { OnError, OnValue };
 
-interface Pending {
-  op: number;
-  width: number;
-  deadline: number;
-  resolve: OnValue;
-  reject: OnError;
-  /** READ: where the bytes go. */
-  into: Buffer | undefined;
-  at: number;
-}
+/**
+ * Batches go out in a reaction of this promise: a microtask like queueMicrotask(), without the
+ * AsyncResource and bound function that Node's queueMicrotask() makes per call.
+ */
+const RESOLVED = Promise.resolve();
 
 const WAITING = 0; // never reached yet: requests queue until it is (or they time out)
 const UP = 1;
@@ -51,10 +47,15 @@ class Route {
   state = WAITING;
   cause: Error | undefined;
   readonly batch: BatchWriter;
+  /** Whether a message taken from `batch` must be a copy (the transport may hold it after send()). */
+  owned = true;
+  /** The deadline of the requests in `batch` (one clock read per batch: they are all issued in one tick). */
+  deadline = 0;
   /** Messages made while the owner was not up yet. */
   readonly held: Buffer[] = [];
-  readonly pending = new Map<number, Pending>();
-  /** waitAsync requests: their deadlines are their own, so they are swept apart. */
+  /** Requests in id order: answered in that order (see PendingQueue). */
+  readonly pending = new PendingQueue();
+  /** waitAsync requests: answered when woken, and their deadlines are their own, so they are kept apart. */
   readonly waits = new Map<number, Pending>();
   scheduled = false;
   constructor(member: number, limit: number) {
@@ -76,7 +77,9 @@ export class Client {
   readonly #owner: Owner | undefined;
   readonly #timeout: number | undefined;
   readonly #routes: Route[];
+  /** Routes with a batch to send at the end of this tick: the first #dirtyCount entries. */
   readonly #dirty: Route[] = [];
+  #dirtyCount = 0;
   #nextId = 0;
   #inflight = 0;
   #sweeper: NodeJS.Timeout | undefined;
@@ -103,6 +106,7 @@ export class Client {
     r.peer = peer;
     r.state = UP;
     r.cause = undefined;
+    r.owned = transport.copies !== true;
     for (const m of r.held.splice(0)) transport.send(peer, m);
     this.#flush(r);
   }
@@ -115,7 +119,7 @@ export class Client {
     r.cause = cause;
     r.transport = undefined;
     r.held.length = 0;
-    if (!r.batch.empty) r.batch.take();
+    r.batch.clear();
     this.#failAll(r, this.#dead(member, cause));
   }
 
@@ -124,53 +128,63 @@ export class Client {
   }
 
   #failAll(r: Route, err: Error): void {
-    const all = [...r.pending.values(), ...r.waits.values()];
+    const all = r.pending.drain();
+    for (const p of r.waits.values()) all.push(p);
     this.#inflight -= all.length;
-    r.pending.clear();
     r.waits.clear();
     for (const p of all) p.reject(err);
   }
 
-  /** A message of replies from `member`. */
+  /** A message of replies from `member`; parsing stops at the first record that does not fit (a broken message). */
   replies(member: number, data: Buffer): void {
     const r = this.#routes[member];
-    if (r === undefined) return;
-    forEachReply(data, (id, status, buf, off, len) => {
-      let p = r.pending.get(id);
-      if (p !== undefined) r.pending.delete(id);
-      else {
+    if (r === undefined || data.length < MESSAGE_HEADER) return;
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    const count = view.getUint16(2, true);
+    let pos = MESSAGE_HEADER;
+    for (let i = 0; i < count; i++) {
+      if (pos + REPLY_HEADER > data.length) return;
+      const id = view.getUint32(pos, true);
+      const status = data[pos + 4] as number;
+      const len = view.getUint32(pos + 8, true);
+      const off = pos + REPLY_HEADER;
+      if (off + len > data.length) return;
+      pos = off + len;
+      let p = r.pending.take(id);
+      if (p === undefined) {
         p = r.waits.get(id);
-        if (p === undefined) return; // late (after its timeout) or not ours: nothing waits for it
+        if (p === undefined) continue; // late (after its timeout) or not ours: nothing waits for it
         r.waits.delete(id);
       }
       this.#inflight--;
-      if (status !== STATUS_OK)
-        p.reject(status === STATUS_CLOSING ? this.#dead(member, undefined) : new RejectedError(member, status));
-      else this.#settle(p, member, buf, off, len);
-    });
+      if (status === STATUS_OK) this.#settle(p, member, data, view, off, len);
+      else if (status === STATUS_CLOSING) p.reject(this.#dead(member, undefined));
+      else if (status === STATUS_TOO_MANY_WAITERS && p.op === OP_WAIT) p.reject(new TooManyWaitersError(member));
+      else p.reject(new RejectedError(member, status));
+    }
   }
 
-  #settle(p: Pending, member: number, buf: Buffer, off: number, len: number): void {
+  #settle(p: Pending, member: number, buf: Buffer, view: DataView, off: number, len: number): void {
     switch (p.op) {
       case OP_READ:
         if (len !== p.width) break;
-        buf.copy(p.into as Buffer, p.at, off, off + len);
-        p.resolve(undefined);
+        buf.copy(p.into as Buffer, p.tag, off, off + len);
+        p.resolve(undefined, 0);
         return;
       case OP_WRITE:
-        p.resolve(undefined);
+        p.resolve(undefined, 0);
         return;
       case OP_WAIT:
         if (len !== 1 || (buf[off] as number) > 2) break;
-        p.resolve(WAIT_RESULTS[buf[off] as number]);
+        p.resolve(WAIT_RESULTS[buf[off] as number], 0);
         return;
       case OP_NOTIFY:
         if (len !== 4) break;
-        p.resolve(buf.readUInt32LE(off));
+        p.resolve(view.getUint32(off, true), 0);
         return;
       default:
         if (len !== p.width) break;
-        p.resolve(len === 4 ? buf.readInt32LE(off) : buf.readBigInt64LE(off));
+        p.resolve(len === 4 ? view.getInt32(off, true) : view.getBigInt64(off, true), p.tag);
         return;
     }
     p.reject(new RejectedError(member, -1)); // a reply of the wrong shape
@@ -192,22 +206,30 @@ export class Client {
     return r;
   }
 
+  /**
+   * Appends a request to `r`'s batch and files its Pending (made by #pending with r's deadline);
+   * returns where its payload goes. A WAIT is filed apart with its own deadline, set by the caller.
+   */
   #enqueue(r: Route, op: number, address: number, length: number, payload: number, p: Pending, wait: boolean): number {
-    if (!r.batch.fits(REQUEST_HEADER + payload)) this.#flush(r);
     const id = (this.#nextId = (this.#nextId + 1) >>> 0);
-    (wait ? r.waits : r.pending).set(id, p);
+    p.id = id;
+    if (wait) r.waits.set(id, p);
+    else r.pending.push(p);
     if (this.#inflight++ === 0) this.#startSweeper();
     const at = r.batch.request(id, op, address, length, payload);
     if (!r.scheduled) {
       r.scheduled = true;
-      if (this.#dirty.push(r) === 1) queueMicrotask(this.#flushAll);
+      this.#dirty[this.#dirtyCount] = r;
+      if (this.#dirtyCount++ === 0) RESOLVED.then(this.#flushAll);
     }
     return at;
   }
 
-  #pending(op: number, width: number, resolve: OnValue, reject: OnError): Pending {
-    const deadline = this.#timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.#timeout;
-    return { op, width, deadline, resolve, reject, into: undefined, at: 0 };
+  /** A Pending for a request about to go into `r`'s batch (flushed first if the request does not fit). */
+  #pending(r: Route, bytes: number, op: number, width: number, resolve: OnValue, reject: OnError, tag: number): Pending {
+    if (!r.batch.fits(REQUEST_HEADER + bytes)) this.#flush(r);
+    if (r.batch.empty) r.deadline = this.#timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.#timeout;
+    return { id: 0, op, width, deadline: r.deadline, resolve, reject, into: undefined, tag };
   }
 
   /** load/store/add/.../compareExchange on a 4- or 8-byte cell; `a`, `b` already coerced (number or bigint). */
@@ -219,6 +241,7 @@ export class Client {
     b: number | bigint,
     resolve: OnValue,
     reject: OnError,
+    tag = 0,
   ): void {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
@@ -227,21 +250,23 @@ export class Client {
       else
         resolve(
           width === 4 ? owner.cell32(op, address, a as number, b as number) : owner.cell64(op, address, a as bigint, b as bigint),
+          tag,
         );
       return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
     const payload = op === OP_LOAD ? 0 : op === OP_COMPARE_EXCHANGE ? 2 * width : width;
-    const at = this.#enqueue(r, op, address, width, payload, this.#pending(op, width, resolve, reject), false);
+    const p = this.#pending(r, payload, op, width, resolve, reject, tag);
+    const at = this.#enqueue(r, op, address, width, payload, p, false);
     if (payload === 0) return;
-    const buf = r.batch.buf;
+    const v = r.batch.view;
     if (width === 4) {
-      buf.writeInt32LE(a as number, at);
-      if (op === OP_COMPARE_EXCHANGE) buf.writeInt32LE(b as number, at + 4);
+      v.setInt32(at, a as number, true);
+      if (op === OP_COMPARE_EXCHANGE) v.setInt32(at + 4, b as number, true);
     } else {
-      buf.writeBigInt64LE(a as bigint, at);
-      if (op === OP_COMPARE_EXCHANGE) buf.writeBigInt64LE(b as bigint, at + 8);
+      v.setBigInt64(at, a as bigint, true);
+      if (op === OP_COMPARE_EXCHANGE) v.setBigInt64(at + 8, b as bigint, true);
     }
   }
 
@@ -254,14 +279,13 @@ export class Client {
         return;
       }
       this.#owner.read(address, length, into, at);
-      resolve(undefined);
+      resolve(undefined, 0);
       return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
-    const p = this.#pending(OP_READ, length, resolve, reject);
+    const p = this.#pending(r, 0, OP_READ, length, resolve, reject, at);
     p.into = into;
-    p.at = at;
     this.#enqueue(r, OP_READ, address, length, 0, p, false);
   }
 
@@ -274,12 +298,13 @@ export class Client {
         return;
       }
       this.#owner.write(address, bytes, start, length);
-      resolve(undefined);
+      resolve(undefined, 0);
       return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
-    const at = this.#enqueue(r, OP_WRITE, address, length, length, this.#pending(OP_WRITE, 0, resolve, reject), false);
+    const p = this.#pending(r, length, OP_WRITE, 0, resolve, reject, 0);
+    const at = this.#enqueue(r, OP_WRITE, address, length, length, p, false);
     r.batch.buf.set(bytes.subarray(start, start + length), at);
   }
 
@@ -300,20 +325,20 @@ export class Client {
         return;
       }
       owner.wait(address, width, expected, timeout, undefined, (result) =>
-        result < 0 ? reject(closedError('Store')) : resolve(WAIT_RESULTS[result]),
+        result < 0 ? reject(closedError('Store')) : resolve(WAIT_RESULTS[result], 0),
       );
       return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
-    const p = this.#pending(OP_WAIT, width, resolve, reject);
+    const p = this.#pending(r, width + 8, OP_WAIT, width, resolve, reject, 0);
     p.deadline =
       timeout === undefined || this.#timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeout + this.#timeout;
     const at = this.#enqueue(r, OP_WAIT, address, width, width + 8, p, true);
-    const buf = r.batch.buf;
-    if (width === 4) buf.writeInt32LE(expected as number, at);
-    else buf.writeBigInt64LE(expected as bigint, at);
-    buf.writeDoubleLE(timeout === undefined ? -1 : timeout, at + width);
+    const v = r.batch.view;
+    if (width === 4) v.setInt32(at, expected as number, true);
+    else v.setBigInt64(at, expected as bigint, true);
+    v.setFloat64(at + width, timeout === undefined ? -1 : timeout, true);
   }
 
   notify(address: number, width: number, count: number, resolve: OnValue, reject: OnError): void {
@@ -324,29 +349,38 @@ export class Client {
         reject(closedError('Store'));
         return;
       }
-      resolve(owner.notify(address, count));
+      resolve(owner.notify(address, count), 0);
       return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
-    const at = this.#enqueue(r, OP_NOTIFY, address, width, 4, this.#pending(OP_NOTIFY, width, resolve, reject), false);
-    r.batch.buf.writeUInt32LE(Number.isFinite(count) ? Math.min(count, NOTIFY_ALL - 1) : NOTIFY_ALL, at);
+    const p = this.#pending(r, 4, OP_NOTIFY, width, resolve, reject, 0);
+    const at = this.#enqueue(r, OP_NOTIFY, address, width, 4, p, false);
+    r.batch.view.setUint32(at, Number.isFinite(count) ? Math.min(count, NOTIFY_ALL - 1) : NOTIFY_ALL, true);
   }
 
   // --- sending, deadlines ---
 
   readonly #flushAll = (): void => {
-    for (const r of this.#dirty.splice(0)) {
-      r.scheduled = false;
-      this.#flush(r);
+    const dirty = this.#dirty;
+    try {
+      for (let i = 0; i < this.#dirtyCount; i++) {
+        const r = dirty[i] as Route;
+        r.scheduled = false;
+        this.#flush(r);
+      }
+    } finally {
+      // A send that threw must not leave the rest scheduled for ever.
+      for (let i = 0; i < this.#dirtyCount; i++) (dirty[i] as Route).scheduled = false;
+      this.#dirtyCount = 0;
     }
   };
 
   #flush(r: Route): void {
     if (r.batch.empty) return;
-    const message = r.batch.take();
-    if (r.state === UP && r.transport !== undefined) r.transport.send(r.peer, message);
-    else if (r.state === WAITING) r.held.push(message);
+    if (r.state === UP && r.transport !== undefined) r.transport.send(r.peer, r.batch.take(r.owned));
+    else if (r.state === WAITING) r.held.push(r.batch.take(true));
+    else r.batch.clear();
   }
 
   #startSweeper(): void {
@@ -359,16 +393,17 @@ export class Client {
   #sweep(): void {
     const now = Date.now();
     for (const r of this.#routes) {
-      for (const map of [r.pending, r.waits]) {
-        for (const [id, p] of map) {
-          if (p.deadline > now) {
-            if (map === r.pending) break; // same timeout for all: the rest are younger
-            continue;
-          }
-          map.delete(id);
-          this.#inflight--;
-          p.reject(new TimeoutError(`store request to member ${r.member}`, this.#timeout));
-        }
+      // Same timeout for all, and in id order: the first one not yet due ends the sweep of the route.
+      for (let p = r.pending.peek(); p !== undefined && p.deadline <= now; p = r.pending.peek()) {
+        r.pending.shift();
+        this.#inflight--;
+        p.reject(new TimeoutError(`store request to member ${r.member}`, this.#timeout));
+      }
+      for (const [id, p] of r.waits) {
+        if (p.deadline > now) continue;
+        r.waits.delete(id);
+        this.#inflight--;
+        p.reject(new TimeoutError(`store request to member ${r.member}`, this.#timeout));
       }
     }
     if (this.#inflight === 0 && this.#sweeper !== undefined) {
@@ -383,7 +418,7 @@ export class Client {
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     for (const r of this.#routes) {
       r.held.length = 0;
-      if (!r.batch.empty) r.batch.take();
+      r.batch.clear();
       this.#failAll(r, closedError('Store'));
     }
   }

@@ -29,31 +29,46 @@ import {
   STATUS_NOT_OWNER,
   STATUS_OK,
   STATUS_OUT_OF_RANGE,
+  STATUS_TOO_MANY_WAITERS,
 } from './protocol';
 
 /** Indexes into WAIT_RESULTS. */
 export const WAIT_OK = 0;
 export const WAIT_NOT_EQUAL = 1;
 export const WAIT_TIMED_OUT = 2;
+/** A wait's end that is not a result: the owner closed, or it refused to keep one more wait of that peer. */
+export const WAIT_CLOSING = -1;
+export const WAIT_REFUSED = -2;
+
+/** Waits one peer may keep pending at an owner unless the member says otherwise (options.maxWaiters). */
+export const DEFAULT_MAX_WAITERS = 10_000;
 
 /** A reply batch grows to at most this (or the transport's limit): large enough for any block (<= 1 MiB) and its header. */
 const REPLY_BATCH = (1 << 20) + 64;
+
+/** Replies go out in a reaction of this promise (a microtask without queueMicrotask()'s AsyncResource). */
+const RESOLVED = Promise.resolve();
 
 /** Where the replies to one peer go: one batch per (transport, peer). */
 export class Sink {
   readonly transport: Transport;
   readonly peer: PeerId;
   readonly batch: BatchWriter;
+  /** Whether a message taken from `batch` must be a copy (the transport may hold it after send()). */
+  readonly owned: boolean;
+  /** Waits of this peer kept now (bounded by the owner's maxWaiters). */
+  waiters = 0;
   scheduled = false;
   constructor(transport: Transport, peer: PeerId) {
     this.transport = transport;
     this.peer = peer;
     this.batch = new BatchWriter(KIND_REPLIES, Math.min(transport.maxMessageSize, REPLY_BATCH));
+    this.owned = transport.copies !== true;
   }
 }
 
 interface Waiter {
-  /** Answers the wait with a WAIT_* index, or with STATUS_CLOSING (-1). */
+  /** Answers the wait with a WAIT_* index, or WAIT_CLOSING. */
   done: (result: number) => void;
   timer: NodeJS.Timeout | undefined;
   /** The peer that asked (undefined: this member itself). */
@@ -67,14 +82,21 @@ export class Owner {
   readonly #i32: Int32Array;
   readonly #i64: BigInt64Array;
   readonly #sinks = new Map<Transport, Map<PeerId, Sink>>();
+  /** Sinks with replies to send at the end of this tick: the first #dirtyCount entries. */
   readonly #dirty: Sink[] = [];
+  #dirtyCount = 0;
   readonly #waiters = new Map<number, Waiter[]>();
   readonly #record: RequestRecord = { id: 0, op: 0, address: 0, length: 0, payload: 0 };
+  /** The sink found last: a steady peer is found without two Map lookups per message. */
+  #lastSink: Sink | undefined;
+  /** Waits kept per peer at most: a peer cannot make this member hold waiters (and timers) without bound. */
+  readonly #maxWaiters: number;
   #closed = false;
 
-  constructor(layout: Layout, member: number) {
+  constructor(layout: Layout, member: number, maxWaiters = DEFAULT_MAX_WAITERS) {
     this.layout = layout;
     this.member = member;
+    this.#maxWaiters = maxWaiters;
     // Its own ArrayBuffer (never Node's pool), so that the typed views are aligned.
     const memory = new ArrayBuffer(layout.ownedBytes(member));
     this.#bytes = Buffer.from(memory);
@@ -177,7 +199,8 @@ export class Owner {
 
   /**
    * waitAsync at the owner: answers at once with WAIT_NOT_EQUAL, or keeps the waiter until a notify
-   * (WAIT_OK), its timeout (WAIT_TIMED_OUT; undefined: none), or the owner's close (-1).
+   * (WAIT_OK), its timeout (WAIT_TIMED_OUT; undefined: none), or the owner's close (WAIT_CLOSING).
+   * A peer (`sink`) that already has maxWaiters waits kept is answered WAIT_REFUSED at once.
    */
   wait(
     address: number,
@@ -196,6 +219,13 @@ export class Owner {
       done(WAIT_TIMED_OUT);
       return;
     }
+    if (sink !== undefined) {
+      if (sink.waiters >= this.#maxWaiters) {
+        done(WAIT_REFUSED);
+        return;
+      }
+      sink.waiters++;
+    }
     let list = this.#waiters.get(address);
     if (list === undefined) {
       list = [];
@@ -206,6 +236,7 @@ export class Owner {
       w.timer = setTimeout(
         () => {
           this.#forget(address, w);
+          this.#ended(w);
           done(WAIT_TIMED_OUT);
         },
         Math.min(timeout, 2 ** 31 - 1),
@@ -223,9 +254,15 @@ export class Owner {
     if (list.length === 0) this.#waiters.delete(address);
     for (const w of woken) {
       if (w.timer !== undefined) clearTimeout(w.timer);
+      this.#ended(w);
       w.done(WAIT_OK);
     }
     return n;
+  }
+
+  /** A kept wait ended (answered, or dropped): its peer may keep another. */
+  #ended(w: Waiter): void {
+    if (w.sink !== undefined) w.sink.waiters--;
   }
 
   #forget(address: number, w: Waiter): void {
@@ -239,6 +276,8 @@ export class Owner {
   // --- serving peers ---
 
   #sink(transport: Transport, peer: PeerId): Sink {
+    const last = this.#lastSink;
+    if (last !== undefined && last.transport === transport && last.peer === peer) return last;
     let byPeer = this.#sinks.get(transport);
     if (byPeer === undefined) {
       byPeer = new Map();
@@ -249,6 +288,7 @@ export class Owner {
       s = new Sink(transport, peer);
       byPeer.set(peer, s);
     }
+    this.#lastSink = s;
     return s;
   }
 
@@ -256,22 +296,23 @@ export class Owner {
   serve(transport: Transport, peer: PeerId, data: Buffer): void {
     if (this.#closed) return;
     const sink = this.#sink(transport, peer);
-    const count = data.readUInt16LE(2);
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    const count = view.getUint16(2, true);
     const r = this.#record;
     let pos = MESSAGE_HEADER;
     for (let i = 0; i < count; i++) {
-      const next = parseRequest(data, pos, r);
+      const next = parseRequest(view, pos, r);
       if (next < 0) {
         if (r.id >= 0) this.#reply(sink, r.id, STATUS_BAD_REQUEST, 0);
         break;
       }
-      this.#serveOne(sink, data, r);
+      this.#serveOne(sink, data, view, r);
       pos = next;
     }
     this.#schedule(sink);
   }
 
-  #serveOne(sink: Sink, data: Buffer, r: RequestRecord): void {
+  #serveOne(sink: Sink, data: Buffer, view: DataView, r: RequestRecord): void {
     const { id, op, address, length, payload } = r;
     const isCell = op !== OP_READ && op !== OP_WRITE;
     const status = this.check(address, length, isCell);
@@ -290,12 +331,13 @@ export class Owner {
         this.#reply(sink, id, STATUS_OK, 0);
         return;
       case OP_WAIT: {
-        const expected = length === 4 ? data.readInt32LE(payload) : data.readBigInt64LE(payload);
-        const t = data.readDoubleLE(payload + length);
+        const expected = length === 4 ? view.getInt32(payload, true) : view.getBigInt64(payload, true);
+        const t = view.getFloat64(payload + length, true);
         const timeout = t >= 0 ? t : undefined; // NaN and negative: no timeout
         this.wait(address, length, expected, timeout, sink, (result) => {
           if (sink.transport.closed) return;
-          if (result < 0) this.#reply(sink, id, STATUS_CLOSING, 0);
+          if (result === WAIT_REFUSED) this.#reply(sink, id, STATUS_TOO_MANY_WAITERS, 0);
+          else if (result === WAIT_CLOSING) this.#reply(sink, id, STATUS_CLOSING, 0);
           else {
             const at = this.#reply(sink, id, STATUS_OK, 1);
             sink.batch.buf[at] = result;
@@ -305,10 +347,10 @@ export class Owner {
         return;
       }
       case OP_NOTIFY: {
-        const n = data.readUInt32LE(payload);
+        const n = view.getUint32(payload, true);
         const woken = this.notify(address, n === NOTIFY_ALL ? Number.POSITIVE_INFINITY : n);
         const at = this.#reply(sink, id, STATUS_OK, 4);
-        sink.batch.buf.writeUInt32LE(woken, at);
+        sink.batch.view.setUint32(at, woken, true);
         return;
       }
       default:
@@ -316,20 +358,20 @@ export class Owner {
           const v = this.cell32(
             op,
             address,
-            op === OP_LOAD ? 0 : data.readInt32LE(payload),
-            op === OP_COMPARE_EXCHANGE ? data.readInt32LE(payload + 4) : 0,
+            op === OP_LOAD ? 0 : view.getInt32(payload, true),
+            op === OP_COMPARE_EXCHANGE ? view.getInt32(payload + 4, true) : 0,
           );
           const at = this.#reply(sink, id, STATUS_OK, 4);
-          sink.batch.buf.writeInt32LE(v, at);
+          sink.batch.view.setInt32(at, v, true);
         } else {
           const v = this.cell64(
             op,
             address,
-            op === OP_LOAD ? 0n : data.readBigInt64LE(payload),
-            op === OP_COMPARE_EXCHANGE ? data.readBigInt64LE(payload + 8) : 0n,
+            op === OP_LOAD ? 0n : view.getBigInt64(payload, true),
+            op === OP_COMPARE_EXCHANGE ? view.getBigInt64(payload + 8, true) : 0n,
           );
           const at = this.#reply(sink, id, STATUS_OK, 8);
-          sink.batch.buf.writeBigInt64LE(v, at);
+          sink.batch.view.setBigInt64(at, v, true);
         }
     }
   }
@@ -343,20 +385,29 @@ export class Owner {
   #schedule(sink: Sink): void {
     if (sink.scheduled || sink.batch.empty) return;
     sink.scheduled = true;
-    if (this.#dirty.push(sink) === 1) queueMicrotask(this.#flushAll);
+    this.#dirty[this.#dirtyCount] = sink;
+    if (this.#dirtyCount++ === 0) RESOLVED.then(this.#flushAll);
   }
 
   readonly #flushAll = (): void => {
-    for (const s of this.#dirty.splice(0)) {
-      s.scheduled = false;
-      this.#flush(s);
+    const dirty = this.#dirty;
+    try {
+      for (let i = 0; i < this.#dirtyCount; i++) {
+        const s = dirty[i] as Sink;
+        s.scheduled = false;
+        this.#flush(s);
+      }
+    } finally {
+      // A send that threw must not leave the rest scheduled for ever.
+      for (let i = 0; i < this.#dirtyCount; i++) (dirty[i] as Sink).scheduled = false;
+      this.#dirtyCount = 0;
     }
   };
 
   #flush(sink: Sink): void {
     if (sink.batch.empty) return;
-    const message = sink.batch.take();
-    if (!sink.transport.closed) sink.transport.send(sink.peer, message);
+    if (sink.transport.closed) sink.batch.clear();
+    else sink.transport.send(sink.peer, sink.batch.take(sink.owned));
   }
 
   /** A peer went away: its waiters are dropped (nobody is left to answer) and its batch is discarded. */
@@ -364,10 +415,12 @@ export class Owner {
     const sink = this.#sinks.get(transport)?.get(peer);
     if (sink === undefined) return;
     this.#sinks.get(transport)?.delete(peer);
+    if (this.#lastSink === sink) this.#lastSink = undefined;
     for (const [address, list] of this.#waiters) {
       const kept = list.filter((w) => {
         if (w.sink !== sink) return true;
         if (w.timer !== undefined) clearTimeout(w.timer);
+        this.#ended(w);
         return false;
       });
       if (kept.length === 0) this.#waiters.delete(address);
@@ -382,7 +435,8 @@ export class Owner {
     this.#waiters.clear();
     for (const w of all) {
       if (w.timer !== undefined) clearTimeout(w.timer);
-      w.done(-1);
+      this.#ended(w);
+      w.done(WAIT_CLOSING);
     }
     this.#flushAll();
     this.#closed = true;

@@ -12,33 +12,23 @@ export class Pipeline {
   #error: Error | undefined;
   #finish: (() => void) | undefined;
   #executed = false;
-
-  /** @internal Adds one result slot; the returned callbacks fill it. */
-  slot(): [(value: unknown) => void, (err: Error) => void] {
-    if (this.#executed) throw new TypeError('this pipeline was already executed');
-    const i = this.#results.length;
-    this.#results.push(undefined);
-    this.#outstanding++;
-    return [
-      (value) => {
-        this.#results[i] = value;
-        this.#done();
-      },
-      (err) => {
-        this.#error ??= err;
-        this.#done();
-      },
-    ];
-  }
-
-  #done(): void {
+  /** Every operation settles through these two (its slot is the tag it was submitted with): no closures per operation. */
+  readonly #fill = (value: unknown, slot: number): void => {
+    this.#results[slot] = value;
     if (--this.#outstanding === 0) this.#finish?.();
-  }
+  };
+  readonly #fail = (err: Error): void => {
+    this.#error ??= err;
+    if (--this.#outstanding === 0) this.#finish?.();
+  };
 
   #cell(op: number, view: CellView<Value>, index: number, a?: Value, b?: Value): this {
-    const [resolve, reject] = this.slot();
+    if (this.#executed) throw new TypeError('this pipeline was already executed');
+    const slot = this.#results.length;
+    this.#results.push(undefined);
+    this.#outstanding++;
     try {
-      view.submit(op, index, a, b, resolve, reject);
+      view.submit(op, index, a, b, this.#fill, this.#fail, slot);
     } catch (err) {
       // The argument was bad: nothing was submitted; take the slot back and throw.
       this.#results.pop();

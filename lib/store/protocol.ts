@@ -41,6 +41,8 @@ export const STATUS_OUT_OF_RANGE = 2;
 export const STATUS_NOT_OWNER = 3;
 /** The owner is closing: a pending waitAsync ends with this. */
 export const STATUS_CLOSING = 4;
+/** A WAIT refused: the owner already keeps as many waits of this peer as it allows (maxWaiters). */
+export const STATUS_TOO_MANY_WAITERS = 5;
 
 /** waitAsync results, one byte in the reply: the strings of Atomics.wait. */
 export const WAIT_RESULTS = ['ok', 'not-equal', 'timed-out'] as const;
@@ -82,6 +84,8 @@ export class BatchWriter {
   /** Largest message this batch may become. */
   readonly limit: number;
   buf: Buffer;
+  /** Over `buf`: the header fields are written through it (a DataView store is cheaper than Buffer's checked writes). */
+  view: DataView;
   pos = MESSAGE_HEADER;
   count = 0;
 
@@ -89,6 +93,7 @@ export class BatchWriter {
     this.kind = kind;
     this.limit = limit;
     this.buf = Buffer.allocUnsafe(Math.min(limit, 4096));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   get empty(): boolean {
@@ -108,35 +113,46 @@ export class BatchWriter {
       const grown = Buffer.allocUnsafe(Math.max(need, Math.min(this.buf.length * 2, Math.max(this.limit, need))));
       this.buf.copy(grown, 0, 0, at);
       this.buf = grown;
+      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
     }
     this.pos = need;
     return at;
   }
 
-  /** The message so far (a copy: the transport may hold it), and an empty batch again. */
-  take(): Buffer {
+  /**
+   * The message so far, and an empty batch again. `owned`: a copy, for a transport that may hold
+   * the bytes after send() returns (a channel queues them); otherwise a view of the batch's buffer,
+   * valid until the next record is appended, for a transport that copies in send() (a mailbox).
+   */
+  take(owned: boolean): Buffer {
     const b = this.buf;
     b[0] = this.kind;
     b[1] = VERSION;
-    b.writeUInt16LE(this.count, 2);
-    const out = Buffer.allocUnsafe(this.pos);
-    b.copy(out, 0, 0, this.pos);
+    this.view.setUint16(2, this.count, true);
+    const n = this.pos;
     this.pos = MESSAGE_HEADER;
     this.count = 0;
+    if (!owned) return b.subarray(0, n);
+    const out = Buffer.allocUnsafe(n);
+    b.copy(out, 0, 0, n);
     return out;
+  }
+
+  /** Drops what was appended. */
+  clear(): void {
+    this.pos = MESSAGE_HEADER;
+    this.count = 0;
   }
 
   /** Appends a request header; the caller writes `payload` bytes after it. Returns the payload's offset. */
   request(id: number, op: number, address: number, length: number, payload: number): number {
     const at = this.reserve(REQUEST_HEADER + payload);
-    const b = this.buf;
-    b.writeUInt32LE(id, at);
-    b[at + 4] = op;
-    b[at + 5] = 0;
-    b.writeUInt16LE(0, at + 6);
-    b.writeUInt32LE(address % 0x100000000, at + 8);
-    b.writeUInt32LE(Math.floor(address / 0x100000000), at + 12);
-    b.writeUInt32LE(length, at + 16);
+    const v = this.view;
+    v.setUint32(at, id, true);
+    v.setUint32(at + 4, op, true); // op, then the reserved u8 and u16 (0)
+    v.setUint32(at + 8, address % 0x100000000, true);
+    v.setUint32(at + 12, Math.floor(address / 0x100000000), true);
+    v.setUint32(at + 16, length, true);
     this.count++;
     return at + REQUEST_HEADER;
   }
@@ -144,12 +160,10 @@ export class BatchWriter {
   /** Appends a reply header; the caller writes `length` payload bytes after it. Returns the payload's offset. */
   reply(id: number, status: number, length: number): number {
     const at = this.reserve(REPLY_HEADER + length);
-    const b = this.buf;
-    b.writeUInt32LE(id, at);
-    b[at + 4] = status;
-    b[at + 5] = 0;
-    b.writeUInt16LE(0, at + 6);
-    b.writeUInt32LE(length, at + 8);
+    const v = this.view;
+    v.setUint32(at, id, true);
+    v.setUint32(at + 4, status, true); // status, then the reserved 3 bytes (0)
+    v.setUint32(at + 8, length, true);
     this.count++;
     return at + REPLY_HEADER;
   }
@@ -177,18 +191,19 @@ export function messageKind(data: Buffer): number {
  * record is malformed (then `out.id` is its id if 4 bytes of it could be read, else -1): the rest of
  * that message cannot be framed and is dropped.
  */
-export function parseRequest(data: Buffer, pos: number, out: RequestRecord): number {
-  out.id = pos + 4 <= data.length ? data.readUInt32LE(pos) : -1;
-  if (pos + REQUEST_HEADER > data.length) return -1;
-  const op = data[pos + 4] as number;
-  if (data[pos + 5] !== 0 || data.readUInt16LE(pos + 6) !== 0) return -1;
-  const high = data.readUInt32LE(pos + 12);
+export function parseRequest(data: DataView, pos: number, out: RequestRecord): number {
+  const end = data.byteLength;
+  out.id = pos + 4 <= end ? data.getUint32(pos, true) : -1;
+  if (pos + REQUEST_HEADER > end) return -1;
+  const op = data.getUint8(pos + 4);
+  if (data.getUint8(pos + 5) !== 0 || data.getUint16(pos + 6, true) !== 0) return -1;
+  const high = data.getUint32(pos + 12, true);
   if (high >= 0x10000) return -1;
-  const length = data.readUInt32LE(pos + 16);
+  const length = data.getUint32(pos + 16, true);
   const payload = requestPayload(op, length);
-  if (payload < 0 || pos + REQUEST_HEADER + payload > data.length) return -1;
+  if (payload < 0 || pos + REQUEST_HEADER + payload > end) return -1;
   out.op = op;
-  out.address = high * 0x100000000 + data.readUInt32LE(pos + 8);
+  out.address = high * 0x100000000 + data.getUint32(pos + 8, true);
   out.length = length;
   out.payload = pos + REQUEST_HEADER;
   return pos + REQUEST_HEADER + payload;

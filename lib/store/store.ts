@@ -17,7 +17,7 @@ import type { PeerId, Transport } from '../rpc/transport';
 import { Client } from './client';
 import { publishLayout, readLayout, unlinkLayout } from './directory';
 import { type BlockSet, Layout, type Ownership } from './ownership';
-import { Owner } from './owner';
+import { DEFAULT_MAX_WAITERS, Owner } from './owner';
 import { Pipeline } from './pipeline';
 import {
   decodeHello,
@@ -45,6 +45,12 @@ export interface StoreLayoutOptions {
 export interface StoreCommonOptions {
   /** Milliseconds before a request with no reply rejects with ETIMEDOUT (default 30 000; Infinity: never). */
   timeout?: number;
+  /**
+   * waitAsync waits this member keeps at most for each other member (or connection); one more is
+   * refused with ERR_STORE_TOO_MANY_WAITERS (default 10 000). A peer cannot make it hold waiters,
+   * and their timers, without bound.
+   */
+  maxWaiters?: number;
 }
 
 export interface StoreCreateOptions extends StoreLayoutOptions, StoreCommonOptions {
@@ -96,6 +102,7 @@ interface Init {
   name?: string;
   group?: MailboxGroup;
   spin?: number;
+  maxWaiters: number;
 }
 
 export class Store extends TypedEmitter<StoreEvents> {
@@ -123,6 +130,7 @@ export class Store extends TypedEmitter<StoreEvents> {
     const layout = layoutOf(options, options.members);
     validateInteger(options.members, 'options.members', 2, 64);
     const timeout = timeoutOf(options.timeout);
+    const maxWaiters = maxWaitersOf(options.maxWaiters);
     publishLayout(name, layout, options.mode);
     let group: MailboxGroup;
     try {
@@ -135,28 +143,36 @@ export class Store extends TypedEmitter<StoreEvents> {
       unlinkLayout(name);
       throw err;
     }
-    return Store.#overGroup(name, layout, group, timeout, options.spin);
+    return Store.#overGroup(name, layout, group, timeout, maxWaiters, options.spin);
   }
 
   /** Joins the store `name` on this host: its layout is read from the name, so no other options are needed. */
   static join(name: string, options: StoreJoinOptions = {}): Store {
     validateObject(options as unknown, 'options');
     const timeout = timeoutOf(options.timeout);
+    const maxWaiters = maxWaitersOf(options.maxWaiters);
     const layout = readLayout(name);
     const group = MailboxGroup.join(name, options.id === undefined ? {} : { id: options.id });
     // A slot taken over from a dead member inherits the requests still queued to it: they were
     // rejected at their senders when the death was seen, so none of them may run now.
     while (group.tryReceiveMany(undefined, 1024).length > 0);
-    return Store.#overGroup(name, layout, group, timeout, options.spin);
+    return Store.#overGroup(name, layout, group, timeout, maxWaiters, options.spin);
   }
 
-  static #overGroup(name: string, layout: Layout, group: MailboxGroup, timeout: number | undefined, spin?: number): Store {
+  static #overGroup(
+    name: string,
+    layout: Layout,
+    group: MailboxGroup,
+    timeout: number | undefined,
+    maxWaiters: number,
+    spin?: number,
+  ): Store {
     try {
       if (layout.blockSize + MESSAGE_HEADER + REQUEST_HEADER > group.maxMessageSize)
         throw new OutOfRangeError(
           `The value of "blockSize" is out of range. A block (${layout.blockSize}) must fit in one mailbox message (${group.maxMessageSize - MESSAGE_HEADER - REQUEST_HEADER})`,
         );
-      const init: Init = { layout, id: group.id, timeout, messageLimit: group.maxMessageSize, name, group };
+      const init: Init = { layout, id: group.id, timeout, messageLimit: group.maxMessageSize, name, group, maxWaiters };
       if (spin !== undefined) init.spin = spin;
       return new Store(CONSTRUCT, init);
     } catch (err) {
@@ -187,6 +203,7 @@ export class Store extends TypedEmitter<StoreEvents> {
       id,
       timeout: timeoutOf(options.timeout),
       messageLimit: CHANNEL_BATCH,
+      maxWaiters: maxWaitersOf(options.maxWaiters),
     });
     try {
       if (options.listen !== undefined) await store.listen(options.listen);
@@ -208,11 +225,13 @@ export class Store extends TypedEmitter<StoreEvents> {
     this.#id = init.id;
     this.#name = init.name;
     this.#timeout = init.timeout;
-    this.#owner = init.id >= 0 ? new Owner(init.layout, init.id) : undefined;
+    this.#owner = init.id >= 0 ? new Owner(init.layout, init.id, init.maxWaiters) : undefined;
     this.#client = new Client(init.layout, init.id, this.#owner, { timeout: init.timeout, messageLimit: init.messageLimit });
     this.#group = init.group;
     if (init.group !== undefined) {
-      const t = new MailboxTransport(init.group, init.spin === undefined ? {} : { spin: init.spin });
+      // No cork: the store makes one message per owner and tick itself, so the transport's deferred
+      // publication would only add a hop (a nextTick) to every round trip.
+      const t = new MailboxTransport(init.group, init.spin === undefined ? { cork: false } : { spin: init.spin, cork: false });
       this.#mailbox = t;
       this.#wire(t, 'mailbox');
       for (const p of t.peers()) this.#up(t, p);
@@ -552,6 +571,12 @@ export class Store extends TypedEmitter<StoreEvents> {
 function layoutOf(options: StoreLayoutOptions, members: unknown): Layout {
   if (typeof members !== 'number') throw invalidType('options.members', 'of type number', members);
   return new Layout(options.size, options.blockSize ?? 4096, members, options.ownership ?? 'cyclic');
+}
+
+function maxWaitersOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_WAITERS;
+  validateInteger(value, 'options.maxWaiters', 1, 2 ** 31 - 1);
+  return value as number;
 }
 
 function timeoutOf(value: unknown): number | undefined {

@@ -47,12 +47,12 @@ abstract class CellView<V extends number | bigint> {
   }
 
   /** @internal Submits one operation; throws for bad arguments (the promise forms turn that into a rejection). */
-  submit(op: number, index: unknown, a: unknown, b: unknown, resolve: OnValue, reject: OnError): void {
+  submit(op: number, index: unknown, a: unknown, b: unknown, resolve: OnValue, reject: OnError, tag = 0): void {
     const address = this.address(index);
     const zero = (this.BYTES_PER_ELEMENT === 4 ? 0 : 0n) as V;
     const va = op === OP_LOAD ? zero : this.coerce(a, op === OP_COMPARE_EXCHANGE ? 'expected' : 'value');
     const vb = op === OP_COMPARE_EXCHANGE ? this.coerce(b, 'replacement') : zero;
-    this.client.cell(op, address, this.BYTES_PER_ELEMENT, va, vb, resolve, reject);
+    this.client.cell(op, address, this.BYTES_PER_ELEMENT, va, vb, resolve, reject, tag);
   }
 
   #op(op: number, index: unknown, a?: unknown, b?: unknown): Promise<V> {

@@ -280,6 +280,7 @@ inline constexpr char ERR_PROCESS_DOWN[] = "ERR_PROCESS_DOWN";
 inline constexpr char ERR_STORE_OWNER_DEAD[] = "ERR_STORE_OWNER_DEAD";
 inline constexpr char ERR_STORE_REJECTED[] = "ERR_STORE_REJECTED";
 inline constexpr char ERR_STORE_INCOMPATIBLE[] = "ERR_STORE_INCOMPATIBLE";
+inline constexpr char ERR_STORE_TOO_MANY_WAITERS[] = "ERR_STORE_TOO_MANY_WAITERS";
 inline constexpr char ERR_GROUP_MEMBER_DEAD[] = "ERR_GROUP_MEMBER_DEAD";
 inline constexpr char ERR_GROUP_MEMBER_LEFT[] = "ERR_GROUP_MEMBER_LEFT";
 inline constexpr char ERR_GROUP_MISMATCH[] = "ERR_GROUP_MISMATCH";
