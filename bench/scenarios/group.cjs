@@ -57,7 +57,7 @@ async function interproc(size, mode) {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let results = null;
-  g.processes[0].on('message', (m) => (results = m.results));
+  g.processes[0].on('message', (m) => (results = m));
   const exits = await g.exited;
   if (exits.some((e) => e.code !== 0)) throw new Error(`a member failed: ${JSON.stringify(exits)}`);
   return results;
@@ -72,10 +72,11 @@ async function main() {
     for (const r of mpi ?? []) row(r);
     for (const mode of ['poll', 'sleep']) {
       progress(`interproc, ${size} processes, ${mode}`);
-      const results = await interproc(size, mode);
+      const { results, pinned } = await interproc(size, mode);
       for (const { name, runs, cpu } of results) {
         const placement = `${size} processes`;
-        row({ area: 'group', mechanism: `interproc ${name}`, mode, metric: 'us_per_op', placement, runs, note: `size ${size}` });
+        const note = `size ${size}${pinned ? ', member k on CPU k (as mpirun --bind-to core)' : ''}`;
+        row({ area: 'group', mechanism: `interproc ${name}`, mode, metric: 'us_per_op', placement, runs, note });
         if (mode === 'sleep')
           row({
             area: 'group',

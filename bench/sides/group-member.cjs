@@ -1,13 +1,27 @@
 // One member of the process-group benchmark (bench/scenarios/group.cjs starts them with spawnGroup):
 // barrier and allReduce (sum) of 1, 1 024 and 1 M doubles, timed per repetition; rank 0 reports the
-// mean time per operation and the CPU time per operation of this process, as JSON on IPC.
+// mean time per operation and the CPU time per operation of this process, as JSON on IPC. With no
+// more members than CPUs, member k is pinned to CPU k, as Open MPI's ranks are (--bind-to core).
 'use strict';
+const { execFileSync } = require('node:child_process');
+const os = require('node:os');
 const { joinGroup } = require('../..');
+
+function pin(rank, size) {
+  if (size > os.availableParallelism()) return false;
+  try {
+    execFileSync('taskset', ['-a', '-pc', String(rank), String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false; // no taskset: unpinned
+  }
+}
 
 async function main() {
   const [mode, repsArg] = process.argv.slice(2);
   const reps = Number(repsArg);
   const g = await joinGroup({ wait: mode === 'poll' ? 'poll' : 'sleep' });
+  const pinned = pin(g.rank, g.size);
   const ops = [
     ['barrier', 0],
     ['allReduce 1 double', 1],
@@ -19,8 +33,8 @@ async function main() {
     let iters = n === 0 || n === 1 ? 20000 : n === 1024 ? 5000 : 20;
     if (g.size > 2 && n < 1 << 20) iters /= 10;
     if (mode === 'sleep' && n < 1 << 20) iters /= 4;
-    // Polling members that outnumber the cores take turns by the scheduler's slices: far fewer rounds.
-    if (mode === 'poll' && g.size > require('node:os').availableParallelism()) iters = Math.max(2, Math.floor(iters / 50));
+    // Polling members that outnumber the cores take turns (they yield the CPU between polls): fewer rounds.
+    if (mode === 'poll' && g.size > os.availableParallelism()) iters = Math.max(2, Math.floor(iters / 5));
     const input = n === 1 ? 1.5 : new Float64Array(n).fill(g.rank);
     const out = n > 1 ? new Float64Array(n) : undefined;
     const runs = [];
@@ -43,7 +57,7 @@ async function main() {
     }
     results.push({ name, runs, cpu });
   }
-  if (g.rank === 0) process.send({ results });
+  if (g.rank === 0) process.send({ results, pinned });
   await g.barrier();
   g.close();
 }

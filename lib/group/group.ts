@@ -153,7 +153,10 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
 
   /** @internal What the shared segment waits with: the group's failure and its abort signal. */
   get failureSignal(): { failure: () => Error | undefined; signal: AbortSignal } {
-    return { failure: () => this.#failure ?? this.#gone.values().next().value, signal: this.#abort.signal };
+    return {
+      failure: () => this.#failure ?? (this.#gone.size === 0 ? undefined : this.#gone.values().next().value),
+      signal: this.#abort.signal,
+    };
   }
 
   get closed(): boolean {
@@ -482,12 +485,13 @@ export class ProcessGroup extends TypedEmitter<GroupEvents> implements AsyncDisp
     const isNumber = typeof value === 'number';
     if (!isNumber && typedCode(value) < 0) throw invalidType('value', 'a number or a numeric typed array', value);
     if (isNumber && inPlace) throw invalidType('value', 'a typed array with inPlace', value);
+    const area = this.#area;
+    if (isNumber && area !== undefined) return this.#collective(() => area.reduceNumber(value as number, kernel, code, root));
     const input: NumericArray = isNumber ? Float64Array.of(value as number) : (value as NumericArray);
     const wants = root < 0 || root === this.rank;
     const Ctor = TYPED_ARRAYS[typedCode(input)] as unknown as new (n: number) => NumericArray;
     const out = wants ? (inPlace ? input : (into ?? new Ctor(input.length))) : undefined;
     const result = () => (out === undefined ? undefined : isNumber ? (out[0] as number) : out);
-    const area = this.#area;
     if (area !== undefined) return this.#collective(() => area.reduce(input, kernel, code, root, out).then(result));
     return this.#collective(async (seq) => {
       const target = out ?? new Ctor(input.length);

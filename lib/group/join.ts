@@ -124,13 +124,20 @@ async function joinMailbox(
       `the mailbox group ${name} has ${mailbox.members} members; this member expects ${size}`,
     );
   }
-  const transport = new MailboxTransport(mailbox, { spin: how.poll ? 50 : how.spin });
+  // Polling members that outnumber the CPUs give their CPU away instead of spinning on it.
+  const oversubscribed = size > os.availableParallelism();
+  const transport = new MailboxTransport(mailbox, { spin: how.poll && !oversubscribed ? 50 : how.spin });
   const group = new ProcessGroup({ name, rank, size, kind: 'mailbox', transport, mailbox, link: how.link });
   const areaName = `${name}-shared`;
   try {
     if (useShared)
       group.attachArea(
-        SharedArea.attach(areaName, size, rank, SMALL_BYTES, large, { poll: how.poll, spin: how.spin, ...group.failureSignal }),
+        SharedArea.attach(areaName, size, rank, SMALL_BYTES, large, {
+          poll: how.poll,
+          oversubscribed,
+          spin: how.spin,
+          ...group.failureSignal,
+        }),
       );
     await group.start(how.timeout);
   } catch (err) {

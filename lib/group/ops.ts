@@ -52,7 +52,14 @@ const KERNELS: Record<ReduceOpName, Kernel> = { sum, min, max, product };
 /** The wire code of an operation (all members must pass the same); functions are 255. */
 export const OP_CODES: Record<ReduceOpName, number> = { sum: 1, min: 2, max: 3, product: 4 };
 
+/** The built-in operations' kernelOf() results, made once (a reduction must not allocate for them). */
+const BUILT_IN = new Map<string, { kernel: Kernel; code: number }>(
+  Object.entries(KERNELS).map(([name, kernel]) => [name, Object.freeze({ kernel, code: OP_CODES[name as ReduceOpName] })]),
+);
+
 export function kernelOf(op: unknown): { kernel: Kernel; code: number } {
+  const known = typeof op === 'string' ? BUILT_IN.get(op) : undefined;
+  if (known !== undefined) return known;
   if (typeof op === 'function') {
     const fn = op as (a: unknown, b: unknown) => unknown;
     const kernel: Kernel = (dst, a, b, n) => {

@@ -5,6 +5,7 @@
 // A large one is reduce-scatter then all-gather over slices of the regions, so each member reduces
 // 1/size of the array and copies the rest: memory moves, not messages. Layout and proof of the
 // slot reuse: docs/design/group.md#the-shared-segment.
+import { native } from '../internal/binding';
 import { GROUP_AREA_MAGIC, GROUP_AREA_VERSION } from '../internal/contract';
 import { closedError, InterprocError } from '../internal/errors';
 import * as futex from '../shm/futex';
@@ -22,12 +23,23 @@ const SLEEPERS = 48; // byte 192: members asleep on GEN
 const DESC_BYTES = 1024; // per parity, per member: [n low, n high, dtype, op] of the current reduction
 const SMALL_AT = 4096;
 const MAX_MEMBERS = 64;
+/** The type code of Float64Array: a number is reduced as one. */
+const FLOAT64 = TYPED_ARRAYS.indexOf(Float64Array);
 /** Microseconds a polling waiter spins before it lets the event loop run once (to see deaths and timers). */
 const POLL_SLICE_US = 1000;
+/**
+ * Microseconds a polling waiter spins before it starts to give its CPU away between polls
+ * (sched_yield): past this, the member it waits for is most likely not running (another process
+ * has its CPU), and spinning on would only keep it off longer. With more members than CPUs it
+ * yields from the start, as Open MPI does when oversubscribed.
+ */
+const POLL_YIELD_AFTER_US = 50;
 
 export interface Waiting {
   /** Poll until the barrier opens (never sleep). */
   poll: boolean;
+  /** More members than CPUs: a poller yields its CPU between polls from the start. */
+  oversubscribed: boolean;
   /** Microseconds to poll before sleeping, when not `poll`. */
   spin: number;
   /** The group's failure, once it has one: every wait rejects with it. */
@@ -86,6 +98,8 @@ export class SharedArea {
   #ops = 0;
   /** Full-length views of the small slots, per type code: [parity * size + member]. */
   readonly #slots = new Map<number, NumericArray[]>();
+  /** The accumulator of reduceNumber (so that reducing a number allocates no array). */
+  readonly #acc = new Float64Array(1);
 
   private constructor(shm: SharedMemory, size: number, rank: number, smallBytes: number, largeBytes: number, wait: Waiting) {
     this.#shm = shm;
@@ -151,20 +165,27 @@ export class SharedArea {
     return this.#awaitGeneration(gen);
   }
 
+  /** Polls the generation word for up to `us` µs; true when it moved on. `yieldAfter`: µs before polls yield the CPU. */
+  #spinUntil(gen: number, us: number, yieldAfter: number): boolean {
+    const ctl = this.#ctl;
+    const start = performance.now();
+    const deadline = start + us / 1000;
+    const yieldFrom = start + yieldAfter / 1000;
+    for (;;) {
+      for (let i = 0; i < 64; i++) if (Atomics.load(ctl, GEN) !== gen) return true;
+      const t = performance.now();
+      if (t >= deadline) return false;
+      if (t >= yieldFrom) native.schedYield();
+    }
+  }
+
   async #awaitGeneration(gen: number): Promise<void> {
     const ctl = this.#ctl;
     const wait = this.#wait;
-    const now = performance.now.bind(performance);
-    const spinUntil = (us: number): boolean => {
-      const deadline = now() + us / 1000;
-      do {
-        for (let i = 0; i < 64; i++) if (Atomics.load(ctl, GEN) !== gen) return true;
-      } while (now() < deadline);
-      return false;
-    };
     if (wait.poll) {
+      const yieldAfter = wait.oversubscribed ? 0 : POLL_YIELD_AFTER_US;
       for (;;) {
-        if (spinUntil(POLL_SLICE_US)) return;
+        if (this.#spinUntil(gen, POLL_SLICE_US, yieldAfter)) return;
         await yieldToLoop();
         if (this.#shm.closed) throw wait.failure() ?? closedError('ProcessGroup');
         if (Atomics.load(ctl, GEN) !== gen) return; // it opened: a failure since then is the next call's
@@ -172,7 +193,7 @@ export class SharedArea {
         if (failure !== undefined) throw failure;
       }
     }
-    if (wait.spin > 0 && spinUntil(wait.spin)) return;
+    if (wait.spin > 0 && this.#spinUntil(gen, wait.spin, Infinity)) return;
     for (;;) {
       const failure = wait.failure();
       if (failure !== undefined) throw failure;
@@ -205,6 +226,28 @@ export class SharedArea {
     this.#describe(parity, n, code, op);
     if (this.isSmall(n, input.BYTES_PER_ELEMENT)) await this.#reduceSmall(input, kernel, parity, code, root, out);
     else await this.#reduceLarge(input, kernel, parity, code, root, out);
+  }
+
+  /**
+   * reduce() of one number (as a 1-element Float64Array, without allocating one): the result on
+   * `root` (or on every member when root is -1), undefined on the others.
+   */
+  async reduceNumber(value: number, kernel: Kernel, op: number, root: number): Promise<number | undefined> {
+    const parity = this.#ops++ & 1;
+    this.#describe(parity, 1, FLOAT64, op);
+    const views = this.#slotViews(FLOAT64);
+    const size = this.#size;
+    const me = this.#rank;
+    const base = parity * size;
+    (views[base + me] as Float64Array)[0] = value;
+    await this.barrier();
+    this.#checkDescriptions(parity);
+    if (root >= 0 && root !== me) return undefined;
+    // In rank order, as #reduceSmall: acc = v0 op v1, then acc op v2, ...
+    const acc = this.#acc;
+    acc[0] = (views[base] as Float64Array)[0] as number;
+    for (let k = 1; k < size; k++) kernel(acc, acc, views[base + k] as NumericArray, 1);
+    return acc[0];
   }
 
   #describe(parity: number, n: number, code: number, op: number): void {

@@ -127,6 +127,8 @@ export interface NativeBinding {
     pid: number,
     callback: (code: number, signal: number, known: boolean) => void,
   ) => PidWatcher;
+  /** sched_yield(2): lets another runnable thread have this CPU (native/binding/internal/sched_wrap.cc). */
+  schedYield(): void;
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;
   shmOpen(name: string, how: 0 | 1 | 2, size: number, mode: number, readonly: boolean): SegmentTuple;
   shmAnonymous(size: number): SegmentTuple;
