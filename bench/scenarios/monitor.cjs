@@ -9,7 +9,8 @@
 //                                  node B; this process SIGKILLs B's OS process and A stamps the 'DOWN'
 //                                  with CLOCK_MONOTONIC. interproc monitor(pid) watches the same B in
 //                                  the same kills (paired). Skipped with a line when escript is missing.
-// Every figure is from the kill() call to the event. Target (issue 13): at most 0.5x Erlang's monitor
+// Every figure is from the kill() call to the event. The C floor is native/bench/monitor_bench.cpp
+// (pidfd vs a robust mutex's owner-dead, small and Node-sized victims). Target (issue 13): at most 0.5x Erlang's monitor
 // between two nodes (ANCHORS.md: 170 us p50, measured here).
 // Run: node bench/scenarios/monitor.cjs [--quick]
 'use strict';
