@@ -362,7 +362,9 @@ export class RingConsumer {
       // A small run into the shared copy pool (a word loop, no allocation of its own), as a single
       // take() does; a large one into a Buffer of its own.
       const block =
-        copier !== undefined && bytes <= POOLED_MAX ? copier.copy(srcOffset + pos, bytes) : ownedCopy(src, srcOffset + pos, bytes);
+        copier !== undefined && bytes <= POOLED_MAX
+          ? copier.copy(srcOffset + pos, bytes)
+          : ownedCopy(src, srcOffset + pos, bytes);
       const ab = bufferOf(block);
       for (let p = byteOffsetOf(block) + HEADER, end = k + runs[r + 2]; k < end; k++) {
         const len = lengths[k];

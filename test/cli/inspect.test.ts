@@ -119,6 +119,7 @@ describe('interproc inspect', () => {
     const failure = new AbortController();
     const area = SharedArea.attach(nm, 2, 0, 16384, 4096, {
       poll: false,
+      oversubscribed: false,
       spin: 0,
       failure: () => undefined,
       signal: failure.signal,
