@@ -255,7 +255,7 @@ export class Inbox {
     if (ring.broken !== undefined) throw ring.broken;
     let bufs: Buffer[];
     try {
-      bufs = ring.takeMany(this.#segment.buf, max);
+      bufs = ring.takeMany(this.#segment.buf, max, this.#copier);
     } catch (err) {
       throw this.#broke(from, ring, err);
     }

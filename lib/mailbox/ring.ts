@@ -6,6 +6,7 @@ import { native, type RingLayout } from '../internal/binding';
 import { bufferOf, byteOffsetOf, makeView, typedArraySet } from '../internal/bytes';
 import { MailboxSleep } from '../internal/contract';
 import { InterprocError } from '../internal/errors';
+import { POOLED_MAX, type SegmentCopier } from './copy-pool';
 
 export type { RingLayout };
 
@@ -288,13 +289,14 @@ export class RingConsumer {
   /**
    * Copies up to `max` complete messages out of the ring and gives them all back to the producer
    * with one index store. Each contiguous run of records is copied with one allocation (at most
-   * BLOCK bytes unless one record is larger) and every message is a Buffer view of its run, so a
-   * batch of small messages costs one copy instead of one allocation each. Stops before a record
+   * BLOCK bytes unless one record is larger; a run of at most POOLED_MAX bytes into `copier`'s
+   * pool) and every message is a Buffer view of its run, so a batch of small messages costs one
+   * copy instead of one allocation each. Stops before a record
    * whose framing is impossible (thrown as ERR_MAILBOX_CORRUPT when it comes first). Returns the
    * messages (an empty, frozen array when none is waiting); `wake` is then the producer's sleep flag,
    * cleared (0: no wake-up due).
    */
-  takeMany(segment: Buffer, max: number): Buffer[] {
+  takeMany(segment: Buffer, max: number, copier?: SegmentCopier): Buffer[] {
     const u32 = this.#u32;
     const cap = this.#cap;
     const data = this.#data;
@@ -357,7 +359,12 @@ export class RingConsumer {
     for (let r = 0, k = 0; r < nRuns; r += 3) {
       const pos = runs[r];
       const bytes = runs[r + 1];
-      const block = ownedCopy(src, srcOffset + pos, bytes);
+      // A small run into the shared copy pool (a word loop, no allocation of its own), as a single
+      // take() does; a large one into a Buffer of its own.
+      const block =
+        copier !== undefined && bytes <= POOLED_MAX
+          ? copier.copy(srcOffset + pos, bytes)
+          : ownedCopy(src, srcOffset + pos, bytes);
       const ab = bufferOf(block);
       for (let p = byteOffsetOf(block) + HEADER, end = k + runs[r + 2]; k < end; k++) {
         const len = lengths[k];
