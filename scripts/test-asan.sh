@@ -22,10 +22,12 @@ if npx cmake-js build -O build-asan --CDINTERPROC_SANITIZE=address,undefined >/d
     # detect_leaks=0: node itself and vitest's native bundler report leaks that are not ours.
     # handle_sigbus=0: ASan's own SIGBUS reporter would be the disposition the library finds and
     # passes a foreign SIGBUS on to (test/shm/truncation.test.ts checks that one kills by SIGBUS).
+    # allocator_may_return_null=1: a failed allocation returns null, as glibc's malloc does, instead of
+    # aborting (bench/faults.cjs frame-memory-limit checks the library's answer to exactly that).
     # Longer watchdogs: an instrumented node starts and runs some 3x slower (a test that starts 20
     # children one after another needs more than the 60 s of vitest.config.mts).
     LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)" \
-      ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:handle_sigbus=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:handle_sigbus=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       INTERPROC_NATIVE="$addon" npx vitest run --testTimeout=240000 --hookTimeout=120000
     vitest_rc=$?
   fi
