@@ -4,11 +4,17 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { SHM_TEMP_PREFIX } from '../internal/contract';
 
-const PREFIX = SHM_TEMP_PREFIX.slice(1); // the file name in /dev/shm: no leading '/'
 // A create holds its temporary name for microseconds; an older one is stale even if its pid is of another
 // pid namespace that shares this /dev/shm (where our kill(pid, 0) says nothing about its creator).
 const STALE_MS = 10_000;
 let swept = false;
+
+/** The creator's pid in a temporary name ('/.interproc-tmp-<pid>-<n>'), or null. */
+export function creatorOf(name: string): number | null {
+  if (!name.startsWith(SHM_TEMP_PREFIX)) return null;
+  const m = /^(\d+)-\d+$/.exec(name.slice(SHM_TEMP_PREFIX.length));
+  return m ? Number(m[1]) : null;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -30,11 +36,8 @@ export function sweepStaleTemporaries(): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(PREFIX)) continue;
-    const m = /^(\d+)-\d+$/.exec(name.slice(PREFIX.length));
-    if (m === null) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || alive(pid)) continue;
+    const pid = creatorOf(`/${name}`);
+    if (pid === null || pid === process.pid || alive(pid)) continue;
     try {
       if (Date.now() - statSync(`/dev/shm/${name}`).mtimeMs < STALE_MS) continue;
       unlinkSync(`/dev/shm/${name}`);

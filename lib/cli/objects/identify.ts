@@ -5,7 +5,8 @@
 // SharedMemory segments carry none by design (their bytes are the user's), so they are 'unknown'
 // too, and gc never removes them.
 import { closeSync, constants, openSync, readSync as readFd } from 'node:fs';
-import { GROUP_AREA_MAGIC, SHM_TEMP_PREFIX, STORE_LAYOUT_MAGIC, SYNC_MAGIC } from '../../internal/contract';
+import { GROUP_AREA_MAGIC, STORE_LAYOUT_MAGIC, SYNC_MAGIC } from '../../internal/contract';
+import { creatorOf } from '../../shm/stale-temporaries';
 import { startTimeOf } from '../../internal/liveness';
 import { layout as mailboxLayout } from '../../mailbox/ring';
 import type { Reading } from './model';
@@ -27,13 +28,6 @@ export function readHead(path: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
-}
-
-/** The creator's pid in a temporary name ('/.interproc-tmp-<pid>-<n>'), or null. */
-export function creatorOf(name: string): number | null {
-  if (!name.startsWith(SHM_TEMP_PREFIX)) return null;
-  const m = /^(\d+)-\d+$/.exec(name.slice(SHM_TEMP_PREFIX.length));
-  return m ? Number(m[1]) : null;
 }
 
 /**
