@@ -80,19 +80,45 @@ inline ListNode* nodeOf(void* entry) {
   return reinterpret_cast<ListNode*>((reinterpret_cast<uintptr_t>(entry) & ~uintptr_t{1}) - sizeof(void*));
 }
 
-void enqueue(robust_list_head* h, RobustWord* n) {
-  // Same steps as glibc's ENQUEUE_MUTEX_BOTH, so its dequeue of a neighbour keeps our links right.
-  void* first = h->list.next;
-  nodeOf(first)->prev = &n->next;
-  n->next = first;
-  n->prev = h;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  h->list.next = reinterpret_cast<robust_list*>(&n->next);
+inline void* entryOf(RobustWord* w) { return &w->next; }
+
+// True when the word lies in a tracked segment that another process truncated: it reads zeros now.
+bool lost(RobustWord* w) {
+  const uint32_t* cut = truncation::wordFor(w);
+  return cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0;
 }
 
-void dequeue(RobustWord* n) {
-  nodeOf(n->next)->prev = n->prev;
-  nodeOf(n->prev)->next = n->next;
+// Our words' links live in shared memory, where any process mapping the segment may overwrite them,
+// so this file never follows one: the list's shape comes from the private record (ours()). Our
+// entries form one chain at the list's tail; glibc's robust pthread mutexes, if this thread holds
+// any, sit in front of it (glibc only ever inserts at the head, and unlinks by its own links). The
+// walk below reads only glibc's entries (glibc's own trust) and stops at our chain.
+// Returns the location that points at our chain (or at the head when our chain is empty).
+void** chainAnchor(robust_list_head* h) {
+  auto& mine = ours();
+  void* ourFirst = mine.empty() ? nullptr : entryOf(mine.front());
+  void** at = reinterpret_cast<void**>(&h->list.next);
+  for (int guard = 0; guard < 4096; ++guard) {
+    void* v = *at;
+    if (v == ourFirst || v == &h->list || v == nullptr) return at;
+    at = &nodeOf(v)->next;
+  }
+  return reinterpret_cast<void**>(&h->list.next);  // a cycle in foreign entries: ours go first
+}
+
+// Writes our chain's links from the record (dropping words of truncated segments: they are gone)
+// and points `at` at it. The kernel walks these links when the thread dies.
+void relink(robust_list_head* h, void** at) {
+  auto& mine = ours();
+  mine.erase(std::remove_if(mine.begin(), mine.end(), lost), mine.end());
+  void* prev = at;  // glibc's convention: prev holds the address of the predecessor's next field
+  for (size_t i = 0; i < mine.size(); ++i) {
+    mine[i]->prev = prev;
+    mine[i]->next = i + 1 < mine.size() ? entryOf(mine[i + 1]) : &h->list;
+    prev = entryOf(mine[i]);
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  *at = mine.empty() ? static_cast<void*>(&h->list) : entryOf(mine.front());
 }
 
 void setPending(robust_list_head* h, RobustWord* n) {
@@ -120,8 +146,9 @@ bool take(RobustWord* n, uint32_t expected, uint32_t desired) {
   setPending(h, n);
   bool ok = n->word.compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
   if (ok) {
-    enqueue(h, n);
+    void** at = chainAnchor(h);
     ours().push_back(n);
+    relink(h, at);
   }
   setPending(h, nullptr);
   return ok;
@@ -131,101 +158,43 @@ uint32_t release(RobustWord* n, uint32_t newValue) {
   robust_list_head* h = head();
   if (h == nullptr) return n->word.exchange(newValue, std::memory_order_seq_cst);
   setPending(h, n);
-  dequeue(n);
+  void** at = chainAnchor(h);
   auto& mine = ours();
   auto it = std::find(mine.rbegin(), mine.rend(), n);  // usually the newest
   if (it != mine.rend()) mine.erase(std::next(it).base());
+  relink(h, at);
   uint32_t old = n->word.exchange(newValue, std::memory_order_seq_cst);
   setPending(h, nullptr);
   return old;
 }
 
-namespace {
-
-// True when the entry lies in a tracked segment that another process truncated: its links read zeros.
-bool lost(const void* entry) {
-  if (entry == nullptr) return true;
-  const uint32_t* cut =
-      truncation::wordFor(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(entry) & ~uintptr_t{1}));
-  return cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0;
-}
-
-// Walks the list, touching only entries whose links are sound: true when one is not.
-bool hasLost(robust_list_head* h) {
-  void* e = h->list.next;
-  for (int guard = 0; e != &h->list && guard < 4096; ++guard) {
-    if (lost(e)) return true;
-    e = nodeOf(e)->next;
-  }
-  return false;
-}
-
-// Rebuilds this thread's list without its entries in truncated segments: entries before the first
-// lost one are followed in memory, those after it come from this thread's own record (a glibc robust
-// mutex listed after a lost word would drop off the list; Node uses none). The lost words themselves
-// are gone: nothing to release. Returns how many entries were dropped.
-size_t forgetTruncated(robust_list_head* h) {
-  std::vector<void*> keep;
-  auto& mine = ours();
-  void* e = h->list.next;
-  void* firstLost = nullptr;
-  for (int guard = 0; e != &h->list && guard < 4096; ++guard) {
-    if (lost(e)) {
-      firstLost = e;
-      break;
-    }
-    keep.push_back(e);
-    e = nodeOf(e)->next;
-  }
-  if (firstLost != nullptr) {
-    // The rest of the list, from the record: our words older than the first lost one, not lost.
-    auto at = std::find_if(mine.begin(), mine.end(), [&](RobustWord* w) { return &w->next == firstLost; });
-    for (auto it = at; it != mine.begin();) {
-      --it;
-      void* entry = &(*it)->next;
-      if (!lost(entry) && std::find(keep.begin(), keep.end(), entry) == keep.end()) keep.push_back(entry);
-    }
-  }
-  size_t before = mine.size();
-  mine.erase(std::remove_if(mine.begin(), mine.end(), [&](RobustWord* w) { return lost(&w->next); }), mine.end());
-  setPending(h, nullptr);
-  void* prev = h;
-  for (size_t i = 0; i < keep.size(); ++i) {
-    nodeOf(keep[i])->prev = prev;
-    nodeOf(keep[i])->next = i + 1 < keep.size() ? keep[i + 1] : &h->list;
-    prev = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(keep[i]) & ~uintptr_t{1});
-  }
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  h->list.next = reinterpret_cast<robust_list*>(keep.empty() ? &h->list : keep[0]);
-  return before - mine.size();
-}
-
-}  // namespace
-
 size_t abandonRange(const void* begin, size_t length) {
   robust_list_head* h = head();
   if (h == nullptr) return 0;
   auto lo = reinterpret_cast<uintptr_t>(begin);
-  // Entries of a truncated segment (this range's or another's) would lead the walk into zeros.
-  size_t dropped = hasLost(h) ? forgetTruncated(h) : 0;
   uint32_t tid = selfTid();
   size_t count = 0;
-  void* entry = h->list.next;
-  for (int guard = 0; entry != &h->list && guard < 4096; ++guard) {
-    void* following = nodeOf(entry)->next;
-    auto addr = reinterpret_cast<uintptr_t>(entry) & ~uintptr_t{1};
-    if (addr >= lo && addr - lo < length) {
-      auto* n = reinterpret_cast<RobustWord*>(addr - offsetof(RobustWord, next));
-      uint32_t w = n->word.load();
-      if (owner(w) == tid) {
-        uint32_t old = release(n, kOwnerDied | (w & kWaiters));
-        if (old & kWaiters) futex::wake(reinterpret_cast<uint32_t*>(&n->word), 1);
-        ++count;
-      }
+  // From the record, newest first; a copy, since release() edits the record.
+  std::vector<RobustWord*> mine = ours();
+  for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
+    RobustWord* n = *it;
+    auto addr = reinterpret_cast<uintptr_t>(n);
+    if (addr < lo || addr - lo >= length) continue;
+    ++count;
+    if (lost(n)) continue;  // its segment was truncated: the word is gone, relink() drops it
+    uint32_t w = n->word.load();
+    if (owner(w) != tid) {         // overwritten under us: nothing of ours to release, but it leaves the list
+      void** at = chainAnchor(h);  // found before the record changes: it compares with the record's first
+      auto& rec = ours();
+      rec.erase(std::remove(rec.begin(), rec.end(), n), rec.end());
+      relink(h, at);
+      continue;
     }
-    entry = following;
+    uint32_t old = release(n, kOwnerDied | (w & kWaiters));
+    if (old & kWaiters) futex::wake(reinterpret_cast<uint32_t*>(&n->word), 1);
   }
-  return count + dropped;
+  relink(h, chainAnchor(h));  // drops the lost ones
+  return count;
 }
 
 }  // namespace interproc::robust

@@ -1,5 +1,6 @@
 // C++ tests of the core synchronisation primitives across forked processes, including SIGKILL of a
 // holder (robust futex owner-death) for Mutex, RwLock and Barrier.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "core/sync/barrier.hpp"
 #include "core/sync/condition.hpp"
 #include "core/sync/mutex.hpp"
+#include "core/sync/robust_list.hpp"
 #include "core/sync/rwlock.hpp"
 #include "core/sync/semaphore.hpp"
 
@@ -447,6 +449,61 @@ TEST_CASE("abandonRange marks held words owner-dead as the kernel would") {
     CHECK(m.unlock().ok());
   });
   t.join();
+}
+
+TEST_CASE("robust list: links overwritten in shared memory are never followed") {
+  Segment a = segment(4096), b = segment(4096);
+  auto* pa = static_cast<uint8_t*>(a.data());
+  auto* pb = static_cast<uint8_t*>(b.data());
+  Mutex::init(pa);
+  Mutex::init(pb);
+  Mutex ma(pa), mb(pb);
+  CHECK(ma.tryLock() == Outcome::Acquired);
+  CHECK(mb.tryLock() == Outcome::Acquired);
+  std::memset(pa, 0x41, 4096);  // a's word and its prev/next: wild pointers
+  CHECK(mb.unlock().ok());
+  CHECK(mb.tryLock() == Outcome::Acquired);
+  CHECK(robust::abandonRange(pa, 4096) == 1);  // listed, overwritten: dropped, nothing released
+  CHECK(robust::abandonRange(pb, 4096) == 1);
+  std::thread t([&] { CHECK(mb.tryLock() == Outcome::OwnerDead); });
+  t.join();
+}
+
+TEST_CASE("robust list: shared with glibc's robust mutexes, both survive a thread's death") {
+  Segment seg = segment(4096);
+  auto* base = static_cast<uint8_t*>(seg.data());
+  Mutex::init(base);
+  Mutex::init(base + 64);
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_t g1, g2;
+  pthread_mutex_init(&g1, &attr);
+  pthread_mutex_init(&g2, &attr);
+  Mutex m1(base), m2(base + 64);
+  std::thread t([&] {
+    // Interleaved: glibc inserts at the head, unlinks by its own links; ours are relinked around it.
+    CHECK(m1.tryLock() == Outcome::Acquired);
+    CHECK(pthread_mutex_lock(&g1) == 0);
+    CHECK(m2.tryLock() == Outcome::Acquired);
+    CHECK(pthread_mutex_lock(&g2) == 0);
+    CHECK(m1.unlock().ok());
+    CHECK(pthread_mutex_unlock(&g1) == 0);
+    CHECK(m1.tryLock() == Outcome::Acquired);
+    // The thread ends holding m1, m2 and g2: the kernel's walk must reach all three.
+  });
+  t.join();
+  CHECK(m1.tryLock() == Outcome::OwnerDead);
+  CHECK(m2.tryLock() == Outcome::OwnerDead);
+  CHECK(pthread_mutex_lock(&g2) == EOWNERDEAD);
+  CHECK(pthread_mutex_lock(&g1) == 0);
+  pthread_mutex_consistent(&g2);
+  pthread_mutex_unlock(&g2);
+  pthread_mutex_unlock(&g1);
+  CHECK(m1.markConsistent().ok());
+  CHECK(m1.unlock().ok());
+  CHECK(m2.markConsistent().ok());
+  CHECK(m2.unlock().ok());
 }
 
 TEST_CASE("threads (for TSan): mutex, semaphore and rwlock keep their invariants") {
