@@ -1,9 +1,11 @@
 // Death detection latency: from SIGKILL to the event that reports it, p50 and p99 over many kills.
 //   monitor(pid), pidfd            a `sleep` child (its teardown is the cheapest: the detection itself)
-//   monitor(member), pidfd         a Node child holding a mailbox member (a Node process's teardown)
-//   mailbox receive rejects        the same, a receive(member) pending: the new pidfd path
-//   liveness fallback              the same, INTERPROC_PIDFD=0: monitor's /proc check on an interval,
-//                                  and the mailbox's old path (its 50 ms liveness tick)
+//   monitor(member), death word    a Node child holding a mailbox member: its death word, marked by the
+//                                  kernel as the exit begins (native/core/mailbox/death_word.hpp)
+//   monitor(member), pidfd alone   the same with INTERPROC_DEATH_WORD=0 (a Node process's teardown)
+//   mailbox receive rejects        the same two, a receive(member) pending
+//   liveness fallback              both off: monitor's /proc check on an interval, and the mailbox's
+//                                  liveness tick
 //   Node child_process 'exit'      the same, SIGCHLD + waitpid in libuv (baseline)
 //   Erlang monitor between nodes   bench/peers/erlang_monitor.escript: node A monitors a process on
 //                                  node B; this process SIGKILLs B's OS process and A stamps the 'DOWN'
@@ -11,7 +13,7 @@
 //                                  the same kills (paired). Skipped with a line when escript is missing.
 // Every figure is from the kill() call to the event. The C floor is native/bench/monitor_bench.cpp
 // (pidfd vs a robust mutex's owner-dead, small and Node-sized victims). Target (issue 13): at most 0.5x Erlang's monitor
-// between two nodes (ANCHORS.md: 170 us p50, measured here).
+// between two nodes: monitor(member) of a Node member against Erlang's DOWN of an Erlang node, same run.
 // Run: node bench/scenarios/monitor.cjs [--quick]
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
@@ -40,6 +42,8 @@ function sleeper() {
   return new Promise((resolve) => child.once('spawn', () => resolve(child)));
 }
 
+const NO_WORD = { INTERPROC_DEATH_WORD: '0' };
+const NEITHER = { INTERPROC_PIDFD: '0', INTERPROC_DEATH_WORD: '0' };
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 /** One kill: `arm(child)` returns a promise that resolves when the mechanism reports the death. */
@@ -55,9 +59,12 @@ async function sample(make, arm) {
   return us;
 }
 
-async function series(label, mode, make, arm, env) {
-  const saved = process.env.INTERPROC_PIDFD;
-  if (env !== undefined) process.env.INTERPROC_PIDFD = env;
+const SWITCHES = ['INTERPROC_PIDFD', 'INTERPROC_DEATH_WORD'];
+
+/** `env`: switches set during the series ({ INTERPROC_PIDFD: '0' }, { INTERPROC_DEATH_WORD: '0' }). */
+async function series(label, mode, make, arm, env = {}) {
+  const saved = SWITCHES.map((k) => process.env[k]);
+  Object.assign(process.env, env);
   try {
     const us = [];
     for (let i = 0; i < KILLS; i++) us.push(await sample(make, arm));
@@ -69,8 +76,10 @@ async function series(label, mode, make, arm, env) {
     row({ ...base, metric: 'p99_us', runs: [p99], baseline: label.startsWith('Node') });
     return p50;
   } finally {
-    if (saved === undefined) delete process.env.INTERPROC_PIDFD;
-    else process.env.INTERPROC_PIDFD = saved;
+    SWITCHES.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
   }
 }
 
@@ -191,6 +200,7 @@ async function erlangSeries() {
     placement: 'unpinned',
     note: `${erl.length} paired kills`,
   });
+  return erlP50;
 }
 
 async function main() {
@@ -208,18 +218,32 @@ async function main() {
   const byExit = (child) => new Promise((r) => child.once('exit', r));
   try {
     const p50 = await series('interproc monitor(pid)', 'pidfd, sleep child', sleeper, (c) => monitor(c.pid).down);
-    await series('interproc monitor(member)', 'pidfd, Node child', withMember, byMonitor);
-    await series('interproc mailbox receive rejects', 'pidfd, Node child', withMember, byReceive);
-    await series('interproc monitor(member)', 'liveness fallback (INTERPROC_PIDFD=0)', withMember, byMonitor, '0');
-    await series(
-      'interproc mailbox receive rejects',
-      'old path: 50 ms liveness tick (INTERPROC_PIDFD=0)',
-      withMember,
-      byReceive,
-      '0',
-    );
+    const memberP50 = await series('interproc monitor(member)', 'death word, Node child', withMember, byMonitor);
+    await series('interproc monitor(member)', 'pidfd alone (INTERPROC_DEATH_WORD=0)', withMember, byMonitor, NO_WORD);
+    await series('interproc mailbox receive rejects', 'death word, Node child', withMember, byReceive);
+    await series('interproc mailbox receive rejects', 'pidfd alone (INTERPROC_DEATH_WORD=0)', withMember, byReceive, NO_WORD);
+    await series('interproc monitor(member)', 'liveness fallback (both off)', withMember, byMonitor, NEITHER);
+    await series('interproc mailbox receive rejects', 'liveness tick (both off)', withMember, byReceive, NEITHER);
     await series("Node child_process 'exit'", 'SIGCHLD, Node child', withMember, byExit);
-    await erlangSeries();
+    const erlP50 = await erlangSeries();
+    if (erlP50 !== undefined) {
+      // Each system's monitor between two of its own nodes on this host, the other node SIGKILLed:
+      // a Node process holding a mailbox member here, an Erlang node there (same run, interleaved
+      // series, different victims: each kind of node's own exit).
+      const ratio = memberP50 / erlP50;
+      progress(
+        `interproc monitor(member) (death word) / Erlang monitor between nodes: ${ratio.toFixed(2)}x p50 (target <= 0.5x)`,
+      );
+      row({
+        area: 'monitor',
+        mechanism: 'interproc monitor(member)',
+        mode: 'death word p50 / Erlang DOWN p50, each between two of its own nodes (target <= 0.5)',
+        metric: 'ratio',
+        runs: [ratio],
+        placement: 'unpinned',
+        note: `${KILLS} kills each`,
+      });
+    }
     progress(
       `monitor(pid) of a sleep child, p50 / Erlang's ${ERLANG_ANCHOR_US} us (the ANCHORS.md figure): ${(p50 / ERLANG_ANCHOR_US).toFixed(2)}x (target <= 0.5x)`,
     );

@@ -58,6 +58,8 @@ export interface RingLayout {
   slotStartHi: number;
   slotEventfd: number;
   slotBell: number;
+  /** The member's death word (native/core/mailbox/death_word.hpp), a kernel robust futex word. */
+  slotDeath: number;
   ringTail: number;
   ringHead: number;
   ringConsumerSleep: number;
@@ -121,12 +123,28 @@ export interface PidWatcher {
   fd(): number;
 }
 
+/** Another member's death word stopped naming its holder (native/binding/mailbox/death_watcher_wrap.cc). */
+export interface DeathWatcher {
+  close(): void;
+  ref(): void;
+  unref(): void;
+  /** An eventfd that becomes readable when the word changes (for a sync sleep); -1 once the callback ran or after close(). */
+  fd(): number;
+}
+
 export interface NativeBinding {
   /** Throws ESRCH (no such process), ENOSYS/EPERM (pidfds not permitted). The callback runs once. */
   PidWatcher: new (
     pid: number,
     callback: (code: number, signal: number, known: boolean) => void,
   ) => PidWatcher;
+  /** Watches member `member`'s death word while it names thread `tid`; the callback runs once, when it stops. */
+  DeathWatcher: new (
+    handle: Handle,
+    member: number,
+    tid: number,
+    callback: () => void,
+  ) => DeathWatcher;
   /** sched_yield(2): lets another runnable thread have this CPU (native/binding/internal/sched_wrap.cc). */
   schedYield(): void;
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;

@@ -20,8 +20,11 @@ export interface ProcessExit {
    * for any other process (or a child already reaped): then only the end itself is known.
    */
   known: boolean;
-  /** 'pidfd' (told by the kernel) or 'liveness' (the fallback's /proc check found it gone). */
-  via: 'pidfd' | 'liveness';
+  /**
+   * 'pidfd' (told by the kernel), 'liveness' (the fallback's /proc check found it gone), or
+   * 'death-word' (a mailbox member's death word, marked by the kernel as its exit began: lib/mailbox/peer-watch.ts).
+   */
+  via: 'pidfd' | 'liveness' | 'death-word';
 }
 
 export interface ProcessWatch {
@@ -110,7 +113,7 @@ export function watchProcess(pid: number, startTime: number | undefined, onEnd: 
 }
 
 /** The process was gone before the watch began: report it on the next turn, as a watch would. */
-function endedAlready(pid: number, onEnd: (exit: ProcessExit) => void, via: ProcessExit['via']): ProcessWatch {
+function endedAlready(pid: number, onEnd: (exit: ProcessExit) => void, via: ProcessWatch['via']): ProcessWatch {
   let live = true;
   const t = setImmediate(() => {
     if (live) onEnd({ pid, code: null, signal: null, known: false, via });

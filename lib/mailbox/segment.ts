@@ -62,6 +62,10 @@ if (layout.slotGen !== 0 || layout.slotPid !== 4 || layout.groupHeaderSize % 8 !
 const START_LO = layout.slotStartLo >> 2;
 const START_HI = layout.slotStartHi >> 2;
 const EVENTFD = layout.slotEventfd >> 2;
+const DEATH = layout.slotDeath >> 2;
+// The kernel's robust futex word format (linux/futex.h), as the death word holds it.
+const FUTEX_OWNER_DIED = 0x40000000;
+const FUTEX_TID_MASK = 0x3fffffff;
 
 /** gen (low word) and pid (high word) of a slot, as the 64-bit word a join swaps in one CAS. */
 function identityWord(gen: number, pid: number): bigint {
@@ -238,6 +242,18 @@ export class GroupSegment {
     return (layout.groupHeaderSize + id * layout.memberSlotSize) >> 2;
   }
 
+  /** The thread that holds member `id`'s death word now (its tid), or 0: none, or it died. */
+  deathHolder(id: number): number {
+    const w = Atomics.load(this.u32, this.#base(id) + DEATH);
+    return w & FUTEX_OWNER_DIED ? 0 : w & FUTEX_TID_MASK;
+  }
+
+  /** Member `id`'s death word says its holder died (the kernel's owner-dead mark, no holder). */
+  diedMark(id: number): boolean {
+    const w = Atomics.load(this.u32, this.#base(id) + DEATH);
+    return (w & FUTEX_OWNER_DIED) !== 0 && (w & FUTEX_TID_MASK) === 0;
+  }
+
   /** The slot's generation now, without the rest (one load: for caches keyed by incarnation). */
   gen(id: number): number {
     return Atomics.load(this.u32, this.#base(id) + GEN);
@@ -264,6 +280,8 @@ export class GroupSegment {
         return { gen: g1, pid, start, efd: -1, state: dead ? 'dead' : 'alive' };
       }
       if (pid === 0) return { gen: g1, pid, start, efd, state: g1 === 0 ? 'free' : 'left' };
+      // The death word marked owner-dead: the holder's exit has begun (its pid may still be in /proc).
+      if (this.diedMark(id)) return { gen: g1, pid, start, efd, state: 'dead' };
       return { gen: g1, pid, start, efd, state: isAlive(pid, start) ? 'alive' : 'dead' };
     }
   }
@@ -294,6 +312,9 @@ export class GroupSegment {
       Atomics.store(this.u32, base + START_LO, startTime % 2 ** 32);
       Atomics.store(this.u32, base + START_HI, Math.floor(startTime / 2 ** 32));
       Atomics.store(this.u32, base + EVENTFD, efd >>> 0);
+      // The last incarnation's owner-dead mark goes before the slot is published: it would name us
+      // dead. The joining thread takes the word right after (native.mailboxHold).
+      Atomics.store(this.u32, base + DEATH, 0);
       Atomics.store(this.u32, base + GEN, (writing + 1) >>> 0);
       return { id, gen: (writing + 1) >>> 0 };
     }

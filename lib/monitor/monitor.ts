@@ -5,12 +5,14 @@
 // hosts the target is a channel, and its close is the down event. Design: docs/design/monitor.md.
 import type { ChildProcess } from 'node:child_process';
 import { Channel } from '../channel/channel';
+import { type DeathWatcher, native } from '../internal/binding';
 import { InterprocError } from '../internal/errors';
 import { startTimeOf } from '../internal/liveness';
 import { type ProcessExit, type ProcessWatch, watchProcess } from '../internal/process-watch';
 import { TypedEmitter } from '../internal/typed-emitter';
 import { invalidType, validateInteger } from '../internal/validate';
 import { MailboxGroup } from '../mailbox/group';
+import { deathWordsWatched } from '../mailbox/peer-watch';
 
 /** A mailbox member: monitored through the process that holds its slot now. */
 export interface MemberTarget {
@@ -38,8 +40,12 @@ export interface DownInfo {
   code: number | null;
   /** The signal that killed it ('killed'), else null. */
   signal: NodeJS.Signals | null;
-  /** How it was learnt: 'pidfd' (the kernel, at once), 'liveness' (the fallback's check), 'child-process' (Node's 'exit'), 'channel'. */
-  via: 'pidfd' | 'liveness' | 'child-process' | 'channel';
+  /**
+   * How it was learnt: 'pidfd' (the kernel, at once), 'death-word' (a member's death word, which the
+   * kernel marks as the exit begins: sooner than a pidfd, but with no status: reason 'ended'),
+   * 'liveness' (the fallback's check), 'child-process' (Node's 'exit'), 'channel'.
+   */
+  via: 'pidfd' | 'death-word' | 'liveness' | 'child-process' | 'channel';
   /** A channel's error, when it closed with one. */
   error?: Error;
   /** Words for messages: "pid 123 (mailbox member 2) was killed by SIGKILL". */
@@ -94,6 +100,7 @@ export class Monitor extends TypedEmitter<MonitorEvents> {
   #info: DownInfo | undefined;
   #active = true;
   #watch: ProcessWatch | undefined;
+  #death: DeathWatcher | undefined;
   #unhook: (() => void) | undefined;
   #refed = true;
 
@@ -137,18 +144,22 @@ export class Monitor extends TypedEmitter<MonitorEvents> {
   unref(): this {
     this.#refed = false;
     this.#watch?.unref();
+    this.#death?.unref();
     return this;
   }
 
   ref(): this {
     this.#refed = true;
     this.#watch?.ref();
+    this.#death?.ref();
     return this;
   }
 
   #stop(): void {
     this.#watch?.close();
     this.#watch = undefined;
+    this.#death?.close();
+    this.#death = undefined;
     this.#unhook?.();
     this.#unhook = undefined;
   }
@@ -188,6 +199,23 @@ export class Monitor extends TypedEmitter<MonitorEvents> {
       return;
     }
     this.#watchPid(slot.pid, slot.start, member);
+    // The death word, when the holder keeps one: its mark comes as the exit begins, before the pidfd.
+    const segment = MailboxGroup.segmentOf(group);
+    const tid = deathWordsWatched() ? segment.deathHolder(member) : 0;
+    if (tid === 0) return;
+    const { pid, gen } = slot;
+    this.#death = new native.DeathWatcher(segment.handle, member, tid, () => {
+      this.#death = undefined;
+      let died = false;
+      try {
+        died = segment.gen(member) === gen && segment.diedMark(member);
+      } catch {
+        // The group was closed meanwhile (its memory is gone): the pidfd watch goes on alone.
+      }
+      if (!died) return; // left, or rewritten: the pidfd tells
+      this.#fire({ reason: 'ended', pid, member, code: null, signal: null, via: 'death-word' });
+    });
+    if (!this.#refed) this.#death.unref();
   }
 
   #watchChild(child: ChildProcess): void {

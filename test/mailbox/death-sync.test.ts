@@ -2,7 +2,8 @@
 // a sync wait sleeps on the eventfd and on that peer's pidfd at once (raising its sleep flag as
 // EVENTFD), so a SIGKILL ends it at once. The waiting children run with the liveness re-check made
 // huge (INTERPROC_MAILBOX_LIVENESS_MS) and no timeout: a wait that only the re-check could end would
-// still be asleep when the test times out. The control cases (the futex doorbell, no pidfds) find the
+// still be asleep when the test times out. Either the peer's death word or its pidfd alone ends it.
+// The control cases (the futex doorbell, neither pidfds nor death words) find the
 // death only when their timeout ends the sleep, or with the default re-check. Also: a receive from
 // any member is not ended by an unrelated death and does not spin; a slot taken over during the
 // sleep is watched anew; a peer that cannot ring the eventfd still gets through (and the waits go back
@@ -68,10 +69,27 @@ describe('a sync wait whose peer is SIGKILLed', () => {
     });
   }
 
+  for (const [label, env] of [
+    ['the death word alone (pidfds forced off)', { INTERPROC_PIDFD: '0' }],
+    ['the pidfd alone (death words forced off)', { INTERPROC_DEATH_WORD: '0' }],
+  ] as const) {
+    it(`receiveSync ends with ERR_MAILBOX_PEER_DEAD through ${label}, no re-check coming`, async () => {
+      const n = name('syncdeath-one');
+      const g = keep(MailboxGroup.create(n, { members: 3, ringSize: RING }));
+      const victim = await holder(n, 1);
+      const w = waiter({ name: n, id: 2, peer: 1, op: 'receive', env: { ...HUGE, ...env } });
+      await nextMessage(w, (m) => m.waiting === 0);
+      expect(await raised(sleepFlag(g, 1, 2, 'consumer'))).toBe(EVENTFD);
+      victim.c.kill('SIGKILL');
+      const r = await nextMessage<Outcome>(w, (m) => m.result !== undefined);
+      expect(r.result).toEqual({ code: 'ERR_MAILBOX_PEER_DEAD', member: 1 });
+    });
+  }
+
   // The control cases: the wait sleeps on the futex bell, and a death is found by the re-check alone.
   for (const [label, doorbell, env] of [
     ["the 'futex' doorbell", 'futex', {}],
-    ['pidfds forced off', 'eventfd', { INTERPROC_PIDFD: '0' }],
+    ['pidfds and death words forced off', 'eventfd', { INTERPROC_PIDFD: '0', INTERPROC_DEATH_WORD: '0' }],
   ] as const) {
     it(`with ${label}, sleeps on the futex: finds the death only at its timeout when the re-check is made huge, at once with the default one`, async () => {
       const n = name('syncdeath-futex');

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, Link, link, listen, MailboxGroup, Monitor, monitor, type DownInfo } from '../../dist';
 import { Worker } from 'node:worker_threads';
 import { exited, forkFixture, killAll, leftoverShm, nextMessage, sleep, uniqueName } from '../helpers/util';
+import { layout } from '../../dist/mailbox/ring';
 
 const children: ChildProcess[] = [];
 afterEach(() => killAll(children));
@@ -139,11 +140,14 @@ describe('monitor({ group, member }) and monitor(channel)', () => {
     try {
       const { child, pid, member } = await start(['member', name]);
       const m = monitor({ group: g, member: member as number });
+      const byPid = monitor(pid); // the same death through the pidfd: with the status, a child's
       child.kill('SIGKILL');
       const { info, count } = await downsOf(m);
       expect(count).toBe(1);
-      expect(info).toMatchObject({ reason: 'killed', pid, member, signal: 'SIGKILL' });
+      // The member's death word: marked as the exit began, before the status exists.
+      expect(info).toMatchObject({ reason: 'ended', pid, member, signal: null, via: 'death-word' });
       expect(info.description).toContain(`mailbox member ${member}`);
+      expect(await byPid.down).toMatchObject({ reason: 'killed', pid, signal: 'SIGKILL', via: 'pidfd' });
       // A slot nobody holds: noproc.
       expect((await monitor({ group: g, member: 2 }).down).reason).toBe('noproc');
     } finally {
@@ -151,6 +155,46 @@ describe('monitor({ group, member }) and monitor(channel)', () => {
       MailboxGroup.unlink(name);
     }
     expect(leftoverShm()).toEqual([]);
+  });
+
+  it('a member whose death word a peer rewrites (no owner-dead mark): no false down, the pidfd still tells', async () => {
+    const name = uniqueName('monitor');
+    const g = MailboxGroup.create(name, { members: 3 });
+    try {
+      const { child, pid, member } = await start(['member', name]);
+      const m = monitor({ group: g, member: member as number });
+      const seg = (MailboxGroup as unknown as { segmentOf(g: MailboxGroup): any }).segmentOf(g);
+      const at = (layout.groupHeaderSize + (member as number) * layout.memberSlotSize + layout.slotDeath) >> 2;
+      expect(seg.deathHolder(member as number)).not.toBe(0); // the child's thread holds it
+      Atomics.store(seg.u32, at, 12345); // a scribbler: another "holder", no mark
+      await sleep(200);
+      expect(m.active).toBe(true);
+      child.kill('SIGKILL');
+      const { info, count } = await downsOf(m);
+      expect(count).toBe(1);
+      expect(info).toMatchObject({ reason: 'killed', pid, member, signal: 'SIGKILL', via: 'pidfd' });
+    } finally {
+      g.close();
+      MailboxGroup.unlink(name);
+    }
+  });
+
+  it('with death words forced off, a member is told by its pidfd, with the status', async () => {
+    const name = uniqueName('monitor');
+    const g = MailboxGroup.create(name, { members: 3 });
+    const saved = process.env.INTERPROC_DEATH_WORD;
+    process.env.INTERPROC_DEATH_WORD = '0';
+    try {
+      const { child, pid, member } = await start(['member', name]);
+      const m = monitor({ group: g, member: member as number });
+      child.kill('SIGKILL');
+      expect((await downsOf(m)).info).toMatchObject({ reason: 'killed', pid, member, signal: 'SIGKILL', via: 'pidfd' });
+    } finally {
+      if (saved === undefined) delete process.env.INTERPROC_DEATH_WORD;
+      else process.env.INTERPROC_DEATH_WORD = saved;
+      g.close();
+      MailboxGroup.unlink(name);
+    }
   });
 
   it('a channel: its close is the down event (any host)', async () => {

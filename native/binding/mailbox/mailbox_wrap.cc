@@ -25,9 +25,11 @@
 #include "core/internal/allocator.hpp"
 #include "core/internal/portable.hpp"
 #include "core/internal/process_identity.hpp"
+#include "core/mailbox/death_word.hpp"
 #include "core/mailbox/doorbell.hpp"
 #include "core/mailbox/ring.hpp"
 #include "core/mailbox/slot.hpp"
+#include "core/shm/truncation_guard.hpp"
 
 namespace interproc::binding {
 namespace {
@@ -42,15 +44,27 @@ using namespace interproc::ring;
 // to the slot), because the group's mapping may be gone by then: at a worker's teardown the
 // ArrayBuffer finalizers, which unmap it, run before this hook (found by test). A doorbell's
 // FdWatcher has its own hook, registered later, so it has stopped watching its fd by then.
+// The slot's death word (core/mailbox/death_word.hpp) is held through this mapping too, by the thread
+// that joined, so it stays on that thread's robust list exactly as long as the mapping exists; the
+// truncation guard tracks the mapping, so a truncate under it costs a fault repaired, not a SIGBUS.
 struct HeldSlot {
   int fd;  // a duplicate of the segment's fd: its size is checked before the slot is written
   void* base;
   size_t length;
   uint64_t offset;  // of the MemberSlot
   uint32_t gen;
+  int guard = -1;  // truncation guard slot of the mapping
 };
 
+MemberSlot* slotOf(const HeldSlot& held) {
+  return reinterpret_cast<MemberSlot*>(static_cast<uint8_t*>(held.base) + held.offset);
+}
+
+// Lets go of the death word (a clean end: watchers see it cleared) and unmaps.
 void unmapHeld(const HeldSlot& held) {
+  death_word::release(&slotOf(held)->death);
+  robust::abandonRange(held.base, held.length);  // no list entry may outlive the mapping
+  if (held.guard >= 0) truncation::untrack(held.guard);
   munmap(held.base, held.length);
   ::close(held.fd);
 }
@@ -76,7 +90,7 @@ void releaseHoldings(void* arg) {
     portable::FileStat st{};
     // Someone may have truncated the segment meanwhile: then the slot is not there to write (SIGBUS).
     if (portable::fileStat(held.fd, st) == 0 && st.size >= held.offset + sizeof(MemberSlot)) {
-      slot::leave(reinterpret_cast<MemberSlot*>(static_cast<uint8_t*>(held.base) + held.offset), held.gen, pid);
+      slot::leave(slotOf(held), held.gen, pid);
     }
     unmapHeld(held);
   }
@@ -118,6 +132,7 @@ Napi::Value JS_mailboxLayout(const Napi::CallbackInfo& info) {
   set("slotStartHi", offsetof(MemberSlot, startHi));
   set("slotEventfd", offsetof(MemberSlot, eventfd));
   set("slotBell", offsetof(MemberSlot, bell));
+  set("slotDeath", offsetof(MemberSlot, death));
   set("ringTail", offsetof(RingHeader, tail));
   set("ringHead", offsetof(RingHeader, head));
   set("ringConsumerSleep", offsetof(RingHeader, consumerSleep));
@@ -174,7 +189,8 @@ Napi::Value JS_processStartTime(const Napi::CallbackInfo& info) {
 }
 
 // mailboxHold(handle, member, gen) -> token: this environment holds slot `member` in incarnation
-// `gen` (just claimed); left by the cleanup hook unless mailboxRelease(token) comes first.
+// `gen` (just claimed); left by the cleanup hook unless mailboxRelease(token) comes first. The calling
+// thread also becomes the holder of the slot's death word.
 Napi::Value JS_mailboxHold(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto& m = unwrapOpenMapping(env, info[0]);
@@ -192,6 +208,8 @@ Napi::Value JS_mailboxHold(const Napi::CallbackInfo& info) {
     ::close(held.fd);
     throw systemError(env, err);
   }
+  held.guard = truncation::track(held.base, held.length, held.fd, false);
+  (void)death_word::hold(&slotOf(held)->death);  // without a robust list, watchers have the pidfd alone
   std::lock_guard<std::mutex> lock(gHoldingsMutex);
   EnvHoldings& h = holdingsOf(env);
   uint32_t token = h.nextToken++;

@@ -11,11 +11,12 @@
 #include <cstring>
 
 #include "core/internal/contract.hpp"
+#include "core/sync/robust_list.hpp"
 
 namespace interproc::ring {
 
 constexpr uint32_t kMagic = 0x424D5049;  // "IPMB" little-endian
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 2;   // 2: the member slot's death word
 constexpr uint32_t kCacheLine = 64;
 constexpr uint32_t kRecordHeader = 8;         // u32 length + u32 reserved; payload follows
 constexpr uint32_t kPadMarker = 0xFFFFFFFFu;  // length of a wrap-around padding record
@@ -56,7 +57,8 @@ struct MemberSlot {
   uint32_t startLo, startHi;  // process start time (clock ticks since boot, /proc/<pid>/stat field 22)
   int32_t eventfd;            // the member's doorbell fd number in its own process, -1 when none
   uint32_t bell;              // futex word: bumped by a waker before FUTEX_WAKE
-  uint32_t reserved[10];
+  RobustWord death;           // held by the member's thread: the kernel marks it owner-dead as that thread
+                              // exits (core/mailbox/death_word.hpp), before the process's memory is torn down
 };
 
 // Four cache lines: the producer's index, the consumer's index, and the two sleep flags, each on
@@ -79,6 +81,7 @@ static_assert(offsetof(RingHeader, consumerSleep) == 128);
 static_assert(offsetof(RingHeader, producerSleep) == 192);
 static_assert(offsetof(RingHeader, capacity) == 196);
 static_assert(offsetof(MemberSlot, bell) % 4 == 0);
+static_assert(offsetof(MemberSlot, death) == 24);
 static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
 
 constexpr bool isPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }

@@ -168,6 +168,17 @@ uint32_t release(RobustWord* n, uint32_t newValue) {
   return old;
 }
 
+void unlist(RobustWord* n) {
+  robust_list_head* h = head();
+  if (h == nullptr) return;
+  auto& mine = ours();
+  auto it = std::find(mine.begin(), mine.end(), n);
+  if (it == mine.end()) return;
+  void** at = chainAnchor(h);  // before the record changes: it compares with the record's first
+  mine.erase(it);
+  relink(h, at);
+}
+
 size_t abandonRange(const void* begin, size_t length) {
   robust_list_head* h = head();
   if (h == nullptr) return 0;

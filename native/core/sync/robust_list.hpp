@@ -52,6 +52,11 @@ bool take(RobustWord* n, uint32_t expected, uint32_t desired);
 // wakes sleepers (the old value tells whether there are any).
 uint32_t release(RobustWord* n, uint32_t newValue);
 
+// Takes the word off this thread's list, if it is there, without touching the word itself (for a
+// word that another process rewrote: this thread no longer holds it, but the entry must not outlive
+// the mapping).
+void unlist(RobustWord* n);
+
 // What the kernel does at thread exit, for the words of this thread in [begin, begin + length):
 // used when a mapping is closed while this thread holds words in it, so no list entry ever points
 // into unmapped memory. Returns how many words were abandoned. For a segment another process
