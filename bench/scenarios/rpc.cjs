@@ -3,7 +3,9 @@
 // write instead: Node `net` over a Unix socket, a 4-byte length prefix, one write per frame, replies
 // taken in order. One request in flight (round trip and req/s) and 100 in flight (req/s). The client
 // is pinned to CPU 0 and the server process to CPU 1 where taskset exists.
-// Targets (issue 13): rpc req/s ≥ 1.3× net over sockets, ≥ 3× over mailboxes, both windows.
+// Targets (issue 13): rpc req/s ≥ 1.3× net over sockets, ≥ 3× over mailboxes, both windows. The Mailbox
+// runs twice: sleeping (each side sleeps as soon as it is idle) and spinning (each polls 50 µs first).
+// All clients and servers are up together; each repetition measures every mechanism in turn.
 // ANCHORS.md measured here: net 136 µs (6.3 k req/s) one in flight, 406 k req/s with 100 in flight.
 // Run: node bench/scenarios/rpc.cjs [--quick]
 'use strict';
@@ -14,11 +16,13 @@ const { row, progress, stats, repetitions, quick, cpuMicros } = require('../lib/
 const { listen, connect, Mailbox, rpcClient, serve } = require(path.join(__dirname, '..', '..', 'dist'));
 
 const PAYLOAD = 64;
+const SPIN_US = 50; // the spinning Mailbox: each side polls this long before it sleeps
 const WINDOWS = [1, 100];
 const SECONDS = quick ? 0.4 : 1;
 const MECHANISMS = [
   { id: 'rpc-stream', mechanism: 'interproc rpc (Unix stream channel)', baseline: false },
-  { id: 'rpc-mailbox', mechanism: 'interproc rpc (Mailbox)', baseline: false },
+  { id: 'rpc-mailbox', mechanism: 'interproc rpc (Mailbox)', mode: 'sleeping', baseline: false },
+  { id: 'rpc-mailbox-spin', mechanism: 'interproc rpc (Mailbox)', mode: 'spin: 50 µs, both sides', baseline: false },
   { id: 'net', mechanism: 'Node net over Unix socket', mode: '4-byte length prefix', baseline: true },
 ];
 
@@ -65,7 +69,7 @@ async function server(id, where) {
   } else if (id === 'rpc-stream') {
     serve(await connect({ abstract: where }), (d) => d);
   } else {
-    serve(Mailbox.open(where), (d) => d);
+    serve(Mailbox.open(where, id === 'rpc-mailbox-spin' ? { spin: SPIN_US } : {}), (d) => d);
   }
   process.send('ready');
   process.on('disconnect', () => process.exit(0));
@@ -75,7 +79,9 @@ async function server(id, where) {
 
 /** A request function: (body) => Promise of the reply. */
 async function client(mech) {
-  const where = mech.id === 'rpc-mailbox' ? `/interproc-bench-rpc-${process.pid}` : `interproc-bench-rpc-${process.pid}`;
+  const where = mech.id.startsWith('rpc-mailbox')
+    ? `/interproc-bench-${mech.id}-${process.pid}`
+    : `interproc-bench-${mech.id}-${process.pid}`;
   const args = [__filename, '--server', mech.id, where];
   const spawnServer = () =>
     pinned
@@ -116,7 +122,7 @@ async function client(mech) {
       },
     };
   }
-  const mb = Mailbox.create(where, { ringSize: 1 << 18 });
+  const mb = Mailbox.create(where, { ringSize: 1 << 18, ...(mech.id === 'rpc-mailbox-spin' ? { spin: SPIN_US } : {}) });
   const proc = spawnServer();
   await ready(proc);
   const c = rpcClient(mb);
@@ -154,38 +160,48 @@ async function measure(request, window) {
 async function main() {
   if (pinned) execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
   const placement = pinned ? 'pinned CPUs 0/1' : 'unpinned';
-  const results = {};
+  // Every mechanism's client and server are up at once, and each repetition measures them in turn
+  // (interleaved: a drift of the machine touches all of them alike).
+  const clients = [];
   for (const mech of MECHANISMS) {
     const c = await client(mech);
-    try {
-      for (let i = 0; i < 2000; i++) await c.request(Buffer.alloc(PAYLOAD)); // warm-up
-      for (const window of WINDOWS) {
-        const runs = [];
-        const cpu = [];
-        for (let k = 0; k < repetitions; k++) {
-          const m = await measure(c.request, window);
-          runs.push(m.rate);
-          cpu.push(m.cpu);
+    clients.push(c);
+    for (let i = 0; i < 2000; i++) await c.request(Buffer.alloc(PAYLOAD)); // warm-up
+  }
+  const results = {};
+  try {
+    for (const window of WINDOWS) {
+      const runs = MECHANISMS.map(() => []);
+      const cpu = MECHANISMS.map(() => []);
+      for (let k = 0; k < repetitions; k++) {
+        for (let i = 0; i < MECHANISMS.length; i++) {
+          const m = await measure(clients[i].request, window);
+          runs[i].push(m.rate);
+          cpu[i].push(m.cpu);
         }
-        results[`${mech.id}/${window}`] = stats(runs).median;
+      }
+      MECHANISMS.forEach((mech, i) => {
+        results[`${mech.id}/${window}`] = stats(runs[i]).median;
+        const label = `${mech.mechanism}${mech.mode ? ` (${mech.mode})` : ''}`;
         progress(
-          `${mech.mechanism}, ${window} in flight: ${stats(runs).median.toFixed(0)} req/s, client CPU ${stats(cpu).median.toFixed(1)} us/request`,
+          `${label}, ${window} in flight: ${stats(runs[i]).median.toFixed(0)} req/s [${Math.min(...runs[i]).toFixed(0)}–${Math.max(...runs[i]).toFixed(0)}], client CPU ${stats(cpu[i]).median.toFixed(1)} us/request`,
         );
         const base = { area: 'rpc', mechanism: mech.mechanism, payload: PAYLOAD, placement, baseline: mech.baseline };
         const mode = `${window} in flight${mech.mode ? `, ${mech.mode}` : ''}`;
-        row({ ...base, mode, metric: 'req_per_s', runs });
-        row({ ...base, mode, metric: 'cpu_us_per_msg', runs: cpu, note: "the client's CPU per request" });
-        if (window === 1) row({ ...base, mode, metric: 'rtt_us', runs: runs.map((r) => 1e6 / r) });
-      }
-    } finally {
-      await c.close();
+        row({ ...base, mode, metric: 'req_per_s', runs: runs[i] });
+        row({ ...base, mode, metric: 'cpu_us_per_msg', runs: cpu[i], note: "the client's CPU per request" });
+        if (window === 1) row({ ...base, mode, metric: 'rtt_us', runs: runs[i].map((r) => 1e6 / r) });
+      });
     }
+  } finally {
+    for (const c of clients) await c.close();
   }
   for (const window of WINDOWS) {
     const n = results[`net/${window}`];
     for (const [id, target] of [
       ['rpc-stream', 1.3],
       ['rpc-mailbox', 3],
+      ['rpc-mailbox-spin', 3],
     ]) {
       const ratio = results[`${id}/${window}`] / n;
       progress(`${id} / net, ${window} in flight: ${ratio.toFixed(2)}x (target >= ${target}x)`);
