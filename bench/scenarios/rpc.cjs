@@ -3,8 +3,9 @@
 // write instead: Node `net` over a Unix socket, a 4-byte length prefix, one write per frame, replies
 // taken in order. One request in flight (round trip and req/s) and 100 in flight (req/s). The client
 // is pinned to CPU 0 and the server process to CPU 1 where taskset exists.
-// Targets (issue 13): rpc req/s ≥ 1.3× net over sockets, ≥ 3× over mailboxes, both windows. The Mailbox
-// runs twice: sleeping (each side sleeps as soon as it is idle) and spinning (each polls 50 µs first).
+// Targets (issue 13): rpc req/s ≥ 1.3× net over sockets, ≥ 3× over mailboxes, both windows. The channel
+// and the Mailbox run twice: sleeping (each side sleeps as soon as it is idle) and spinning (each
+// polls 50 µs first: the `spin` option of both).
 // All clients and servers are up together; each repetition measures every mechanism in turn.
 // ANCHORS.md measured here: net 136 µs (6.3 k req/s) one in flight, 406 k req/s with 100 in flight.
 // Run: node bench/scenarios/rpc.cjs [--quick]
@@ -16,11 +17,12 @@ const { row, progress, stats, repetitions, quick, cpuMicros } = require('../lib/
 const { listen, connect, Mailbox, rpcClient, serve } = require(path.join(__dirname, '..', '..', 'dist'));
 
 const PAYLOAD = 64;
-const SPIN_US = 50; // the spinning Mailbox: each side polls this long before it sleeps
+const SPIN_US = 50; // the spinning channel and Mailbox: each side polls this long before it sleeps
 const WINDOWS = [1, 100];
 const SECONDS = quick ? 0.4 : 1;
 const MECHANISMS = [
-  { id: 'rpc-stream', mechanism: 'interproc rpc (Unix stream channel)', baseline: false },
+  { id: 'rpc-stream', mechanism: 'interproc rpc (Unix stream channel)', mode: 'sleeping', baseline: false },
+  { id: 'rpc-stream-spin', mechanism: 'interproc rpc (Unix stream channel)', mode: 'spin: 50 µs, both sides', baseline: false },
   { id: 'rpc-mailbox', mechanism: 'interproc rpc (Mailbox)', mode: 'sleeping', baseline: false },
   { id: 'rpc-mailbox-spin', mechanism: 'interproc rpc (Mailbox)', mode: 'spin: 50 µs, both sides', baseline: false },
   { id: 'net', mechanism: 'Node net over Unix socket', mode: '4-byte length prefix', baseline: true },
@@ -66,8 +68,8 @@ async function server(id, where) {
   if (id === 'net') {
     const s = net.connect(`\0${where}`);
     const send = netFrames(s, (body) => send(body));
-  } else if (id === 'rpc-stream') {
-    serve(await connect({ abstract: where }), (d) => d);
+  } else if (id.startsWith('rpc-stream')) {
+    serve(await connect({ abstract: where }, id === 'rpc-stream-spin' ? { spin: SPIN_US } : {}), (d) => d);
   } else {
     serve(Mailbox.open(where, id === 'rpc-mailbox-spin' ? { spin: SPIN_US } : {}), (d) => d);
   }
@@ -108,8 +110,8 @@ async function client(mech) {
       },
     };
   }
-  if (mech.id === 'rpc-stream') {
-    const s = await listen({ abstract: where });
+  if (mech.id.startsWith('rpc-stream')) {
+    const s = await listen({ abstract: where }, mech.id === 'rpc-stream-spin' ? { spin: SPIN_US } : {});
     const proc = spawnServer();
     const [ch] = await Promise.all([new Promise((r) => s.once('connection', r)), ready(proc)]);
     const c = rpcClient(ch);
@@ -200,6 +202,7 @@ async function main() {
     const n = results[`net/${window}`];
     for (const [id, target] of [
       ['rpc-stream', 1.3],
+      ['rpc-stream-spin', 1.3],
       ['rpc-mailbox', 3],
       ['rpc-mailbox-spin', 3],
     ]) {

@@ -133,6 +133,9 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
   #inbox: Message<T>[] = [];
   #receivers: Deferred<Message<T>>[] = [];
   #paused = false;
+  /** Messages delivered so far (a spin ends when it moves). */
+  #delivered = 0;
+  #spinScheduled = false;
   #ended = false; // the peer closed its end
   // lifecycle
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -237,8 +240,38 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
     if (this.#s.kind === 'seqpacket' && size === 0) {
       throw new MessageTooLargeError('A seqpacket message must not be empty: the kernel reports an empty one as end of stream');
     }
-    return this.#queue.push(payload, fds);
+    const below = this.#queue.push(payload, fds);
+    this.#scheduleSpin();
+    return below;
   }
+
+  // The polling mode (options.spin): once per turn, after the turn's sends and deliveries, read the
+  // socket for up to `spin` µs. A microtask that queues a nextTick runs the spin once every microtask
+  // has settled (the awaits that follow a delivery, and the sends they make), not before.
+  #scheduleSpin(): void {
+    if (this.#s.spin === 0 || this.#spinScheduled || this.#hub !== undefined) return;
+    this.#spinScheduled = true;
+    queueMicrotask(this.#spinSoon);
+  }
+
+  readonly #spinSoon = (): void => {
+    process.nextTick(this.#spinNow);
+  };
+
+  readonly #spinNow = (): void => {
+    this.#spinScheduled = false;
+    const end = performance.now() + this.#s.spin / 1000;
+    const before = this.#delivered;
+    while (this.#state === 'open' && !this.#paused && !this.#ended) {
+      this.#reader.read();
+      if (this.#delivered !== before) {
+        this.#scheduleSpin(); // a delivery: its handlers' replies and the next message are worth polling for too
+        break;
+      }
+      if (performance.now() >= end) break;
+    }
+    this.#updateWatch();
+  };
 
   /**
    * Resolves once the send queue is empty (at once if it is). Rejects with a TimeoutError, an
@@ -388,11 +421,16 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
       return;
     }
     if (events & POLL_WRITABLE) this.#queue.writable();
-    if (events & (POLL_READABLE | POLL_DISCONNECT) && (this.#state as string) !== 'closed') this.#reader.read();
+    if (events & (POLL_READABLE | POLL_DISCONNECT) && (this.#state as string) !== 'closed') {
+      const before = this.#delivered;
+      this.#reader.read();
+      if (this.#delivered !== before) this.#scheduleSpin();
+    }
     this.#updateWatch();
   }
 
   #deliver(data: T, fds: number[]): void {
+    this.#delivered++;
     const m: Message<T> = { data, fds: fds === NO_FDS ? [] : fds };
     if (this.#state !== 'open') {
       closeFds(m.fds);

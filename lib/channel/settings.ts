@@ -15,6 +15,7 @@ export const CHANNEL_OPTIONS = [
   'highWaterMark',
   'maxQueuedBytes',
   'maxBufferedMessages',
+  'spin',
 ] as const;
 export const CONNECT_OPTIONS: readonly string[] = [...CHANNEL_OPTIONS, 'timeout', 'signal'];
 export const LISTEN_OPTIONS: readonly string[] = [
@@ -38,6 +39,8 @@ export interface Settings {
   highWaterMark: number;
   maxQueuedBytes: number;
   maxBufferedMessages: number;
+  /** Microseconds to poll the socket after a send or a delivery before the loop sleeps (0: never). */
+  spin: number;
 }
 
 export function optionalInteger(value: unknown, name: string, fallback: number, min: number, max: number): number {
@@ -75,5 +78,6 @@ export function settingsFrom(options: ChannelOptions, tcp: boolean): Settings {
     Number.MAX_SAFE_INTEGER,
   );
   const maxBufferedMessages = optionalInteger(options.maxBufferedMessages, 'options.maxBufferedMessages', 1024, 1, 2 ** 31 - 1);
-  return { kind, tcp, codec, maxMessageSize, maxFds, highWaterMark, maxQueuedBytes, maxBufferedMessages };
+  const spin = optionalInteger(options.spin, 'options.spin', 0, 0, 1_000_000);
+  return { kind, tcp, codec, maxMessageSize, maxFds, highWaterMark, maxQueuedBytes, maxBufferedMessages, spin };
 }

@@ -33,6 +33,14 @@ export interface ChannelOptions {
   maxQueuedBytes?: number;
   /** Received messages held for receive()/for-await before reading pauses (default 1024): the sender then feels back-pressure. */
   maxBufferedMessages?: number;
+  /**
+   * Microseconds (0-1 000 000, default 0) to poll the socket for the next message after each send and
+   * each delivery, before the event loop may sleep: the polling mode, as a Mailbox's `spin`. A reply
+   * that comes within it is read without a wake-up of this process (a round trip then costs system
+   * calls, not two sleeps); meanwhile the loop runs nothing else. For request/response and
+   * ping-pong between processes on different CPUs; leave it 0 for a channel that is mostly idle.
+   */
+  spin?: number;
 }
 
 export interface ConnectOptions extends ChannelOptions {
