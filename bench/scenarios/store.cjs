@@ -3,6 +3,7 @@
 //   interproc Store, member 0 here asking member 1 (another process) for its blocks, over mailboxes
 //     ('async': sleep until woken; 'spin': poll 100 µs first, both sides) and over a Unix socket:
 //     read/write of 8 B and 4 KiB, add, compareExchange; one in flight (p50, p99) and pipelined;
+//     and a read of 8 B with the read cache on (cache: true: answered from the copy), one in flight;
 //   real SharedMemory + Atomics (the same operations, no messages: the price of emulating them);
 //   Redis 7 GET/SET/INCR from Node (ioredis) over a Unix socket, one in flight and pipelined x100
 //     (Debian's redis-server, started on a socket in a temp dir and stopped; skipped when absent);
@@ -103,7 +104,7 @@ async function throughput(batch, total = PIPELINED, window = WINDOW) {
 
 // --- interproc Store ---
 
-async function storeSetup(kind) {
+async function storeSetup(kind, extra = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interproc-bench-store-'));
   const name = `/interproc-bench-store-${process.pid}-${kind}`;
   let store, child;
@@ -113,11 +114,11 @@ async function storeSetup(kind) {
     const where = path.join(tmp, 'owner.sock');
     child = onCpu1(process.execPath, [side, 'unix', where, JSON.stringify(LAYOUT)], ipc);
     await new Promise((r) => child.once('message', r));
-    store = await Store.open({ ...LAYOUT, id: 0 });
+    store = await Store.open({ ...LAYOUT, ...extra, id: 0 });
     await store.connect(1, { path: where });
   } else {
     const spin = kind === 'spin' ? 100 : 0;
-    store = Store.create(name, { ...LAYOUT, spin });
+    store = Store.create(name, { ...LAYOUT, ...extra, spin });
     child = onCpu1(process.execPath, [side, 'mailbox', name, String(spin)], ipc);
     await new Promise((r) => child.once('message', r));
   }
@@ -131,6 +132,28 @@ async function storeSetup(kind) {
     fs.rmSync(tmp, { recursive: true, force: true });
   };
   return { store, stop };
+}
+
+/** The read cache (cache: true here): a read of another member's block, answered from the copy after the first. */
+async function benchCachedRead(kind) {
+  const label = { async: 'mailbox, async', spin: 'mailbox, spin 100 µs', unix: 'Unix socket' }[kind];
+  progress(`interproc Store, cached read, over ${label}`);
+  const { store, stop } = await storeSetup(kind, { cache: true });
+  try {
+    const { p50, p99 } = await latency(() => store.read(REMOTE, 8));
+    const misses = store.stats().cache.misses;
+    if (misses !== 1) throw new Error(`cached read bench: ${misses} fetches, expected 1`);
+    const base = {
+      mechanism: 'interproc Store read (cached)',
+      payload: 8,
+      metric: 'rtt_us',
+      note: `one in flight, cache: true, ${label}`,
+    };
+    record(`store ${kind} cached read 8 p50`, { ...base, mode: `${kind} p50`, runs: p50 });
+    record(`store ${kind} cached read 8 p99`, { ...base, mode: `${kind} p99`, runs: p99 });
+  } finally {
+    await stop();
+  }
 }
 
 async function benchStore(kind) {
@@ -593,6 +616,7 @@ async function main() {
   await benchInterleaved();
   for (const kind of ['async', 'spin']) await benchMailboxFloor(kind);
   for (const kind of ['async', 'spin', 'unix']) await benchStore(kind);
+  for (const kind of ['async', 'unix']) await benchCachedRead(kind);
   await benchRedis();
   benchManager();
   benchNativeFloor();

@@ -3,18 +3,24 @@
 // one message, sent once per tick (a microtask after the calls that filled it), so thousands of
 // operations issued together cost a handful of messages. Requests are matched to replies by id;
 // every request has a deadline, and an owner that goes down rejects all of its requests at once.
+// With the read cache on, reads and loads of other members' blocks are answered from copies of
+// whole blocks (lib/store/cache.ts), fetched once and dropped when their owner invalidates them.
 import { closedError, TimeoutError } from '../internal/errors';
 import type { PeerId, Transport } from '../rpc/transport';
+import type { BlockCache } from './cache';
 import { OwnerDeadError, RejectedError, TooManyWaitersError } from './errors';
 import type { Layout } from './ownership';
 import type { Owner } from './owner';
 import { type OnError, type OnValue, type Pending, PendingQueue } from './pending';
 import {
   BatchWriter,
+  encodeInvalidations,
+  forEachInvalidation,
   KIND_REQUESTS,
   MESSAGE_HEADER,
   NOTIFY_ALL,
   OP_COMPARE_EXCHANGE,
+  OP_FETCH,
   OP_LOAD,
   OP_NOTIFY,
   OP_READ,
@@ -69,7 +75,12 @@ export interface ClientOptions {
   timeout: number | undefined;
   /** Largest message: a batch never grows past it. */
   messageLimit: number;
+  /** The read cache (undefined: off). */
+  cache?: BlockCache | undefined;
 }
+
+/** A read waiting for its block's copy to arrive: the bytes, or why there are none. */
+type Reader = (bytes: Buffer | undefined, err: Error | undefined) => void;
 
 export class Client {
   readonly #layout: Layout;
@@ -77,6 +88,9 @@ export class Client {
   readonly #owner: Owner | undefined;
   readonly #timeout: number | undefined;
   readonly #routes: Route[];
+  readonly #cache: BlockCache | undefined;
+  /** Blocks being fetched for the cache, with the reads waiting for them (one FETCH per block at a time). */
+  readonly #fetching = new Map<number, Reader[]>();
   /** Routes with a batch to send at the end of this tick: the first #dirtyCount entries. */
   readonly #dirty: Route[] = [];
   #dirtyCount = 0;
@@ -90,6 +104,7 @@ export class Client {
     this.#self = self;
     this.#owner = owner;
     this.#timeout = options.timeout;
+    this.#cache = options.cache;
     this.#routes = Array.from({ length: layout.members }, (_, m) => new Route(m, options.messageLimit));
   }
 
@@ -107,6 +122,7 @@ export class Client {
     r.state = UP;
     r.cause = undefined;
     r.owned = transport.copies !== true;
+    this.#cache?.dropOwner(member, this.#layout); // a member back in its slot starts empty
     for (const m of r.held.splice(0)) transport.send(peer, m);
     this.#flush(r);
   }
@@ -120,7 +136,22 @@ export class Client {
     r.transport = undefined;
     r.held.length = 0;
     r.batch.clear();
+    this.#cache?.dropOwner(member, this.#layout); // its blocks are gone with it
     this.#failAll(r, this.#dead(member, cause));
+  }
+
+  /**
+   * Invalidations from `member`: drops those copies, then acknowledges every record through `ack`
+   * (a block not held, or not `member`'s, is only acknowledged: nothing of this member changes).
+   */
+  invalidations(member: number, data: Buffer, ack: (message: Buffer) => void): void {
+    const tokens: number[] = [];
+    const L = this.#layout;
+    forEachInvalidation(data, (token, block) => {
+      tokens.push(token);
+      if (block < L.blocks && L.ownerOfBlock(block) === member) this.#cache?.invalidate(block);
+    });
+    if (tokens.length > 0) ack(encodeInvalidations(tokens, undefined));
   }
 
   #dead(member: number, cause: Error | undefined): OwnerDeadError {
@@ -174,6 +205,13 @@ export class Client {
       case OP_WRITE:
         p.resolve(undefined, 0);
         return;
+      case OP_FETCH: {
+        if (len !== p.width) break;
+        const copy = Buffer.allocUnsafeSlow(len);
+        buf.copy(copy, 0, off, off + len);
+        p.resolve(copy, 0);
+        return;
+      }
       case OP_WAIT:
         if (len !== 1 || (buf[off] as number) > 2) break;
         p.resolve(WAIT_RESULTS[buf[off] as number], 0);
@@ -246,7 +284,8 @@ export class Client {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
     if (member === this.#self && owner !== undefined) {
-      if (this.#closed) reject(closedError('Store'));
+      if (this.#closed || owner.closed) reject(closedError('Store'));
+      else if (owner.defers(op, address, width, a, () => this.cell(op, address, width, a, b, resolve, reject, tag))) return;
       else
         resolve(
           width === 4 ? owner.cell32(op, address, a as number, b as number) : owner.cell64(op, address, a as bigint, b as bigint),
@@ -256,6 +295,15 @@ export class Client {
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
+    if (op === OP_LOAD && this.#cache !== undefined) {
+      this.#cached(
+        r,
+        address,
+        (bytes, at) => resolve(width === 4 ? bytes.readInt32LE(at) : bytes.readBigInt64LE(at), tag),
+        reject,
+      );
+      return;
+    }
     const payload = op === OP_LOAD ? 0 : op === OP_COMPARE_EXCHANGE ? 2 * width : width;
     const p = this.#pending(r, payload, op, width, resolve, reject, tag);
     const at = this.#enqueue(r, op, address, width, payload, p, false);
@@ -273,17 +321,31 @@ export class Client {
   /** Reads [address, address + length) (within one block) into `into` at `at`. */
   read(address: number, length: number, into: Buffer, at: number, resolve: OnValue, reject: OnError): void {
     const member = this.#layout.ownerOf(address);
-    if (member === this.#self && this.#owner !== undefined) {
-      if (this.#closed) {
+    const owner = this.#owner;
+    if (member === this.#self && owner !== undefined) {
+      if (this.#closed || owner.closed) {
         reject(closedError('Store'));
         return;
       }
-      this.#owner.read(address, length, into, at);
+      if (owner.defers(OP_READ, address, length, 0, () => this.read(address, length, into, at, resolve, reject))) return;
+      owner.read(address, length, into, at);
       resolve(undefined, 0);
       return;
     }
     const r = this.#route(member, reject);
     if (r === undefined) return;
+    if (this.#cache !== undefined) {
+      this.#cached(
+        r,
+        address,
+        (bytes, off) => {
+          bytes.copy(into, at, off, off + length);
+          resolve(undefined, 0);
+        },
+        reject,
+      );
+      return;
+    }
     const p = this.#pending(r, 0, OP_READ, length, resolve, reject, at);
     p.into = into;
     this.#enqueue(r, OP_READ, address, length, 0, p, false);
@@ -292,12 +354,14 @@ export class Client {
   /** Writes `bytes[start, start + length)` at `address` (within one block). */
   write(address: number, bytes: Uint8Array, start: number, length: number, resolve: OnValue, reject: OnError): void {
     const member = this.#layout.ownerOf(address);
-    if (member === this.#self && this.#owner !== undefined) {
-      if (this.#closed) {
+    const owner = this.#owner;
+    if (member === this.#self && owner !== undefined) {
+      if (this.#closed || owner.closed) {
         reject(closedError('Store'));
         return;
       }
-      this.#owner.write(address, bytes, start, length);
+      if (owner.defers(OP_WRITE, address, length, 0, () => this.write(address, bytes, start, length, resolve, reject))) return;
+      owner.write(address, bytes, start, length);
       resolve(undefined, 0);
       return;
     }
@@ -320,10 +384,11 @@ export class Client {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
     if (member === this.#self && owner !== undefined) {
-      if (this.#closed) {
+      if (this.#closed || owner.closed) {
         reject(closedError('Store'));
         return;
       }
+      if (owner.defers(OP_WAIT, address, width, 0, () => this.wait(address, width, expected, timeout, resolve, reject))) return;
       owner.wait(address, width, expected, timeout, undefined, (result) =>
         result < 0 ? reject(closedError('Store')) : resolve(WAIT_RESULTS[result], 0),
       );
@@ -345,10 +410,11 @@ export class Client {
     const member = this.#layout.ownerOf(address);
     const owner = this.#owner;
     if (member === this.#self && owner !== undefined) {
-      if (this.#closed) {
+      if (this.#closed || owner.closed) {
         reject(closedError('Store'));
         return;
       }
+      if (owner.defers(OP_NOTIFY, address, width, 0, () => this.notify(address, width, count, resolve, reject))) return;
       resolve(owner.notify(address, count), 0);
       return;
     }
@@ -357,6 +423,49 @@ export class Client {
     const p = this.#pending(r, 4, OP_NOTIFY, width, resolve, reject, 0);
     const at = this.#enqueue(r, OP_NOTIFY, address, width, 4, p, false);
     r.batch.view.setUint32(at, Number.isFinite(count) ? Math.min(count, NOTIFY_ALL - 1) : NOTIFY_ALL, true);
+  }
+
+  /**
+   * A read of `address` from the cache: `answer(bytes, offset)` with the block's copy (at once when
+   * it is held), else once the block is fetched (one FETCH per block, however many reads wait for it).
+   */
+  #cached(r: Route, address: number, answer: (bytes: Buffer, at: number) => void, reject: OnError): void {
+    const cache = this.#cache as BlockCache;
+    const bs = this.#layout.blockSize;
+    const block = Math.floor(address / bs);
+    const at = address - block * bs;
+    const copy = cache.get(block);
+    if (copy !== undefined) {
+      cache.stats.hits++;
+      answer(copy, at);
+      return;
+    }
+    cache.stats.misses++;
+    const reader: Reader = (bytes, err) => (bytes === undefined ? reject(err as Error) : answer(bytes, at));
+    const waiting = this.#fetching.get(block);
+    if (waiting !== undefined) {
+      waiting.push(reader);
+      return;
+    }
+    const readers = [reader];
+    this.#fetching.set(block, readers);
+    const p = this.#pending(
+      r,
+      0,
+      OP_FETCH,
+      bs,
+      (bytes: Buffer) => {
+        this.#fetching.delete(block);
+        cache.put(block, bytes); // replies and invalidations come in order: a later invalidation drops it
+        for (const f of readers) f(bytes, undefined);
+      },
+      (err) => {
+        this.#fetching.delete(block);
+        for (const f of readers) f(undefined, err);
+      },
+      0,
+    );
+    this.#enqueue(r, OP_FETCH, block * bs, bs, 0, p, false);
   }
 
   // --- sending, deadlines ---
@@ -415,6 +524,7 @@ export class Client {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#cache?.clear();
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     for (const r of this.#routes) {
       r.held.length = 0;

@@ -2,17 +2,22 @@
 // Requests from peers (any transport) and the member's own calls execute here one at a time, in the
 // order they arrive, so every operation on a location is linearizable. Waiters of waitAsync are kept
 // here until notify() or their timeout answers them. Replies are batched per peer and sent once per tick.
+// Peers that cache blocks (FETCH) are recorded in `Holders`, which holds back a change to a block
+// until their copies are invalidated.
 import type { PeerId, Transport } from '../rpc/transport';
+import { Holders } from './holders';
 import type { Layout } from './ownership';
 import {
   BatchWriter,
   KIND_REPLIES,
+  forEachInvalidation,
   MESSAGE_HEADER,
   NOTIFY_ALL,
   OP_ADD,
   OP_AND,
   OP_COMPARE_EXCHANGE,
   OP_EXCHANGE,
+  OP_FETCH,
   OP_LOAD,
   OP_NOTIFY,
   OP_OR,
@@ -23,7 +28,9 @@ import {
   OP_WRITE,
   OP_XOR,
   parseRequest,
+  REQUEST_HEADER,
   type RequestRecord,
+  requestPayload,
   STATUS_BAD_REQUEST,
   STATUS_CLOSING,
   STATUS_NOT_OWNER,
@@ -59,6 +66,8 @@ export class Sink {
   /** Waits of this peer kept now (bounded by the owner's maxWaiters). */
   waiters = 0;
   scheduled = false;
+  /** The peer went away: nothing more is sent to it, and its requests still held back are dropped. */
+  dropped = false;
   constructor(transport: Transport, peer: PeerId) {
     this.transport = transport;
     this.peer = peer;
@@ -91,6 +100,10 @@ export class Owner {
   #lastSink: Sink | undefined;
   /** Waits kept per peer at most: a peer cannot make this member hold waiters (and timers) without bound. */
   readonly #maxWaiters: number;
+  /** The peers holding cached copies of this member's blocks. */
+  readonly #holders = new Holders((sink, message) => this.#sendNow(sink, message));
+  /** Request records served (the read cache's tests count them: a cached read sends none). */
+  #served = 0;
   #closed = false;
 
   constructor(layout: Layout, member: number, maxWaiters = DEFAULT_MAX_WAITERS) {
@@ -102,6 +115,55 @@ export class Owner {
     this.#bytes = Buffer.from(memory);
     this.#i32 = new Int32Array(memory);
     this.#i64 = new BigInt64Array(memory, 0, memory.byteLength >> 3);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Request records received from peers and served (or held back), malformed ones included. */
+  get served(): number {
+    return this.#served;
+  }
+
+  /** Invalidations sent to holders of cached copies. */
+  get invalidationsSent(): number {
+    return this.#holders.sent;
+  }
+
+  /**
+   * For this member's own calls: whether `op` on `address` must wait for the invalidation of cached
+   * copies of its block (then `retry` runs once they are gone, and must make the call again).
+   * `a` is a compareExchange's expected value (it changes the block only if the cell holds it).
+   */
+  defers(op: number, address: number, width: number, a: number | bigint, retry: () => void): boolean {
+    if (this.#holders.idle) return false;
+    const block = this.layout.blockOf(address);
+    if (this.#holders.gated(block)) {
+      this.#holders.defer(block, retry);
+      return true;
+    }
+    if (!this.#holders.held(block) || !this.#changes(op, address, width, a)) return false;
+    this.#holders.invalidate(block, retry);
+    return true;
+  }
+
+  /** Whether `op` would change the block (a compareExchange only if the cell holds `expected`). */
+  #changes(op: number, address: number, width: number, expected: number | bigint): boolean {
+    switch (op) {
+      case OP_READ:
+      case OP_FETCH:
+      case OP_LOAD:
+      case OP_WAIT:
+      case OP_NOTIFY:
+        return false;
+      case OP_COMPARE_EXCHANGE:
+        return width === 4
+          ? this.cell32(OP_LOAD, address, 0, 0) === ((expected as number) | 0)
+          : this.cell64(OP_LOAD, address, 0n, 0n) === BigInt.asIntN(64, expected as bigint);
+      default:
+        return true;
+    }
   }
 
   /** STATUS_OK when [address, address + length) is in one block of this member (and a cell is aligned). */
@@ -301,6 +363,7 @@ export class Owner {
     const r = this.#record;
     let pos = MESSAGE_HEADER;
     for (let i = 0; i < count; i++) {
+      this.#served++;
       const next = parseRequest(view, pos, r);
       if (next < 0) {
         if (r.id >= 0) this.#reply(sink, r.id, STATUS_BAD_REQUEST, 0);
@@ -314,13 +377,22 @@ export class Owner {
 
   #serveOne(sink: Sink, data: Buffer, view: DataView, r: RequestRecord): void {
     const { id, op, address, length, payload } = r;
-    const isCell = op !== OP_READ && op !== OP_WRITE;
-    const status = this.check(address, length, isCell);
+    const isCell = op !== OP_READ && op !== OP_WRITE && op !== OP_FETCH;
+    let status = this.check(address, length, isCell);
+    if (op === OP_FETCH && status === STATUS_OK && (length !== this.layout.blockSize || address % length !== 0))
+      status = STATUS_OUT_OF_RANGE; // a FETCH is of one whole block
     if (status !== STATUS_OK) {
       this.#reply(sink, id, status, 0);
       return;
     }
+    if (!this.#holders.idle && this.#holdBack(sink, data, view, r)) return;
     switch (op) {
+      case OP_FETCH: {
+        this.#holders.add(this.layout.blockOf(address), sink);
+        const at = this.#reply(sink, id, STATUS_OK, length);
+        this.read(address, length, sink.batch.buf, at);
+        return;
+      }
       case OP_READ: {
         const at = this.#reply(sink, id, STATUS_OK, length);
         this.read(address, length, sink.batch.buf, at);
@@ -376,6 +448,52 @@ export class Owner {
     }
   }
 
+  /**
+   * Whether the request must wait for the invalidation of cached copies of its block (a change to a
+   * held block, or anything on a block being invalidated); if so it is copied and queued, and is
+   * served again once the holders are done.
+   */
+  #holdBack(sink: Sink, data: Buffer, view: DataView, r: RequestRecord): boolean {
+    const block = this.layout.blockOf(r.address);
+    const gated = this.#holders.gated(block);
+    if (!gated) {
+      if (!this.#holders.held(block)) return false;
+      const expected =
+        r.op !== OP_COMPARE_EXCHANGE ? 0 : r.length === 4 ? view.getInt32(r.payload, true) : view.getBigInt64(r.payload, true);
+      if (!this.#changes(r.op, r.address, r.length, expected)) return false;
+    }
+    const start = r.payload - REQUEST_HEADER;
+    const copy = Buffer.from(data.subarray(start, r.payload + requestPayload(r.op, r.length)));
+    const record: RequestRecord = { id: r.id, op: r.op, address: r.address, length: r.length, payload: REQUEST_HEADER };
+    const job = () => {
+      if (this.#closed || sink.dropped) return;
+      this.#serveOne(sink, copy, new DataView(copy.buffer, copy.byteOffset, copy.length), record);
+      this.#schedule(sink);
+    };
+    if (gated) this.#holders.defer(block, job);
+    else this.#holders.invalidate(block, job);
+    return true;
+  }
+
+  /** A message to a holder, after the replies already batched for it (a FETCH's reply before the invalidation of its copy). */
+  #sendNow(sink: Sink, message: Buffer): boolean {
+    if (sink.dropped || sink.transport.closed) return false;
+    try {
+      this.#flush(sink);
+      sink.transport.send(sink.peer, message);
+      return true;
+    } catch {
+      return false; // the peer is gone: nothing to wait for
+    }
+  }
+
+  /** Acknowledgements of invalidations from `peer`. One that is not for an invalidation sent to that peer is ignored. */
+  acks(transport: Transport, peer: PeerId, data: Buffer): void {
+    const sink = this.#sinks.get(transport)?.get(peer);
+    if (sink === undefined || this.#closed) return;
+    forEachInvalidation(data, (token) => this.#holders.ack(sink, token));
+  }
+
   /** Appends a reply header to the peer's batch (sending the batch first if it is full); returns the payload offset. */
   #reply(sink: Sink, id: number, status: number, length: number): number {
     if (!sink.batch.fits(12 + length)) this.#flush(sink);
@@ -416,6 +534,8 @@ export class Owner {
     if (sink === undefined) return;
     this.#sinks.get(transport)?.delete(peer);
     if (this.#lastSink === sink) this.#lastSink = undefined;
+    sink.dropped = true;
+    this.#holders.dropSink(sink);
     for (const [address, list] of this.#waiters) {
       const kept = list.filter((w) => {
         if (w.sink !== sink) return true;
@@ -440,5 +560,6 @@ export class Owner {
     }
     this.#flushAll();
     this.#closed = true;
+    this.#holders.close();
   }
 }

@@ -3,6 +3,8 @@
 //   message  u8 kind | u8 version | u16 count | count records
 //   request  u32 id | u8 op | u8 0 | u16 0 | u32 address low | u32 address high | u32 length | payload
 //   reply    u32 id | u8 status | u8 0 | u16 0 | u32 length | payload
+//   invalidate (owner to a holder of cached copies)  u32 token | u32 block low | u32 block high
+//   ack        (the holder's answer)                  u32 token
 // Everything is little-endian. Every field read from a peer is bounded here before anyone uses it.
 
 export const VERSION = 1;
@@ -10,12 +12,18 @@ export const KIND_REQUESTS = 1;
 export const KIND_REPLIES = 2;
 export const KIND_HELLO = 3;
 export const KIND_WELCOME = 4;
+/** Owner to holder: drop your copies of these blocks (the read cache). */
+export const KIND_INVALIDATE = 5;
+/** Holder to owner: these invalidations are done. */
+export const KIND_ACK = 6;
 
 export const MESSAGE_HEADER = 4;
 export const REQUEST_HEADER = 20;
 export const REPLY_HEADER = 12;
 export const HELLO_BYTES = MESSAGE_HEADER + 28;
 export const HELLO_MAGIC = 0x52545349; // 'ISTR'
+export const INVALIDATE_RECORD = 12;
+export const ACK_RECORD = 4;
 
 export const OP_READ = 1;
 export const OP_WRITE = 2;
@@ -30,7 +38,9 @@ export const OP_EXCHANGE = 10;
 export const OP_COMPARE_EXCHANGE = 11;
 export const OP_WAIT = 12;
 export const OP_NOTIFY = 13;
-export const OP_LAST = OP_NOTIFY;
+/** A whole block, for the read cache: the owner records the sender as a holder of a copy. */
+export const OP_FETCH = 14;
+export const OP_LAST = OP_FETCH;
 
 export const STATUS_OK = 0;
 /** The record is not well formed (unknown op, wrong length, reserved bits set, truncated). */
@@ -54,6 +64,7 @@ export const NOTIFY_ALL = 0xffffffff;
 export function requestPayload(op: number, length: number): number {
   switch (op) {
     case OP_READ:
+    case OP_FETCH:
       return length > 0 ? 0 : -1;
     case OP_WRITE:
       return length > 0 ? length : -1;
@@ -183,7 +194,7 @@ export interface RequestRecord {
 export function messageKind(data: Buffer): number {
   if (data.length < MESSAGE_HEADER || data[1] !== VERSION) return -1;
   const kind = data[0] as number;
-  return kind >= KIND_REQUESTS && kind <= KIND_WELCOME ? kind : -1;
+  return kind >= KIND_REQUESTS && kind <= KIND_ACK ? kind : -1;
 }
 
 /**
@@ -225,6 +236,39 @@ export function forEachReply(
     if (at + length > data.length) return;
     onReply(id, status, data, at, length);
     pos = at + length;
+  }
+}
+
+/** One message of invalidation records (token, block), or of acknowledgements (token). */
+export function encodeInvalidations(tokens: readonly number[], blocks: readonly number[] | undefined): Buffer {
+  const kind = blocks === undefined ? KIND_ACK : KIND_INVALIDATE;
+  const each = blocks === undefined ? ACK_RECORD : INVALIDATE_RECORD;
+  const b = Buffer.alloc(MESSAGE_HEADER + tokens.length * each);
+  b[0] = kind;
+  b[1] = VERSION;
+  b.writeUInt16LE(tokens.length, 2);
+  for (let i = 0, at = MESSAGE_HEADER; i < tokens.length; i++, at += each) {
+    b.writeUInt32LE(tokens[i] as number, at);
+    if (blocks === undefined) continue;
+    const block = blocks[i] as number;
+    b.writeUInt32LE(block % 0x100000000, at + 4);
+    b.writeUInt32LE(Math.floor(block / 0x100000000), at + 8);
+  }
+  return b;
+}
+
+/**
+ * Walks the records of an INVALIDATE (with blocks) or ACK message; stops at the first record that
+ * does not fit in the message (`count` is the sender's word: never trusted past the bytes).
+ */
+export function forEachInvalidation(data: Buffer, onRecord: (token: number, block: number) => void): void {
+  if (data.length < MESSAGE_HEADER) return;
+  const each = data[0] === KIND_INVALIDATE ? INVALIDATE_RECORD : ACK_RECORD;
+  const count = data.readUInt16LE(2);
+  for (let i = 0, at = MESSAGE_HEADER; i < count && at + each <= data.length; i++, at += each) {
+    const token = data.readUInt32LE(at);
+    if (each === ACK_RECORD) onRecord(token, -1);
+    else onRecord(token, data.readUInt32LE(at + 8) * 0x100000000 + data.readUInt32LE(at + 4));
   }
 }
 

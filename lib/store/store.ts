@@ -9,11 +9,19 @@ import type { SocketAddress } from '../channel/types';
 import { Deferred } from '../internal/deferred';
 import { closedError, InterprocError } from '../internal/errors';
 import { TypedEmitter } from '../internal/typed-emitter';
-import { invalidType, OutOfRangeError, validateInteger, validateObject, validateTimeout } from '../internal/validate';
+import {
+  invalidType,
+  OutOfRangeError,
+  validateInteger,
+  validateObject,
+  validateOptionNames,
+  validateTimeout,
+} from '../internal/validate';
 import { MailboxGroup } from '../mailbox/group';
 import { ChannelTransport } from '../rpc/channel-transport';
 import { MailboxTransport } from '../rpc/mailbox-transport';
 import type { PeerId, Transport } from '../rpc/transport';
+import { BlockCache, type CacheStats, defaultMaxBlocks } from './cache';
 import { Client } from './client';
 import { publishLayout, readLayout, unlinkLayout } from './directory';
 import { type BlockSet, Layout, type Ownership } from './ownership';
@@ -23,7 +31,9 @@ import {
   decodeHello,
   encodeHello,
   type Hello,
+  KIND_ACK,
   KIND_HELLO,
+  KIND_INVALIDATE,
   KIND_REPLIES,
   KIND_REQUESTS,
   KIND_WELCOME,
@@ -51,7 +61,27 @@ export interface StoreCommonOptions {
    * and their timers, without bound.
    */
   maxWaiters?: number;
+  /**
+   * The read cache (default off): this member keeps copies of the blocks of other members it reads
+   * (`read`, `load`), and answers later reads of them with no message until their owner invalidates
+   * them, which it does before any change to the block completes. `true`, or `{ maxBlocks }`: the
+   * copies kept at most (default 1024 blocks or 16 MiB, whichever is fewer), least recently used out first.
+   */
+  cache?: boolean | { maxBlocks?: number };
 }
+
+/** What a member has done, for monitoring (and the read cache's tests). */
+export interface StoreStats {
+  /** Request records this member received from peers (served, held back or malformed). */
+  served: number;
+  /** Invalidations this member sent to peers holding copies of its blocks. */
+  invalidationsSent: number;
+  /** The read cache's figures; undefined when it is off. */
+  cache: CacheStats | undefined;
+}
+
+const COMMON_OPTIONS = ['timeout', 'maxWaiters', 'cache'];
+const LAYOUT_OPTIONS = ['members', 'size', 'blockSize', 'ownership', 'id'];
 
 export interface StoreCreateOptions extends StoreLayoutOptions, StoreCommonOptions {
   /** Members (processes) that own blocks, 2..64 on one host. */
@@ -103,6 +133,8 @@ interface Init {
   group?: MailboxGroup;
   spin?: number;
   maxWaiters: number;
+  /** Copies the read cache keeps at most; undefined: no cache. */
+  cacheBlocks: number | undefined;
 }
 
 export class Store extends TypedEmitter<StoreEvents> {
@@ -111,6 +143,7 @@ export class Store extends TypedEmitter<StoreEvents> {
   readonly #name: string | undefined;
   readonly #owner: Owner | undefined;
   readonly #client: Client;
+  readonly #cache: BlockCache | undefined;
   readonly #timeout: number | undefined;
   readonly #group: MailboxGroup | undefined;
   readonly #mailbox: MailboxTransport | undefined;
@@ -127,10 +160,12 @@ export class Store extends TypedEmitter<StoreEvents> {
   /** Creates the store `name` on this host (its layout and its mailbox group) and joins it as member `id` (default 0). */
   static create(name: string, options: StoreCreateOptions): Store {
     validateObject(options as unknown, 'options');
+    validateOptionNames(options, 'options', [...LAYOUT_OPTIONS, ...COMMON_OPTIONS, 'ringSize', 'spin', 'mode']);
     const layout = layoutOf(options, options.members);
     validateInteger(options.members, 'options.members', 2, 64);
     const timeout = timeoutOf(options.timeout);
     const maxWaiters = maxWaitersOf(options.maxWaiters);
+    const cacheBlocks = cacheOf(options.cache, layout);
     publishLayout(name, layout, options.mode);
     let group: MailboxGroup;
     try {
@@ -143,37 +178,46 @@ export class Store extends TypedEmitter<StoreEvents> {
       unlinkLayout(name);
       throw err;
     }
-    return Store.#overGroup(name, layout, group, timeout, maxWaiters, options.spin);
+    return Store.#overGroup(name, layout, group, { timeout, maxWaiters, cacheBlocks, spin: options.spin });
   }
 
   /** Joins the store `name` on this host: its layout is read from the name, so no other options are needed. */
   static join(name: string, options: StoreJoinOptions = {}): Store {
     validateObject(options as unknown, 'options');
+    validateOptionNames(options, 'options', ['id', 'spin', ...COMMON_OPTIONS]);
     const timeout = timeoutOf(options.timeout);
     const maxWaiters = maxWaitersOf(options.maxWaiters);
     const layout = readLayout(name);
+    const cacheBlocks = cacheOf(options.cache, layout);
     const group = MailboxGroup.join(name, options.id === undefined ? {} : { id: options.id });
     // A slot taken over from a dead member inherits the requests still queued to it: they were
     // rejected at their senders when the death was seen, so none of them may run now.
     while (group.tryReceiveMany(undefined, 1024).length > 0);
-    return Store.#overGroup(name, layout, group, timeout, maxWaiters, options.spin);
+    return Store.#overGroup(name, layout, group, { timeout, maxWaiters, cacheBlocks, spin: options.spin });
   }
 
   static #overGroup(
     name: string,
     layout: Layout,
     group: MailboxGroup,
-    timeout: number | undefined,
-    maxWaiters: number,
-    spin?: number,
+    o: Pick<Init, 'timeout' | 'maxWaiters' | 'cacheBlocks'> & { spin: number | undefined },
   ): Store {
     try {
       if (layout.blockSize + MESSAGE_HEADER + REQUEST_HEADER > group.maxMessageSize)
         throw new OutOfRangeError(
           `The value of "blockSize" is out of range. A block (${layout.blockSize}) must fit in one mailbox message (${group.maxMessageSize - MESSAGE_HEADER - REQUEST_HEADER})`,
         );
-      const init: Init = { layout, id: group.id, timeout, messageLimit: group.maxMessageSize, name, group, maxWaiters };
-      if (spin !== undefined) init.spin = spin;
+      const init: Init = {
+        layout,
+        id: group.id,
+        timeout: o.timeout,
+        messageLimit: group.maxMessageSize,
+        name,
+        group,
+        maxWaiters: o.maxWaiters,
+        cacheBlocks: o.cacheBlocks,
+      };
+      if (o.spin !== undefined) init.spin = o.spin;
       return new Store(CONSTRUCT, init);
     } catch (err) {
       group.close();
@@ -194,6 +238,7 @@ export class Store extends TypedEmitter<StoreEvents> {
    */
   static async open(options: StoreOpenOptions): Promise<Store> {
     validateObject(options as unknown, 'options');
+    validateOptionNames(options, 'options', [...LAYOUT_OPTIONS, ...COMMON_OPTIONS, 'listen', 'peers']);
     validateInteger(options.members, 'options.members', 1, 65535);
     const layout = layoutOf(options, options.members);
     const id = options.id ?? -1;
@@ -204,6 +249,7 @@ export class Store extends TypedEmitter<StoreEvents> {
       timeout: timeoutOf(options.timeout),
       messageLimit: CHANNEL_BATCH,
       maxWaiters: maxWaitersOf(options.maxWaiters),
+      cacheBlocks: cacheOf(options.cache, layout),
     });
     try {
       if (options.listen !== undefined) await store.listen(options.listen);
@@ -226,7 +272,12 @@ export class Store extends TypedEmitter<StoreEvents> {
     this.#name = init.name;
     this.#timeout = init.timeout;
     this.#owner = init.id >= 0 ? new Owner(init.layout, init.id, init.maxWaiters) : undefined;
-    this.#client = new Client(init.layout, init.id, this.#owner, { timeout: init.timeout, messageLimit: init.messageLimit });
+    this.#cache = init.cacheBlocks === undefined ? undefined : new BlockCache(init.cacheBlocks);
+    this.#client = new Client(init.layout, init.id, this.#owner, {
+      timeout: init.timeout,
+      messageLimit: init.messageLimit,
+      cache: this.#cache,
+    });
     this.#group = init.group;
     if (init.group !== undefined) {
       // No cork: the store makes one message per owner and tick itself, so the transport's deferred
@@ -278,6 +329,15 @@ export class Store extends TypedEmitter<StoreEvents> {
   blocksOf(member: number): BlockSet {
     validateInteger(member, 'member', 0, this.#layout.members - 1);
     return this.#layout.blocksOf(member);
+  }
+
+  /** What this member has served and cached so far (counters since it started). */
+  stats(): StoreStats {
+    return {
+      served: this.#owner?.served ?? 0,
+      invalidationsSent: this.#owner?.invalidationsSent ?? 0,
+      cache: this.#cache === undefined ? undefined : { ...this.#cache.stats },
+    };
   }
 
   /** Whether requests to `member`'s blocks can go now (it is this member, or it is reachable). */
@@ -396,6 +456,11 @@ export class Store extends TypedEmitter<StoreEvents> {
 
   /** Resolves once every other member is reachable (rejects with ETIMEDOUT after `timeout` ms). */
   ready(options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      validateOptionNames(options, 'options', ['timeout', 'signal']);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const all = () => Array.from({ length: this.members }, (_, m) => m).every((m) => this.#client.isUp(m));
     if (this.#closed) return Promise.reject(closedError('Store'));
     if (all()) return Promise.resolve();
@@ -518,12 +583,18 @@ export class Store extends TypedEmitter<StoreEvents> {
     return h.members === L.members && h.blockSize === L.blockSize && h.size === L.size && h.ownership === L.ownership;
   }
 
-  /** Listens to one transport. 'incoming' carries only requests; 'outgoing' only replies; 'mailbox' both. */
+  /**
+   * Listens to one transport. 'incoming' carries requests and acknowledgements to this owner;
+   * 'outgoing' replies and invalidations from owners; 'mailbox' all of them.
+   */
   #wire(t: Transport, role: 'mailbox' | 'incoming' | 'outgoing'): void {
     t.on('message', (from, data) => {
       const kind = messageKind(data);
       if (kind === KIND_REQUESTS && role !== 'outgoing') this.#owner?.serve(t, from, data);
       else if (kind === KIND_REPLIES && role !== 'incoming') this.#client.replies(from, data);
+      else if (kind === KIND_INVALIDATE && role !== 'incoming')
+        this.#client.invalidations(from, data, (ack) => this.#ack(t, from, ack));
+      else if (kind === KIND_ACK && role !== 'outgoing') this.#owner?.acks(t, from, data);
       else if (role === 'incoming') (t as ChannelTransport).remove(from); // not this protocol: end that connection
     });
     t.on('peer-up', (peer) => {
@@ -538,6 +609,15 @@ export class Store extends TypedEmitter<StoreEvents> {
       const address = this.#remotes.get(peer);
       if (role === 'outgoing' && address !== undefined && !this.#closed) this.#dialUntilUp(peer, address, 100).catch(() => {});
     });
+  }
+
+  /** Acknowledges invalidations to the owner that sent them, on the transport they came by. */
+  #ack(t: Transport, owner: PeerId, message: Buffer): void {
+    try {
+      if (!t.closed) t.send(owner, message);
+    } catch {
+      // the owner is gone: it waits for nobody now
+    }
   }
 
   #up(t: Transport, peer: PeerId): void {
@@ -571,6 +651,18 @@ export class Store extends TypedEmitter<StoreEvents> {
 function layoutOf(options: StoreLayoutOptions, members: unknown): Layout {
   if (typeof members !== 'number') throw invalidType('options.members', 'of type number', members);
   return new Layout(options.size, options.blockSize ?? 4096, members, options.ownership ?? 'cyclic');
+}
+
+/** The copies the read cache keeps at most, or undefined when it is off. */
+function cacheOf(value: unknown, layout: Layout): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return defaultMaxBlocks(layout.blockSize);
+  validateObject(value, 'options.cache');
+  validateOptionNames(value, 'options.cache', ['maxBlocks']);
+  const { maxBlocks } = value as { maxBlocks?: unknown };
+  if (maxBlocks === undefined) return defaultMaxBlocks(layout.blockSize);
+  validateInteger(maxBlocks, 'options.cache.maxBlocks', 1, 2 ** 31 - 1);
+  return maxBlocks as number;
 }
 
 function maxWaitersOf(value: unknown): number {

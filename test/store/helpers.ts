@@ -20,11 +20,16 @@ export async function command<T = Record<string, unknown>>(child: ChildProcess, 
 /** Starts a member: joins the mailbox store `name` (as `id`), or opens a TCP member with `tcp` options. */
 export async function member(
   children: ChildProcess[],
-  how: { mailbox: string; id?: number } | { tcp: Record<string, unknown> },
+  how: { mailbox: string; id?: number; options?: Record<string, unknown> } | { tcp: Record<string, unknown> },
 ): Promise<{ child: ChildProcess; up: Up }> {
   const args =
     'mailbox' in how
-      ? ['mailbox', how.mailbox, ...(how.id === undefined ? [] : [String(how.id)])]
+      ? [
+          'mailbox',
+          how.mailbox,
+          ...(how.id === undefined ? [] : [String(how.id)]),
+          ...(how.options === undefined ? [] : [JSON.stringify(how.options)]),
+        ]
       : ['tcp', JSON.stringify(how.tcp)];
   const child = forkFixture('store/member.cjs', args);
   children.push(child);
@@ -45,6 +50,8 @@ export async function cluster(
   name: string,
   children: ChildProcess[],
   options: Record<string, unknown> = {},
+  /** Options of the children only (Store.join, or Store.open beside the layout): e.g. { cache: true }. */
+  memberOptions: Record<string, unknown> = {},
 ): Promise<{ store: Store; kids: { child: ChildProcess; up: Up }[]; addresses: (Up['address'] | null)[] }> {
   const layout = { ...LAYOUT, members, ...options };
   let store: Store;
@@ -52,12 +59,12 @@ export async function cluster(
   const addresses: (Up['address'] | null)[] = [];
   if (kind === 'mailbox') {
     store = Store.create(name, layout as Parameters<typeof Store.create>[1]);
-    for (let i = 1; i < members; i++) kids.push(await member(children, { mailbox: name, id: i }));
+    for (let i = 1; i < members; i++) kids.push(await member(children, { mailbox: name, id: i, options: memberOptions }));
   } else {
     store = await Store.open({ ...(layout as { size: number; members: number }), id: 0, listen: { host: '127.0.0.1', port: 0 } });
     addresses.push(store.address as Up['address']);
     for (let i = 1; i < members; i++) {
-      const k = await member(children, { tcp: { ...layout, id: i } });
+      const k = await member(children, { tcp: { ...layout, ...memberOptions, id: i } });
       kids.push(k);
       addresses.push(k.up.address);
     }
