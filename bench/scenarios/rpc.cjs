@@ -6,7 +6,8 @@
 // Targets (issue 13): rpc req/s ≥ 1.3× net over sockets, ≥ 3× over mailboxes, both windows. The channel
 // and the Mailbox run twice: sleeping (each side sleeps as soon as it is idle) and spinning (each
 // polls 50 µs first: the `spin` option of both).
-// All clients and servers are up together; each repetition measures every mechanism in turn.
+// Each mechanism has a client process of its own (CPU 0) and a server (CPU 1), all up together;
+// each repetition measures every mechanism in turn.
 // ANCHORS.md measured here: net 136 µs (6.3 k req/s) one in flight, 406 k req/s with 100 in flight.
 // Run: node bench/scenarios/rpc.cjs [--quick]
 'use strict';
@@ -159,17 +160,42 @@ async function measure(request, window) {
   return { rate: done / ((performance.now() - t0) / 1000), cpu: (cpuMicros() - cpu0) / done };
 }
 
-async function main() {
+/**
+ * A client process for one mechanism (pinned to CPU 0; its server on CPU 1): each client has a
+ * process of its own, so no mechanism's code shares a JIT or a heap with another's, and the
+ * orchestrator asks each in turn for one measurement (interleaved in time).
+ */
+async function clientProcess(id) {
   if (pinned) execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+  const mech = MECHANISMS.find((m) => m.id === id);
+  const c = await client(mech);
+  for (let i = 0; i < 2000; i++) await c.request(Buffer.alloc(PAYLOAD)); // warm-up
+  process.on('message', async (m) => {
+    if (m.window === undefined) {
+      await c.close();
+      process.exit(0);
+    }
+    process.send(await measure(c.request, m.window));
+  });
+  process.send({ ready: true });
+}
+
+function startClient(mech) {
+  const proc = spawn(process.execPath, [__filename, '--client', mech.id], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () => new Promise((r) => proc.once('message', r));
+  const measure = (window) => {
+    proc.send({ window });
+    return next();
+  };
+  return { proc, ready: next(), measure };
+}
+
+async function main() {
   const placement = pinned ? 'pinned CPUs 0/1' : 'unpinned';
-  // Every mechanism's client and server are up at once, and each repetition measures them in turn
-  // (interleaved: a drift of the machine touches all of them alike).
-  const clients = [];
-  for (const mech of MECHANISMS) {
-    const c = await client(mech);
-    clients.push(c);
-    for (let i = 0; i < 2000; i++) await c.request(Buffer.alloc(PAYLOAD)); // warm-up
-  }
+  // Every mechanism's client (a process each) and server are up at once, and each repetition
+  // measures them in turn (interleaved: a drift of the machine touches all of them alike).
+  const clients = MECHANISMS.map(startClient);
+  await Promise.all(clients.map((c) => c.ready));
   const results = {};
   try {
     for (const window of WINDOWS) {
@@ -177,7 +203,7 @@ async function main() {
       const cpu = MECHANISMS.map(() => []);
       for (let k = 0; k < repetitions; k++) {
         for (let i = 0; i < MECHANISMS.length; i++) {
-          const m = await measure(clients[i].request, window);
+          const m = await clients[i].measure(window);
           runs[i].push(m.rate);
           cpu[i].push(m.cpu);
         }
@@ -196,7 +222,10 @@ async function main() {
       });
     }
   } finally {
-    for (const c of clients) await c.close();
+    for (const c of clients) {
+      c.proc.send({});
+      await new Promise((r) => c.proc.once('exit', r));
+    }
   }
   for (const window of WINDOWS) {
     const n = results[`net/${window}`];
@@ -213,6 +242,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
+else if (process.argv[2] === '--client') clientProcess(process.argv[3]);
 else
   main().catch((err) => {
     console.error(err);
