@@ -241,17 +241,20 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
       throw new MessageTooLargeError('A seqpacket message must not be empty: the kernel reports an empty one as end of stream');
     }
     const below = this.#queue.push(payload, fds);
-    this.#scheduleSpin();
+    this.#scheduleSpin(false);
     return below;
   }
 
   // The polling mode (options.spin): once per turn, after the turn's sends and deliveries, read the
-  // socket for up to `spin` µs. A microtask that queues a nextTick runs the spin once every microtask
-  // has settled (the awaits that follow a delivery, and the sends they make), not before.
-  #scheduleSpin(): void {
+  // socket for up to `spin` µs. After a send, a microtask that queues a nextTick runs the spin once
+  // every microtask has settled (the awaits that follow, and the sends they make). After a delivery,
+  // setImmediate: the event loop gets its turn first, so a peer that never pauses cannot keep this
+  // process spinning forever with timers and other sockets starved.
+  #scheduleSpin(afterDelivery: boolean): void {
     if (this.#s.spin === 0 || this.#spinScheduled || this.#hub !== undefined) return;
     this.#spinScheduled = true;
-    queueMicrotask(this.#spinSoon);
+    if (afterDelivery) setImmediate(this.#spinNow);
+    else queueMicrotask(this.#spinSoon);
   }
 
   readonly #spinSoon = (): void => {
@@ -265,7 +268,7 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
     while (this.#state === 'open' && !this.#paused && !this.#ended) {
       this.#reader.read();
       if (this.#delivered !== before) {
-        this.#scheduleSpin(); // a delivery: its handlers' replies and the next message are worth polling for too
+        this.#scheduleSpin(true); // the next message is worth polling for too, after the loop's turn
         break;
       }
       if (performance.now() >= end) break;
@@ -424,7 +427,7 @@ export class Channel<T = Buffer> extends TypedEmitter<ChannelEvents<T>> implemen
     if (events & (POLL_READABLE | POLL_DISCONNECT) && (this.#state as string) !== 'closed') {
       const before = this.#delivered;
       this.#reader.read();
-      if (this.#delivered !== before) this.#scheduleSpin();
+      if (this.#delivered !== before) this.#scheduleSpin(true);
     }
     this.#updateWatch();
   }

@@ -107,6 +107,8 @@ export class PeerWatch {
         if (this.#watched.get(id) !== w || w.watch !== watch) return;
         w.watch = undefined;
         w.ended = true;
+        w.death?.close(); // the pidfd told first (the word was cleared or rewritten): its thread goes too
+        w.death = undefined;
         if (!this.#closed) this.#onDeath(id, pid, exit);
       });
       w.watch = watch;

@@ -76,6 +76,27 @@ describe('options.spin', () => {
     client.close();
   });
 
+  it('a peer that never pauses cannot starve the loop: a timer fires during its stream', async () => {
+    const s = await server(sock('spin-stream'), { spin: 1_000_000 });
+    const c = await child();
+    const accepted = nextChannel(s);
+    const { id } = await c.call<{ id: number }>('connect', { address: s.address, options: {} });
+    const ch = await accepted;
+    const COUNT = 1000; // one every 300 µs: some 300 ms of messages, each within the spin of the last
+    let got = 0;
+    let atTimer = -1;
+    let timer: Promise<void> | undefined;
+    ch.on('message', () => {
+      // 30 ms into the stream (its first message), a timer: it must not wait for the stream's end.
+      if (++got === 1) timer = new Promise<void>((r) => setTimeout(() => r(void (atTimer = got)), 30));
+    });
+    await c.call('sendSpaced', { chan: id, count: COUNT, gapUs: 300 });
+    while (got < COUNT) await new Promise((r) => setTimeout(r, 5));
+    await timer;
+    expect(atTimer).toBeGreaterThan(0);
+    expect(atTimer).toBeLessThan(COUNT);
+  });
+
   it('bad values throw and change nothing', async () => {
     const s = await server(sock('spin-bad'), {});
     for (const [spin, code] of [

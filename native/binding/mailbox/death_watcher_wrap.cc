@@ -7,12 +7,14 @@
 //
 //   const w = new native.DeathWatcher(handle, member, tid, () => {...});  // once, then closed
 //   w.ref(); w.unref(); w.close(); w.fd();
+#include <fcntl.h>
 #include <napi.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <system_error>
 #include <thread>
 
 #include "binding/internal/args.hpp"
@@ -67,24 +69,36 @@ class DeathWatcher : public Napi::ObjectWrap<DeathWatcher> {
       freeMemory();
       throw systemError(env, err);
     }
-    poll_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, poll_, efd_);
-    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &DeathWatcher::onPoll);
+    auto* word = &reinterpret_cast<MemberSlot*>(static_cast<uint8_t*>(base_) + offset)->death;
+    int efd = efd_;
+    try {
+      thread_ = std::thread([word, tid, efd, stop = &stop_] {
+        if (death_word::sleepWhileHeld(word, tid, stop) == death_word::WatchEnd::Changed) {
+          uint64_t one = 1;
+          (void)!write(efd, &one, sizeof one);
+        }
+      });
+    } catch (const std::system_error& e) {
+      freeMemory();
+      throw systemError(env, SysError{e.code().value(), "pthread_create"});
+    }
+    auto* poll = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll, efd_);
     if (rc != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
+      delete poll;  // never initialised: not the loop's to close
+      stopThread();
+      freeMemory();
+      throw systemError(env, SysError{-rc, "uv_poll_init"});
+    }
+    rc = uv_poll_start(poll, UV_READABLE, &DeathWatcher::onPoll);
+    if (rc != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      stopThread();
       freeMemory();
       throw systemError(env, SysError{-rc, "uv_poll_start"});
     }
+    poll_ = poll;
     poll_->data = this;
-    auto* word = &reinterpret_cast<MemberSlot*>(static_cast<uint8_t*>(base_) + offset)->death;
-    int efd = efd_;
-    thread_ = std::thread([word, tid, efd, stop = &stop_] {
-      if (death_word::sleepWhileHeld(word, tid, stop) == death_word::WatchEnd::Changed) {
-        uint64_t one = 1;
-        (void)!write(efd, &one, sizeof one);
-      }
-    });
     env_ = env;
     callback_ = Napi::Persistent(callback);
     context_ = std::make_unique<Napi::AsyncContext>(env, "interproc.DeathWatcher");

@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "core/shm/futex.hpp"
+#include "core/shm/truncation_guard.hpp"
 
 namespace interproc::death_word {
 
@@ -38,15 +39,23 @@ void release(RobustWord* w) {
 }
 
 WatchEnd sleepWhileHeld(RobustWord* w, uint32_t tid, const uint32_t* stop) {
+  const uint32_t* cut = truncation::wordFor(w);  // the mapping's truncation mark: it ends every sleep
+  int restless = 0;  // rounds in a row that did not sleep: a peer rewriting the word without pause
   for (;;) {
-    if (__atomic_load_n(stop, __ATOMIC_ACQUIRE) != 0) return WatchEnd::Stopped;
     uint32_t v = w->word.load();
-    if (robust::ownerDied(v) || robust::owner(v) != tid) {
-      futex::wake(raw(w), INT32_MAX);  // pass it on: the kernel woke one sleeper at most
+    bool changed = robust::ownerDied(v) || robust::owner(v) != tid;
+    if (changed || restless >= 64 || (cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0)) {
+      // Pass it on (the kernel woke one sleeper at most), and let the caller read the slot: a word
+      // rewritten without pause, or a truncated segment, is a "change" as a scribbler's value is.
+      futex::wake(raw(w), INT32_MAX);
       return WatchEnd::Changed;
     }
+    if (__atomic_load_n(stop, __ATOMIC_ACQUIRE) != 0) return WatchEnd::Stopped;
     if (!(v & robust::kWaiters)) {
-      if (!w->word.compare_exchange_strong(v, v | robust::kWaiters)) continue;
+      if (!w->word.compare_exchange_strong(v, v | robust::kWaiters)) {
+        ++restless;
+        continue;
+      }
       v |= robust::kWaiters;
     }
     auto r = futex::waitOrCancel(raw(w), v, stop, std::nullopt);
@@ -54,6 +63,11 @@ WatchEnd sleepWhileHeld(RobustWord* w, uint32_t tid, const uint32_t* stop) {
       // No futex_waitv (a kernel before 5.16) or a fault: sleep on the word alone, in short slices
       // so that a stop is seen.
       (void)futex::wait(raw(w), v, 20'000'000);
+      restless = 0;
+    } else if (r.value() == futex::CancellableOutcome::NotEqual) {
+      ++restless;
+    } else {
+      restless = 0;
     }
   }
 }

@@ -31,7 +31,9 @@ enum class WatchEnd { Changed, Stopped };
 
 // Sleeps while *w names `tid` as its holder, until it does not or *stop (process-private) becomes
 // non-zero (futex::cancelWait). Sets the word's waiters bit so the kernel's owner-death handling wakes
-// a sleeper; a watcher that sees a change wakes all the others (the kernel wakes only one).
+// a sleeper; a watcher that sees a change wakes all the others (the kernel wakes only one). Also
+// returns Changed, so the caller looks at the slot, when the segment was truncated or when 64 rounds
+// in a row found the word moving without sleeping (a peer rewriting it: no busy loop for anyone).
 WatchEnd sleepWhileHeld(RobustWord* w, uint32_t tid, const uint32_t* stop);
 
 }  // namespace interproc::death_word

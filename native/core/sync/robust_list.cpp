@@ -96,7 +96,7 @@ bool lost(RobustWord* w) {
 // Returns the location that points at our chain (or at the head when our chain is empty).
 void** chainAnchor(robust_list_head* h) {
   auto& mine = ours();
-  void* ourFirst = mine.empty() ? nullptr : entryOf(mine.front());
+  void* ourFirst = mine.empty() ? nullptr : entryOf(mine.back());  // relink() puts the newest first
   void** at = reinterpret_cast<void**>(&h->list.next);
   for (int guard = 0; guard < 4096; ++guard) {
     void* v = *at;
@@ -111,14 +111,19 @@ void** chainAnchor(robust_list_head* h) {
 void relink(robust_list_head* h, void** at) {
   auto& mine = ours();
   mine.erase(std::remove_if(mine.begin(), mine.end(), lost), mine.end());
+  // Newest first: a word's links can be cut by anyone who maps its segment, and the kernel's walk
+  // stops there, so the oldest words (a mailbox member's death word, taken at join, in a segment the
+  // whole group maps) go last, where a cut costs no other word its owner-death notice.
+  const size_t n = mine.size();
   void* prev = at;  // glibc's convention: prev holds the address of the predecessor's next field
-  for (size_t i = 0; i < mine.size(); ++i) {
-    mine[i]->prev = prev;
-    mine[i]->next = i + 1 < mine.size() ? entryOf(mine[i + 1]) : &h->list;
-    prev = entryOf(mine[i]);
+  for (size_t k = 0; k < n; ++k) {
+    RobustWord* w = mine[n - 1 - k];
+    w->prev = prev;
+    w->next = k + 1 < n ? entryOf(mine[n - 2 - k]) : &h->list;
+    prev = entryOf(w);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  *at = mine.empty() ? static_cast<void*>(&h->list) : entryOf(mine.front());
+  *at = mine.empty() ? static_cast<void*>(&h->list) : entryOf(mine.back());
 }
 
 void setPending(robust_list_head* h, RobustWord* n) {
@@ -174,7 +179,7 @@ void unlist(RobustWord* n) {
   auto& mine = ours();
   auto it = std::find(mine.begin(), mine.end(), n);
   if (it == mine.end()) return;
-  void** at = chainAnchor(h);  // before the record changes: it compares with the record's first
+  void** at = chainAnchor(h);  // before the record changes: it compares with the chain's first
   mine.erase(it);
   relink(h, at);
 }
