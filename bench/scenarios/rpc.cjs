@@ -15,6 +15,7 @@ const { execFileSync, spawn } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
 const { row, progress, stats, repetitions, quick, cpuMicros } = require('../lib/report.cjs');
+const { hasTaskset } = require('../lib/taskset.cjs');
 const { listen, connect, Mailbox, rpcClient, serve } = require(path.join(__dirname, '..', '..', 'dist'));
 
 const PAYLOAD = 64;
@@ -29,14 +30,6 @@ const MECHANISMS = [
   { id: 'net', mechanism: 'Node net over Unix socket', mode: '4-byte length prefix', baseline: true },
 ];
 
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const pinned = hasTaskset();
 
 // ---- Node net, the plain way: [u32 LE length][body], one write per frame --------------------

@@ -24,6 +24,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { MailboxGroup, SharedMemory, Store } = require('../../dist');
 const { row, progress, repetitions, quick, percentile, stats } = require('../lib/report.cjs');
+const { hasTaskset } = require('../lib/taskset.cjs');
 
 const SAMPLES = quick ? 400 : 3000;
 const PIPELINED = quick ? 20000 : 100000;
@@ -35,14 +36,6 @@ const REMOTE = 4096; // block 1: member 1's (cyclic rule)
 const now = () => Number(process.hrtime.bigint());
 const figures = {}; // key -> median, for the targets
 
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const pinned = hasTaskset();
 const placement = pinned ? 'pinned CPUs 0/1' : 'unpinned';
 
