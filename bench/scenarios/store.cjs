@@ -8,7 +8,8 @@
 //   Redis 7 GET/SET/INCR from Node (ioredis) over a Unix socket, one in flight and pipelined x100
 //     (Debian's redis-server, started on a socket in a temp dir and stopped; skipped when absent);
 //   Python multiprocessing.Manager proxies (bench/peers/store_manager.py);
-//   the floors under a store round trip: one bare mailbox message each way between the same two
+//   the floors under a store round trip: two Node event loops ping-ponging an eventfd and nothing
+//   else (bench/tools/loop-wake-floor.cjs); one bare mailbox message each way between the same two
 //   processes (async and spin), and the C eventfd + epoll and C++ ring round trips of
 //   build-native/ring_bench when it is built (npm run bench builds it).
 // Every pair of sides is pinned the same way where taskset exists: this process (the client of
@@ -282,6 +283,32 @@ function benchNativeFloor() {
       record(`floor native ${only}`, { ...r, area: 'store', floor: true, baseline: true });
     }
   }
+}
+
+/** The floor of any round trip between two sleeping Node event loops (bench/tools/loop-wake-floor.cjs). */
+function benchLoopFloor() {
+  progress('floor: two Node event loops ping-ponging an eventfd (bench/tools/loop-wake-floor.cjs)');
+  const tool = path.join(__dirname, '..', 'tools', 'loop-wake-floor.cjs');
+  const out = spawnSync(process.execPath, [tool, `--n=${quick ? 2000 : 10000}`, `--rounds=${repetitions}`], {
+    encoding: 'utf8',
+    timeout: 300000,
+  });
+  const runs = [...String(out.stdout).matchAll(/^round \d+: p50 ([\d.]+) µs/gm)].map((m) => Number(m[1]));
+  if (runs.length === 0) {
+    progress(`floor: loop-wake-floor gave nothing (${String(out.stderr).trim().slice(0, 200)}): skipped`);
+    return;
+  }
+  record('floor node loops p50', {
+    area: 'store',
+    mechanism: 'Node event loop <-> Node event loop (eventfd, FdWatcher)',
+    mode: 'p50',
+    payload: 0,
+    metric: 'rtt_us',
+    runs,
+    baseline: true,
+    floor: true,
+    note: 'no payload, no ring, no store: the sleeping floor of any transport between two Node programs',
+  });
 }
 
 // --- real shared memory ---
@@ -577,6 +604,12 @@ function targets() {
       () => true,
       'the store over its transport',
     ],
+    [
+      'floor: two sleeping Node event loops, round trip p50 / Redis INCR p50',
+      f['floor node loops p50'] / i('redis INCR 8'),
+      (x) => x <= 0.6,
+      'no sleeping store between two Node programs beats this; <= 0.6 needed',
+    ],
     ['floor: bare mailbox spin round trip p50, µs', i('floor mailbox spin'), (x) => x <= 5, '<= 5 µs needed'],
     [
       'add spin p50 / bare mailbox spin p50',
@@ -613,6 +646,7 @@ async function main() {
   await benchRedis();
   benchManager();
   benchNativeFloor();
+  benchLoopFloor();
   targets();
 }
 
