@@ -9,23 +9,26 @@ import type { SocketAddress } from '../channel/types';
 import { Deferred } from '../internal/deferred';
 import { closedError, InterprocError } from '../internal/errors';
 import { TypedEmitter } from '../internal/typed-emitter';
-import {
-  invalidType,
-  OutOfRangeError,
-  validateInteger,
-  validateObject,
-  validateOptionNames,
-  validateTimeout,
-} from '../internal/validate';
+import { invalidType, OutOfRangeError, validateInteger, validateOptionNames } from '../internal/validate';
 import { MailboxGroup } from '../mailbox/group';
 import { ChannelTransport } from '../rpc/channel-transport';
 import { MailboxTransport } from '../rpc/mailbox-transport';
 import type { PeerId, Transport } from '../rpc/transport';
-import { BlockCache, type CacheStats, defaultMaxBlocks } from './cache';
+import { BlockCache, type CacheStats } from './cache';
 import { Client } from './client';
 import { publishLayout, readLayout, unlinkLayout } from './directory';
-import { type BlockSet, Layout, type Ownership } from './ownership';
-import { DEFAULT_MAX_WAITERS, Owner } from './owner';
+import type { BlockSet, Layout, Ownership } from './ownership';
+import {
+  COMMON_OPTIONS,
+  checkNames,
+  commonOf,
+  LAYOUT_OPTIONS,
+  layoutOf,
+  type StoreCreateOptions,
+  type StoreJoinOptions,
+  type StoreOpenOptions,
+} from './options';
+import { Owner } from './owner';
 import { Pipeline } from './pipeline';
 import {
   decodeHello,
@@ -43,32 +46,13 @@ import {
 } from './protocol';
 import { BigInt64View, Int32View } from './views';
 
-export interface StoreLayoutOptions {
-  /** Bytes of the address space: a multiple of blockSize, at most 2^48. */
-  size: number;
-  /** Bytes per block, a power of two from 8 to 1 MiB (default 4096). The unit of ownership and of atomicity. */
-  blockSize?: number;
-  /** 'cyclic' (default: block b belongs to member b mod members) or 'range' (contiguous runs). */
-  ownership?: Ownership;
-}
-
-export interface StoreCommonOptions {
-  /** Milliseconds before a request with no reply rejects with ETIMEDOUT (default 30 000; Infinity: never). */
-  timeout?: number;
-  /**
-   * waitAsync waits this member keeps at most for each other member (or connection); one more is
-   * refused with ERR_STORE_TOO_MANY_WAITERS (default 10 000). A peer cannot make it hold waiters,
-   * and their timers, without bound.
-   */
-  maxWaiters?: number;
-  /**
-   * The read cache (default off): this member keeps copies of the blocks of other members it reads
-   * (`read`, `load`), and answers later reads of them with no message until their owner invalidates
-   * them, which it does before any change to the block completes. `true`, or `{ maxBlocks }`: the
-   * copies kept at most (default 1024 blocks or 16 MiB, whichever is fewer), least recently used out first.
-   */
-  cache?: boolean | { maxBlocks?: number };
-}
+export type {
+  StoreCommonOptions,
+  StoreCreateOptions,
+  StoreJoinOptions,
+  StoreLayoutOptions,
+  StoreOpenOptions,
+} from './options';
 
 /** What a member has done, for monitoring (and the read cache's tests). */
 export interface StoreStats {
@@ -80,38 +64,6 @@ export interface StoreStats {
   cache: CacheStats | undefined;
 }
 
-const COMMON_OPTIONS = ['timeout', 'maxWaiters', 'cache'];
-const LAYOUT_OPTIONS = ['members', 'size', 'blockSize', 'ownership', 'id'];
-
-export interface StoreCreateOptions extends StoreLayoutOptions, StoreCommonOptions {
-  /** Members (processes) that own blocks, 2..64 on one host. */
-  members: number;
-  /** This member's id (default 0). */
-  id?: number;
-  /** Bytes per mailbox ring (default 262144); the largest batch is half of it. */
-  ringSize?: number;
-  /** Microseconds the receive loop polls before sleeping (default 0: the 'async' mode). */
-  spin?: number;
-  mode?: number;
-}
-
-export interface StoreJoinOptions extends StoreCommonOptions {
-  /** The member id to take (default: the first free slot, or one whose process died). */
-  id?: number;
-  spin?: number;
-}
-
-export interface StoreOpenOptions extends StoreLayoutOptions, StoreCommonOptions {
-  /** Members that own blocks. */
-  members: number;
-  /** This member's id, or -1 (default) for a client that owns nothing and only connects. */
-  id?: number;
-  /** Where this member serves its blocks (required for a member that others connect to). */
-  listen?: SocketAddress;
-  /** Where each member listens, by id (this member's own entry and missing ones are skipped). */
-  peers?: readonly (SocketAddress | null | undefined)[];
-}
-
 export type StoreEvents = {
   /** Requests to `member` can be sent: it joined, or a connection to it was made. */
   'owner-up': (member: number) => void;
@@ -119,7 +71,6 @@ export type StoreEvents = {
   'owner-down': (member: number, error: Error) => void;
 };
 
-const DEFAULT_TIMEOUT = 30_000;
 /** Largest request batch over channels (their messages may be 16 MiB; a block is at most 1 MiB). */
 const CHANNEL_BATCH = (1 << 20) + 64;
 const CONSTRUCT = Symbol('Store');
@@ -159,13 +110,10 @@ export class Store extends TypedEmitter<StoreEvents> {
 
   /** Creates the store `name` on this host (its layout and its mailbox group) and joins it as member `id` (default 0). */
   static create(name: string, options: StoreCreateOptions): Store {
-    validateObject(options as unknown, 'options');
-    validateOptionNames(options, 'options', [...LAYOUT_OPTIONS, ...COMMON_OPTIONS, 'ringSize', 'spin', 'mode']);
+    checkNames(options, [...LAYOUT_OPTIONS, ...COMMON_OPTIONS, 'ringSize', 'spin', 'mode']);
     const layout = layoutOf(options, options.members);
     validateInteger(options.members, 'options.members', 2, 64);
-    const timeout = timeoutOf(options.timeout);
-    const maxWaiters = maxWaitersOf(options.maxWaiters);
-    const cacheBlocks = cacheOf(options.cache, layout);
+    const common = commonOf(options, layout);
     publishLayout(name, layout, options.mode);
     let group: MailboxGroup;
     try {
@@ -178,22 +126,19 @@ export class Store extends TypedEmitter<StoreEvents> {
       unlinkLayout(name);
       throw err;
     }
-    return Store.#overGroup(name, layout, group, { timeout, maxWaiters, cacheBlocks, spin: options.spin });
+    return Store.#overGroup(name, layout, group, { ...common, spin: options.spin });
   }
 
   /** Joins the store `name` on this host: its layout is read from the name, so no other options are needed. */
   static join(name: string, options: StoreJoinOptions = {}): Store {
-    validateObject(options as unknown, 'options');
-    validateOptionNames(options, 'options', ['id', 'spin', ...COMMON_OPTIONS]);
-    const timeout = timeoutOf(options.timeout);
-    const maxWaiters = maxWaitersOf(options.maxWaiters);
+    checkNames(options, ['id', 'spin', ...COMMON_OPTIONS]);
     const layout = readLayout(name);
-    const cacheBlocks = cacheOf(options.cache, layout);
+    const common = commonOf(options, layout);
     const group = MailboxGroup.join(name, options.id === undefined ? {} : { id: options.id });
     // A slot taken over from a dead member inherits the requests still queued to it: they were
     // rejected at their senders when the death was seen, so none of them may run now.
     while (group.tryReceiveMany(undefined, 1024).length > 0);
-    return Store.#overGroup(name, layout, group, { timeout, maxWaiters, cacheBlocks, spin: options.spin });
+    return Store.#overGroup(name, layout, group, { ...common, spin: options.spin });
   }
 
   static #overGroup(
@@ -237,20 +182,12 @@ export class Store extends TypedEmitter<StoreEvents> {
    * address of `peers`. Resolves once listening; `ready()` waits for the owners.
    */
   static async open(options: StoreOpenOptions): Promise<Store> {
-    validateObject(options as unknown, 'options');
-    validateOptionNames(options, 'options', [...LAYOUT_OPTIONS, ...COMMON_OPTIONS, 'listen', 'peers']);
+    checkNames(options, [...LAYOUT_OPTIONS, ...COMMON_OPTIONS, 'listen', 'peers']);
     validateInteger(options.members, 'options.members', 1, 65535);
     const layout = layoutOf(options, options.members);
     const id = options.id ?? -1;
     validateInteger(id, 'options.id', -1, options.members - 1);
-    const store = new Store(CONSTRUCT, {
-      layout,
-      id,
-      timeout: timeoutOf(options.timeout),
-      messageLimit: CHANNEL_BATCH,
-      maxWaiters: maxWaitersOf(options.maxWaiters),
-      cacheBlocks: cacheOf(options.cache, layout),
-    });
+    const store = new Store(CONSTRUCT, { layout, id, messageLimit: CHANNEL_BATCH, ...commonOf(options, layout) });
     try {
       if (options.listen !== undefined) await store.listen(options.listen);
       options.peers?.forEach((address, member) => {
@@ -646,32 +583,4 @@ export class Store extends TypedEmitter<StoreEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function layoutOf(options: StoreLayoutOptions, members: unknown): Layout {
-  if (typeof members !== 'number') throw invalidType('options.members', 'of type number', members);
-  return new Layout(options.size, options.blockSize ?? 4096, members, options.ownership ?? 'cyclic');
-}
-
-/** The copies the read cache keeps at most, or undefined when it is off. */
-function cacheOf(value: unknown, layout: Layout): number | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return defaultMaxBlocks(layout.blockSize);
-  validateObject(value, 'options.cache');
-  validateOptionNames(value, 'options.cache', ['maxBlocks']);
-  const { maxBlocks } = value as { maxBlocks?: unknown };
-  if (maxBlocks === undefined) return defaultMaxBlocks(layout.blockSize);
-  validateInteger(maxBlocks, 'options.cache.maxBlocks', 1, 2 ** 31 - 1);
-  return maxBlocks as number;
-}
-
-function maxWaitersOf(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_WAITERS;
-  validateInteger(value, 'options.maxWaiters', 1, 2 ** 31 - 1);
-  return value as number;
-}
-
-function timeoutOf(value: unknown): number | undefined {
-  if (value === undefined) return DEFAULT_TIMEOUT;
-  return validateTimeout(value, 'options.timeout');
 }
