@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { SharedMemory } from '../../shm/shared-memory';
 import * as futex from '../../shm/futex';
 import { Mutex } from '../../sync/mutex';
+import { TimeoutError } from '../../internal/errors';
 import { OwnerDeadError } from '../../sync/errors';
 import type { Column, Transport } from './column';
 import { check, retry, sleep } from './wire';
@@ -81,12 +82,17 @@ function faultViews(shm: SharedMemory) {
   return { i32: new Int32Array(shm.buffer), u8: new Uint8Array(shm.buffer), mutex: Mutex.openAt(shm, 0) };
 }
 
+// A wait for the lock this long gives up (null), so a side whose lock never comes back ends its task
+// and says "did not carry on" instead of sleeping until the run's watchdog kills it.
+const LOCK_PATIENCE_MS = 10_000;
+
 // Locks; if the previous holder died, the state may be half-updated: recompute the total from the
 // records (the repair a robust lock makes possible) and say so.
 function lockRepairing(v: ReturnType<typeof faultViews>, onDeath: (how: string) => void, onInconsistent: () => void) {
   try {
-    return v.mutex.lockSync();
+    return v.mutex.lockSync({ timeout: LOCK_PATIENCE_MS });
   } catch (err) {
+    if (err instanceof TimeoutError) return null;
     if (!(err instanceof OwnerDeadError)) throw err;
     onDeath('EOWNERDEAD from the robust Mutex it held');
     if (!consistent(v)) onInconsistent();
@@ -164,6 +170,10 @@ export const shmColumn: Column = {
           (how) => hub.onDeath(1, how),
           () => hub.onInconsistent(),
         );
+        if (guard === null) {
+          await sleep(1); // the lock did not come back: nothing seen this round; the stop may come
+          continue;
+        }
         if (!consistent(v)) {
           hub.onInconsistent();
           repair(v);
@@ -185,6 +195,7 @@ export const shmColumn: Column = {
       while (!stopped()) {
         for (let i = 0; i < 64; i++) {
           const guard = lockRepairing(v, onDeath, onInconsistent);
+          if (guard === null) break; // the lock did not come back: look at the stop, then try again
           v.u8.set(produce(++seq), F_REC + (id - 1) * 64);
           v.i32[F_TOTAL]++;
           guard.unlock();
