@@ -35,7 +35,8 @@ struct Slot {
   std::atomic<uintptr_t> end{0};
   std::atomic<uintptr_t> zeroFrom{0};  // lowest address already mapped over with zeros (end: none)
   std::atomic<int> fd{-1};
-  std::atomic<int> wd{-1};  // inotify watch, -1 when none
+  std::atomic<int> wd{-1};         // inotify watch, -1 when none
+  std::atomic<uint32_t> epoch{0};  // changes at every untrack: a Place of an earlier mapping no longer pins
 };
 
 Slot slots[kSlots];
@@ -280,6 +281,7 @@ void untrack(int slot) {
     for (int i = 0, n = highWater.load(); i < n && !shared; ++i) shared = i != slot && slots[i].wd.load() == wd;
     if (!shared) inotify_rm_watch(inotifyFd, wd);
   }
+  s.epoch.fetch_add(1);  // with busy at 0: no Pinned of the old mapping is alive, and none can start
   s.fd.store(-1);
   s.start.store(0);
   s.end.store(0);
@@ -305,6 +307,42 @@ const uint32_t* wordFor(const void* addr) {
   if (i < 0) return nullptr;
   leave(slots[i]);
   return &truncatedWords[i];
+}
+
+Place placeOf(const void* addr) {
+  // Lock after lock usually lands in the mapping of the one before: try that slot before the scan.
+  thread_local int last = -1;
+  auto a = reinterpret_cast<uintptr_t>(addr);
+  int i = -1;
+  if (last >= 0 && enter(slots[last])) {
+    if (a >= slots[last].start.load() && a < slots[last].end.load()) i = last;
+    else leave(slots[last]);
+  }
+  if (i < 0) i = enterSlotOf(a);
+  if (i < 0) return {};
+  last = i;
+  Place p{i, slots[i].epoch.load()};
+  leave(slots[i]);
+  return p;
+}
+
+Pinned::Pinned(Place p) : slot_(p.slot), ok_(true) {
+  if (slot_ < 0 || slot_ >= kSlots) return;
+  Slot& s = slots[slot_];
+  ok_ = enter(s);
+  if (ok_ && s.epoch.load() != p.epoch) {
+    leave(s);
+    ok_ = false;
+  }
+}
+
+Pinned::~Pinned() {
+  if (ok_ && slot_ >= 0 && slot_ < kSlots) leave(slots[slot_]);
+}
+
+bool Pinned::zeroed(const void* addr) const {
+  if (!ok_ || slot_ < 0 || slot_ >= kSlots) return false;
+  return reinterpret_cast<uintptr_t>(addr) >= slots[slot_].zeroFrom.load();
 }
 
 uint32_t* words() { return truncatedWords; }

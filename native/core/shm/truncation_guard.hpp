@@ -30,6 +30,31 @@ bool check(int slot);
 // The truncation word (0 intact, 1 truncated) of the tracked mapping holding addr, or nullptr. A sleeper
 // adds it to its futex_waitv set (process-private, expected 0): marking the slot wakes every such sleep.
 const uint32_t* wordFor(const void* addr);
+// Where an address lies, for code that keeps pointers into mappings past the call that made them (the
+// robust list's record of held words): the tracked mapping's slot and its epoch, which untrack() changes.
+struct Place {
+  int slot = -1;  // -1: in no tracked mapping (nothing can be said about it later)
+  uint32_t epoch = 0;
+};
+Place placeOf(const void* addr);
+// While a Pinned is alive and ok(), the mapping of its Place cannot be untracked (nor so unmapped by
+// this library): untrack() waits for it. Not ok() once that mapping was untracked, even if another
+// mapping now holds its slot or its addresses. A Place with slot -1 always pins ok.
+class Pinned {
+ public:
+  explicit Pinned(Place p);
+  ~Pinned();
+  Pinned(const Pinned&) = delete;
+  Pinned& operator=(const Pinned&) = delete;
+  bool ok() const { return ok_; }
+  // With ok(): the address lies in the part that a truncation mapped over with zeros (its memory is
+  // no longer shared; what was there is gone).
+  bool zeroed(const void* addr) const;
+
+ private:
+  int slot_;
+  bool ok_;
+};
 // All kSlots truncation words, slot-indexed (the JS side reads them through one view, no call per check).
 uint32_t* words();
 // The SIGBUS disposition this library replaced (for tests): true once the handler is installed.

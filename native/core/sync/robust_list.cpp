@@ -33,7 +33,12 @@ thread_local int tlsState = 0;  // 0 unknown, 1 usable, 2 unusable
 // A pointer, made on first use, so a call from another thread_local's destructor at thread exit
 // finds a live vector (a plain thread_local vector may already be destroyed then); the holder frees it
 // when the thread ends (threads of the blocking pool come and go: each leaked its vector before).
-thread_local std::vector<RobustWord*>* tlsOurs = nullptr;
+// A word this thread holds, and where it lies: the place says, later, whether its mapping still exists.
+struct Held {
+  RobustWord* word;
+  truncation::Place place;
+};
+thread_local std::vector<Held>* tlsOurs = nullptr;
 struct OursHolder {
   ~OursHolder() {
     delete tlsOurs;
@@ -42,13 +47,15 @@ struct OursHolder {
 };
 thread_local OursHolder tlsOursHolder;
 
-std::vector<RobustWord*>& ours() {
+std::vector<Held>& ours() {
   if (tlsOurs == nullptr) {
-    tlsOurs = new std::vector<RobustWord*>();
+    tlsOurs = new std::vector<Held>();
     (void)&tlsOursHolder;  // odr-use: registers the holder's destructor for this thread
   }
   return *tlsOurs;
 }
+
+std::atomic<size_t> strayCount{0};
 
 void resetAfterFork() {
   tlsTid = 0;
@@ -82,12 +89,6 @@ inline ListNode* nodeOf(void* entry) {
 
 inline void* entryOf(RobustWord* w) { return &w->next; }
 
-// True when the word lies in a tracked segment that another process truncated: it reads zeros now.
-bool lost(RobustWord* w) {
-  const uint32_t* cut = truncation::wordFor(w);
-  return cut != nullptr && __atomic_load_n(cut, __ATOMIC_ACQUIRE) != 0;
-}
-
 // Our words' links live in shared memory, where any process mapping the segment may overwrite them,
 // so this file never follows one: the list's shape comes from the private record (ours()). Our
 // entries form one chain at the list's tail; glibc's robust pthread mutexes, if this thread holds
@@ -96,7 +97,7 @@ bool lost(RobustWord* w) {
 // Returns the location that points at our chain (or at the head when our chain is empty).
 void** chainAnchor(robust_list_head* h) {
   auto& mine = ours();
-  void* ourFirst = mine.empty() ? nullptr : entryOf(mine.back());  // relink() puts the newest first
+  void* ourFirst = mine.empty() ? nullptr : entryOf(mine.back().word);  // relink() puts the newest first
   void** at = reinterpret_cast<void**>(&h->list.next);
   for (int guard = 0; guard < 4096; ++guard) {
     void* v = *at;
@@ -106,24 +107,40 @@ void** chainAnchor(robust_list_head* h) {
   return reinterpret_cast<void**>(&h->list.next);  // a cycle in foreign entries: ours go first
 }
 
-// Writes our chain's links from the record (dropping words of truncated segments: they are gone)
-// and points `at` at it. The kernel walks these links when the thread dies.
+// Writes our chain's links from the record and points `at` at it. The kernel walks these links when
+// the thread dies. Each word's mapping is pinned while its links are written, so a close on another
+// thread cannot unmap it under the write. A word is dropped, never written, when
+// - its memory was replaced with zeros by a truncation (the word is gone), or
+// - its mapping was untracked: closed without abandonRange (a bug of the caller, counted in strays()).
+//   Writing there could land in whatever is mapped at that address since.
 void relink(robust_list_head* h, void** at) {
   auto& mine = ours();
-  mine.erase(std::remove_if(mine.begin(), mine.end(), lost), mine.end());
-  // Newest first: a word's links can be cut by anyone who maps its segment, and the kernel's walk
-  // stops there, so the oldest words (a mailbox member's death word, taken at join, in a segment the
-  // whole group maps) go last, where a cut costs no other word its owner-death notice.
-  const size_t n = mine.size();
-  void* prev = at;  // glibc's convention: prev holds the address of the predecessor's next field
-  for (size_t k = 0; k < n; ++k) {
-    RobustWord* w = mine[n - 1 - k];
-    w->prev = prev;
-    w->next = k + 1 < n ? entryOf(mine[n - 2 - k]) : &h->list;
-    prev = entryOf(w);
+  for (bool again = true; again;) {
+    again = false;
+    // Newest first: a word's links can be cut by anyone who maps its segment, and the kernel's walk
+    // stops there, so the oldest words (a mailbox member's death word, taken at join, in a segment the
+    // whole group maps) go last, where a cut costs no other word its owner-death notice.
+    const size_t n = mine.size();
+    void* prev = at;  // glibc's convention: prev holds the address of the predecessor's next field
+    for (size_t k = 0; k < n; ++k) {
+      Held& held = mine[n - 1 - k];
+      truncation::Pinned pin(held.place);
+      if (!pin.ok() || pin.zeroed(held.word)) {
+        if (!pin.ok()) strayCount.fetch_add(1, std::memory_order_relaxed);
+        held.word = nullptr;  // links already written to it are rewritten on the next pass
+        again = true;
+        continue;
+      }
+      RobustWord* w = held.word;
+      w->prev = prev;
+      w->next = k + 1 < n ? entryOf(mine[n - 2 - k].word) : &h->list;
+      prev = entryOf(w);
+    }
+    if (again)
+      mine.erase(std::remove_if(mine.begin(), mine.end(), [](const Held& x) { return x.word == nullptr; }), mine.end());
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  *at = mine.empty() ? static_cast<void*>(&h->list) : entryOf(mine.back());
+  *at = mine.empty() ? static_cast<void*>(&h->list) : entryOf(mine.back().word);
 }
 
 void setPending(robust_list_head* h, RobustWord* n) {
@@ -152,7 +169,7 @@ bool take(RobustWord* n, uint32_t expected, uint32_t desired) {
   bool ok = n->word.compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
   if (ok) {
     void** at = chainAnchor(h);
-    ours().push_back(n);
+    ours().push_back({n, truncation::placeOf(n)});
     relink(h, at);
   }
   setPending(h, nullptr);
@@ -165,7 +182,7 @@ uint32_t release(RobustWord* n, uint32_t newValue) {
   setPending(h, n);
   void** at = chainAnchor(h);
   auto& mine = ours();
-  auto it = std::find(mine.rbegin(), mine.rend(), n);  // usually the newest
+  auto it = std::find_if(mine.rbegin(), mine.rend(), [n](const Held& x) { return x.word == n; });  // usually the newest
   if (it != mine.rend()) mine.erase(std::next(it).base());
   relink(h, at);
   uint32_t old = n->word.exchange(newValue, std::memory_order_seq_cst);
@@ -177,7 +194,7 @@ void unlist(RobustWord* n) {
   robust_list_head* h = head();
   if (h == nullptr) return;
   auto& mine = ours();
-  auto it = std::find(mine.begin(), mine.end(), n);
+  auto it = std::find_if(mine.begin(), mine.end(), [n](const Held& x) { return x.word == n; });
   if (it == mine.end()) return;
   void** at = chainAnchor(h);  // before the record changes: it compares with the chain's first
   mine.erase(it);
@@ -191,26 +208,27 @@ size_t abandonRange(const void* begin, size_t length) {
   uint32_t tid = selfTid();
   size_t count = 0;
   // From the record, newest first; a copy, since release() edits the record.
-  std::vector<RobustWord*> mine = ours();
+  std::vector<Held> mine = ours();
   for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
-    RobustWord* n = *it;
+    RobustWord* n = it->word;
     auto addr = reinterpret_cast<uintptr_t>(n);
     if (addr < lo || addr - lo >= length) continue;
     ++count;
-    if (lost(n)) continue;  // its segment was truncated: the word is gone, relink() drops it
-    uint32_t w = n->word.load();
-    if (owner(w) != tid) {         // overwritten under us: nothing of ours to release, but it leaves the list
+    truncation::Pinned pin(it->place);
+    uint32_t w = pin.ok() && !pin.zeroed(n) ? n->word.load() : 0;  // gone: nothing of ours to release
+    if (owner(w) != tid) {         // gone, or overwritten under us: nothing to release, but it leaves the list
       void** at = chainAnchor(h);  // found before the record changes: it compares with the record's first
       auto& rec = ours();
-      rec.erase(std::remove(rec.begin(), rec.end(), n), rec.end());
+      rec.erase(std::remove_if(rec.begin(), rec.end(), [n](const Held& x) { return x.word == n; }), rec.end());
       relink(h, at);
       continue;
     }
     uint32_t old = release(n, kOwnerDied | (w & kWaiters));
     if (old & kWaiters) futex::wake(reinterpret_cast<uint32_t*>(&n->word), 1);
   }
-  relink(h, chainAnchor(h));  // drops the lost ones
   return count;
 }
+
+size_t strays() { return strayCount.load(std::memory_order_relaxed); }
 
 }  // namespace interproc::robust

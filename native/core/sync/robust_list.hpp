@@ -64,5 +64,9 @@ void unlist(RobustWord* n);
 // the list is rebuilt around them.
 size_t abandonRange(const void* begin, size_t length);
 
+// How many words left this process's lists because their mapping had been unmapped first, without
+// abandonRange: each is a caller's bug (the word was never released), reported here for tests.
+size_t strays();
+
 }  // namespace robust
 }  // namespace interproc

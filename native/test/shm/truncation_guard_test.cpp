@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "../check.hpp"
 #include "core/shm/futex.hpp"
 #include "core/shm/shared_memory.hpp"
+#include "core/sync/mutex.hpp"
+#include "core/sync/robust_list.hpp"
 #include "core/sync/wait_set.hpp"
 
 using namespace interproc;
@@ -253,3 +256,31 @@ TEST_CASE("an anonymous (sealed) segment is tracked but cannot shrink") {
 }
 
 TEST_MAIN()
+
+TEST_CASE("a partial truncate: held locks on the kept pages stay listed, those on lost pages leave") {
+  int st = check::inChild([] {
+    std::string name = testName("robust");
+    Unlink u{name};
+    Segment seg = filled(name, 2);
+    auto* kept = static_cast<uint8_t*>(seg.data());
+    uint8_t* lost = kept + kPage;
+    Mutex::init(kept);
+    Mutex::init(lost);
+    if (Mutex(kept).tryLock() != Outcome::Acquired || Mutex(lost).tryLock() != Outcome::Acquired) return 1;
+    truncateTo(name, kPage);
+    if (!seg.checkTruncated()) return 2;  // the second page reads zeros now
+    Segment other = filled(testName("robust2"), 1);
+    Segment::unlink(testName("robust2"));
+    Mutex::init(other.data());
+    Mutex mo(other.data());
+    if (mo.tryLock() != Outcome::Acquired || !mo.unlock().ok()) return 3;  // relinks around the lost word
+    // Closing releases the kept page's lock as owner-dead: it is still shared memory.
+    if (robust::abandonRange(kept, 2 * kPage) != 1) return 4;  // the lost one left the list already
+    Outcome o = Outcome::Busy;
+    std::thread t([&] { o = Mutex(kept).tryLock(); });
+    t.join();
+    return o == Outcome::OwnerDead ? 0 : 5;
+  });
+  if (st != 0) std::fprintf(stderr, "partial truncate: step %d\n", st);
+  CHECK(st == 0);
+}

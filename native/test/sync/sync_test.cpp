@@ -2,6 +2,7 @@
 // holder (robust futex owner-death) for Mutex, RwLock and Barrier.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -467,6 +468,36 @@ TEST_CASE("robust list: links overwritten in shared memory are never followed") 
   CHECK(robust::abandonRange(pb, 4096) == 1);
   std::thread t([&] { CHECK(mb.tryLock() == Outcome::OwnerDead); });
   t.join();
+}
+
+TEST_CASE("robust list: a word whose mapping went without abandonRange is dropped, never written") {
+  Segment b = segment(4096);
+  auto* pb = static_cast<uint8_t*>(b.data());
+  Mutex::init(pb);
+  Mutex mb(pb);
+  void* gone = nullptr;
+  {
+    Segment a = segment(4096);
+    gone = a.data();
+    Mutex::init(gone);
+    CHECK(Mutex(gone).tryLock() == Outcome::Acquired);
+  }  // unmapped while held, without abandonRange: the caller's bug this guards against
+  // Something else is mapped at the old address now, as mmap's reuse of addresses does.
+  void* other = mmap(gone, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  CHECK(other == gone);
+  if (other != gone) return;
+  std::memset(other, 0x5a, 4096);
+  size_t before = robust::strays();
+  CHECK(mb.tryLock() == Outcome::Acquired);  // relinks the chain: must not write the stale word's links
+  CHECK(mb.unlock().ok());
+  auto* bytes = static_cast<uint8_t*>(other);
+  bool intact = true;
+  for (int i = 0; i < 4096; ++i) intact = intact && bytes[i] == 0x5a;
+  CHECK(intact);
+  CHECK(robust::strays() == before + 1);
+  munmap(other, 4096);
+  CHECK(mb.tryLock() == Outcome::Acquired);
+  CHECK(robust::abandonRange(pb, 4096) == 1);
 }
 
 TEST_CASE("robust list: shared with glibc's robust mutexes, both survive a thread's death") {
