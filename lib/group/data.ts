@@ -3,7 +3,7 @@
 // a number, a string as a string; anything else goes through v8.serialize (objects, arrays, bigints).
 import { deserialize, serialize } from 'node:v8';
 
-/** The numeric typed arrays, by their wire code (the index). */
+/** The numeric typed arrays, by their wire code (the index): the order of ElementType in native/contract/contract.json. */
 export const TYPED_ARRAYS = [
   Int8Array,
   Uint8Array,

@@ -1,7 +1,9 @@
-// The collectives of a group on one host, through one shared segment: a barrier word and, per
-// member, a small slot (two sets, used in turn) and a large region. Numbers move by plain stores and
-// Atomics over the mapping; a waiting member polls the barrier word, then sleeps on it (futex). A
-// small reduction is one barrier: each member writes its input into its slot and reduces all slots.
+// The collectives of a group on one host, through one shared segment: per member a lane (one cache
+// line: its barrier count, its number and its reduction's description), a small slot (two sets, used
+// in turn) and a large region. Numbers move by plain stores and Atomics over the mapping; a member
+// entering a barrier bumps its own count and waits until every count has caught up, polling, then
+// sleeping (futex) on the count of a member still missing. A small reduction is one barrier: each
+// member writes its input into its lane or slot and reduces all of them.
 // A large one is reduce-scatter then all-gather over slices of the regions, so each member reduces
 // 1/size of the array and copies the rest: memory moves, not messages. Layout and proof of the
 // slot reuse: docs/design/group.md#the-shared-segment.
@@ -16,13 +18,21 @@ import { type Kernel, reduceInto } from './ops';
 // native/contract/contract.json: also what `interproc ls` recognises the segment by.
 const MAGIC = GROUP_AREA_MAGIC; // the word 'IPGR'
 const VERSION = GROUP_AREA_VERSION;
-// Int32 indexes of the control words, each on its own cache line.
-const COUNT = 16; // byte 64: members arrived at the current barrier
-const GEN = 32; // byte 128: barrier generation (the futex word)
-const SLEEPERS = 48; // byte 192: members asleep on GEN
-const DESC_BYTES = 1024; // per parity, per member: [n low, n high, dtype, op] of the current reduction
-const SMALL_AT = 4096;
 const MAX_MEMBERS = 64;
+/** Int32 index of the sleepers word (byte 192, a cache line of its own): members asleep on a count. */
+const SLEEPERS = 48;
+/**
+ * Member k's lane: the cache line at byte LANES_AT + 64 k. Int32 0: the barriers it has entered (the
+ * futex word its waiters sleep on); Float64 1 + p: its number in a reduction of parity p; Int32
+ * 6 + 4 p: the description [n low, n high, type, op] of that reduction. One line, so the count that
+ * says "arrived" brings the number and the description with it.
+ */
+const LANES_AT = 1024;
+const LANE_INTS = 16;
+const ARRIVALS = LANES_AT / 4; // Int32 index of lane 0's count
+const LANE_NUMBER = LANES_AT / 8 + 1; // Float64 index of lane 0's number (parity 0)
+const LANE_DESC = ARRIVALS + 6; // Int32 index of lane 0's description (parity 0)
+const SMALL_AT = 8192; // after the 64 lanes
 /** The type code of Float64Array: a number is reduced as one. */
 const FLOAT64 = TYPED_ARRAYS.indexOf(Float64Array);
 /** Microseconds a polling waiter spins before it lets the event loop run once (to see deaths and timers). */
@@ -86,8 +96,10 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SharedArea {
   readonly #shm: SharedMemory;
+  /** Int32 words of the header and the lanes. */
   readonly #ctl: Int32Array;
-  readonly #desc: Int32Array;
+  /** Float64 words of the header and the lanes (the numbers). */
+  readonly #num: Float64Array;
   readonly #size: number;
   readonly #rank: number;
   readonly #smallBytes: number;
@@ -96,15 +108,20 @@ export class SharedArea {
   readonly #wait: Waiting;
   /** Reductions so far: its parity picks the slot set and the descriptor set. */
   #ops = 0;
+  /** Barriers this member has entered (its lane's count; wraps, compared wrap-safe). */
+  #entered = 0;
+  /** In the current barrier, the first member not yet seen to arrive (those before it have). */
+  #behind = 0;
   /** Full-length views of the small slots, per type code: [parity * size + member]. */
   readonly #slots = new Map<number, NumericArray[]>();
-  /** The accumulator of reduceNumber (so that reducing a number allocates no array). */
+  /** The accumulator of reduceNumber and its other operand (so that reducing a number allocates no array). */
   readonly #acc = new Float64Array(1);
+  readonly #other = new Float64Array(1);
 
   private constructor(shm: SharedMemory, size: number, rank: number, smallBytes: number, largeBytes: number, wait: Waiting) {
     this.#shm = shm;
-    this.#ctl = new Int32Array(shm.buffer, 0, 64);
-    this.#desc = new Int32Array(shm.buffer, DESC_BYTES, (2 * MAX_MEMBERS * 16) / 4);
+    this.#ctl = new Int32Array(shm.buffer, 0, SMALL_AT / 4);
+    this.#num = new Float64Array(shm.buffer, 0, SMALL_AT / 8);
     this.#size = size;
     this.#rank = rank;
     this.#smallBytes = smallBytes;
@@ -152,61 +169,88 @@ export class SharedArea {
 
   /** Resolves when every member has arrived; rejects with the group's failure if it fails first. */
   barrier(): Promise<void> {
-    const ctl = this.#ctl;
     const failure = this.#wait.failure();
     if (failure !== undefined) return Promise.reject(failure);
-    const gen = Atomics.load(ctl, GEN);
-    if (Atomics.add(ctl, COUNT, 1) === this.#size - 1) {
-      Atomics.store(ctl, COUNT, 0);
-      Atomics.add(ctl, GEN, 1);
-      if (Atomics.load(ctl, SLEEPERS) > 0) futex.wake(ctl, GEN);
-      return Promise.resolve();
-    }
-    return this.#awaitGeneration(gen);
+    const b = this.#arrive();
+    if (this.#allArrived(b)) return Promise.resolve();
+    return this.#awaitArrivals(b);
   }
 
-  /** Polls the generation word for up to `us` µs; true when it moved on. `yieldAfter`: µs before polls yield the CPU. */
-  #spinUntil(gen: number, us: number, yieldAfter: number): boolean {
+  /** Enters the next barrier: bumps this member's count (after its lane's other stores) and wakes its sleepers. */
+  #arrive(): number {
     const ctl = this.#ctl;
+    const b = (this.#entered + 1) | 0;
+    this.#entered = b;
+    this.#behind = 0;
+    const at = ARRIVALS + this.#rank * LANE_INTS;
+    Atomics.store(ctl, at, b);
+    // Dekker with a sleeper: it counts itself, then sleeps only while the count it read is still there.
+    if (Atomics.load(ctl, SLEEPERS) > 0) futex.wake(ctl, at);
+    return b;
+  }
+
+  /**
+   * Whether every member has entered barrier `b`. A member is never more than one barrier from
+   * another (none passes b before all entered it), so a count's difference from b says it, wrapping.
+   */
+  #allArrived(b: number): boolean {
+    const ctl = this.#ctl;
+    const size = this.#size;
+    for (let k = this.#behind; k < size; k++) {
+      if ((((Atomics.load(ctl, ARRIVALS + k * LANE_INTS) as number) - b) | 0) < 0) {
+        this.#behind = k;
+        return false;
+      }
+    }
+    this.#behind = size;
+    return true;
+  }
+
+  /** Polls for up to `us` µs; true when everyone arrived at `b`. `yieldAfter`: µs before polls yield the CPU. */
+  #spinUntil(b: number, us: number, yieldAfter: number): boolean {
     const start = performance.now();
     const deadline = start + us / 1000;
     const yieldFrom = start + yieldAfter / 1000;
     for (;;) {
-      for (let i = 0; i < 64; i++) if (Atomics.load(ctl, GEN) !== gen) return true;
+      for (let i = 0; i < 64; i++) if (this.#allArrived(b)) return true;
       const t = performance.now();
       if (t >= deadline) return false;
       if (t >= yieldFrom) native.schedYield();
     }
   }
 
-  async #awaitGeneration(gen: number): Promise<void> {
+  async #awaitArrivals(b: number): Promise<void> {
     const ctl = this.#ctl;
     const wait = this.#wait;
     if (wait.poll) {
       const yieldAfter = wait.oversubscribed ? 0 : POLL_YIELD_AFTER_US;
       for (;;) {
-        if (this.#spinUntil(gen, POLL_SLICE_US, yieldAfter)) return;
+        if (this.#spinUntil(b, POLL_SLICE_US, yieldAfter)) return;
         await yieldToLoop();
         if (this.#shm.closed) throw wait.failure() ?? closedError('ProcessGroup');
-        if (Atomics.load(ctl, GEN) !== gen) return; // it opened: a failure since then is the next call's
+        if (this.#allArrived(b)) return; // it opened: a failure since then is the next call's
         const failure = wait.failure();
         if (failure !== undefined) throw failure;
       }
     }
-    if (wait.spin > 0 && this.#spinUntil(gen, wait.spin, Infinity)) return;
+    if (wait.spin > 0 && this.#spinUntil(b, wait.spin, Infinity)) return;
     for (;;) {
       const failure = wait.failure();
       if (failure !== undefined) throw failure;
+      if (this.#allArrived(b)) return;
+      // Sleep on the count of the first member still missing, while it still reads what we saw.
+      const at = ARRIVALS + this.#behind * LANE_INTS;
+      const seen = Atomics.load(ctl, at);
+      if (((seen - b) | 0) >= 0) continue;
       Atomics.add(ctl, SLEEPERS, 1);
       try {
-        await futex.waitAsync(ctl, GEN, gen, undefined, { signal: wait.signal });
+        await futex.waitAsync(ctl, at, seen, undefined, { signal: wait.signal });
       } catch (err) {
-        if (!this.#shm.closed && Atomics.load(ctl, GEN) !== gen) return;
+        if (!this.#shm.closed && this.#allArrived(b)) return;
         throw wait.failure() ?? err;
       } finally {
         if (!this.#shm.closed) Atomics.sub(ctl, SLEEPERS, 1);
       }
-      if (Atomics.load(ctl, GEN) !== gen) return;
     }
   }
 
@@ -235,24 +279,28 @@ export class SharedArea {
   async reduceNumber(value: number, kernel: Kernel, op: number, root: number): Promise<number | undefined> {
     const parity = this.#ops++ & 1;
     this.#describe(parity, 1, FLOAT64, op);
-    const views = this.#slotViews(FLOAT64);
+    const num = this.#num;
     const size = this.#size;
     const me = this.#rank;
-    const base = parity * size;
-    (views[base + me] as Float64Array)[0] = value;
+    const at = LANE_NUMBER + parity; // lane k's number: at + 8 k
+    num[at + 8 * me] = value;
     await this.barrier();
     this.#checkDescriptions(parity);
     if (root >= 0 && root !== me) return undefined;
     // In rank order, as #reduceSmall: acc = v0 op v1, then acc op v2, ...
     const acc = this.#acc;
-    acc[0] = (views[base] as Float64Array)[0] as number;
-    for (let k = 1; k < size; k++) kernel(acc, acc, views[base + k] as NumericArray, 1);
+    const other = this.#other;
+    acc[0] = num[at] as number;
+    for (let k = 1; k < size; k++) {
+      other[0] = num[at + 8 * k] as number;
+      kernel(acc, acc, other, 1);
+    }
     return acc[0];
   }
 
   #describe(parity: number, n: number, code: number, op: number): void {
-    const d = this.#desc;
-    const at = (parity * MAX_MEMBERS + this.#rank) * 4;
+    const d = this.#ctl;
+    const at = LANE_DESC + this.#rank * LANE_INTS + 4 * parity;
     d[at] = (n % 2 ** 32) | 0;
     d[at + 1] = Math.floor(n / 2 ** 32);
     d[at + 2] = code;
@@ -261,10 +309,10 @@ export class SharedArea {
 
   /** After the first barrier of a reduction: every member passed the same length, type and operation. */
   #checkDescriptions(parity: number): void {
-    const d = this.#desc;
-    const mine = (parity * MAX_MEMBERS + this.#rank) * 4;
+    const d = this.#ctl;
+    const mine = LANE_DESC + this.#rank * LANE_INTS + 4 * parity;
     for (let k = 0; k < this.#size; k++) {
-      const at = (parity * MAX_MEMBERS + k) * 4;
+      const at = LANE_DESC + k * LANE_INTS + 4 * parity;
       for (let w = 0; w < 4; w++) {
         if (d[at + w] !== d[mine + w]) {
           const len = (i: number) => ((d[i] as number) >>> 0) + (d[i + 1] as number) * 2 ** 32;

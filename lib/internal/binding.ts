@@ -145,6 +145,8 @@ export interface NativeBinding {
     tid: number,
     callback: () => void,
   ) => DeathWatcher;
+  /** dst[i] = a[i] op b[i] for i < n; all three of element type `type` (native/binding/group/reduce_wrap.cc). */
+  groupReduce(op: number, type: number, dst: ArrayBufferView, a: ArrayBufferView, b: ArrayBufferView, n: number): void;
   /** sched_yield(2): lets another runnable thread have this CPU (native/binding/internal/sched_wrap.cc). */
   schedYield(): void;
   FdWatcher: new (fd: number, callback: (status: number, events: number) => void, options?: FdWatcherOptions) => FdWatcher;

@@ -84,6 +84,30 @@ enum class AddressFamily : int32_t {
   Inet = 2,  // TCP, a numeric host and a port
 };
 
+// The element type of a typed array in a process group's collectives: its code on the wire and in the shared segment's descriptors (lib/group/data.ts TYPED_ARRAYS is in this order), and the type argument of groupReduce (native/core/group/reduce.hpp).
+enum class ElementType : uint8_t {
+  Int8 = 0,
+  Uint8 = 1,
+  Uint8Clamped = 2,
+  Int16 = 3,
+  Uint16 = 4,
+  Int32 = 5,
+  Uint32 = 6,
+  Float32 = 7,
+  Float64 = 8,
+  BigInt64 = 9,
+  BigUint64 = 10,
+};
+
+// A reduction's operation in a process group: its code on the wire and in the shared segment's descriptors (every member must pass the same), and the op argument of groupReduce (native/core/group/reduce.hpp; a function has no native kernel).
+enum class ReduceOp : uint8_t {
+  Sum = 1,
+  Min = 2,
+  Max = 3,
+  Product = 4,
+  Function = 255,
+};
+
 // What a mailbox ring's sleep flag says (native/core/mailbox/ring.hpp Sleep): who is asleep on it, and how to wake them.
 enum class MailboxSleep : uint32_t {
   Awake = 0,  // nobody sleeps: no wake-up is due
@@ -154,8 +178,8 @@ inline constexpr size_t STORE_LAYOUT_BYTES = 64;
 // The first word of a process group's shared segment (`<name>-shared`, lib/group/shared-area.ts): 0x49504752, the bytes "RGPI" (the word 'IPGR').
 inline constexpr uint32_t GROUP_AREA_MAGIC = 1229997906;
 
-// The version word of a process group's shared segment.
-inline constexpr uint32_t GROUP_AREA_VERSION = 1;
+// The version word of a process group's shared segment (2: per-member lanes replace the central barrier count).
+inline constexpr uint32_t GROUP_AREA_VERSION = 2;
 
 // The most file descriptors one socket message carries (SCM_MAX_FD); the upper bound of maxFds.
 inline constexpr size_t SOCK_MAX_FDS = 253;
