@@ -73,9 +73,9 @@ async function main() {
     for (const mode of ['poll', 'sleep']) {
       progress(`interproc, ${size} processes, ${mode}`);
       const { results, pinned } = await interproc(size, mode);
-      for (const { name, runs, cpu } of results) {
+      for (const { name, runs, cpu, warm } of results) {
         const placement = `${size} processes`;
-        const note = `size ${size}${pinned ? ', member k on CPU k (as mpirun --bind-to core)' : ''}`;
+        const note = `size ${size}, after ${warm} warm-up rounds${pinned ? ', member k on CPU k (as mpirun --bind-to core)' : ''}`;
         row({ area: 'group', mechanism: `interproc ${name}`, mode, metric: 'us_per_op', placement, runs, note });
         if (mode === 'sleep')
           row({

@@ -33,17 +33,9 @@ async function main() {
     let iters = n === 0 || n === 1 ? 20000 : n === 1024 ? 5000 : 20;
     if (g.size > 2 && n < 1 << 20) iters /= 10;
     if (mode === 'sleep' && n < 1 << 20) iters /= 4;
-    // Polling members that outnumber the cores take turns (they yield the CPU between polls): fewer rounds.
-    if (mode === 'poll' && g.size > os.availableParallelism()) iters = Math.max(2, Math.floor(iters / 5));
     const input = n === 1 ? 1.5 : new Float64Array(n).fill(g.rank);
     const out = n > 1 ? new Float64Array(n) : undefined;
-    const runs = [];
-    const cpu = [];
-    // Warm-up: V8 takes some 40 000 barriers to reach its optimised code here (measured: 4.5, 2.4,
-    // then 0.77 µs per barrier over three rounds of 20 000), so the first rounds run uncounted. A
-    // count, not a time: every member must run the same number of collectives.
-    const warmRounds = n === 1 << 20 ? 1 : 4;
-    for (let r = -warmRounds; r < reps; r++) {
+    const round = async () => {
       await g.barrier();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -54,12 +46,27 @@ async function main() {
       }
       const us = ((performance.now() - t0) * 1000) / iters;
       const c = process.cpuUsage(c0);
-      if (r >= 0) {
-        runs.push(us);
-        cpu.push((c.user + c.system) / iters);
-      }
+      return { us, cpu: (c.user + c.system) / iters };
+    };
+    // Warm-up until the figures settle: V8 reaches its optimised code here only after some 100 000
+    // barriers (measured: 3.8, 1.8, 1.5, 1.7, 1.3, then 0.73 us per barrier over rounds of 20 000),
+    // and rounds that still compile made the runs bimodal. Settled: the last 3 rounds within 10% of
+    // each other. Rank 0 decides and tells the others, so every member runs the same collectives.
+    const warm = [];
+    for (let w = 0; w < 40; w++) {
+      warm.push((await round()).us);
+      const last = warm.slice(-3);
+      const settled = warm.length >= 4 && Math.max(...last) <= 1.1 * Math.min(...last);
+      if ((await g.allReduce(g.rank === 0 && settled ? 1 : 0, 'max')) === 1) break;
     }
-    results.push({ name, runs, cpu });
+    const runs = [];
+    const cpu = [];
+    for (let r = 0; r < reps; r++) {
+      const m = await round();
+      runs.push(m.us);
+      cpu.push(m.cpu);
+    }
+    results.push({ name, runs, cpu, warm: warm.length });
   }
   if (g.rank === 0) process.send({ results, pinned });
   await g.barrier();
