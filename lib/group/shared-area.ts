@@ -235,9 +235,10 @@ export class SharedArea {
     }
     if (wait.spin > 0 && this.#spinUntil(b, wait.spin, Infinity)) return;
     for (;;) {
+      // Arrivals first: a member that arrived and then left (BYE) or died completed this barrier.
+      if (this.#allArrived(b)) return;
       const failure = wait.failure();
       if (failure !== undefined) throw failure;
-      if (this.#allArrived(b)) return;
       // Sleep on the count of the first member still missing, while it still reads what we saw.
       const at = ARRIVALS + this.#behind * LANE_INTS;
       const seen = Atomics.load(ctl, at);
