@@ -1,23 +1,15 @@
 // The queue of a route's requests waiting for replies (lib/store/pending.ts): replies in order are
 // taken at the head; out of order, late or unknown ids are found or ignored; ids wrap at 2^32;
 // holes never hide an entry. Checked against a plain Map model on random histories.
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { type Pending, PendingQueue } from '../../dist/store/pending';
 
+/** The store fixtures' seeded generator (mulberry32), so that a failure can be replayed. */
+const { rng } = createRequire(__filename)('./fixtures/rng.cjs') as { rng: (seed: number) => () => number };
+
 function entry(id: number): Pending {
   return { id, op: 5, width: 4, deadline: 0, resolve: () => {}, reject: () => {}, into: undefined, tag: 0 };
-}
-
-/** A small seeded generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('PendingQueue', () => {
