@@ -28,16 +28,16 @@ constexpr long kFutexOffset = -static_cast<long>(offsetof(RobustWord, next) - of
 thread_local uint32_t tlsTid = 0;
 thread_local robust_list_head* tlsHead = nullptr;
 thread_local int tlsState = 0;  // 0 unknown, 1 usable, 2 unusable
-// This thread's own words on its list, oldest first, in private memory: the links of a word in a
-// segment that another process truncated read zeros, and this is how the list is rebuilt without it.
-// A pointer, made on first use, so a call from another thread_local's destructor at thread exit
-// finds a live vector (a plain thread_local vector may already be destroyed then); the holder frees it
-// when the thread ends (threads of the blocking pool come and go: each leaked its vector before).
 // A word this thread holds, and where it lies: the place says, later, whether its mapping still exists.
 struct Held {
   RobustWord* word;
   truncation::Place place;
 };
+// This thread's own words on its list, oldest first, in private memory: the links of a word in a
+// segment that another process truncated read zeros, and this is how the list is rebuilt without it.
+// A pointer, made on first use, so a call from another thread_local's destructor at thread exit
+// finds a live vector (a plain thread_local vector may already be destroyed then); the holder frees it
+// when the thread ends (threads of the blocking pool come and go: each leaked its vector before).
 thread_local std::vector<Held>* tlsOurs = nullptr;
 struct OursHolder {
   ~OursHolder() {
